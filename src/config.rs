@@ -1,0 +1,766 @@
+//! Configuration: one TOML file, overridable by environment variables,
+//! validated once into [`Settings`] (DESIGN.md §6).
+//!
+//! Raw TOML structs mirror the file; [`Settings`] holds only validated types
+//! (`Tz`, `Duration`, calendars, SLOs). Validation collects every problem with
+//! its key path instead of stopping at the first. Secrets never appear in
+//! errors: URLs are shown with their password masked.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::engine::calendar::{
+    Calendar, Calendars, OpenInterval, WeeklyHours, parse_day_hours, parse_weekday,
+};
+use crate::engine::slo::{Slo, SloClock, SloMetric};
+use crate::model::{Priority, Relation, Seconds};
+
+/// Where the configuration is looked for when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/support-metrics.toml";
+/// Prefix of environment overrides: `SUPPORT_METRICS__SOURCE__URL` sets `source.url`.
+pub const ENV_PREFIX: &str = "SUPPORT_METRICS__";
+/// Where `demo` keeps its helpdesk, and the source read when none is configured.
+pub const DEFAULT_SOURCE_URL: &str = "sqlite://data/demo-helpdesk.sqlite";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is not valid TOML or has an unknown key: {message}")]
+    Parse { path: String, message: String },
+    #[error("invalid configuration ({origin}):\n  - {}", .problems.join("\n  - "))]
+    Invalid {
+        origin: String,
+        problems: Vec<String>,
+    },
+}
+
+// ---------------------------------------------------------------- raw TOML
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    source: RawSource,
+    #[serde(default)]
+    schedule: RawSchedule,
+    #[serde(default)]
+    calendars: BTreeMap<String, RawCalendar>,
+    #[serde(default)]
+    team_calendars: BTreeMap<String, String>,
+    #[serde(default)]
+    slo: Vec<RawSlo>,
+    #[serde(default)]
+    labels: RawLabels,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    url: Option<String>,
+    statement_timeout: Option<String>,
+    ces_direction: Option<String>,
+    #[serde(default)]
+    relations: BTreeMap<String, String>,
+    #[serde(default)]
+    queries: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    timezone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    timezone: String,
+    #[serde(default)]
+    hours: BTreeMap<String, String>,
+    #[serde(default)]
+    holidays: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlo {
+    name: String,
+    metric: String,
+    target: String,
+    #[serde(default)]
+    clock: Option<String>,
+    #[serde(default)]
+    priority: Option<OneOrMany>,
+    team: Option<String>,
+    channel: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLabels {
+    max_teams: Option<usize>,
+    max_channels: Option<usize>,
+    max_categories: Option<usize>,
+}
+
+// ---------------------------------------------------------- validated types
+
+/// How one relation is read: a table or view name, or a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RelationSource {
+    Table(String),
+    Query(String),
+}
+
+/// Which end of the 1–7 CES scale means "low effort" in the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CesDirection {
+    /// 1 = very low effort (the contract's direction).
+    #[default]
+    OneIsLowEffort,
+    /// 7 = very low effort ("the company made it easy": 7 = strongly agree).
+    SevenIsLowEffort,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceSettings {
+    pub url: String,
+    pub statement_timeout: Duration,
+    pub ces_direction: CesDirection,
+    relations: HashMap<Relation, RelationSource>,
+}
+
+impl SourceSettings {
+    pub fn relation(&self, r: Relation) -> RelationSource {
+        self.relations
+            .get(&r)
+            .cloned()
+            .unwrap_or_else(|| RelationSource::Table(r.canonical_name().to_string()))
+    }
+
+    pub fn with_url(url: &str) -> SourceSettings {
+        SourceSettings {
+            url: url.to_string(),
+            statement_timeout: Duration::from_secs(60),
+            ces_direction: CesDirection::default(),
+            relations: HashMap::new(),
+        }
+    }
+}
+
+/// Caps on distinct label values; the rest fold into `other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelCaps {
+    pub teams: usize,
+    pub channels: usize,
+    pub categories: usize,
+}
+
+impl Default for LabelCaps {
+    fn default() -> Self {
+        LabelCaps {
+            teams: 50,
+            channels: 20,
+            categories: 50,
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub source: SourceSettings,
+    /// The organisation's time zone: bare dates on the command line, weeks.
+    pub timezone: Tz,
+    pub calendars: Calendars,
+    pub slos: Vec<Slo>,
+    pub labels: LabelCaps,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            source: SourceSettings::with_url(DEFAULT_SOURCE_URL),
+            timezone: Tz::UTC,
+            calendars: Calendars::default(),
+            slos: Vec::new(),
+            labels: LabelCaps::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads `path`, or [`DEFAULT_CONFIG_PATH`] when it exists, or defaults;
+    /// then applies `SUPPORT_METRICS__…` environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let (origin, text) = match path {
+            Some(p) => (p.display().to_string(), read(p)?),
+            None if Path::new(DEFAULT_CONFIG_PATH).exists() => (
+                DEFAULT_CONFIG_PATH.to_string(),
+                read(Path::new(DEFAULT_CONFIG_PATH))?,
+            ),
+            None => ("defaults".to_string(), String::new()),
+        };
+        Settings::from_toml(&origin, &text, std::env::vars())
+    }
+
+    /// Parses `text` (named `origin` in errors) with `env` overrides.
+    pub fn from_toml(
+        origin: &str,
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let parse_err = |e: toml::de::Error| ConfigError::Parse {
+            path: origin.to_string(),
+            message: e.to_string(),
+        };
+        let mut table: toml::Table = toml::from_str(text).map_err(parse_err)?;
+        apply_env_overrides(&mut table, env);
+        let raw: RawConfig = table.try_into().map_err(parse_err)?;
+        validate(raw).map_err(|problems| ConfigError::Invalid {
+            origin: origin.to_string(),
+            problems,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `SUPPORT_METRICS__SOURCE__URL=…` → `source.url = …`. A value that parses
+/// as a TOML value (number, boolean, array) is taken as one, else as a string.
+fn apply_env_overrides(table: &mut toml::Table, env: impl IntoIterator<Item = (String, String)>) {
+    for (key, value) in env {
+        let Some(path) = key.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+        set_path(table, &parts, env_value(&value));
+    }
+}
+
+/// Sets `path` in `table`, creating sections; a key under a non-table is skipped.
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    match path {
+        [] => {}
+        [last] => {
+            table.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = entry {
+                set_path(t, rest, value);
+            }
+        }
+    }
+}
+
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut settings = Settings::default();
+
+    // source
+    if let Some(url) = raw.source.url {
+        if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
+            .iter()
+            .any(|p| url.starts_with(p))
+        {
+            problems.push(format!(
+                "source.url: `{}` is not a database URL; expected sqlite://FILE, postgres://… or mysql://…",
+                redact_url(&url)
+            ));
+        }
+        settings.source.url = url;
+    }
+    if let Some(t) = raw.source.statement_timeout {
+        match parse_duration(&t) {
+            Ok(d) => settings.source.statement_timeout = d,
+            Err(e) => problems.push(format!("source.statement_timeout: {e}")),
+        }
+    }
+    match raw.source.ces_direction.as_deref() {
+        None | Some("1_is_low_effort") => {}
+        Some("7_is_low_effort") => settings.source.ces_direction = CesDirection::SevenIsLowEffort,
+        Some(other) => problems.push(format!(
+            "source.ces_direction: `{other}` is not a direction; expected 1_is_low_effort or 7_is_low_effort"
+        )),
+    }
+    for (section, map, is_query) in [
+        ("relations", &raw.source.relations, false),
+        ("queries", &raw.source.queries, true),
+    ] {
+        for (key, value) in map {
+            let Some(rel) = relation_key(key) else {
+                problems.push(format!(
+                    "source.{section}.{key}: unknown relation; expected tickets, events, surveys or engagement"
+                ));
+                continue;
+            };
+            let src = if is_query {
+                RelationSource::Query(value.clone())
+            } else if is_identifier(value) {
+                RelationSource::Table(value.clone())
+            } else {
+                problems.push(format!(
+                    "source.relations.{key}: `{value}` is not a table name (letters, digits, _ and an optional schema.); use source.queries.{key} for SQL"
+                ));
+                continue;
+            };
+            if settings.source.relations.insert(rel, src).is_some() {
+                problems.push(format!(
+                    "source.queries.{key}: set both as a relation and as a query; keep one"
+                ));
+            }
+        }
+    }
+
+    // schedule
+    if let Some(tz) = raw.schedule.timezone {
+        match tz.parse::<Tz>() {
+            Ok(tz) => settings.timezone = tz,
+            Err(_) => problems.push(format!(
+                "schedule.timezone: `{tz}` is not an IANA time zone (e.g. Europe/Paris)"
+            )),
+        }
+    }
+
+    // calendars
+    let mut calendars: HashMap<String, Calendar> = HashMap::new();
+    for (name, cal) in &raw.calendars {
+        if let Some(c) = validate_calendar(&format!("calendars.{name}"), cal, &mut problems) {
+            calendars.insert(name.clone(), c);
+        }
+    }
+    let mut by_team = HashMap::new();
+    for (team, cal_name) in &raw.team_calendars {
+        match calendars.get(cal_name) {
+            Some(c) => {
+                by_team.insert(team.clone(), c.clone());
+            }
+            // An invalid calendar was reported already.
+            None if raw.calendars.contains_key(cal_name) => {}
+            None => problems.push(format!(
+                "team_calendars.{team}: no calendar named `{cal_name}` under [calendars]"
+            )),
+        }
+    }
+    let default = calendars
+        .get("default")
+        .cloned()
+        .unwrap_or(Calendar::AlwaysOpen);
+    settings.calendars = Calendars::new(default, by_team);
+
+    // slo
+    let mut names = std::collections::HashSet::new();
+    for (i, s) in raw.slo.iter().enumerate() {
+        let at = format!("slo[{i}]");
+        if !names.insert(s.name.clone()) {
+            problems.push(format!("{at}.name: `{}` is used by another SLO", s.name));
+        }
+        if s.name.is_empty()
+            || !s
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            problems.push(format!(
+                "{at}.name: `{}` must be letters, digits and _ (it becomes a label value)",
+                s.name
+            ));
+        }
+        let metric = match s.metric.as_str() {
+            "first_response" => Some(SloMetric::FirstResponse),
+            "resolution" => Some(SloMetric::Resolution),
+            other => {
+                problems.push(format!("{at}.metric: `{other}` is not an SLO metric; expected first_response or resolution"));
+                None
+            }
+        };
+        let clock = match s.clock.as_deref() {
+            None | Some("business") => Some(SloClock::Business),
+            Some("calendar") => Some(SloClock::Calendar),
+            Some(other) => {
+                problems.push(format!(
+                    "{at}.clock: `{other}` is not a clock; expected business or calendar"
+                ));
+                None
+            }
+        };
+        let target = match parse_duration(&s.target) {
+            Ok(d) if d > Duration::ZERO => Some(Seconds(d.as_secs_f64())),
+            Ok(_) => {
+                problems.push(format!("{at}.target: must be longer than zero"));
+                None
+            }
+            Err(e) => {
+                problems.push(format!("{at}.target: {e}"));
+                None
+            }
+        };
+        let priority_names = match &s.priority {
+            None => vec![],
+            Some(OneOrMany::One(p)) => vec![p.clone()],
+            Some(OneOrMany::Many(ps)) => ps.clone(),
+        };
+        let mut priorities = Vec::new();
+        for p in &priority_names {
+            match p.parse::<Priority>() {
+                Ok(p) => priorities.push(p),
+                Err(()) => problems.push(format!(
+                    "{at}.priority: `{p}` is not a priority; expected low, normal, high, urgent or none"
+                )),
+            }
+        }
+        if let (Some(metric), Some(clock), Some(target)) = (metric, clock, target) {
+            settings.slos.push(Slo {
+                name: s.name.clone(),
+                metric,
+                clock,
+                target,
+                priorities,
+                team: s.team.clone(),
+                channel: s.channel.clone(),
+            });
+        }
+    }
+
+    // labels
+    for (key, value, slot) in [
+        (
+            "max_teams",
+            raw.labels.max_teams,
+            &mut settings.labels.teams,
+        ),
+        (
+            "max_channels",
+            raw.labels.max_channels,
+            &mut settings.labels.channels,
+        ),
+        (
+            "max_categories",
+            raw.labels.max_categories,
+            &mut settings.labels.categories,
+        ),
+    ] {
+        match value {
+            Some(0) => problems.push(format!("labels.{key}: must be at least 1")),
+            Some(v) => *slot = v,
+            None => {}
+        }
+    }
+
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(problems)
+    }
+}
+
+fn validate_calendar(at: &str, raw: &RawCalendar, problems: &mut Vec<String>) -> Option<Calendar> {
+    let before = problems.len();
+    let timezone = raw.timezone.parse::<Tz>().map_err(|_| {
+        problems.push(format!(
+            "{at}.timezone: `{}` is not an IANA time zone (e.g. Europe/Paris)",
+            raw.timezone
+        ));
+    });
+    let mut days: [Vec<OpenInterval>; 7] = Default::default();
+    for (key, spec) in &raw.hours {
+        let Some(day) = parse_weekday(key) else {
+            problems.push(format!(
+                "{at}.hours.{key}: not a weekday; expected mon, tue, wed, thu, fri, sat or sun"
+            ));
+            continue;
+        };
+        match parse_day_hours(spec) {
+            Ok(ivs) => days[day.num_days_from_monday() as usize] = ivs,
+            Err(e) => problems.push(format!("{at}.hours.{key}: {e}")),
+        }
+    }
+    let mut holidays = std::collections::BTreeSet::new();
+    for (i, h) in raw.holidays.iter().enumerate() {
+        match NaiveDate::parse_from_str(h, "%Y-%m-%d") {
+            Ok(d) => {
+                holidays.insert(d);
+            }
+            Err(_) => problems.push(format!(
+                "{at}.holidays[{i}]: `{h}` is not a date; expected YYYY-MM-DD"
+            )),
+        }
+    }
+    if raw.hours.is_empty() {
+        problems.push(format!(
+            "{at}.hours: no open hours; a calendar needs at least one weekday"
+        ));
+    }
+    match timezone {
+        Ok(timezone) if problems.len() == before => Some(Calendar::Hours(WeeklyHours {
+            timezone,
+            days,
+            holidays,
+        })),
+        _ => None,
+    }
+}
+
+fn relation_key(key: &str) -> Option<Relation> {
+    match key {
+        "tickets" => Some(Relation::Tickets),
+        "events" => Some(Relation::Events),
+        "surveys" => Some(Relation::Surveys),
+        "engagement" => Some(Relation::Engagement),
+        _ => None,
+    }
+}
+
+/// A table name, optionally schema-qualified; safe to put in SQL unquoted.
+fn is_identifier(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() <= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !p.starts_with(|c: char| c.is_ascii_digit())
+        })
+}
+
+/// `90s`, `15m`, `1h30m`, `2d`, `500ms` → `Duration`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("`{s}` is not a duration; expected e.g. 30s, 15m, 1h30m, 2d");
+    let s_trim = s.trim();
+    if s_trim.is_empty() {
+        return Err(bad());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s_trim;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => Duration::from_millis(1),
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            "d" => Duration::from_secs(86_400),
+            "w" => Duration::from_secs(7 * 86_400),
+            _ => return Err(bad()),
+        };
+        total = unit
+            .checked_mul(u32::try_from(n).map_err(|_| bad())?)
+            .and_then(|d| total.checked_add(d))
+            .ok_or_else(bad)?;
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
+}
+
+/// The URL with any password replaced by `***`, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Settings, ConfigError> {
+        Settings::from_toml("test.toml", text, Vec::new())
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        match load(text) {
+            Err(ConfigError::Invalid { problems, .. }) => problems,
+            other => panic!("expected invalid config, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn design_example_parses() {
+        let s = load(
+            r#"
+[calendars.default]
+timezone = "Europe/Paris"
+hours = { mon = "09:00-18:00", tue = "09:00-18:00", wed = "09:00-12:30,13:30-18:00", thu = "09:00-18:00", fri = "09:00-17:00" }
+holidays = ["2026-12-25", "2027-01-01"]
+
+[calendars.new_york]
+timezone = "America/New_York"
+hours = { mon = "00:00-24:00", tue = "00:00-24:00", wed = "00:00-24:00", thu = "00:00-24:00", fri = "00:00-24:00" }
+
+[team_calendars]
+us-support = "new_york"
+
+[[slo]]
+name = "first_response_urgent"
+metric = "first_response"
+priority = ["urgent", "high"]
+target = "1h"
+"#,
+        )
+        .expect("valid");
+        assert!(
+            matches!(s.calendars.for_team(Some("us-support")), Calendar::Hours(h) if h.timezone == chrono_tz::America::New_York)
+        );
+        assert!(
+            matches!(s.calendars.for_team(Some("other")), Calendar::Hours(h) if h.timezone == chrono_tz::Europe::Paris)
+        );
+        assert_eq!(s.slos[0].priorities, vec![Priority::Urgent, Priority::High]);
+        assert_eq!(s.slos[0].target, Seconds(3600.0));
+        assert_eq!(s.slos[0].clock, SloClock::Business);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key_path() {
+        let p = problems(
+            r#"
+[schedule]
+timezone = "Mars/Olympus"
+[calendars.default]
+timezone = "Europe/Pariss"
+hours = { mon = "9-17", funday = "09:00-10:00" }
+holidays = ["25/12/2026"]
+[team_calendars]
+emea = "nope"
+[[slo]]
+name = "x"
+metric = "speed"
+target = "soon"
+priority = "critical"
+"#,
+        );
+        let joined = p.join("\n");
+        for needle in [
+            "schedule.timezone: `Mars/Olympus`",
+            "calendars.default.timezone: `Europe/Pariss`",
+            "calendars.default.hours.mon: `9`",
+            "calendars.default.hours.funday: not a weekday",
+            "calendars.default.holidays[0]: `25/12/2026`",
+            "team_calendars.emea: no calendar named `nope`",
+            "slo[0].metric: `speed`",
+            "slo[0].target: `soon`",
+            "slo[0].priority: `critical`",
+        ] {
+            assert!(joined.contains(needle), "missing `{needle}` in:\n{joined}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_not_ignored() {
+        match load("[source]\nurll = \"x\"\n") {
+            Err(ConfigError::Parse { message, .. }) => {
+                assert!(message.contains("urll"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn environment_overrides_keys() {
+        let env = vec![
+            (
+                "SUPPORT_METRICS__SOURCE__URL".to_string(),
+                "postgres://u:secret@db/x".to_string(),
+            ),
+            (
+                "SUPPORT_METRICS__LABELS__MAX_TEAMS".to_string(),
+                "7".to_string(),
+            ),
+            ("UNRELATED".to_string(), "1".to_string()),
+        ];
+        let s =
+            Settings::from_toml("t", "[source]\nurl = \"sqlite://a.db\"\n", env).expect("valid");
+        assert_eq!(s.source.url, "postgres://u:secret@db/x");
+        assert_eq!(s.labels.teams, 7);
+    }
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(
+            redact_url("postgres://u:secret@db:5432/x"),
+            "postgres://u:***@db:5432/x"
+        );
+        assert_eq!(redact_url("postgres://u@db/x"), "postgres://u@db/x");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        let p = problems("[source]\nurl = \"ftp://u:hunter2@x\"\n");
+        assert!(!p.join("").contains("hunter2"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        for bad in ["", "h", "10", "1x", "-5s", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn relation_names_must_be_identifiers() {
+        let p = problems("[source.relations]\ntickets = \"x; drop table y\"\n");
+        assert!(p[0].contains("source.relations.tickets"), "{p:?}");
+        let s = load("[source.relations]\ntickets = \"helpdesk.tickets\"\n[source.queries]\nevents = \"SELECT 1\"\n").expect("ok");
+        assert_eq!(
+            s.source.relation(Relation::Tickets),
+            RelationSource::Table("helpdesk.tickets".into())
+        );
+        assert_eq!(
+            s.source.relation(Relation::Events),
+            RelationSource::Query("SELECT 1".into())
+        );
+        assert_eq!(
+            s.source.relation(Relation::Surveys),
+            RelationSource::Table("support_survey_responses".into())
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! Service-level objectives.
+//!
+//! DESIGN.md §3: an SLO is a target per priority (and optionally team or
+//! channel) on first response or resolution, in calendar or business time. A
+//! ticket breaches when its measured time exceeds the target, or — before it
+//! is measured — as soon as its running clock passes the target (an active
+//! breach). "Resolution" is the first resolution; agent-initiated tickets have
+//! no first response and so no first-response SLO.
+
+use crate::engine::calendar::Calendars;
+use crate::engine::timeline::{Clock, Elapsed, Measure, Observation, TicketState};
+use crate::model::{Creator, Instant, Priority, Seconds, Ticket};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SloMetric {
+    FirstResponse,
+    Resolution,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SloClock {
+    Calendar,
+    Business,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo {
+    pub name: String,
+    pub metric: SloMetric,
+    pub clock: SloClock,
+    pub target: Seconds,
+    /// Empty: every priority.
+    pub priorities: Vec<Priority>,
+    pub team: Option<String>,
+    pub channel: Option<String>,
+}
+
+impl Slo {
+    /// Whether the SLO covers this ticket while it belongs to `team`.
+    pub fn applies(&self, ticket: &Ticket, team: Option<&str>) -> bool {
+        (self.priorities.is_empty() || self.priorities.contains(&ticket.priority))
+            && self.team.as_deref().is_none_or(|t| Some(t) == team)
+            && self.channel.as_deref().is_none_or(|c| c == ticket.channel)
+            && (self.metric == SloMetric::Resolution || ticket.created_by == Creator::Customer)
+    }
+
+    fn pick(&self, e: &Elapsed) -> Seconds {
+        match self.clock {
+            SloClock::Calendar => e.calendar,
+            SloClock::Business => e.business,
+        }
+    }
+
+    /// `Some(breached)` when `obs` is the measurement this SLO judges.
+    pub fn judge(&self, ticket: &Ticket, obs: &Observation) -> Option<bool> {
+        let elapsed = match (self.metric, &obs.measure) {
+            (SloMetric::FirstResponse, Measure::FirstResponse(e)) => e,
+            (SloMetric::Resolution, Measure::FirstResolution(e)) => e,
+            _ => return None,
+        };
+        self.applies(ticket, obs.team.as_deref())
+            .then(|| self.pick(elapsed) > self.target)
+    }
+
+    /// An open, not yet measured ticket whose clock has passed the target at `now`.
+    pub fn is_active_breach(
+        &self,
+        ticket: &Ticket,
+        state: &TicketState,
+        now: Instant,
+        calendars: &Calendars,
+    ) -> bool {
+        let measured = match self.metric {
+            SloMetric::FirstResponse => state.first_response_at.is_some(),
+            SloMetric::Resolution => state.first_resolution_at.is_some(),
+        };
+        if measured || state.status.is_done() || !self.applies(ticket, state.team.as_deref()) {
+            return false;
+        }
+        let clock = Clock {
+            created_at: ticket.created_at,
+            calendars,
+        };
+        self.pick(&clock.elapsed(now, state.team.as_deref())) > self.target
+    }
+}

@@ -1,0 +1,411 @@
+//! Hand-computed scenarios over whole ticket timelines.
+
+use std::collections::HashMap;
+
+use crate::engine::backlog;
+use crate::engine::calendar::tests::{hours, t};
+use crate::engine::calendar::{Calendar, Calendars};
+use crate::engine::slo::{Slo, SloClock, SloMetric};
+use crate::engine::timeline::{EventRejection, Measure, Observation, walk};
+use crate::model::{Actor, Creator, Event, EventKind, Priority, Seconds, Status, Ticket};
+
+fn ticket(created: &str, created_by: Creator) -> Ticket {
+    Ticket {
+        id: "T1".into(),
+        created_at: t(created),
+        channel: "email".into(),
+        priority: Priority::High,
+        category: Some("billing".into()),
+        requester_id: "C1".into(),
+        created_by,
+        status: Status::Open,
+        updated_at: t(created),
+    }
+}
+
+fn ev(id: i64, at: &str, kind: EventKind, actor: Actor) -> Event {
+    Event {
+        id,
+        ticket_id: "T1".into(),
+        occurred_at: t(at),
+        kind,
+        actor,
+        actor_id: None,
+        team: None,
+        agent_id: None,
+        status: None,
+    }
+}
+
+fn msg(id: i64, at: &str, actor: Actor) -> Event {
+    ev(id, at, EventKind::Message, actor)
+}
+
+fn status(id: i64, at: &str, s: Status) -> Event {
+    Event {
+        status: Some(s),
+        ..ev(id, at, EventKind::Status, Actor::Agent)
+    }
+}
+
+fn assign(id: i64, at: &str, team: Option<&str>, agent: Option<&str>) -> Event {
+    Event {
+        team: team.map(Into::into),
+        agent_id: agent.map(Into::into),
+        ..ev(id, at, EventKind::Assign, Actor::System)
+    }
+}
+
+fn measures(obs: &[Observation]) -> Vec<Measure> {
+    obs.iter().map(|o| o.measure).collect()
+}
+
+fn first_response(obs: &[Observation]) -> Option<&Observation> {
+    obs.iter()
+        .find(|o| matches!(o.measure, Measure::FirstResponse(_)))
+}
+
+#[test]
+fn bots_and_auto_replies_do_not_answer_the_customer() {
+    let tk = ticket("2026-01-05T10:00:00Z", Creator::Customer);
+    let tl = walk(
+        &tk,
+        vec![
+            msg(1, "2026-01-05T10:00:00Z", Actor::Customer),
+            msg(2, "2026-01-05T10:00:05Z", Actor::Bot),
+            msg(3, "2026-01-05T10:01:00Z", Actor::System),
+            ev(4, "2026-01-05T10:30:00Z", EventKind::Note, Actor::Agent),
+            msg(5, "2026-01-05T11:15:00Z", Actor::Agent),
+        ],
+        &Calendars::default(),
+    );
+    let fr = first_response(&tl.observations).expect("a first response");
+    assert_eq!(fr.event_id, Some(5));
+    assert_eq!(fr.at, t("2026-01-05T11:15:00Z"));
+    match fr.measure {
+        Measure::FirstResponse(e) => {
+            assert_eq!(e.calendar, Seconds(4500.0));
+            // No calendar configured: business seconds equal calendar seconds.
+            assert_eq!(e.business, Seconds(4500.0));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let ack = tl
+        .observations
+        .iter()
+        .find_map(|o| match o.measure {
+            Measure::FirstAcknowledgement(e) => Some(e.calendar),
+            _ => None,
+        })
+        .expect("the bot acknowledged");
+    assert_eq!(ack, Seconds(5.0));
+}
+
+#[test]
+fn agent_initiated_tickets_have_no_first_response() {
+    let tk = ticket("2026-01-05T10:00:00Z", Creator::Agent);
+    let tl = walk(
+        &tk,
+        vec![
+            msg(1, "2026-01-05T10:00:00Z", Actor::Agent),
+            msg(2, "2026-01-05T12:00:00Z", Actor::Customer),
+            msg(3, "2026-01-05T13:00:00Z", Actor::Agent),
+        ],
+        &Calendars::default(),
+    );
+    assert!(first_response(&tl.observations).is_none());
+    let b = backlog::entry(&tk, &tl.state, t("2026-01-06T00:00:00Z")).expect("still open");
+    assert_eq!(b.awaiting_first_response, None);
+}
+
+#[test]
+fn reopen_then_resolve_again_gives_first_and_full_resolution() {
+    // Created 09:00; agent reply 09:30; solved 10:00; customer writes back
+    // 12:00 and the ticket reopens; agent reply 13:00; solved again 15:00;
+    // closed 16:00 (not a solve: it was already solved).
+    let tk = ticket("2026-01-05T09:00:00Z", Creator::Customer);
+    let tl = walk(
+        &tk,
+        vec![
+            msg(1, "2026-01-05T09:00:00Z", Actor::Customer),
+            msg(2, "2026-01-05T09:30:00Z", Actor::Agent),
+            status(3, "2026-01-05T10:00:00Z", Status::Solved),
+            msg(4, "2026-01-05T12:00:00Z", Actor::Customer),
+            status(5, "2026-01-05T12:00:00Z", Status::Open),
+            msg(6, "2026-01-05T13:00:00Z", Actor::Agent),
+            status(7, "2026-01-05T15:00:00Z", Status::Solved),
+            status(8, "2026-01-05T16:00:00Z", Status::Closed),
+        ],
+        &Calendars::default(),
+    );
+    let firsts: Vec<_> = tl
+        .observations
+        .iter()
+        .filter_map(|o| match o.measure {
+            Measure::FirstResolution(e) => Some(e.calendar),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(firsts, vec![Seconds(3600.0)]);
+    let solves: Vec<_> = tl
+        .observations
+        .iter()
+        .filter_map(|o| match o.measure {
+            Measure::Solve(s) => Some((
+                o.event_id,
+                s.full_resolution.calendar,
+                s.interactions,
+                s.replies,
+                s.one_touch(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        solves,
+        vec![
+            (Some(3), Seconds(3600.0), 2, 1, true),
+            (Some(7), Seconds(6.0 * 3600.0), 4, 2, false),
+        ]
+    );
+    let reopens: Vec<_> = tl
+        .observations
+        .iter()
+        .filter(|o| o.measure == Measure::Reopen)
+        .map(|o| o.event_id)
+        .collect();
+    assert_eq!(reopens, vec![Some(5)]);
+    assert_eq!(tl.state.status, Status::Closed);
+}
+
+#[test]
+fn closing_an_unsolved_ticket_is_a_solve_and_repeated_status_is_not_a_change() {
+    let tk = ticket("2026-01-05T09:00:00Z", Creator::Customer);
+    let tl = walk(
+        &tk,
+        vec![
+            status(1, "2026-01-05T09:10:00Z", Status::Open),
+            status(2, "2026-01-05T09:20:00Z", Status::Open),
+            status(3, "2026-01-05T10:00:00Z", Status::Closed),
+            status(4, "2026-01-05T10:05:00Z", Status::Closed),
+        ],
+        &Calendars::default(),
+    );
+    let solves = tl
+        .observations
+        .iter()
+        .filter(|o| matches!(o.measure, Measure::Solve(_)))
+        .count();
+    assert_eq!(solves, 1);
+    assert!(tl.observations.iter().any(|o| o.event_id == Some(3)
+        && matches!(o.measure, Measure::FirstResolution(e) if e.calendar == Seconds(3600.0))));
+}
+
+#[test]
+fn reroutes_count_team_changes_after_the_first_assignment() {
+    // Team: none → tier1 (first assignment) → billing (re-route) → billing
+    // (no change) → tier1 (re-route). Agent: a → b (reassignment); a null
+    // agent means unchanged.
+    let tk = ticket("2026-01-05T09:00:00Z", Creator::Customer);
+    let tl = walk(
+        &tk,
+        vec![
+            assign(1, "2026-01-05T09:00:00Z", Some("tier1"), Some("a")),
+            assign(2, "2026-01-05T09:05:00Z", Some("billing"), None),
+            assign(3, "2026-01-05T09:06:00Z", Some("billing"), Some("a")),
+            assign(4, "2026-01-05T09:07:00Z", Some("tier1"), Some("b")),
+            msg(5, "2026-01-05T09:30:00Z", Actor::Agent),
+            status(6, "2026-01-05T10:00:00Z", Status::Solved),
+        ],
+        &Calendars::default(),
+    );
+    let m = measures(&tl.observations);
+    assert_eq!(m.iter().filter(|m| **m == Measure::Reroute).count(), 2);
+    assert_eq!(m.iter().filter(|m| **m == Measure::Reassignment).count(), 1);
+    let shape = m
+        .iter()
+        .find_map(|m| match m {
+            Measure::Solve(s) => Some(*s),
+            _ => None,
+        })
+        .expect("solved");
+    assert_eq!((shape.reroutes, shape.reassignments), (2, 1));
+    // Created is attributed to the team assigned at the creation instant.
+    let created = tl
+        .observations
+        .iter()
+        .find(|o| o.measure == Measure::Created)
+        .expect("created");
+    assert_eq!(created.team.as_deref(), Some("tier1"));
+    // The solve is attributed to the team as of the solve.
+    let solve = tl
+        .observations
+        .iter()
+        .find(|o| matches!(o.measure, Measure::Solve(_)))
+        .expect("solve");
+    assert_eq!(solve.team.as_deref(), Some("tier1"));
+    assert_eq!(tl.team_at(t("2026-01-05T09:05:30Z")), Some("billing"));
+    assert_eq!(tl.team_at(t("2026-01-05T08:00:00Z")), None);
+}
+
+#[test]
+fn events_out_of_order_in_id_vs_time_are_placed_by_time() {
+    // Event 9 (an agent reply at 09:20) was written after event 3 (a reply
+    // at 09:40): the first response is event 9.
+    let tk = ticket("2026-01-05T09:00:00Z", Creator::Customer);
+    let tl = walk(
+        &tk,
+        vec![
+            msg(3, "2026-01-05T09:40:00Z", Actor::Agent),
+            status(10, "2026-01-05T10:00:00Z", Status::Solved),
+            msg(9, "2026-01-05T09:20:00Z", Actor::Agent),
+        ],
+        &Calendars::default(),
+    );
+    let fr = first_response(&tl.observations).expect("responded");
+    assert_eq!(fr.event_id, Some(9));
+    assert!(matches!(fr.measure, Measure::FirstResponse(e) if e.calendar == Seconds(1200.0)));
+}
+
+#[test]
+fn events_before_creation_and_duplicate_ids_are_rejected() {
+    let tk = ticket("2026-01-05T09:00:00Z", Creator::Customer);
+    let tl = walk(
+        &tk,
+        vec![
+            msg(1, "2026-01-05T08:59:59Z", Actor::Agent),
+            msg(2, "2026-01-05T09:10:00Z", Actor::Agent),
+            msg(2, "2026-01-05T09:10:00Z", Actor::Agent),
+        ],
+        &Calendars::default(),
+    );
+    assert_eq!(
+        tl.rejected,
+        vec![
+            (EventRejection::DuplicateId, 2),
+            (EventRejection::BeforeCreation, 1)
+        ]
+    );
+    assert_eq!(
+        first_response(&tl.observations).map(|o| o.event_id),
+        Some(Some(2))
+    );
+}
+
+#[test]
+fn business_first_response_uses_the_team_calendar_over_a_holiday_weekend() {
+    // Paris support: Mon-Fri 09:00-17:00, Monday 2026-05-25 a holiday.
+    // Created Friday 16:30 local (14:30Z), answered Tuesday 10:00 local
+    // (08:00Z): 30 min + 60 min = 5400 business seconds. The us team uses
+    // New York 24h weekdays: Fri 10:30 EDT → Tue 04:00 EDT is
+    // Fri 13.5 h + Mon 24 h + Tue 4 h = 41.5 h.
+    let paris = hours(
+        chrono_tz::Europe::Paris,
+        &[0, 1, 2, 3, 4],
+        "09:00-17:00",
+        &["2026-05-25"],
+    );
+    let ny = hours(
+        chrono_tz::America::New_York,
+        &[0, 1, 2, 3, 4],
+        "00:00-24:00",
+        &[],
+    );
+    let cals = Calendars::new(paris, HashMap::from([("us".to_string(), ny)]));
+    let run = |team: &str| {
+        let tk = ticket("2026-05-22T14:30:00Z", Creator::Customer);
+        let tl = walk(
+            &tk,
+            vec![
+                assign(1, "2026-05-22T14:30:00Z", Some(team), None),
+                msg(2, "2026-05-26T08:00:00Z", Actor::Agent),
+            ],
+            &cals,
+        );
+        match first_response(&tl.observations).map(|o| o.measure) {
+            Some(Measure::FirstResponse(e)) => e,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    let fr = run("fr");
+    assert_eq!(fr.business, Seconds(5400.0));
+    assert_eq!(fr.calendar, Seconds(322_200.0));
+    assert_eq!(run("us").business, Seconds(41.5 * 3600.0));
+}
+
+#[test]
+fn slo_breaches_measured_and_active() {
+    let slo = Slo {
+        name: "frt_high".into(),
+        metric: SloMetric::FirstResponse,
+        clock: SloClock::Calendar,
+        target: Seconds(3600.0),
+        priorities: vec![Priority::High],
+        team: None,
+        channel: None,
+    };
+    let cals = Calendars::default();
+    let tk = ticket("2026-01-05T09:00:00Z", Creator::Customer);
+    // Answered after exactly one hour: not a breach (exceeding breaches).
+    let on_time = walk(
+        &tk,
+        vec![msg(1, "2026-01-05T10:00:00Z", Actor::Agent)],
+        &cals,
+    );
+    let fr = first_response(&on_time.observations).expect("fr");
+    assert_eq!(slo.judge(&tk, fr), Some(false));
+    let late = walk(
+        &tk,
+        vec![msg(1, "2026-01-05T10:00:01Z", Actor::Agent)],
+        &cals,
+    );
+    assert_eq!(
+        slo.judge(&tk, first_response(&late.observations).expect("fr")),
+        Some(true)
+    );
+    // Not answered: an active breach once the clock passes the target.
+    let waiting = walk(
+        &tk,
+        vec![msg(1, "2026-01-05T09:00:00Z", Actor::Customer)],
+        &cals,
+    );
+    assert!(!slo.is_active_breach(&tk, &waiting.state, t("2026-01-05T09:59:00Z"), &cals));
+    assert!(slo.is_active_breach(&tk, &waiting.state, t("2026-01-05T10:01:00Z"), &cals));
+    // Another priority is not covered.
+    let low = Ticket {
+        priority: Priority::Low,
+        ..tk.clone()
+    };
+    assert!(!slo.is_active_breach(&low, &waiting.state, t("2026-01-05T10:01:00Z"), &cals));
+    // Business clock with no calendar configured equals the calendar clock.
+    let business = Slo {
+        clock: SloClock::Business,
+        ..slo.clone()
+    };
+    assert!(business.is_active_breach(&tk, &waiting.state, t("2026-01-05T10:01:00Z"), &cals));
+    let _ = Calendar::AlwaysOpen;
+}
+
+#[test]
+fn backlog_and_awaiting_first_response() {
+    let tk = ticket("2026-01-05T09:00:00Z", Creator::Customer);
+    let cals = Calendars::default();
+    let pending = walk(
+        &tk,
+        vec![status(1, "2026-01-05T09:05:00Z", Status::Pending)],
+        &cals,
+    );
+    let b = backlog::entry(&tk, &pending.state, t("2026-01-05T11:00:00Z")).expect("in backlog");
+    assert_eq!(b.status, Status::Pending);
+    assert_eq!(b.awaiting_first_response, Some(Seconds(7200.0)));
+    let solved = walk(
+        &tk,
+        vec![status(1, "2026-01-05T09:05:00Z", Status::Solved)],
+        &cals,
+    );
+    assert!(backlog::entry(&tk, &solved.state, t("2026-01-05T11:00:00Z")).is_none());
+    // A ticket with no event at all is new and waiting.
+    let fresh = walk(&tk, vec![], &cals);
+    assert_eq!(fresh.state.status, Status::New);
+    assert_eq!(measures(&fresh.observations), vec![Measure::Created]);
+}

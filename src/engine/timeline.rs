@@ -1,0 +1,229 @@
+//! One ticket's history, walked in time order, as the measurements it yields.
+//!
+//! Every measurement is attributed to the moment it becomes known (DESIGN.md
+//! §3): the event that completes it. The walk is shared by the period report
+//! and the exporter so that both count the same things. The families of
+//! measures live in their own modules (`first_response`, `resolution`,
+//! `routing`, `interactions`); this module only orders events, rejects the
+//! ones that break the contract, and asks each family what an event completes.
+
+use std::collections::HashSet;
+
+use crate::engine::calendar::Calendars;
+use crate::engine::first_response::FirstResponse;
+use crate::engine::interactions::Interactions;
+use crate::engine::resolution::Resolution;
+use crate::engine::routing::Routing;
+use crate::model::{Event, Instant, Seconds, Status, Ticket};
+
+/// Time from a ticket's creation to an instant, in both clocks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Elapsed {
+    pub calendar: Seconds,
+    pub business: Seconds,
+}
+
+/// The ticket's clock: creation time and the calendars to measure with.
+pub struct Clock<'a> {
+    pub created_at: Instant,
+    pub calendars: &'a Calendars,
+}
+
+impl Clock<'_> {
+    /// Time from creation to `at`, business time in `team`'s calendar.
+    pub fn elapsed(&self, at: Instant, team: Option<&str>) -> Elapsed {
+        Elapsed {
+            calendar: Seconds::between(self.created_at, at),
+            business: self
+                .calendars
+                .for_team(team)
+                .business_seconds(self.created_at, at),
+        }
+    }
+}
+
+/// The shape of a ticket at one of its solve events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SolveShape {
+    /// Full resolution time up to this solve.
+    pub full_resolution: Elapsed,
+    pub interactions: u32,
+    pub replies: u32,
+    pub reroutes: u32,
+    pub reassignments: u32,
+}
+
+impl SolveShape {
+    /// Solved with exactly one agent reply.
+    pub fn one_touch(&self) -> bool {
+        self.replies == 1
+    }
+}
+
+/// What an event completes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Measure {
+    /// The ticket was opened (attributed to `created_at`).
+    Created,
+    /// First customer-visible message from anyone but the customer.
+    FirstAcknowledgement(Elapsed),
+    FirstResponse(Elapsed),
+    FirstResolution(Elapsed),
+    /// Every solve event (see `resolution`).
+    Solve(SolveShape),
+    Reopen,
+    Reroute,
+    Reassignment,
+}
+
+/// A measurement and when it became known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub at: Instant,
+    /// The completing event; `None` for `Created`.
+    pub event_id: Option<i64>,
+    /// The ticket's team as of the completing event.
+    pub team: Option<String>,
+    pub measure: Measure,
+}
+
+/// Why an event was not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventRejection {
+    BeforeCreation,
+    DuplicateId,
+}
+
+impl EventRejection {
+    pub fn reason(self) -> &'static str {
+        match self {
+            EventRejection::BeforeCreation => "event_before_creation",
+            EventRejection::DuplicateId => "duplicate_event_id",
+        }
+    }
+}
+
+/// The ticket as of its last event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketState {
+    pub status: Status,
+    pub team: Option<String>,
+    /// When an agent first replied, if ever.
+    pub first_response_at: Option<Instant>,
+    /// When the ticket was first solved, if ever.
+    pub first_resolution_at: Option<Instant>,
+}
+
+/// A ticket's walked history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    pub observations: Vec<Observation>,
+    pub state: TicketState,
+    /// Team changes in time order, for attributing surveys to a team.
+    team_changes: Vec<(Instant, String)>,
+    pub rejected: Vec<(EventRejection, i64)>,
+}
+
+impl Timeline {
+    /// The ticket's team at instant `at`.
+    pub fn team_at(&self, at: Instant) -> Option<&str> {
+        self.team_changes
+            .iter()
+            .take_while(|(t, _)| *t <= at)
+            .last()
+            .map(|(_, team)| team.as_str())
+    }
+}
+
+/// Walks `events` (all of the ticket's events, in any order) and returns the
+/// timeline. Events are ordered by time, then by id, so events that arrive
+/// out of order in id vs time are placed where they happened.
+pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> Timeline {
+    let mut rejected = Vec::new();
+    // Duplicated ids: keep the first copy of each id.
+    let mut seen = HashSet::with_capacity(events.len());
+    events.retain(|e| {
+        let fresh = seen.insert(e.id);
+        if !fresh {
+            rejected.push((EventRejection::DuplicateId, e.id));
+        }
+        fresh
+    });
+    events.retain(|e| {
+        let ok = e.occurred_at >= ticket.created_at;
+        if !ok {
+            rejected.push((EventRejection::BeforeCreation, e.id));
+        }
+        ok
+    });
+    events.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then(a.id.cmp(&b.id)));
+
+    let clock = Clock {
+        created_at: ticket.created_at,
+        calendars,
+    };
+    let mut routing = Routing::default();
+    let mut interactions = Interactions::default();
+    let mut first_response = FirstResponse::new(ticket);
+    let mut resolution = Resolution::default();
+    let mut observations = Vec::new();
+    let mut team_changes: Vec<(Instant, String)> = Vec::new();
+    let mut created_emitted = false;
+
+    let mut measures = Vec::new();
+    for ev in &events {
+        // The creation is attributed to the team after every event at the
+        // creation instant (routing rules assign on creation).
+        if !created_emitted && ev.occurred_at > ticket.created_at {
+            observations.push(created(ticket, routing.team()));
+            created_emitted = true;
+        }
+        measures.clear();
+        routing.on_event(ev, &mut measures);
+        if let Some(team) = routing.team()
+            && team_changes.last().is_none_or(|(_, t)| t != team)
+        {
+            team_changes.push((ev.occurred_at, team.to_string()));
+        }
+        interactions.on_event(ev);
+        first_response.on_event(ev, &clock, routing.team(), &mut measures);
+        resolution.on_event(
+            ev,
+            &clock,
+            routing.team(),
+            &interactions,
+            &routing,
+            &mut measures,
+        );
+        observations.extend(measures.drain(..).map(|measure| Observation {
+            at: ev.occurred_at,
+            event_id: Some(ev.id),
+            team: routing.team().map(str::to_string),
+            measure,
+        }));
+    }
+    if !created_emitted {
+        observations.push(created(ticket, routing.team()));
+    }
+
+    Timeline {
+        observations,
+        state: TicketState {
+            status: resolution.status(),
+            team: routing.team().map(str::to_string),
+            first_response_at: first_response.responded_at(),
+            first_resolution_at: resolution.first_solved_at(),
+        },
+        team_changes,
+        rejected,
+    }
+}
+
+fn created(ticket: &Ticket, team: Option<&str>) -> Observation {
+    Observation {
+        at: ticket.created_at,
+        event_id: None,
+        team: team.map(str::to_string),
+        measure: Measure::Created,
+    }
+}

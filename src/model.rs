@@ -1,0 +1,322 @@
+//! Typed records of the source data contract (DESIGN.md §2).
+//!
+//! Everything here is validated: a value of these types obeys the contract.
+//! Raw rows become these records in `source::decode`, which is the only place
+//! that knows how to reject a row. Nothing here does I/O.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// An instant in UTC. Every timestamp in the engine is one.
+pub type Instant = DateTime<Utc>;
+
+/// A length of time in seconds (calendar or business, as the field says).
+///
+/// Fractional because sources keep sub-second precision and percentiles
+/// interpolate between ranks.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize)]
+#[serde(transparent)]
+pub struct Seconds(pub f64);
+
+impl Seconds {
+    pub const ZERO: Seconds = Seconds(0.0);
+
+    /// The calendar time from `a` to `b` (negative when `b` is before `a`).
+    pub fn between(a: Instant, b: Instant) -> Seconds {
+        let d = b.signed_duration_since(a);
+        // num_microseconds only overflows beyond ±292,000 years.
+        Seconds(
+            d.num_microseconds()
+                .map_or(d.num_seconds() as f64, |us| us as f64 / 1e6),
+        )
+    }
+
+    pub fn as_f64(self) -> f64 {
+        self.0
+    }
+}
+
+/// Ticket statuses of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    New,
+    Open,
+    Pending,
+    OnHold,
+    Solved,
+    Closed,
+    Deleted,
+    Spam,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::New,
+        Status::Open,
+        Status::Pending,
+        Status::OnHold,
+        Status::Solved,
+        Status::Closed,
+        Status::Deleted,
+        Status::Spam,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Open => "open",
+            Status::Pending => "pending",
+            Status::OnHold => "on_hold",
+            Status::Solved => "solved",
+            Status::Closed => "closed",
+            Status::Deleted => "deleted",
+            Status::Spam => "spam",
+        }
+    }
+
+    /// Solved or closed: no longer in the backlog.
+    pub fn is_done(self) -> bool {
+        matches!(self, Status::Solved | Status::Closed)
+    }
+
+    /// Deleted and spam tickets are ignored everywhere (DESIGN.md §3).
+    pub fn is_ignored(self) -> bool {
+        matches!(self, Status::Deleted | Status::Spam)
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let s = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// Ticket priorities of the contract; `None` when the helpdesk left it empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+    None,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 5] = [
+        Priority::Low,
+        Priority::Normal,
+        Priority::High,
+        Priority::Urgent,
+        Priority::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+            Priority::None => "none",
+        }
+    }
+}
+
+impl std::str::FromStr for Priority {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let s = s.trim().to_ascii_lowercase();
+        Priority::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// Who opened the ticket. Agent-initiated (outbound) tickets have no first
+/// response: no customer was waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Creator {
+    Customer,
+    Agent,
+}
+
+impl Creator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Creator::Customer => "customer",
+            Creator::Agent => "agent",
+        }
+    }
+}
+
+/// `support_ticket_events.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// Customer-visible message.
+    Message,
+    /// Internal note: never an interaction or a reply.
+    Note,
+    Assign,
+    Status,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Message => "message",
+            EventKind::Note => "note",
+            EventKind::Assign => "assign",
+            EventKind::Status => "status",
+        }
+    }
+}
+
+/// `support_ticket_events.actor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Customer,
+    Agent,
+    /// Automation and auto-replies: a first acknowledgement, never a response.
+    Bot,
+    System,
+}
+
+impl Actor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Customer => "customer",
+            Actor::Agent => "agent",
+            Actor::Bot => "bot",
+            Actor::System => "system",
+        }
+    }
+}
+
+/// One row of `support_tickets`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    pub id: String,
+    pub created_at: Instant,
+    pub channel: String,
+    pub priority: Priority,
+    pub category: Option<String>,
+    pub requester_id: String,
+    pub created_by: Creator,
+    pub status: Status,
+    pub updated_at: Instant,
+}
+
+/// One row of `support_ticket_events`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: i64,
+    pub ticket_id: String,
+    pub occurred_at: Instant,
+    pub kind: EventKind,
+    pub actor: Actor,
+    pub actor_id: Option<String>,
+    pub team: Option<String>,
+    pub agent_id: Option<String>,
+    pub status: Option<Status>,
+}
+
+/// A survey answer, its score validated against its kind's scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SurveyScore {
+    /// 1–5; 4 and 5 are "satisfied".
+    Csat(u8),
+    /// 0–10.
+    Nps(u8),
+    /// 1–7, normalised so that 1 is the lowest effort whatever the source's
+    /// direction (see `config::CesDirection`).
+    Ces(u8),
+}
+
+impl SurveyScore {
+    pub fn kind_str(self) -> &'static str {
+        match self {
+            SurveyScore::Csat(_) => "csat",
+            SurveyScore::Nps(_) => "nps",
+            SurveyScore::Ces(_) => "ces",
+        }
+    }
+
+    pub fn value(self) -> u8 {
+        match self {
+            SurveyScore::Csat(v) | SurveyScore::Nps(v) | SurveyScore::Ces(v) => v,
+        }
+    }
+}
+
+/// One row of `support_survey_responses`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyResponse {
+    pub id: String,
+    pub ticket_id: Option<String>,
+    pub responded_at: Instant,
+    pub score: SurveyScore,
+    pub comment: Option<String>,
+}
+
+/// An engagement answer: the eNPS question (0–10) or a Likert item (1–5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngagementAnswer {
+    Enps(u8),
+    Likert { item: String, score: u8 },
+}
+
+/// One row of `support_engagement_responses`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngagementResponse {
+    pub id: String,
+    pub employee_id: String,
+    pub team: String,
+    pub responded_at: Instant,
+    pub answer: EngagementAnswer,
+}
+
+/// The four relations of the contract; names used in logs, errors and the
+/// `relation` label of rejected-row counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    Tickets,
+    Events,
+    Surveys,
+    Engagement,
+}
+
+impl Relation {
+    pub const ALL: [Relation; 4] = [
+        Relation::Tickets,
+        Relation::Events,
+        Relation::Surveys,
+        Relation::Engagement,
+    ];
+
+    /// The canonical relation name.
+    pub fn canonical_name(self) -> &'static str {
+        match self {
+            Relation::Tickets => "support_tickets",
+            Relation::Events => "support_ticket_events",
+            Relation::Surveys => "support_survey_responses",
+            Relation::Engagement => "support_engagement_responses",
+        }
+    }
+}
+
+impl fmt::Display for Relation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.canonical_name())
+    }
+}

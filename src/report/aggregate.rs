@@ -1,0 +1,430 @@
+//! Period aggregation: engine observations → the report's numbers.
+//!
+//! A measurement belongs to the period when the event that completes it does
+//! (DESIGN.md §3), so a report and the Prometheus counters agree. Groups are
+//! the ticket's team as of that event, or its current channel, priority or
+//! category. Distributions are kept whole so percentiles are exact.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use crate::engine::backlog;
+use crate::engine::calendar::Calendars;
+use crate::engine::engagement::EngagementTally;
+use crate::engine::slo::Slo;
+use crate::engine::stats::{Summary, ratio};
+use crate::engine::surveys::{CesTally, CsatTally, NpsTally};
+use crate::engine::timeline::{Measure, Timeline};
+use crate::model::{EngagementResponse, Instant, SurveyResponse, SurveyScore, Ticket};
+
+/// Team of tickets that no team has been assigned yet.
+pub const UNASSIGNED: &str = "unassigned";
+/// Group of tickets without a category, and of surveys without a ticket.
+pub const NONE: &str = "none";
+
+/// The `--by` axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    Team,
+    Channel,
+    Priority,
+    Category,
+}
+
+/// `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Period {
+    pub from: Instant,
+    pub to: Instant,
+}
+
+impl Period {
+    pub fn contains(&self, t: Instant) -> bool {
+        self.from <= t && t < self.to
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRate {
+    pub total: u64,
+    pub tickets: u64,
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OneTouch {
+    pub tickets: u64,
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Csat {
+    pub responses: u64,
+    pub satisfied: u64,
+    pub ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Nps {
+    pub responses: u64,
+    pub promoters: u64,
+    pub passives: u64,
+    pub detractors: u64,
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ces {
+    pub responses: u64,
+    pub mean: Option<f64>,
+    pub low_effort_ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Enps {
+    pub responses: u64,
+    pub promoters: u64,
+    pub detractors: u64,
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Engagement {
+    pub responses: u64,
+    pub index: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Backlog {
+    pub tickets: u64,
+    pub by_status: BTreeMap<&'static str, u64>,
+    pub awaiting_first_response: u64,
+    pub oldest_awaiting_first_response_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloResult {
+    pub name: String,
+    pub measured: u64,
+    pub breached: u64,
+    pub attainment: Option<f64>,
+    pub active_breaches: u64,
+}
+
+/// The numbers of one group (or of everything).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub tickets_created: u64,
+    pub tickets_solved: u64,
+    pub first_response_seconds: Summary,
+    pub first_response_business_seconds: Summary,
+    pub first_acknowledgement_seconds: Summary,
+    pub first_resolution_seconds: Summary,
+    pub full_resolution_seconds: Summary,
+    pub interactions: Summary,
+    pub replies: Summary,
+    pub reroutes: EventRate,
+    pub reassignments: EventRate,
+    pub reopens: EventRate,
+    pub one_touch: OneTouch,
+    pub csat: Csat,
+    pub nps: Nps,
+    pub ces: Ces,
+    pub enps: Enps,
+    pub engagement: Engagement,
+    pub backlog: Backlog,
+    pub slo: Vec<SloResult>,
+}
+
+#[derive(Debug, Default)]
+struct SloTally {
+    measured: u64,
+    breached: u64,
+    active: u64,
+}
+
+/// Running totals of one group.
+#[derive(Debug, Default)]
+struct Acc {
+    created: u64,
+    solved: u64,
+    first_response: Vec<f64>,
+    first_response_business: Vec<f64>,
+    first_ack: Vec<f64>,
+    first_resolution: Vec<f64>,
+    full_resolution: Vec<f64>,
+    interactions: Vec<f64>,
+    replies: Vec<f64>,
+    reroute_events: u64,
+    solves_rerouted: u64,
+    reassignment_events: u64,
+    solves_reassigned: u64,
+    reopen_events: u64,
+    reopened_tickets: HashSet<String>,
+    one_touch: u64,
+    csat: CsatTally,
+    nps: NpsTally,
+    ces: CesTally,
+    engagement: EngagementTally,
+    backlog_by_status: BTreeMap<&'static str, u64>,
+    awaiting: u64,
+    oldest_awaiting: Option<f64>,
+    slo: Vec<SloTally>,
+}
+
+impl Acc {
+    fn finish(mut self, slos: &[Slo]) -> Metrics {
+        let solved = self.solved;
+        let rate = |tickets: u64| ratio(tickets, solved);
+        Metrics {
+            tickets_created: self.created,
+            tickets_solved: solved,
+            first_response_seconds: Summary::of(&mut self.first_response),
+            first_response_business_seconds: Summary::of(&mut self.first_response_business),
+            first_acknowledgement_seconds: Summary::of(&mut self.first_ack),
+            first_resolution_seconds: Summary::of(&mut self.first_resolution),
+            full_resolution_seconds: Summary::of(&mut self.full_resolution),
+            interactions: Summary::of(&mut self.interactions),
+            replies: Summary::of(&mut self.replies),
+            reroutes: EventRate {
+                total: self.reroute_events,
+                tickets: self.solves_rerouted,
+                rate: rate(self.solves_rerouted),
+            },
+            reassignments: EventRate {
+                total: self.reassignment_events,
+                tickets: self.solves_reassigned,
+                rate: rate(self.solves_reassigned),
+            },
+            reopens: EventRate {
+                total: self.reopen_events,
+                tickets: self.reopened_tickets.len() as u64,
+                rate: rate(self.reopened_tickets.len() as u64),
+            },
+            one_touch: OneTouch {
+                tickets: self.one_touch,
+                rate: rate(self.one_touch),
+            },
+            csat: Csat {
+                responses: self.csat.responses,
+                satisfied: self.csat.satisfied,
+                ratio: self.csat.ratio(),
+            },
+            nps: Nps {
+                responses: self.nps.responses(),
+                promoters: self.nps.promoters,
+                passives: self.nps.passives,
+                detractors: self.nps.detractors,
+                score: self.nps.score(),
+            },
+            ces: Ces {
+                responses: self.ces.responses,
+                mean: self.ces.mean(),
+                low_effort_ratio: self.ces.low_effort_ratio(),
+            },
+            enps: Enps {
+                responses: self.engagement.enps.responses(),
+                promoters: self.engagement.enps.promoters,
+                detractors: self.engagement.enps.detractors,
+                score: self.engagement.enps.score(),
+            },
+            engagement: Engagement {
+                responses: self.engagement.responses,
+                index: self.engagement.index(),
+            },
+            backlog: Backlog {
+                tickets: self.backlog_by_status.values().sum(),
+                by_status: self.backlog_by_status,
+                awaiting_first_response: self.awaiting,
+                oldest_awaiting_first_response_seconds: self.oldest_awaiting,
+            },
+            slo: slos
+                .iter()
+                .zip(
+                    self.slo
+                        .iter()
+                        .chain(std::iter::repeat(&SloTally::default())),
+                )
+                .map(|(s, t)| SloResult {
+                    name: s.name.clone(),
+                    measured: t.measured,
+                    breached: t.breached,
+                    attainment: ratio(t.measured - t.breached, t.measured),
+                    active_breaches: t.active,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Accumulates one period, overall and by one dimension.
+pub struct Aggregator<'a> {
+    period: Period,
+    by: Option<Dimension>,
+    /// The instant backlog and active breaches are taken at.
+    as_of: Instant,
+    calendars: &'a Calendars,
+    slos: &'a [Slo],
+    overall: Acc,
+    groups: BTreeMap<String, Acc>,
+}
+
+impl<'a> Aggregator<'a> {
+    pub fn new(
+        period: Period,
+        by: Option<Dimension>,
+        as_of: Instant,
+        calendars: &'a Calendars,
+        slos: &'a [Slo],
+    ) -> Self {
+        Aggregator {
+            period,
+            by,
+            as_of,
+            calendars,
+            slos,
+            overall: Acc::default(),
+            groups: BTreeMap::new(),
+        }
+    }
+
+    /// Adds `f`'s effect to the overall totals and to `key`'s group.
+    fn add(&mut self, key: Option<String>, f: impl Fn(&mut Acc)) {
+        f(&mut self.overall);
+        if let Some(k) = key {
+            f(self.groups.entry(k).or_default());
+        }
+    }
+
+    fn key(&self, ticket: Option<&Ticket>, team: Option<&str>) -> Option<String> {
+        let value = match (self.by?, ticket) {
+            (Dimension::Team, _) => team.unwrap_or(UNASSIGNED).to_string(),
+            (_, None) => NONE.to_string(),
+            (Dimension::Channel, Some(t)) => t.channel.clone(),
+            (Dimension::Priority, Some(t)) => t.priority.as_str().to_string(),
+            (Dimension::Category, Some(t)) => {
+                t.category.clone().unwrap_or_else(|| NONE.to_string())
+            }
+        };
+        Some(value)
+    }
+
+    /// One ticket's timeline and the surveys answered about it.
+    pub fn ticket(&mut self, ticket: &Ticket, timeline: &Timeline, surveys: &[SurveyResponse]) {
+        let (slos, calendars) = (self.slos, self.calendars);
+        for obs in &timeline.observations {
+            if !self.period.contains(obs.at) {
+                continue;
+            }
+            let key = self.key(Some(ticket), obs.team.as_deref());
+            let id = ticket.id.as_str();
+            match obs.measure {
+                Measure::Created => self.add(key, |a| a.created += 1),
+                Measure::FirstAcknowledgement(e) => {
+                    self.add(key, |a| a.first_ack.push(e.calendar.0))
+                }
+                Measure::FirstResponse(e) => self.add(key, |a| {
+                    a.first_response.push(e.calendar.0);
+                    a.first_response_business.push(e.business.0);
+                }),
+                Measure::FirstResolution(e) => {
+                    self.add(key, |a| a.first_resolution.push(e.calendar.0))
+                }
+                Measure::Solve(s) => self.add(key, |a| {
+                    a.solved += 1;
+                    a.full_resolution.push(s.full_resolution.calendar.0);
+                    a.interactions.push(f64::from(s.interactions));
+                    a.replies.push(f64::from(s.replies));
+                    a.solves_rerouted += u64::from(s.reroutes > 0);
+                    a.solves_reassigned += u64::from(s.reassignments > 0);
+                    a.one_touch += u64::from(s.one_touch());
+                }),
+                Measure::Reopen => self.add(key, |a| {
+                    a.reopen_events += 1;
+                    a.reopened_tickets.insert(id.to_string());
+                }),
+                Measure::Reroute => self.add(key, |a| a.reroute_events += 1),
+                Measure::Reassignment => self.add(key, |a| a.reassignment_events += 1),
+            }
+            for (i, slo) in slos.iter().enumerate() {
+                if let Some(breached) = slo.judge(ticket, obs) {
+                    let key = self.key(Some(ticket), obs.team.as_deref());
+                    self.add(key, |a| {
+                        grow(&mut a.slo, i);
+                        a.slo[i].measured += 1;
+                        a.slo[i].breached += u64::from(breached);
+                    });
+                }
+            }
+        }
+
+        if ticket.created_at < self.as_of {
+            let key = self.key(Some(ticket), timeline.state.team.as_deref());
+            if let Some(entry) = backlog::entry(ticket, &timeline.state, self.as_of) {
+                self.add(key.clone(), |a| {
+                    *a.backlog_by_status
+                        .entry(entry.status.as_str())
+                        .or_default() += 1;
+                    if let Some(age) = entry.awaiting_first_response {
+                        a.awaiting += 1;
+                        a.oldest_awaiting = Some(a.oldest_awaiting.map_or(age.0, |o| o.max(age.0)));
+                    }
+                });
+            }
+            for (i, slo) in slos.iter().enumerate() {
+                if slo.is_active_breach(ticket, &timeline.state, self.as_of, calendars) {
+                    self.add(key.clone(), |a| {
+                        grow(&mut a.slo, i);
+                        a.slo[i].active += 1;
+                    });
+                }
+            }
+        }
+
+        for s in surveys {
+            let team = timeline.team_at(s.responded_at);
+            self.survey(Some(ticket), team, s);
+        }
+    }
+
+    /// A survey answer; `ticket` is `None` for relationship surveys.
+    pub fn survey(&mut self, ticket: Option<&Ticket>, team: Option<&str>, s: &SurveyResponse) {
+        if !self.period.contains(s.responded_at) {
+            return;
+        }
+        let key = self.key(ticket, team);
+        match s.score {
+            SurveyScore::Csat(v) => self.add(key, |a| a.csat.add(v)),
+            SurveyScore::Nps(v) => self.add(key, |a| a.nps.add(v)),
+            SurveyScore::Ces(v) => self.add(key, |a| a.ces.add(v)),
+        }
+    }
+
+    /// An engagement answer: grouped by its own team, and only under `--by team`.
+    pub fn engagement(&mut self, e: &EngagementResponse) {
+        if !self.period.contains(e.responded_at) {
+            return;
+        }
+        let key = (self.by == Some(Dimension::Team)).then(|| e.team.clone());
+        self.add(key, |a| a.engagement.add(&e.answer));
+    }
+
+    pub fn finish(self) -> (Metrics, Option<BTreeMap<String, Metrics>>) {
+        let slos = self.slos;
+        let groups = self.by.map(|_| {
+            self.groups
+                .into_iter()
+                .map(|(k, a)| (k, a.finish(slos)))
+                .collect()
+        });
+        (self.overall.finish(slos), groups)
+    }
+}
+
+fn grow(v: &mut Vec<SloTally>, i: usize) {
+    while v.len() <= i {
+        v.push(SloTally::default());
+    }
+}

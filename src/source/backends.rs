@@ -1,0 +1,135 @@
+//! Per-backend row access: how each database hands over text, integers and
+//! timestamps. Sources store ids as text or integers and timestamps as
+//! TIMESTAMPTZ, DATETIME(6), ISO-8601 text or unix seconds; each getter tries
+//! the representations its backend can produce, so a view may use any.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use futures_util::TryStreamExt;
+use sqlx::mysql::MySqlRow;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::Pool;
+use super::decode::{RawTime, RowAccess};
+
+/// Runs `sql` and calls `f` on every row as it streams in.
+pub(crate) async fn for_each_row(
+    pool: &Pool,
+    sql: String,
+    mut f: impl FnMut(&dyn RowAccess),
+) -> Result<(), sqlx::Error> {
+    macro_rules! stream {
+        ($pool:expr) => {{
+            let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch($pool);
+            while let Some(row) = rows.try_next().await? {
+                f(&row);
+            }
+        }};
+    }
+    match pool {
+        Pool::Sqlite(p) => stream!(p),
+        Pool::Postgres(p) => stream!(p),
+        Pool::MySql(p) => stream!(p),
+    }
+    Ok(())
+}
+
+/// Tries each `type => conversion` in turn; the first that decodes wins.
+macro_rules! first_decoding {
+    ($row:expr, $col:expr, $( $ty:ty => $conv:expr ),+ $(,)?) => {{
+        let mut first_err: Option<String> = None;
+        $(
+            match $row.try_get::<Option<$ty>, _>($col) {
+                Ok(v) => return Ok(v.map($conv)),
+                Err(e) => { first_err.get_or_insert_with(|| e.to_string()); }
+            }
+        )+
+        Err(first_err.unwrap_or_default())
+    }};
+}
+
+fn parse_int(s: String) -> Result<i64, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not an integer"))
+}
+
+fn float_to_int(f: f64) -> Result<i64, String> {
+    if f.fract() == 0.0 && f.abs() < 9.0e15 {
+        Ok(f as i64)
+    } else {
+        Err(format!("{f} is not an integer"))
+    }
+}
+
+/// Integer getters shared by all backends: the decoded value, then text or
+/// a float holding an integer.
+macro_rules! int_with_fallbacks {
+    ($row:expr, $col:expr, $( $ty:ty ),+) => {{
+        $(
+            if let Ok(v) = $row.try_get::<Option<$ty>, _>($col) {
+                return Ok(v.map(i64::from));
+            }
+        )+
+        if let Ok(v) = $row.try_get::<Option<String>, _>($col) {
+            return v.map(parse_int).transpose();
+        }
+        match $row.try_get::<Option<f64>, _>($col) {
+            Ok(v) => v.map(float_to_int).transpose(),
+            Err(e) => Err(e.to_string()),
+        }
+    }};
+}
+
+impl RowAccess for SqliteRow {
+    fn text(&self, col: &str) -> Result<Option<String>, String> {
+        first_decoding!(self, col, String => |s| s)
+    }
+    fn int(&self, col: &str) -> Result<Option<i64>, String> {
+        int_with_fallbacks!(self, col, i64)
+    }
+    fn time(&self, col: &str) -> Result<Option<RawTime>, String> {
+        first_decoding!(self, col,
+            String => RawTime::Text,
+            i64 => |n| RawTime::Number(n as f64),
+            f64 => RawTime::Number,
+        )
+    }
+}
+
+impl RowAccess for PgRow {
+    fn text(&self, col: &str) -> Result<Option<String>, String> {
+        first_decoding!(self, col, String => |s| s)
+    }
+    fn int(&self, col: &str) -> Result<Option<i64>, String> {
+        int_with_fallbacks!(self, col, i64, i32, i16)
+    }
+    fn time(&self, col: &str) -> Result<Option<RawTime>, String> {
+        first_decoding!(self, col,
+            DateTime<Utc> => RawTime::Instant,
+            NaiveDateTime => RawTime::Naive,
+            String => RawTime::Text,
+            i64 => |n| RawTime::Number(n as f64),
+            f64 => RawTime::Number,
+        )
+    }
+}
+
+impl RowAccess for MySqlRow {
+    fn text(&self, col: &str) -> Result<Option<String>, String> {
+        first_decoding!(self, col, String => |s| s)
+    }
+    fn int(&self, col: &str) -> Result<Option<i64>, String> {
+        int_with_fallbacks!(self, col, i64, i32, i16, i8, u32, u16, u8)
+    }
+    fn time(&self, col: &str) -> Result<Option<RawTime>, String> {
+        first_decoding!(self, col,
+            NaiveDateTime => RawTime::Naive,
+            DateTime<Utc> => RawTime::Instant,
+            String => RawTime::Text,
+            i64 => |n| RawTime::Number(n as f64),
+            f64 => RawTime::Number,
+        )
+    }
+}

@@ -1,0 +1,416 @@
+//! Raw source rows → typed records (`model`), or a rejection reason.
+//!
+//! The only place that decides whether a row obeys the contract (DESIGN.md
+//! §2). Backends expose their rows through [`RowAccess`]; everything here is
+//! backend-agnostic and pure.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::config::CesDirection;
+use crate::model::{
+    Actor, Creator, EngagementAnswer, EngagementResponse, Event, EventKind, Instant, Priority,
+    Status, SurveyResponse, SurveyScore, Ticket,
+};
+
+/// A timestamp column as the backend stored it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawTime {
+    Instant(Instant),
+    /// A timestamp without zone: taken as UTC (the contract's convention).
+    Naive(NaiveDateTime),
+    Text(String),
+    /// Unix seconds.
+    Number(f64),
+}
+
+/// Typed access to one row's columns, implemented per backend.
+pub trait RowAccess {
+    /// A text column; `Err` when the value is not text (e.g. invalid UTF-8).
+    fn text(&self, col: &str) -> Result<Option<String>, String>;
+    /// An integer column (any integer width, or numeric text).
+    fn int(&self, col: &str) -> Result<Option<i64>, String>;
+    fn time(&self, col: &str) -> Result<Option<RawTime>, String>;
+}
+
+/// Why a row was rejected, and what it looked like.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+fn reject(reason: &'static str, detail: impl Into<String>) -> Rejection {
+    Rejection {
+        reason,
+        detail: detail.into(),
+    }
+}
+
+/// The earliest instant accepted: timestamps before 1970 are broken data.
+fn epoch() -> Instant {
+    DateTime::UNIX_EPOCH
+}
+
+/// Parses a text timestamp: RFC 3339 (`2026-01-05T09:00:00Z`, `+02:00`
+/// offsets), or a naive `YYYY-MM-DD[ T]HH:MM:SS[.ffffff]` taken as UTC.
+pub fn parse_timestamp(s: &str) -> Option<Instant> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(n.and_utc());
+        }
+    }
+    // "2026-01-05 09:00:00+00" / "+00:00" as PostgreSQL prints timestamptz.
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%:z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    None
+}
+
+fn instant(row: &dyn RowAccess, col: &str) -> Result<Instant, Rejection> {
+    let raw = row
+        .time(col)
+        .map_err(|e| reject("bad_timestamp", format!("{col}: {e}")))?
+        .ok_or_else(|| reject("null_timestamp", format!("{col} is null")))?;
+    let t = match &raw {
+        RawTime::Instant(t) => Some(*t),
+        RawTime::Naive(n) => Some(n.and_utc()),
+        RawTime::Text(s) => parse_timestamp(s),
+        RawTime::Number(secs) if secs.is_finite() => {
+            DateTime::from_timestamp_micros((secs * 1e6).round() as i64)
+        }
+        RawTime::Number(_) => None,
+    }
+    .ok_or_else(|| {
+        reject(
+            "bad_timestamp",
+            format!("{col} = {raw:?} is not a timestamp"),
+        )
+    })?;
+    if t < epoch() {
+        return Err(reject("timestamp_before_1970", format!("{col} = {t}")));
+    }
+    Ok(t)
+}
+
+fn text(row: &dyn RowAccess, col: &str) -> Result<Option<String>, Rejection> {
+    row.text(col)
+        .map(|v| v.filter(|s| !s.is_empty()))
+        .map_err(|e| reject("bad_text", format!("{col}: {e}")))
+}
+
+fn required(row: &dyn RowAccess, col: &str, reason: &'static str) -> Result<String, Rejection> {
+    text(row, col)?.ok_or_else(|| reject(reason, format!("{col} is null or empty")))
+}
+
+fn parsed<T: std::str::FromStr>(
+    row: &dyn RowAccess,
+    col: &str,
+    reason: &'static str,
+    expected: &str,
+) -> Result<T, Rejection> {
+    let v = required(row, col, reason)?;
+    v.parse()
+        .map_err(|_| reject(reason, format!("{col} = `{v}`; expected {expected}")))
+}
+
+pub fn ticket(row: &dyn RowAccess) -> Result<Ticket, Rejection> {
+    let created_by = match required(row, "created_by", "unknown_created_by")?
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "customer" => Creator::Customer,
+        "agent" => Creator::Agent,
+        other => {
+            return Err(reject(
+                "unknown_created_by",
+                format!("created_by = `{other}`; expected customer or agent"),
+            ));
+        }
+    };
+    let priority = match text(row, "priority")? {
+        None => Priority::None,
+        Some(p) => p.parse().map_err(|_| {
+            reject(
+                "unknown_priority",
+                format!("priority = `{p}`; expected low, normal, high or urgent"),
+            )
+        })?,
+    };
+    let created_at = instant(row, "created_at")?;
+    Ok(Ticket {
+        id: required(row, "id", "null_id")?,
+        created_at,
+        // A missing channel or requester is kept as `unknown` rather than
+        // losing the ticket: neither changes any duration or count.
+        channel: text(row, "channel")?.map_or_else(|| "unknown".into(), |c| c.to_ascii_lowercase()),
+        priority,
+        category: text(row, "category")?,
+        requester_id: text(row, "requester_id")?.unwrap_or_else(|| "unknown".into()),
+        created_by,
+        status: parsed(
+            row,
+            "status",
+            "unknown_status",
+            "new, open, pending, on_hold, solved, closed, deleted or spam",
+        )?,
+        // updated_at only drives incremental reads; a missing one means "now".
+        updated_at: instant(row, "updated_at").unwrap_or(created_at),
+    })
+}
+
+pub fn event(row: &dyn RowAccess) -> Result<Event, Rejection> {
+    let id = row
+        .int("id")
+        .map_err(|e| reject("bad_id", format!("id: {e}")))?
+        .ok_or_else(|| reject("null_id", "id is null"))?;
+    let kind_text = required(row, "kind", "unknown_kind")?;
+    let kind = match kind_text.to_ascii_lowercase().as_str() {
+        "message" => EventKind::Message,
+        "note" => EventKind::Note,
+        "assign" => EventKind::Assign,
+        "status" => EventKind::Status,
+        other => {
+            return Err(reject(
+                "unknown_kind",
+                format!("event {id}: kind = `{other}`; expected message, note, assign or status"),
+            ));
+        }
+    };
+    let actor_text = required(row, "actor", "unknown_actor")?;
+    let actor = match actor_text.to_ascii_lowercase().as_str() {
+        "customer" => Actor::Customer,
+        "agent" => Actor::Agent,
+        "bot" => Actor::Bot,
+        "system" => Actor::System,
+        other => {
+            return Err(reject(
+                "unknown_actor",
+                format!("event {id}: actor = `{other}`; expected customer, agent, bot or system"),
+            ));
+        }
+    };
+    let status = match text(row, "status")? {
+        None if kind == EventKind::Status => {
+            return Err(reject(
+                "null_status",
+                format!("event {id}: a status event without a status"),
+            ));
+        }
+        None => None,
+        Some(s) => Some(
+            s.parse::<Status>()
+                .map_err(|_| reject("unknown_status", format!("event {id}: status = `{s}`")))?,
+        ),
+    };
+    Ok(Event {
+        id,
+        ticket_id: required(row, "ticket_id", "null_ticket_id")?,
+        occurred_at: instant(row, "occurred_at")?,
+        kind,
+        actor,
+        actor_id: text(row, "actor_id")?,
+        team: text(row, "team")?,
+        agent_id: text(row, "agent_id")?,
+        status,
+    })
+}
+
+fn score_in(
+    row: &dyn RowAccess,
+    range: std::ops::RangeInclusive<i64>,
+    what: &str,
+) -> Result<u8, Rejection> {
+    let s = row
+        .int("score")
+        .map_err(|e| reject("bad_score", format!("score: {e}")))?
+        .ok_or_else(|| reject("null_score", format!("{what} score is null")))?;
+    if !range.contains(&s) {
+        return Err(reject(
+            "score_out_of_range",
+            format!("{what} score {s} outside {}–{}", range.start(), range.end()),
+        ));
+    }
+    u8::try_from(s).map_err(|_| reject("score_out_of_range", format!("{what} score {s}")))
+}
+
+pub fn survey(row: &dyn RowAccess, ces: CesDirection) -> Result<SurveyResponse, Rejection> {
+    let kind = required(row, "kind", "unknown_kind")?.to_ascii_lowercase();
+    let score = match kind.as_str() {
+        "csat" => SurveyScore::Csat(score_in(row, 1..=5, "csat")?),
+        "nps" => SurveyScore::Nps(score_in(row, 0..=10, "nps")?),
+        "ces" => {
+            let s = score_in(row, 1..=7, "ces")?;
+            SurveyScore::Ces(match ces {
+                CesDirection::OneIsLowEffort => s,
+                CesDirection::SevenIsLowEffort => 8 - s,
+            })
+        }
+        other => {
+            return Err(reject(
+                "unknown_kind",
+                format!("kind = `{other}`; expected csat, nps or ces"),
+            ));
+        }
+    };
+    Ok(SurveyResponse {
+        id: required(row, "id", "null_id")?,
+        ticket_id: text(row, "ticket_id")?,
+        responded_at: instant(row, "responded_at")?,
+        score,
+        comment: text(row, "comment")?,
+    })
+}
+
+pub fn engagement(row: &dyn RowAccess) -> Result<EngagementResponse, Rejection> {
+    let question = required(row, "question", "null_question")?;
+    let answer = if question.eq_ignore_ascii_case("enps") {
+        EngagementAnswer::Enps(score_in(row, 0..=10, "enps")?)
+    } else {
+        EngagementAnswer::Likert {
+            score: score_in(row, 1..=5, &format!("likert item `{question}`"))?,
+            item: question,
+        }
+    };
+    Ok(EngagementResponse {
+        id: required(row, "id", "null_id")?,
+        employee_id: required(row, "employee_id", "null_employee_id")?,
+        team: required(row, "team", "null_team")?,
+        responded_at: instant(row, "responded_at")?,
+        answer,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// A row of text cells, for decoding tests.
+    struct Cells(HashMap<&'static str, Option<&'static str>>);
+
+    impl RowAccess for Cells {
+        fn text(&self, col: &str) -> Result<Option<String>, String> {
+            Ok(self.0.get(col).copied().flatten().map(str::to_string))
+        }
+        fn int(&self, col: &str) -> Result<Option<i64>, String> {
+            self.text(col)?
+                .map(|s| s.parse().map_err(|_| format!("`{s}` is not an integer")))
+                .transpose()
+        }
+        fn time(&self, col: &str) -> Result<Option<RawTime>, String> {
+            Ok(self.text(col)?.map(RawTime::Text))
+        }
+    }
+
+    fn survey_row(kind: &'static str, score: &'static str) -> Cells {
+        Cells(HashMap::from([
+            ("id", Some("s1")),
+            ("ticket_id", Some("1")),
+            ("responded_at", Some("2026-01-05T10:00:00Z")),
+            ("kind", Some(kind)),
+            ("score", Some(score)),
+            ("comment", None),
+        ]))
+    }
+
+    #[test]
+    fn timestamps_in_every_accepted_form() {
+        let want = parse_timestamp("2026-01-05T09:00:00Z").expect("rfc3339");
+        for s in [
+            "2026-01-05T10:00:00+01:00",
+            "2026-01-05 09:00:00",
+            "2026-01-05T09:00:00",
+            "2026-01-05 09:00:00.000000",
+            "2026-01-05 09:00:00+00",
+            "2026-01-05 09:00",
+        ] {
+            assert_eq!(parse_timestamp(s), Some(want), "{s}");
+        }
+        assert_eq!(parse_timestamp("05/01/2026"), None);
+    }
+
+    #[test]
+    fn scores_out_of_range_are_rejected_at_every_boundary() {
+        let d = CesDirection::OneIsLowEffort;
+        assert!(survey(&survey_row("csat", "1"), d).is_ok());
+        assert!(survey(&survey_row("csat", "5"), d).is_ok());
+        assert_eq!(
+            survey(&survey_row("csat", "0"), d).unwrap_err().reason,
+            "score_out_of_range"
+        );
+        assert_eq!(
+            survey(&survey_row("csat", "6"), d).unwrap_err().reason,
+            "score_out_of_range"
+        );
+        assert!(survey(&survey_row("nps", "0"), d).is_ok());
+        assert_eq!(
+            survey(&survey_row("nps", "11"), d).unwrap_err().reason,
+            "score_out_of_range"
+        );
+        assert_eq!(
+            survey(&survey_row("ces", "8"), d).unwrap_err().reason,
+            "score_out_of_range"
+        );
+        assert_eq!(
+            survey(&survey_row("stars", "3"), d).unwrap_err().reason,
+            "unknown_kind"
+        );
+        assert_eq!(
+            survey(&survey_row("nps", "x"), d).unwrap_err().reason,
+            "bad_score"
+        );
+    }
+
+    #[test]
+    fn ces_direction_is_normalised() {
+        let one = survey(&survey_row("ces", "2"), CesDirection::OneIsLowEffort).expect("ok");
+        let seven = survey(&survey_row("ces", "2"), CesDirection::SevenIsLowEffort).expect("ok");
+        assert_eq!(one.score, SurveyScore::Ces(2));
+        assert_eq!(seven.score, SurveyScore::Ces(6));
+    }
+
+    #[test]
+    fn events_break_the_contract_in_named_ways() {
+        let base = || {
+            HashMap::from([
+                ("id", Some("7")),
+                ("ticket_id", Some("1")),
+                ("occurred_at", Some("2026-01-05T10:00:00Z")),
+                ("kind", Some("status")),
+                ("actor", Some("agent")),
+                ("status", Some("solved")),
+            ])
+        };
+        assert!(event(&Cells(base())).is_ok());
+        let mut r = base();
+        r.insert("kind", Some("like"));
+        assert_eq!(event(&Cells(r)).unwrap_err().reason, "unknown_kind");
+        let mut r = base();
+        r.insert("status", None);
+        assert_eq!(event(&Cells(r)).unwrap_err().reason, "null_status");
+        let mut r = base();
+        r.insert("occurred_at", None);
+        assert_eq!(event(&Cells(r)).unwrap_err().reason, "null_timestamp");
+        let mut r = base();
+        r.insert("occurred_at", Some("1969-12-31T23:59:59Z"));
+        assert_eq!(
+            event(&Cells(r)).unwrap_err().reason,
+            "timestamp_before_1970"
+        );
+        let mut r = base();
+        r.insert("actor", Some("alien"));
+        let e = event(&Cells(r)).unwrap_err();
+        assert_eq!(e.reason, "unknown_actor");
+        assert!(e.detail.contains("alien"));
+    }
+}

@@ -1,0 +1,426 @@
+//! Reading the helpdesk's four relations (DESIGN.md §2) through sqlx.
+//!
+//! Owns connections, the SQL of each relation and the per-backend decoding
+//! of columns; hands typed records (`model`) to its caller and counts the
+//! rows it rejects. It knows nothing of metrics. The source is read-only for
+//! us: reading connections are opened read-only; only `migrate source`
+//! writes, to create the canonical tables for a helpdesk that has none.
+
+mod backends;
+pub mod decode;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+
+use crate::config::{RelationSource, SourceSettings, redact_url};
+use crate::model::{EngagementResponse, Event, Instant, Relation, SurveyResponse, Ticket};
+use crate::rejects::Rejects;
+use backends::for_each_row;
+use decode::RowAccess;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("source URL {url} is invalid: {message}")]
+    BadUrl { url: String, message: String },
+    #[error(
+        "source database file {path} does not exist (run `support-metrics demo` to create one, or set source.url)"
+    )]
+    MissingFile { path: String },
+    #[error("cannot connect to source database {url}: {message}")]
+    Connect { url: String, message: String },
+    #[error("cannot read {relation} (from {from}): {message}")]
+    Relation {
+        relation: Relation,
+        from: String,
+        message: String,
+    },
+    #[error("cannot create the canonical tables in {url}: {message}")]
+    Migrate { url: String, message: String },
+}
+
+/// SQL flavour of a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Dialect {
+    fn text_type(self) -> &'static str {
+        match self {
+            Dialect::Sqlite | Dialect::Postgres => "TEXT",
+            Dialect::MySql => "CHAR",
+        }
+    }
+}
+
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+    MySql(MySqlPool),
+}
+
+/// An open connection pool to the helpdesk's database.
+pub struct Source {
+    pool: Pool,
+    settings: SourceSettings,
+}
+
+/// Whether the pool may write (only `migrate source` and the demo generator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+const TICKET_COLUMNS: &[(&str, Col)] = &[
+    ("id", Col::Text),
+    ("created_at", Col::Time),
+    ("channel", Col::Text),
+    ("priority", Col::Text),
+    ("category", Col::Text),
+    ("requester_id", Col::Text),
+    ("created_by", Col::Text),
+    ("status", Col::Text),
+    ("updated_at", Col::Time),
+];
+const EVENT_COLUMNS: &[(&str, Col)] = &[
+    ("id", Col::Raw),
+    ("ticket_id", Col::Text),
+    ("occurred_at", Col::Time),
+    ("kind", Col::Text),
+    ("actor", Col::Text),
+    ("actor_id", Col::Text),
+    ("team", Col::Text),
+    ("agent_id", Col::Text),
+    ("status", Col::Text),
+];
+const SURVEY_COLUMNS: &[(&str, Col)] = &[
+    ("id", Col::Text),
+    ("ticket_id", Col::Text),
+    ("responded_at", Col::Time),
+    ("kind", Col::Text),
+    ("score", Col::Raw),
+    ("comment", Col::Text),
+];
+const ENGAGEMENT_COLUMNS: &[(&str, Col)] = &[
+    ("id", Col::Text),
+    ("employee_id", Col::Text),
+    ("team", Col::Text),
+    ("responded_at", Col::Time),
+    ("question", Col::Text),
+    ("score", Col::Raw),
+];
+
+/// How a column is selected: cast to text (ids are compared as text), or
+/// left as stored (timestamps and numbers are decoded per backend).
+#[derive(Clone, Copy)]
+enum Col {
+    Text,
+    Time,
+    Raw,
+}
+
+fn columns(r: Relation) -> &'static [(&'static str, Col)] {
+    match r {
+        Relation::Tickets => TICKET_COLUMNS,
+        Relation::Events => EVENT_COLUMNS,
+        Relation::Surveys => SURVEY_COLUMNS,
+        Relation::Engagement => ENGAGEMENT_COLUMNS,
+    }
+}
+
+impl Source {
+    /// Connects to `settings.url`. Read-only access refuses to create a
+    /// missing SQLite file.
+    pub async fn connect(settings: &SourceSettings, access: Access) -> Result<Source, SourceError> {
+        let url = settings.url.as_str();
+        let shown = redact_url(url);
+        let bad_url = |e: sqlx::Error| SourceError::BadUrl {
+            url: shown.clone(),
+            message: e.to_string(),
+        };
+        let connect_err = |e: sqlx::Error| SourceError::Connect {
+            url: shown.clone(),
+            message: e.to_string(),
+        };
+        let acquire = Duration::from_secs(10);
+        let pool = match dialect_of(url) {
+            Some(Dialect::Sqlite) => {
+                let mut opts = SqliteConnectOptions::from_str(url).map_err(bad_url)?;
+                if access == Access::ReadOnly {
+                    let path = opts.get_filename().to_path_buf();
+                    if path.as_os_str() != ":memory:" && !path.exists() {
+                        return Err(SourceError::MissingFile {
+                            path: path.display().to_string(),
+                        });
+                    }
+                    opts = opts.read_only(true);
+                } else {
+                    opts = opts.create_if_missing(true);
+                }
+                let opts = opts.busy_timeout(settings.statement_timeout);
+                Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(4)
+                        .acquire_timeout(acquire)
+                        .connect_with(opts)
+                        .await
+                        .map_err(connect_err)?,
+                )
+            }
+            Some(Dialect::Postgres) => {
+                let mut opts = PgConnectOptions::from_str(url).map_err(bad_url)?.options([(
+                    "statement_timeout",
+                    settings.statement_timeout.as_millis().to_string(),
+                )]);
+                if access == Access::ReadOnly {
+                    opts = opts.options([("default_transaction_read_only", "on")]);
+                }
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(4)
+                        .acquire_timeout(acquire)
+                        .connect_with(opts)
+                        .await
+                        .map_err(connect_err)?,
+                )
+            }
+            Some(Dialect::MySql) => {
+                let url = url.replacen("mariadb:", "mysql:", 1);
+                let opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
+                Pool::MySql(
+                    MySqlPoolOptions::new()
+                        .max_connections(4)
+                        .acquire_timeout(acquire)
+                        .connect_with(opts)
+                        .await
+                        .map_err(connect_err)?,
+                )
+            }
+            None => {
+                return Err(SourceError::BadUrl {
+                    url: shown,
+                    message: "expected sqlite://, postgres:// or mysql://".into(),
+                });
+            }
+        };
+        Ok(Source {
+            pool,
+            settings: settings.clone(),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.pool {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+            Pool::MySql(_) => Dialect::MySql,
+        }
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Creates the four canonical relations (and their indexes) if missing.
+    pub async fn migrate_canonical(&self) -> Result<(), SourceError> {
+        let res = match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("migrations/source/sqlite").run(p).await,
+            Pool::Postgres(p) => sqlx::migrate!("migrations/source/postgres").run(p).await,
+            Pool::MySql(p) => sqlx::migrate!("migrations/source/mysql").run(p).await,
+        };
+        res.map_err(|e| SourceError::Migrate {
+            url: redact_url(&self.settings.url),
+            message: e.to_string(),
+        })
+    }
+
+    /// Where a relation is read from, for messages.
+    fn describe(&self, r: Relation) -> String {
+        match self.settings.relation(r) {
+            RelationSource::Table(t) => format!("table `{t}`"),
+            RelationSource::Query(_) => format!("source.queries.{}", short_name(r)),
+        }
+    }
+
+    /// The SELECT of relation `r`, with the contract's column names.
+    fn select(&self, r: Relation) -> String {
+        let text = self.dialect().text_type();
+        let list: Vec<String> = columns(r)
+            .iter()
+            .map(|(name, col)| match col {
+                Col::Text => format!("CAST({name} AS {text}) AS {name}"),
+                Col::Time | Col::Raw => name.to_string(),
+            })
+            .collect();
+        let from = match self.settings.relation(r) {
+            RelationSource::Table(t) => t,
+            RelationSource::Query(q) => format!("({q}) AS src"),
+        };
+        format!("SELECT {} FROM {from}", list.join(", "))
+    }
+
+    /// Checks that every relation exists and has the contract's columns:
+    /// one clear error naming the first that does not.
+    pub async fn check(&self) -> Result<(), SourceError> {
+        for r in Relation::ALL {
+            let sql = format!("{} WHERE 1 = 0", self.select(r));
+            for_each_row(&self.pool, sql, |_| {})
+                .await
+                .map_err(|e| self.relation_error(r, e))?;
+        }
+        Ok(())
+    }
+
+    fn relation_error(&self, relation: Relation, e: sqlx::Error) -> SourceError {
+        let message = match &e {
+            sqlx::Error::Database(db) => db.message().to_string(),
+            other => other.to_string(),
+        };
+        SourceError::Relation {
+            relation,
+            from: self.describe(relation),
+            message,
+        }
+    }
+
+    async fn read_all<T>(
+        &self,
+        r: Relation,
+        sql: String,
+        rejects: &mut Rejects,
+        mut decode: impl FnMut(&dyn RowAccess) -> Result<T, decode::Rejection>,
+        mut sink: impl FnMut(T),
+    ) -> Result<u64, SourceError> {
+        let mut rows = 0u64;
+        for_each_row(&self.pool, sql, |row| {
+            rows += 1;
+            match decode(row) {
+                Ok(v) => sink(v),
+                Err(rej) => rejects.add(r, rej.reason, &rej.detail),
+            }
+        })
+        .await
+        .map_err(|e| self.relation_error(r, e))?;
+        Ok(rows)
+    }
+
+    /// Every ticket, by id.
+    pub async fn tickets(
+        &self,
+        rejects: &mut Rejects,
+    ) -> Result<HashMap<String, Ticket>, SourceError> {
+        let mut out = HashMap::new();
+        let mut dup = Vec::new();
+        self.read_all(
+            Relation::Tickets,
+            self.select(Relation::Tickets),
+            rejects,
+            decode::ticket,
+            |t| {
+                if let Some(old) = out.insert(t.id.clone(), t) {
+                    dup.push(old.id);
+                }
+            },
+        )
+        .await?;
+        for id in dup {
+            rejects.add(
+                Relation::Tickets,
+                "duplicate_ticket_id",
+                &format!("ticket {id} appears more than once; the last row is used"),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Every event before `until`, handed over one ticket at a time (all of
+    /// a ticket's events together, in no particular order).
+    pub async fn events_by_ticket(
+        &self,
+        until: Instant,
+        rejects: &mut Rejects,
+        mut sink: impl FnMut(String, Vec<Event>),
+    ) -> Result<u64, SourceError> {
+        let sql = format!("{} ORDER BY 2", self.select(Relation::Events));
+        let mut current: Option<(String, Vec<Event>)> = None;
+        let rows = self
+            .read_all(Relation::Events, sql, rejects, decode::event, |ev| {
+                if ev.occurred_at >= until {
+                    return;
+                }
+                match &mut current {
+                    Some((id, evs)) if *id == ev.ticket_id => evs.push(ev),
+                    _ => {
+                        let next = (ev.ticket_id.clone(), vec![ev]);
+                        if let Some((id, evs)) = current.replace(next) {
+                            sink(id, evs);
+                        }
+                    }
+                }
+            })
+            .await?;
+        if let Some((id, evs)) = current {
+            sink(id, evs);
+        }
+        Ok(rows)
+    }
+
+    pub async fn surveys(&self, rejects: &mut Rejects) -> Result<Vec<SurveyResponse>, SourceError> {
+        let mut out = Vec::new();
+        let ces = self.settings.ces_direction;
+        self.read_all(
+            Relation::Surveys,
+            self.select(Relation::Surveys),
+            rejects,
+            |r| decode::survey(r, ces),
+            |s| out.push(s),
+        )
+        .await?;
+        Ok(out)
+    }
+
+    pub async fn engagement(
+        &self,
+        rejects: &mut Rejects,
+    ) -> Result<Vec<EngagementResponse>, SourceError> {
+        let mut out = Vec::new();
+        self.read_all(
+            Relation::Engagement,
+            self.select(Relation::Engagement),
+            rejects,
+            decode::engagement,
+            |e| out.push(e),
+        )
+        .await?;
+        Ok(out)
+    }
+}
+
+fn short_name(r: Relation) -> &'static str {
+    match r {
+        Relation::Tickets => "tickets",
+        Relation::Events => "events",
+        Relation::Surveys => "surveys",
+        Relation::Engagement => "engagement",
+    }
+}
+
+pub fn dialect_of(url: &str) -> Option<Dialect> {
+    if url.starts_with("sqlite:") {
+        Some(Dialect::Sqlite)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Some(Dialect::Postgres)
+    } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
+        Some(Dialect::MySql)
+    } else {
+        None
+    }
+}

@@ -209,13 +209,19 @@ impl Settings {
     /// Loads `path`, or [`DEFAULT_CONFIG_PATH`] when it exists, or defaults;
     /// then applies `SUPPORT_METRICS__…` environment overrides.
     pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        Settings::load_or(path, ("defaults", ""))
+    }
+
+    /// Like [`Settings::load`], with `fallback` (its name and TOML text)
+    /// used when there is neither `path` nor a default file.
+    pub fn load_or(path: Option<&Path>, fallback: (&str, &str)) -> Result<Settings, ConfigError> {
         let (origin, text) = match path {
             Some(p) => (p.display().to_string(), read(p)?),
             None if Path::new(DEFAULT_CONFIG_PATH).exists() => (
                 DEFAULT_CONFIG_PATH.to_string(),
                 read(Path::new(DEFAULT_CONFIG_PATH))?,
             ),
-            None => ("defaults".to_string(), String::new()),
+            None => (fallback.0.to_string(), fallback.1.to_string()),
         };
         Settings::from_toml(&origin, &text, std::env::vars())
     }
@@ -732,6 +738,14 @@ priority = "critical"
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
         let p = problems("[source]\nurl = \"ftp://u:hunter2@x\"\n");
         assert!(!p.join("").contains("hunter2"));
+    }
+
+    #[test]
+    fn shipped_example_config_is_valid() {
+        let s = load(include_str!("../config/support-metrics.toml"))
+            .expect("example config must stay valid");
+        assert_eq!(s.slos.len(), 5);
+        assert_eq!(s.timezone, chrono_tz::Europe::Paris);
     }
 
     #[test]

@@ -1,1 +1,187 @@
-fn main() {}
+//! The `support-metrics` command line. Parsing and wiring only: every
+//! command's work lives in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::{Parser, Subcommand, ValueEnum};
+use support_metrics::config::Settings;
+use support_metrics::demo::{self, DemoOptions};
+use support_metrics::report::{self, Dimension, Period, render};
+use support_metrics::source::{Access, Source};
+use support_metrics::timearg::parse_instant;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "support-metrics",
+    version,
+    about = "Support-quality metrics from a helpdesk's ticket, event and survey tables",
+    long_about = "Reads a helpdesk's tickets, ticket events and surveys (SQLite, PostgreSQL or MySQL/MariaDB) and \
+computes first-response and resolution times (calendar and business hours), interactions, re-routes, reopens, \
+backlog, SLO attainment, CSAT, NPS, CES and eNPS.\n\nStart with `support-metrics demo`, then try \
+`support-metrics report --from 2026-11-09 --to 2026-11-16 --by team`.\n\nConfiguration: --config FILE, else \
+config/support-metrics.toml if present; any key can be overridden with SUPPORT_METRICS__SECTION__KEY \
+(e.g. SUPPORT_METRICS__SOURCE__URL). Logs go to stderr; set RUST_LOG=debug for more."
+)]
+struct Cli {
+    /// Configuration file (default: config/support-metrics.toml when present)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create (or reuse) an embedded SQLite helpdesk with realistic generated data and report on it
+    Demo {
+        /// Directory holding the demo helpdesk database
+        #[arg(long, default_value = "data", value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Seed of the generator: the same seed and week give the same helpdesk
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Full weeks of history to generate
+        #[arg(long, default_value_t = 13, value_parser = clap::value_parser!(u32).range(2..=104))]
+        weeks: u32,
+        /// Regenerate even if the database already holds a helpdesk
+        #[arg(long)]
+        fresh: bool,
+    },
+    /// Metrics for the period [--from, --to), read straight from the source
+    Report {
+        /// Start of the period (inclusive): YYYY-MM-DD, "YYYY-MM-DD HH:MM" (in schedule.timezone) or RFC 3339
+        #[arg(long, value_name = "TIME")]
+        from: String,
+        /// End of the period (exclusive), same forms as --from
+        #[arg(long, value_name = "TIME")]
+        to: String,
+        /// Also break the numbers down by this dimension
+        #[arg(long, value_enum)]
+        by: Option<Dimension>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: render::Format,
+    },
+    /// Create database tables
+    Migrate {
+        /// `source`: the four canonical source tables, for a helpdesk that has none
+        #[arg(value_enum)]
+        target: MigrateTarget,
+    },
+    /// Validate a configuration file and print every problem with its key path
+    CheckConfig {
+        /// The file to check (default: --config, else config/support-metrics.toml)
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MigrateTarget {
+    Source,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=error")),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line naming what is wrong, with its causes.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::CheckConfig { file } => {
+            let path = file.or(cli.config);
+            let settings = Settings::load(path.as_deref())?;
+            println!(
+                "configuration is valid: source {}, {} SLO(s), time zone {}",
+                support_metrics::config::redact_url(&settings.source.url),
+                settings.slos.len(),
+                settings.timezone
+            );
+            Ok(())
+        }
+        Command::Migrate {
+            target: MigrateTarget::Source,
+        } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let source = Source::connect(&settings.source, Access::ReadWrite).await?;
+            source.migrate_canonical().await?;
+            println!("canonical source tables are in place");
+            Ok(())
+        }
+        Command::Report {
+            from,
+            to,
+            by,
+            format,
+        } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let from = parse_instant(&from, settings.timezone)
+                .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+            let to =
+                parse_instant(&to, settings.timezone).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+            if from >= to {
+                bail!("--from ({from}) must be before --to ({to})");
+            }
+            let source = Source::connect(&settings.source, Access::ReadOnly).await?;
+            source.check().await?;
+            let report = report::build(
+                &source,
+                &settings,
+                Period { from, to },
+                by,
+                chrono::Utc::now(),
+            )
+            .await?;
+            print!("{}", render::render(&report, format));
+            Ok(())
+        }
+        Command::Demo {
+            data_dir,
+            seed,
+            weeks,
+            fresh,
+        } => {
+            let settings = Settings::load_or(
+                cli.config.as_deref(),
+                ("built-in demo configuration", demo::EXAMPLE_CONFIG),
+            )?;
+            demo::run(
+                &settings,
+                DemoOptions {
+                    data_dir,
+                    seed,
+                    weeks,
+                    fresh,
+                },
+                chrono::Utc::now(),
+            )
+            .await
+        }
+    }
+}

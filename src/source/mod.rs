@@ -60,7 +60,8 @@ impl Dialect {
     }
 }
 
-pub(crate) enum Pool {
+/// The connection pool of one backend.
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
     MySql(MySqlPool),
@@ -225,7 +226,7 @@ impl Source {
         }
     }
 
-    pub(crate) fn pool(&self) -> &Pool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 

@@ -1,0 +1,635 @@
+//! A realistic helpdesk, generated deterministically from a seed.
+//!
+//! Several teams with their own calendars, every channel and priority,
+//! arrivals peaking in business hours, bot acknowledgements, agent-initiated
+//! tickets, misroutes and re-routes, reopens, spam, CSAT/NPS/CES answers with
+//! comments, a monthly engagement pulse per team — and, in the last full
+//! week, one injected systemic problem: `refunds` tickets triple, land first
+//! in the wrong team, and leave customers unhappy. Pure: the same
+//! [`Shape`] always gives the same [`Dataset`].
+
+use chrono::{Duration, TimeDelta};
+use rand::distr::weighted::WeightedIndex;
+use rand::prelude::*;
+use rand_chacha::ChaCha8Rng;
+
+use crate::engine::calendar::{Calendar, Calendars};
+use crate::model::{
+    Actor, Creator, EngagementAnswer, EngagementResponse, Event, EventKind, Instant, Priority,
+    Status, SurveyResponse, SurveyScore, Ticket,
+};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub seed: u64,
+    /// Full weeks of history, ending at `end`.
+    pub weeks: u32,
+    /// The end of generated history (exclusive): nothing happens at or after it.
+    pub end: Instant,
+    pub tickets_per_week: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dataset {
+    pub tickets: Vec<Ticket>,
+    pub events: Vec<Event>,
+    pub surveys: Vec<SurveyResponse>,
+    pub engagement: Vec<EngagementResponse>,
+}
+
+pub const TEAMS: [&str; 4] = ["frontline", "billing", "tech-support", "us-support"];
+/// The category the injected problem is about, and the team it hurts.
+pub const INJECTED_CATEGORY: &str = "refunds";
+pub const INJECTED_TEAM: &str = "billing";
+
+const CATEGORIES: [(&str, &str, u32); 8] = [
+    // (category, owning team, weight)
+    ("billing", "billing", 18),
+    ("refunds", "billing", 7),
+    ("login", "tech-support", 15),
+    ("bug", "tech-support", 12),
+    ("feature-request", "tech-support", 5),
+    ("shipping", "frontline", 14),
+    ("how-to", "frontline", 20),
+    ("account", "frontline", 9),
+];
+const CHANNELS: [(&str, u32); 7] = [
+    ("email", 38),
+    ("chat", 25),
+    ("web", 15),
+    ("phone", 10),
+    ("messenger", 5),
+    ("sms", 4),
+    ("social", 3),
+];
+const PRIORITIES: [(Priority, u32); 5] = [
+    (Priority::Low, 18),
+    (Priority::Normal, 52),
+    (Priority::High, 20),
+    (Priority::Urgent, 5),
+    (Priority::None, 5),
+];
+/// Arrivals per UTC hour of a weekday (European morning and US afternoon peaks).
+const HOUR_WEIGHTS: [u32; 24] = [
+    2, 1, 1, 1, 2, 4, 8, 14, 18, 20, 19, 17, 15, 17, 18, 17, 15, 12, 9, 7, 5, 4, 3, 2,
+];
+/// Monday first; weekends are quiet.
+const DAY_WEIGHTS: [u32; 7] = [22, 19, 18, 17, 16, 5, 3];
+
+const HAPPY_COMMENTS: [&str; 6] = [
+    "Quick and friendly, thank you!",
+    "Solved on the first reply, great service.",
+    "The agent explained everything clearly.",
+    "Fast answer, problem gone.",
+    "Very helpful, thanks a lot.",
+    "Exactly what I needed.",
+];
+const UNHAPPY_COMMENTS: [&str; 6] = [
+    "I had to explain my problem three times.",
+    "Took days to get a real answer.",
+    "The first reply did not read my question.",
+    "Still not fixed after two contacts.",
+    "Nobody told me what was happening.",
+    "Slow and unhelpful.",
+];
+const REFUND_COMMENTS: [&str; 6] = [
+    "I was charged twice and got bounced between departments.",
+    "Tech support sent me to billing, billing sent me back. Where is my refund?",
+    "Double charge on my card and no refund after a week.",
+    "Your refund form is broken and nobody owns the problem.",
+    "Transferred three times for a simple refund.",
+    "Charged twice for the same order, still waiting for my money.",
+];
+
+fn weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> &'a T {
+    let w = WeightedIndex::new(items.iter().map(|(_, w)| *w)).expect("static non-zero weights");
+    &items[w.sample(rng)].0
+}
+
+/// A log-normal-ish positive duration around `median` seconds.
+fn spread(rng: &mut ChaCha8Rng, median: f64) -> f64 {
+    // Sum of uniforms approximates a normal; exp gives a right-skewed spread.
+    let z: f64 = (0..6).map(|_| rng.random::<f64>()).sum::<f64>() - 3.0;
+    median * (z * 0.8).exp()
+}
+
+/// The instant after `secs` business seconds of `cal` from `start`.
+fn advance(cal: &Calendar, start: Instant, secs: f64) -> Instant {
+    if let Calendar::AlwaysOpen = cal {
+        return start + TimeDelta::milliseconds((secs * 1000.0) as i64);
+    }
+    let step = Duration::minutes(10);
+    let mut t = start;
+    let mut left = secs;
+    // Bounded: two months of steps covers any demo delay over any holiday.
+    for _ in 0..(6 * 24 * 60) {
+        let chunk = cal.business_seconds(t, t + step).0;
+        if chunk >= left && chunk > 0.0 {
+            // Land inside this step, proportionally (exact enough for a demo).
+            return t + TimeDelta::milliseconds((600_000.0 * left / chunk) as i64);
+        }
+        left -= chunk;
+        t += step;
+    }
+    t
+}
+
+struct TicketPlan<'a> {
+    rng: &'a mut ChaCha8Rng,
+    events: Vec<Event>,
+    ticket_id: String,
+}
+
+impl TicketPlan<'_> {
+    fn push(&mut self, at: Instant, kind: EventKind, actor: Actor) -> &mut Event {
+        self.events.push(Event {
+            id: 0, // numbered later, in time order
+            ticket_id: self.ticket_id.clone(),
+            occurred_at: at,
+            kind,
+            actor,
+            actor_id: None,
+            team: None,
+            agent_id: None,
+            status: None,
+        });
+        self.events.last_mut().expect("just pushed")
+    }
+
+    fn message(&mut self, at: Instant, actor: Actor, who: &str) {
+        self.push(at, EventKind::Message, actor).actor_id = Some(who.to_string());
+    }
+
+    fn status(&mut self, at: Instant, actor: Actor, s: Status) {
+        self.push(at, EventKind::Status, actor).status = Some(s);
+    }
+
+    fn assign(&mut self, at: Instant, team: Option<&str>, agent: Option<&str>) {
+        let e = self.push(at, EventKind::Assign, Actor::System);
+        e.team = team.map(str::to_string);
+        e.agent_id = agent.map(str::to_string);
+    }
+
+    fn agent(&mut self, team: &str) -> String {
+        format!("{team}-agent-{}", self.rng.random_range(1..=6))
+    }
+}
+
+/// Generates the helpdesk. `calendars` place agents' replies in their team's
+/// open hours.
+pub fn generate(shape: &Shape, calendars: &Calendars) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(shape.seed);
+    let start = shape.end - Duration::weeks(i64::from(shape.weeks));
+    let mut data = Dataset::default();
+    let mut next_ticket = 100_001u64;
+    let mut requesters: Vec<String> = Vec::new();
+
+    for week in 0..shape.weeks {
+        let week_start = start + Duration::weeks(i64::from(week));
+        let injected_week = week + 1 == shape.weeks;
+        // Gentle growth and noise from week to week.
+        let base = f64::from(shape.tickets_per_week)
+            * (0.9 + 0.2 * f64::from(week) / f64::from(shape.weeks));
+        let n = (base * (0.95 + 0.1 * rng.random::<f64>())) as u32;
+        let refund_extra = if injected_week { n * 7 * 2 / 100 } else { 0 }; // refunds triple
+        for i in 0..n + refund_extra {
+            let day = *weighted(
+                &mut rng,
+                &DAY_WEIGHTS
+                    .iter()
+                    .enumerate()
+                    .map(|(d, w)| (d, *w))
+                    .collect::<Vec<_>>(),
+            );
+            let hour = *weighted(
+                &mut rng,
+                &HOUR_WEIGHTS
+                    .iter()
+                    .enumerate()
+                    .map(|(h, w)| (h, *w))
+                    .collect::<Vec<_>>(),
+            );
+            let created = week_start
+                + Duration::days(day as i64)
+                + Duration::hours(hour as i64)
+                + Duration::seconds(rng.random_range(0..3600));
+            let injected = i >= n;
+            let id = next_ticket.to_string();
+            next_ticket += 1;
+            // A returning customer one time in five.
+            let requester = if !requesters.is_empty() && rng.random_bool(0.2) {
+                requesters[rng.random_range(0..requesters.len())].clone()
+            } else {
+                let r = format!("customer-{}", rng.random_range(10_000..99_999));
+                requesters.push(r.clone());
+                r
+            };
+            let (ticket, events, surveys) = ticket(
+                &mut rng, calendars, shape.end, id, created, requester, injected,
+            );
+            data.tickets.push(ticket);
+            data.events.extend(events);
+            data.surveys.extend(surveys);
+        }
+
+        // Relationship NPS survey, not tied to a ticket.
+        for k in 0..40 {
+            let at = week_start + Duration::minutes(rng.random_range(0..7 * 24 * 60));
+            let score = *weighted(
+                &mut rng,
+                &[
+                    (10u8, 25),
+                    (9, 20),
+                    (8, 17),
+                    (7, 13),
+                    (6, 8),
+                    (5, 7),
+                    (3, 5),
+                    (0, 5),
+                ],
+            );
+            data.surveys.push(SurveyResponse {
+                id: format!("nps-{week}-{k}"),
+                ticket_id: None,
+                responded_at: at,
+                score: SurveyScore::Nps(score),
+                comment: None,
+            });
+        }
+
+        // Monthly engagement pulse, every team, in the week's Wednesday.
+        if week % 4 == 1 || injected_week {
+            for (ti, team) in TEAMS.iter().enumerate() {
+                for emp in 1..=8 {
+                    let at = week_start
+                        + Duration::days(2)
+                        + Duration::hours(9 + emp)
+                        + Duration::minutes(ti as i64 * 7);
+                    let employee = format!("{team}-agent-{emp}");
+                    let mut answers = vec![EngagementAnswer::Enps(*weighted(
+                        &mut rng,
+                        &[
+                            (10u8, 15),
+                            (9, 20),
+                            (8, 25),
+                            (7, 15),
+                            (6, 10),
+                            (4, 10),
+                            (2, 5),
+                        ],
+                    ))];
+                    for item in ["recognition", "growth", "workload", "tools"] {
+                        let score =
+                            *weighted(&mut rng, &[(5u8, 25), (4, 40), (3, 20), (2, 10), (1, 5)]);
+                        answers.push(EngagementAnswer::Likert {
+                            item: item.into(),
+                            score,
+                        });
+                    }
+                    for (q, answer) in answers.into_iter().enumerate() {
+                        data.engagement.push(EngagementResponse {
+                            id: format!("eng-{week}-{team}-{emp}-{q}"),
+                            employee_id: employee.clone(),
+                            team: team.to_string(),
+                            responded_at: at,
+                            answer,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    // Event ids increase with time, as in a real append-only history.
+    data.events.sort_by(|a, b| {
+        a.occurred_at
+            .cmp(&b.occurred_at)
+            .then(a.ticket_id.cmp(&b.ticket_id))
+    });
+    for (i, e) in data.events.iter_mut().enumerate() {
+        e.id = i as i64 + 1;
+    }
+    data
+}
+
+#[allow(clippy::too_many_lines)]
+fn ticket(
+    rng: &mut ChaCha8Rng,
+    calendars: &Calendars,
+    end: Instant,
+    id: String,
+    created: Instant,
+    requester: String,
+    injected: bool,
+) -> (Ticket, Vec<Event>, Vec<SurveyResponse>) {
+    let (category, owner) = if injected {
+        (INJECTED_CATEGORY, INJECTED_TEAM)
+    } else {
+        let c = &CATEGORIES[WeightedIndex::new(CATEGORIES.iter().map(|c| c.2))
+            .expect("weights")
+            .sample(rng)];
+        (c.0, c.1)
+    };
+    let channel = *weighted(rng, &CHANNELS);
+    let priority = *weighted(rng, &PRIORITIES);
+    let agent_initiated = !injected && rng.random_bool(0.05);
+    let spam = !injected && !agent_initiated && rng.random_bool(0.01);
+    // US customers go to the US team whatever the topic.
+    let right_team = if !injected && rng.random_bool(0.22) {
+        "us-support"
+    } else {
+        owner
+    };
+    let misrouted = if injected {
+        rng.random_bool(0.7)
+    } else {
+        rng.random_bool(0.06)
+    };
+    let first_team = if misrouted {
+        let others: Vec<&str> = TEAMS
+            .iter()
+            .copied()
+            .filter(|t| *t != right_team && (!injected || *t != "us-support"))
+            .collect();
+        if injected {
+            "tech-support"
+        } else {
+            others[rng.random_range(0..others.len())]
+        }
+    } else {
+        right_team
+    };
+
+    let mut plan = TicketPlan {
+        rng,
+        events: Vec::new(),
+        ticket_id: id.clone(),
+    };
+    let mut surveys = Vec::new();
+    let mut status;
+
+    if spam {
+        plan.message(created, Actor::Customer, &requester);
+        plan.assign(created, Some(first_team), None);
+        let at = created + Duration::minutes(plan.rng.random_range(5..600));
+        plan.status(at, Actor::Agent, Status::Spam);
+        status = Status::Spam;
+    } else {
+        plan.assign(created, Some(first_team), None);
+        let mut team = first_team.to_string();
+        let mut agent = plan.agent(&team);
+        let mut now = created;
+        if agent_initiated {
+            plan.assign(created, None, Some(&agent));
+            plan.message(created, Actor::Agent, &agent);
+            status = Status::Pending;
+            plan.status(created, Actor::Agent, status);
+            now = created + Duration::minutes(plan.rng.random_range(30..3000));
+            plan.message(now, Actor::Customer, &requester);
+        } else {
+            plan.message(created, Actor::Customer, &requester);
+            if ["email", "web", "messenger", "social"].contains(&channel)
+                && plan.rng.random_bool(0.75)
+            {
+                let at = created + Duration::seconds(plan.rng.random_range(2..60));
+                plan.message(at, Actor::Bot, "autoresponder");
+            }
+            // A misrouted ticket waits in the wrong queue, then moves — for
+            // the injected problem sometimes twice.
+            if misrouted {
+                let hops: &[&str] = if injected && plan.rng.random_bool(0.4) {
+                    &["frontline", INJECTED_TEAM]
+                } else {
+                    &[right_team]
+                };
+                for hop in hops {
+                    let cal = calendars.for_team(Some(&team));
+                    now = advance(cal, now, spread(plan.rng, 2400.0));
+                    if plan.rng.random_bool(0.3) {
+                        plan.push(now, EventKind::Note, Actor::Agent).actor_id =
+                            Some(agent.clone());
+                    }
+                    team = hop.to_string();
+                    plan.assign(now, Some(&team), None);
+                }
+                agent = plan.agent(&team);
+            }
+            let cal = calendars.for_team(Some(&team));
+            let median = match (channel, priority) {
+                ("chat" | "phone" | "messenger", _) => 150.0,
+                (_, Priority::Urgent) => 1200.0,
+                (_, Priority::High) => 3000.0,
+                (_, Priority::Low) => 9000.0,
+                _ => 5400.0,
+            };
+            now = advance(cal, now, spread(plan.rng, median));
+            plan.assign(
+                (now - Duration::seconds(30)).max(created),
+                None,
+                Some(&agent),
+            );
+            plan.message(now, Actor::Agent, &agent);
+            status = Status::Open;
+            plan.status(now, Actor::Agent, status);
+        }
+
+        let exchanges =
+            *weighted(plan.rng, &[(0u32, 40), (1, 30), (2, 20), (3, 10)]) + u32::from(injected);
+        for _ in 0..exchanges {
+            if plan.rng.random_bool(0.5) {
+                status = Status::Pending;
+                plan.status(now + Duration::seconds(5), Actor::Agent, status);
+            }
+            now += Duration::minutes(plan.rng.random_range(20..1440));
+            plan.message(now, Actor::Customer, &requester);
+            if status == Status::Pending {
+                status = Status::Open;
+                plan.status(now, Actor::System, status);
+            }
+            if plan.rng.random_bool(0.1) {
+                // Handed to a colleague in the same team.
+                agent = plan.agent(&team);
+                plan.assign(now + Duration::minutes(1), None, Some(&agent));
+            }
+            let cal = calendars.for_team(Some(&team));
+            now = advance(
+                cal,
+                now,
+                spread(plan.rng, if injected { 14_400.0 } else { 5400.0 }),
+            );
+            plan.message(now, Actor::Agent, &agent);
+        }
+        if plan.rng.random_bool(0.2) {
+            plan.push(now + Duration::minutes(2), EventKind::Note, Actor::Agent)
+                .actor_id = Some(agent.clone());
+        }
+        now += Duration::minutes(plan.rng.random_range(1..90));
+        status = Status::Solved;
+        plan.status(now, Actor::Agent, status);
+        let first_solve = now;
+
+        let reopened = plan.rng.random_bool(if injected { 0.25 } else { 0.05 });
+        if reopened {
+            now += Duration::hours(plan.rng.random_range(2..72));
+            plan.message(now, Actor::Customer, &requester);
+            status = Status::Open;
+            plan.status(now, Actor::System, status);
+            let cal = calendars.for_team(Some(&team));
+            now = advance(cal, now, spread(plan.rng, 7200.0));
+            plan.message(now, Actor::Agent, &agent);
+            now += Duration::minutes(plan.rng.random_range(5..240));
+            status = Status::Solved;
+            plan.status(now, Actor::Agent, status);
+        }
+        plan.status(now + Duration::days(4), Actor::System, Status::Closed);
+
+        // Surveys go out at the (last) solve.
+        let frt_hours = (first_solve - created).num_minutes() as f64 / 60.0;
+        let mut p_satisfied: f64 = 0.88;
+        if misrouted {
+            p_satisfied -= 0.2;
+        }
+        if reopened {
+            p_satisfied -= 0.3;
+        }
+        if frt_hours > 24.0 {
+            p_satisfied -= 0.15;
+        }
+        if injected {
+            p_satisfied = 0.15;
+        }
+        if !agent_initiated && plan.rng.random_bool(if injected { 0.6 } else { 0.33 }) {
+            let satisfied = plan.rng.random_bool(p_satisfied.clamp(0.05, 0.97));
+            let score = if satisfied {
+                *weighted(plan.rng, &[(5u8, 60), (4, 40)])
+            } else {
+                *weighted(plan.rng, &[(1u8, 40), (2, 35), (3, 25)])
+            };
+            let comment = plan.rng.random_bool(0.45).then(|| {
+                let pool: &[&str] = match (satisfied, injected) {
+                    (true, _) => &HAPPY_COMMENTS,
+                    (false, true) => &REFUND_COMMENTS,
+                    (false, false) => &UNHAPPY_COMMENTS,
+                };
+                pool[plan.rng.random_range(0..pool.len())].to_string()
+            });
+            surveys.push(SurveyResponse {
+                id: format!("csat-{id}"),
+                ticket_id: Some(id.clone()),
+                responded_at: now + Duration::minutes(plan.rng.random_range(10..2880)),
+                score: SurveyScore::Csat(score),
+                comment,
+            });
+            if plan.rng.random_bool(0.4) {
+                let ces = if satisfied {
+                    *weighted(plan.rng, &[(1u8, 30), (2, 35), (3, 20), (4, 15)])
+                } else {
+                    *weighted(plan.rng, &[(3u8, 15), (4, 20), (5, 25), (6, 25), (7, 15)])
+                };
+                surveys.push(SurveyResponse {
+                    id: format!("ces-{id}"),
+                    ticket_id: Some(id.clone()),
+                    responded_at: now + Duration::minutes(plan.rng.random_range(10..2880)),
+                    score: SurveyScore::Ces(ces),
+                    comment: None,
+                });
+            }
+        }
+    }
+
+    // History stops at `end`: later events have not happened yet.
+    let mut events = plan.events;
+    events.retain(|e| e.occurred_at < end);
+    surveys.retain(|s| s.responded_at < end);
+    let last = events
+        .iter()
+        .map(|e| e.occurred_at)
+        .max()
+        .unwrap_or(created);
+    if status != Status::Spam {
+        status = events
+            .iter()
+            .filter(|e| e.kind == EventKind::Status)
+            .max_by_key(|e| e.occurred_at)
+            .and_then(|e| e.status)
+            .unwrap_or(Status::New);
+    }
+    let ticket = Ticket {
+        id,
+        created_at: created,
+        channel: channel.to_string(),
+        priority,
+        category: Some(category.to_string()),
+        requester_id: requester,
+        created_by: if agent_initiated {
+            Creator::Agent
+        } else {
+            Creator::Customer
+        },
+        status,
+        updated_at: last,
+    };
+    (ticket, events, surveys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(seed: u64) -> Shape {
+        Shape {
+            seed,
+            weeks: 3,
+            end: chrono::DateTime::parse_from_rfc3339("2026-11-16T00:00:00Z")
+                .unwrap()
+                .to_utc(),
+            tickets_per_week: 120,
+        }
+    }
+
+    #[test]
+    fn same_seed_same_helpdesk() {
+        let cals = Calendars::default();
+        let a = generate(&shape(7), &cals);
+        assert_eq!(a, generate(&shape(7), &cals));
+        assert_ne!(a, generate(&shape(8), &cals));
+    }
+
+    #[test]
+    fn history_respects_the_contract_and_the_end() {
+        let s = shape(1);
+        let d = generate(&s, &Calendars::default());
+        let start = s.end - Duration::weeks(3);
+        assert!(
+            d.tickets
+                .iter()
+                .all(|t| t.created_at >= start && t.created_at < s.end)
+        );
+        assert!(d.events.iter().all(|e| e.occurred_at < s.end));
+        let created: std::collections::HashMap<_, _> = d
+            .tickets
+            .iter()
+            .map(|t| (t.id.as_str(), t.created_at))
+            .collect();
+        // Every event happens at or after its ticket's creation.
+        assert!(
+            d.events
+                .iter()
+                .all(|e| created[e.ticket_id.as_str()] <= e.occurred_at)
+        );
+        // Ids increase with time.
+        assert!(
+            d.events
+                .windows(2)
+                .all(|w| w[0].id < w[1].id && w[0].occurred_at <= w[1].occurred_at)
+        );
+        for kind in [Actor::Bot, Actor::Agent, Actor::Customer] {
+            assert!(d.events.iter().any(|e| e.actor == kind));
+        }
+        assert!(d.tickets.iter().any(|t| t.created_by == Creator::Agent));
+        for (c, _) in CHANNELS {
+            assert!(d.tickets.iter().any(|t| t.channel == c), "channel {c}");
+        }
+    }
+}

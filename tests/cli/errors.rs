@@ -1,0 +1,126 @@
+//! Bad input gets one clear line naming what is wrong, and a failure exit.
+
+use crate::helpers::{TestDb, fixture, run};
+
+fn first_error_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error line in {stderr}"))
+}
+
+#[test]
+fn bad_from_is_named() {
+    let db = TestDb::sqlite();
+    let r = run(
+        db.dir.path(),
+        &["report", "--from", "yesterday", "--to", "2026-01-12"],
+        &[],
+    );
+    assert!(!r.ok);
+    let line = first_error_line(&r.stderr);
+    assert!(
+        line.contains("--from") && line.contains("yesterday"),
+        "{line}"
+    );
+}
+
+#[test]
+fn reversed_period_is_refused() {
+    let db = TestDb::sqlite();
+    let r = run(
+        db.dir.path(),
+        &["report", "--from", "2026-01-12", "--to", "2026-01-05"],
+        &[],
+    );
+    assert!(!r.ok);
+    assert!(first_error_line(&r.stderr).contains("must be before --to"));
+}
+
+#[test]
+fn unreachable_database_is_named_without_its_password() {
+    let db = TestDb::sqlite();
+    let r = run(
+        db.dir.path(),
+        &["report", "--from", "2026-01-05", "--to", "2026-01-12"],
+        &[(
+            "SUPPORT_METRICS__SOURCE__URL",
+            "postgres://postgres:hunter2@127.0.0.1:9/test",
+        )],
+    );
+    assert!(!r.ok);
+    let line = first_error_line(&r.stderr);
+    assert!(
+        line.contains("cannot connect") && line.contains("127.0.0.1:9"),
+        "{line}"
+    );
+    assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
+}
+
+#[test]
+fn missing_sqlite_file_says_how_to_get_one() {
+    let db = TestDb::sqlite();
+    let r = run(
+        db.dir.path(),
+        &["report", "--from", "2026-01-05", "--to", "2026-01-12"],
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(!r.ok);
+    let line = first_error_line(&r.stderr);
+    assert!(
+        line.contains("does not exist") && line.contains("demo"),
+        "{line}"
+    );
+    assert!(
+        !db.dir.path().join("helpdesk.sqlite").exists(),
+        "a read must not create the file"
+    );
+}
+
+#[tokio::test]
+async fn missing_table_is_named() {
+    let db = TestDb::sqlite();
+    let r = run(
+        db.dir.path(),
+        &["migrate", "source"],
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    db.execute("DROP TABLE support_ticket_events").await;
+    let r = run(
+        db.dir.path(),
+        &["report", "--from", "2026-01-05", "--to", "2026-01-12"],
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(!r.ok);
+    let line = first_error_line(&r.stderr);
+    assert!(line.contains("support_ticket_events"), "{line}");
+}
+
+#[test]
+fn check_config_lists_every_problem_with_its_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[schedule]\ntimezone = \"Moon/Base\"\n[[slo]]\nname = \"x\"\nmetric = \"first_response\"\ntarget = \"1h\"\npriority = \"p1\"\n").expect("write");
+    let r = run(
+        dir.path(),
+        &["check-config", bad.to_str().expect("utf-8")],
+        &[],
+    );
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains("schedule.timezone") && r.stderr.contains("slo[0].priority"),
+        "{}",
+        r.stderr
+    );
+    let good = run(
+        dir.path(),
+        &[
+            "check-config",
+            fixture("small_helpdesk.toml").to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(good.ok, "{}", good.stderr);
+    assert!(good.stdout.contains("1 SLO"), "{}", good.stdout);
+}

@@ -1,0 +1,7 @@
+//! Integration tests: the real `support-metrics` binary against real
+//! databases (an SQLite file, and PostgreSQL on loopback).
+
+mod demo;
+mod errors;
+mod helpers;
+mod report;

@@ -1,0 +1,245 @@
+//! `migrate source` + fixture rows + `report --format json` give the
+//! numbers computed by hand in this file's comments.
+
+use serde_json::Value;
+
+use crate::helpers::{TestDb, assert_null, assert_num, fixture, run};
+
+const FROM: &str = "2026-01-05T00:00:00Z";
+const TO: &str = "2026-01-12T00:00:00Z";
+
+async fn load_fixture(db: &TestDb) {
+    let r = run(
+        db.dir.path(),
+        &["migrate", "source"],
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(r.ok, "migrate failed: {}", r.stderr);
+    let sql = std::fs::read_to_string(fixture("small_helpdesk.sql")).expect("fixture");
+    db.execute(&sql).await;
+}
+
+fn report(db: &TestDb, extra: &[&str]) -> Value {
+    let config = fixture("small_helpdesk.toml");
+    let config = config.to_str().expect("utf-8 path");
+    let mut args = vec![
+        "--config", config, "report", "--from", FROM, "--to", TO, "--format", "json",
+    ];
+    args.extend_from_slice(extra);
+    let r = run(
+        db.dir.path(),
+        &args,
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(r.ok, "report failed: {}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.stdout))
+}
+
+/// The hand-computed numbers of tests/fixtures/small_helpdesk.sql.
+fn check_overall(v: &Value) {
+    let o = "/overall";
+    // Created in the period: tickets 1, 2, 3, 5 (4 is spam, 6 was created before).
+    assert_num(v, &format!("{o}/tickets_created"), 4.0);
+    // Solve events: ticket 1 twice (reopened), 2, and 3 (closed from new).
+    assert_num(v, &format!("{o}/tickets_solved"), 4.0);
+    // First responses: 1 → 1800 s (the bot at 30 s does not count), 2 → 3000 s,
+    // 6 → 43200 s (created before the period, answered in it). Ticket 3 is
+    // agent-initiated: none. p90 of [1800, 3000, 43200]: 3000 + 0.8 × 40200.
+    assert_num(v, &format!("{o}/first_response_seconds/count"), 3.0);
+    assert_num(v, &format!("{o}/first_response_seconds/mean"), 16000.0);
+    assert_num(v, &format!("{o}/first_response_seconds/p50"), 3000.0);
+    assert_num(v, &format!("{o}/first_response_seconds/p90"), 35160.0);
+    // Business: default calendar UTC 09-17 weekdays; team tech uses Paris
+    // 09-18 (08-17 UTC in winter). 1 → 1800; 2 (tech) → 3000; 6 → Sunday
+    // 20:00 to Monday 08:00 UTC is closed → 0. p90 of [0, 1800, 3000] = 2760.
+    assert_num(
+        v,
+        &format!("{o}/first_response_business_seconds/mean"),
+        1600.0,
+    );
+    assert_num(
+        v,
+        &format!("{o}/first_response_business_seconds/p50"),
+        1800.0,
+    );
+    assert_num(
+        v,
+        &format!("{o}/first_response_business_seconds/p90"),
+        2760.0,
+    );
+    // First resolution: 1 → 3600, 2 → 3600, 3 → 7200.
+    assert_num(v, &format!("{o}/first_resolution_seconds/count"), 3.0);
+    assert_num(v, &format!("{o}/first_resolution_seconds/p90"), 6480.0);
+    // Full resolution at every solve: [3600, 3600, 7200, 14400].
+    assert_num(v, &format!("{o}/full_resolution_seconds/count"), 4.0);
+    assert_num(v, &format!("{o}/full_resolution_seconds/mean"), 7200.0);
+    assert_num(v, &format!("{o}/full_resolution_seconds/p50"), 5400.0);
+    assert_num(v, &format!("{o}/full_resolution_seconds/p90"), 12240.0);
+    // Interactions at the solves [2, 4, 2, 2]; replies [1, 2, 1, 1].
+    assert_num(v, &format!("{o}/interactions/mean"), 2.5);
+    assert_num(v, &format!("{o}/interactions/p90"), 3.4);
+    assert_num(v, &format!("{o}/replies/mean"), 1.25);
+    // One re-route (ticket 2, frontline → tech) of 4 solve events.
+    assert_num(v, &format!("{o}/reroutes/total"), 1.0);
+    assert_num(v, &format!("{o}/reroutes/tickets"), 1.0);
+    assert_num(v, &format!("{o}/reroutes/rate"), 0.25);
+    assert_num(v, &format!("{o}/reopens/total"), 1.0);
+    assert_num(v, &format!("{o}/reopens/tickets"), 1.0);
+    assert_num(v, &format!("{o}/reopens/rate"), 0.25);
+    // One-touch: ticket 1's first solve, 2 and 3.
+    assert_num(v, &format!("{o}/one_touch/tickets"), 3.0);
+    assert_num(v, &format!("{o}/one_touch/rate"), 0.75);
+    // CSAT 4, 3, 5 (spam's 1 ignored, the 6 rejected, the 5 after the period out).
+    assert_num(v, &format!("{o}/csat/responses"), 3.0);
+    assert_num(v, &format!("{o}/csat/satisfied"), 2.0);
+    assert_num(v, &format!("{o}/csat/ratio"), 2.0 / 3.0);
+    // NPS 9, 6, 7: one of each class → 0.
+    assert_num(v, &format!("{o}/nps/promoters"), 1.0);
+    assert_num(v, &format!("{o}/nps/passives"), 1.0);
+    assert_num(v, &format!("{o}/nps/detractors"), 1.0);
+    assert_num(v, &format!("{o}/nps/score"), 0.0);
+    // CES 2 and 5.
+    assert_num(v, &format!("{o}/ces/mean"), 3.5);
+    assert_num(v, &format!("{o}/ces/low_effort_ratio"), 0.5);
+    // eNPS 10 and 5 → 0; Likert 4 and 2 → 75 and 25 → 50.
+    assert_num(v, &format!("{o}/enps/responses"), 2.0);
+    assert_num(v, &format!("{o}/enps/score"), 0.0);
+    assert_num(v, &format!("{o}/engagement/index"), 50.0);
+    // Backlog at the period's end: 5 (new, unanswered for 3 d 15 h) and 6 (pending).
+    assert_num(v, &format!("{o}/backlog/tickets"), 2.0);
+    assert_num(v, &format!("{o}/backlog/by_status/new"), 1.0);
+    assert_num(v, &format!("{o}/backlog/by_status/pending"), 1.0);
+    assert_num(v, &format!("{o}/backlog/awaiting_first_response"), 1.0);
+    assert_num(
+        v,
+        &format!("{o}/backlog/oldest_awaiting_first_response_seconds"),
+        313_200.0,
+    );
+    // SLO 40 business minutes: 2 breaches (3000 s), 1 and 6 do not; 5 is an
+    // active breach (16 business hours by the period's end).
+    assert_num(v, &format!("{o}/slo/0/measured"), 3.0);
+    assert_num(v, &format!("{o}/slo/0/breached"), 1.0);
+    assert_num(v, &format!("{o}/slo/0/active_breaches"), 1.0);
+    // Rejected rows are counted by relation and reason.
+    let rejected = v["rejected"].as_array().expect("rejected list");
+    let mut got: Vec<(String, String, u64)> = rejected
+        .iter()
+        .map(|r| {
+            (
+                r["relation"].as_str().unwrap_or_default().to_string(),
+                r["reason"].as_str().unwrap_or_default().to_string(),
+                r["count"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("events".into(), "event_before_creation".into(), 1),
+            ("events".into(), "unknown_kind".into(), 1),
+            ("surveys".into(), "score_out_of_range".into(), 1),
+        ]
+    );
+}
+
+fn check_by_team(v: &Value) {
+    // Creation is attributed to the team at creation; ticket 2 starts in frontline.
+    assert_num(v, "/groups/billing/tickets_created", 3.0);
+    assert_num(v, "/groups/frontline/tickets_created", 1.0);
+    // Its reply, solve and re-route belong to tech, the team at those events.
+    assert_num(v, "/groups/tech/first_response_seconds/count", 1.0);
+    assert_num(v, "/groups/tech/reroutes/total", 1.0);
+    assert_num(v, "/groups/tech/csat/ratio", 0.0);
+    assert_num(v, "/groups/frontline/tickets_solved", 0.0);
+    // Absent data is null, never 0.
+    assert_null(v, "/groups/frontline/first_response_seconds/mean");
+    assert_null(v, "/groups/frontline/csat/ratio");
+    assert_null(v, "/groups/frontline/reopens/rate");
+    // Relationship NPS has no team.
+    assert_num(v, "/groups/unassigned/nps/score", 0.0);
+    assert_num(v, "/groups/billing/engagement/index", 50.0);
+}
+
+#[tokio::test]
+async fn report_on_sqlite_gives_the_hand_computed_numbers() {
+    let db = TestDb::sqlite();
+    load_fixture(&db).await;
+    check_overall(&report(&db, &[]));
+    check_by_team(&report(&db, &["--by", "team"]));
+}
+
+#[tokio::test]
+async fn report_on_postgres_gives_the_hand_computed_numbers() {
+    let Some(db) = TestDb::postgres("report").await else {
+        return;
+    };
+    load_fixture(&db).await;
+    check_overall(&report(&db, &[]));
+    check_by_team(&report(&db, &["--by", "team"]));
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn table_and_csv_formats_show_the_same_numbers() {
+    let db = TestDb::sqlite();
+    load_fixture(&db).await;
+    let config = fixture("small_helpdesk.toml");
+    let config = config.to_str().expect("utf-8");
+    let env = [("SUPPORT_METRICS__SOURCE__URL", db.url.as_str())];
+    let table = run(
+        db.dir.path(),
+        &[
+            "--config", config, "report", "--from", FROM, "--to", TO, "--by", "channel",
+        ],
+        &env,
+    );
+    assert!(table.ok, "{}", table.stderr);
+    // Humanised: p50 / p90 of first response is 50m 00s / 9h 46m (35160 s).
+    assert!(
+        table.stdout.contains("50m 00s / 9h 46m"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stdout.contains("66.7% (2/3)"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("Skipped 3 row(s)"),
+        "{}",
+        table.stdout
+    );
+    let csv = run(
+        db.dir.path(),
+        &[
+            "--config", config, "report", "--from", FROM, "--to", TO, "--by", "channel",
+            "--format", "csv",
+        ],
+        &env,
+    );
+    assert!(csv.ok, "{}", csv.stderr);
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let overall: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(overall[0], "overall");
+    assert_eq!(overall[col("tickets_created")], "4");
+    assert_eq!(overall[col("first_response_seconds_p90")], "35160.0");
+    let chat = lines
+        .iter()
+        .find(|l| l.starts_with("chat,"))
+        .expect("a chat row");
+    let chat: Vec<&str> = chat.split(',').collect();
+    assert_eq!(chat[col("reroutes_total")], "1");
+    // Null is an empty cell.
+    let phone: Vec<&str> = lines
+        .iter()
+        .find(|l| l.starts_with("phone,"))
+        .expect("phone")
+        .split(',')
+        .collect();
+    assert_eq!(phone[col("first_response_seconds_mean")], "");
+}

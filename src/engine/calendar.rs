@@ -243,8 +243,8 @@ pub(crate) mod tests {
         // 2026-05-25 a holiday, answered Tuesday 10:00 local.
         // Friday 16:30-17:00 = 1800 s; weekend and holiday 0; Tuesday 09:00-10:00 = 3600 s.
         let mut days: [Vec<OpenInterval>; 7] = Default::default();
-        for d in 0..4 {
-            days[d] = parse_day_hours("09:00-18:00").unwrap();
+        for day in days.iter_mut().take(4) {
+            *day = parse_day_hours("09:00-18:00").unwrap();
         }
         days[4] = parse_day_hours("09:00-17:00").unwrap();
         let cal = Calendar::Hours(WeeklyHours {

@@ -25,17 +25,17 @@ impl Routing {
         if ev.kind != EventKind::Assign {
             return;
         }
-        if let Some(team) = ev.team.as_deref() {
-            if change(&mut self.team, team) {
-                self.reroutes += 1;
-                out.push(Measure::Reroute);
-            }
+        if let Some(team) = ev.team.as_deref()
+            && change(&mut self.team, team)
+        {
+            self.reroutes += 1;
+            out.push(Measure::Reroute);
         }
-        if let Some(agent) = ev.agent_id.as_deref() {
-            if change(&mut self.agent, agent) {
-                self.reassignments += 1;
-                out.push(Measure::Reassignment);
-            }
+        if let Some(agent) = ev.agent_id.as_deref()
+            && change(&mut self.agent, agent)
+        {
+            self.reassignments += 1;
+            out.push(Measure::Reassignment);
         }
     }
 

@@ -560,6 +560,13 @@ fn is_identifier(s: &str) -> bool {
 }
 
 /// `90s`, `15m`, `1h30m`, `2d`, `500ms` → `Duration`.
+///
+/// ```
+/// use std::time::Duration;
+/// use support_metrics::config::parse_duration;
+/// assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+/// assert!(parse_duration("soon").unwrap_err().contains("`soon`"));
+/// ```
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || format!("`{s}` is not a duration; expected e.g. 30s, 15m, 1h30m, 2d");
     let s_trim = s.trim();

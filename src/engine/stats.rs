@@ -9,6 +9,14 @@ use serde::Serialize;
 
 /// The quantile `q` (0..=1) of `sorted`, or `None` when empty.
 /// `sorted` must be in ascending order.
+///
+/// ```
+/// use support_metrics::engine::stats::quantile_sorted;
+/// // numpy.percentile([1, 2, 3, 4], 90) == 3.7
+/// let p90 = quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.9).unwrap();
+/// assert!((p90 - 3.7).abs() < 1e-12);
+/// assert_eq!(quantile_sorted(&[], 0.5), None);
+/// ```
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     let n = sorted.len();
     if n == 0 {

@@ -28,6 +28,11 @@ pub fn render(report: &Report, format: Format) -> String {
 }
 
 /// `2h 05m`, `3d 04h`, `12m 30s`, `45s`.
+///
+/// ```
+/// use support_metrics::report::render::human_duration;
+/// assert_eq!(human_duration(7500.0), "2h 05m");
+/// ```
 pub fn human_duration(seconds: f64) -> String {
     if !seconds.is_finite() {
         return "—".into();

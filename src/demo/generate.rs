@@ -102,9 +102,16 @@ const REFUND_COMMENTS: [&str; 6] = [
     "Charged twice for the same order, still waiting for my money.",
 ];
 
+/// An index drawn with the given (static, non-zero) weights.
+fn pick_index(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
+    WeightedIndex::new(weights)
+        .expect("static non-zero weights")
+        .sample(rng)
+}
+
 fn weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> &'a T {
-    let w = WeightedIndex::new(items.iter().map(|(_, w)| *w)).expect("static non-zero weights");
-    &items[w.sample(rng)].0
+    let weights: Vec<u32> = items.iter().map(|(_, w)| *w).collect();
+    &items[pick_index(rng, &weights)].0
 }
 
 /// A log-normal-ish positive duration around `median` seconds.
@@ -194,22 +201,8 @@ pub fn generate(shape: &Shape, calendars: &Calendars) -> Dataset {
         let n = (base * (0.95 + 0.1 * rng.random::<f64>())) as u32;
         let refund_extra = if injected_week { n * 7 * 2 / 100 } else { 0 }; // refunds triple
         for i in 0..n + refund_extra {
-            let day = *weighted(
-                &mut rng,
-                &DAY_WEIGHTS
-                    .iter()
-                    .enumerate()
-                    .map(|(d, w)| (d, *w))
-                    .collect::<Vec<_>>(),
-            );
-            let hour = *weighted(
-                &mut rng,
-                &HOUR_WEIGHTS
-                    .iter()
-                    .enumerate()
-                    .map(|(h, w)| (h, *w))
-                    .collect::<Vec<_>>(),
-            );
+            let day = pick_index(&mut rng, &DAY_WEIGHTS);
+            let hour = pick_index(&mut rng, &HOUR_WEIGHTS);
             let created = week_start
                 + Duration::days(day as i64)
                 + Duration::hours(hour as i64)
@@ -326,9 +319,8 @@ fn ticket(
     let (category, owner) = if injected {
         (INJECTED_CATEGORY, INJECTED_TEAM)
     } else {
-        let c = &CATEGORIES[WeightedIndex::new(CATEGORIES.iter().map(|c| c.2))
-            .expect("weights")
-            .sample(rng)];
+        let weights: Vec<u32> = CATEGORIES.iter().map(|c| c.2).collect();
+        let c = &CATEGORIES[pick_index(rng, &weights)];
         (c.0, c.1)
     };
     let channel = *weighted(rng, &CHANNELS);

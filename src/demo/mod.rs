@@ -112,7 +112,7 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
     println!();
     print!("{}", render::render(&r, render::Format::Table));
     println!();
-    println!("Next:");
+    println!("Next (in a checkout, `cargo run --release --` stands for `support-metrics`):");
     println!(
         "  support-metrics report --from {} --to {} --by category",
         period.from.format("%Y-%m-%dT%H:%M:%SZ"),

@@ -16,7 +16,7 @@ fn demo_creates_a_helpdesk_reports_it_and_reuses_it() {
         "tech-support",
         "us-support",
         "CSAT",
-        "Next:",
+        "Next (",
     ] {
         assert!(
             first.stdout.contains(needle),

@@ -2,6 +2,14 @@
 
 use crate::helpers::{TestDb, fixture, run};
 
+/// Runs the binary, expects it to fail, and returns its `error:` line.
+#[track_caller]
+fn failing(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let r = run(dir, args, env);
+    assert!(!r.ok, "expected a failure, got: {}", r.stdout);
+    first_error_line(&r.stderr).to_string()
+}
+
 fn first_error_line(stderr: &str) -> &str {
     stderr
         .lines()
@@ -9,16 +17,16 @@ fn first_error_line(stderr: &str) -> &str {
         .unwrap_or_else(|| panic!("no error line in {stderr}"))
 }
 
+const WEEK: [&str; 5] = ["report", "--from", "2026-01-05", "--to", "2026-01-12"];
+
 #[test]
 fn bad_from_is_named() {
     let db = TestDb::sqlite();
-    let r = run(
+    let line = failing(
         db.dir.path(),
         &["report", "--from", "yesterday", "--to", "2026-01-12"],
         &[],
     );
-    assert!(!r.ok);
-    let line = first_error_line(&r.stderr);
     assert!(
         line.contains("--from") && line.contains("yesterday"),
         "{line}"
@@ -28,45 +36,48 @@ fn bad_from_is_named() {
 #[test]
 fn reversed_period_is_refused() {
     let db = TestDb::sqlite();
-    let r = run(
+    let line = failing(
         db.dir.path(),
         &["report", "--from", "2026-01-12", "--to", "2026-01-05"],
         &[],
     );
-    assert!(!r.ok);
-    assert!(first_error_line(&r.stderr).contains("must be before --to"));
+    assert!(line.contains("must be before --to"), "{line}");
 }
 
 #[test]
 fn unreachable_database_is_named_without_its_password() {
     let db = TestDb::sqlite();
-    let r = run(
+    let url = "postgres://postgres:hunter2@127.0.0.1:9/test";
+    let line = failing(
         db.dir.path(),
-        &["report", "--from", "2026-01-05", "--to", "2026-01-12"],
-        &[(
-            "SUPPORT_METRICS__SOURCE__URL",
-            "postgres://postgres:hunter2@127.0.0.1:9/test",
-        )],
+        &WEEK,
+        &[("SUPPORT_METRICS__SOURCE__URL", url)],
     );
-    assert!(!r.ok);
-    let line = first_error_line(&r.stderr);
     assert!(
         line.contains("cannot connect") && line.contains("127.0.0.1:9"),
         "{line}"
     );
-    assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
+    // Nowhere in the output, not only the error line.
+    let r = run(
+        db.dir.path(),
+        &WEEK,
+        &[("SUPPORT_METRICS__SOURCE__URL", url)],
+    );
+    assert!(
+        !r.stderr.contains("hunter2") && !r.stdout.contains("hunter2"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn missing_sqlite_file_says_how_to_get_one() {
     let db = TestDb::sqlite();
-    let r = run(
+    let line = failing(
         db.dir.path(),
-        &["report", "--from", "2026-01-05", "--to", "2026-01-12"],
+        &WEEK,
         &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
     );
-    assert!(!r.ok);
-    let line = first_error_line(&r.stderr);
     assert!(
         line.contains("does not exist") && line.contains("demo"),
         "{line}"
@@ -87,13 +98,11 @@ async fn missing_table_is_named() {
     );
     assert!(r.ok, "{}", r.stderr);
     db.execute("DROP TABLE support_ticket_events").await;
-    let r = run(
+    let line = failing(
         db.dir.path(),
-        &["report", "--from", "2026-01-05", "--to", "2026-01-12"],
+        &WEEK,
         &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
     );
-    assert!(!r.ok);
-    let line = first_error_line(&r.stderr);
     assert!(line.contains("support_ticket_events"), "{line}");
 }
 

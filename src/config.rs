@@ -539,13 +539,7 @@ fn validate_calendar(at: &str, raw: &RawCalendar, problems: &mut Vec<String>) ->
 }
 
 fn relation_key(key: &str) -> Option<Relation> {
-    match key {
-        "tickets" => Some(Relation::Tickets),
-        "events" => Some(Relation::Events),
-        "surveys" => Some(Relation::Surveys),
-        "engagement" => Some(Relation::Engagement),
-        _ => None,
-    }
+    Relation::ALL.into_iter().find(|r| r.short_name() == key)
 }
 
 /// A table name, optionally schema-qualified; safe to put in SQL unquoted.

@@ -304,6 +304,16 @@ impl Relation {
         Relation::Engagement,
     ];
 
+    /// The key naming the relation in `[source.relations]` and `[source.queries]`.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Relation::Tickets => "tickets",
+            Relation::Events => "events",
+            Relation::Surveys => "surveys",
+            Relation::Engagement => "engagement",
+        }
+    }
+
     /// The canonical relation name.
     pub fn canonical_name(self) -> &'static str {
         match self {

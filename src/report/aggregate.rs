@@ -320,19 +320,18 @@ impl<'a> Aggregator<'a> {
             }
             let key = self.key(Some(ticket), obs.team.as_deref());
             let id = ticket.id.as_str();
+            let k = key.clone();
             match obs.measure {
-                Measure::Created => self.add(key, |a| a.created += 1),
-                Measure::FirstAcknowledgement(e) => {
-                    self.add(key, |a| a.first_ack.push(e.calendar.0))
-                }
-                Measure::FirstResponse(e) => self.add(key, |a| {
+                Measure::Created => self.add(k, |a| a.created += 1),
+                Measure::FirstAcknowledgement(e) => self.add(k, |a| a.first_ack.push(e.calendar.0)),
+                Measure::FirstResponse(e) => self.add(k, |a| {
                     a.first_response.push(e.calendar.0);
                     a.first_response_business.push(e.business.0);
                 }),
                 Measure::FirstResolution(e) => {
-                    self.add(key, |a| a.first_resolution.push(e.calendar.0))
+                    self.add(k, |a| a.first_resolution.push(e.calendar.0))
                 }
-                Measure::Solve(s) => self.add(key, |a| {
+                Measure::Solve(s) => self.add(k, |a| {
                     a.solved += 1;
                     a.full_resolution.push(s.full_resolution.calendar.0);
                     a.interactions.push(f64::from(s.interactions));
@@ -341,17 +340,16 @@ impl<'a> Aggregator<'a> {
                     a.solves_reassigned += u64::from(s.reassignments > 0);
                     a.one_touch += u64::from(s.one_touch());
                 }),
-                Measure::Reopen => self.add(key, |a| {
+                Measure::Reopen => self.add(k, |a| {
                     a.reopen_events += 1;
                     a.reopened_tickets.insert(id.to_string());
                 }),
-                Measure::Reroute => self.add(key, |a| a.reroute_events += 1),
-                Measure::Reassignment => self.add(key, |a| a.reassignment_events += 1),
+                Measure::Reroute => self.add(k, |a| a.reroute_events += 1),
+                Measure::Reassignment => self.add(k, |a| a.reassignment_events += 1),
             }
             for (i, slo) in slos.iter().enumerate() {
                 if let Some(breached) = slo.judge(ticket, obs) {
-                    let key = self.key(Some(ticket), obs.team.as_deref());
-                    self.add(key, |a| {
+                    self.add(key.clone(), |a| {
                         grow(&mut a.slo, i);
                         a.slo[i].measured += 1;
                         a.slo[i].breached += u64::from(breached);

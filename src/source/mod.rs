@@ -247,7 +247,7 @@ impl Source {
     fn describe(&self, r: Relation) -> String {
         match self.settings.relation(r) {
             RelationSource::Table(t) => format!("table `{t}`"),
-            RelationSource::Query(_) => format!("source.queries.{}", short_name(r)),
+            RelationSource::Query(_) => format!("source.queries.{}", r.short_name()),
         }
     }
 
@@ -402,15 +402,6 @@ impl Source {
         )
         .await?;
         Ok(out)
-    }
-}
-
-fn short_name(r: Relation) -> &'static str {
-    match r {
-        Relation::Tickets => "tickets",
-        Relation::Events => "events",
-        Relation::Surveys => "surveys",
-        Relation::Engagement => "engagement",
     }
 }
 

@@ -7,6 +7,7 @@
 //! errors: URLs are shown with their password masked.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,6 +27,11 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/support-metrics.toml";
 pub const ENV_PREFIX: &str = "SUPPORT_METRICS__";
 /// Where `demo` keeps its helpdesk, and the source read when none is configured.
 pub const DEFAULT_SOURCE_URL: &str = "sqlite://data/demo-helpdesk.sqlite";
+/// The exporter's state store when none is configured.
+pub const DEFAULT_STATE_URL: &str = "sqlite://data/state.sqlite";
+/// Our `/metrics` port. The Prometheus exporter range 9100–9999 is fully
+/// allocated, so we use one outside it that no common exporter claims.
+pub const DEFAULT_PORT: u16 = 10891;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -60,6 +66,22 @@ struct RawConfig {
     slo: Vec<RawSlo>,
     #[serde(default)]
     labels: RawLabels,
+    #[serde(default)]
+    state: RawState,
+    #[serde(default)]
+    server: RawServer,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawState {
+    url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,12 +94,16 @@ struct RawSource {
     relations: BTreeMap<String, String>,
     #[serde(default)]
     queries: BTreeMap<String, String>,
+    backfill_days: Option<u32>,
+    late_arrival: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSchedule {
     timezone: Option<String>,
+    collect: Option<String>,
+    kpi: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +170,12 @@ pub struct SourceSettings {
     pub statement_timeout: Duration,
     pub ces_direction: CesDirection,
     relations: HashMap<Relation, RelationSource>,
+    /// How far back the exporter's first collection counts; `None`: all history.
+    pub backfill: Option<Duration>,
+    /// How late a ticket change or survey may become visible in the source
+    /// and still be counted: each collection re-reads this much before its
+    /// time watermark (re-read rows are never counted twice).
+    pub late_arrival: Duration,
 }
 
 impl SourceSettings {
@@ -160,6 +192,8 @@ impl SourceSettings {
             statement_timeout: Duration::from_secs(60),
             ces_direction: CesDirection::default(),
             relations: HashMap::new(),
+            backfill: None,
+            late_arrival: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -182,15 +216,53 @@ impl Default for LabelCaps {
     }
 }
 
+/// Where the exporter keeps its watermark and cumulative counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateSettings {
+    pub url: String,
+}
+
+/// The HTTP endpoint Prometheus scrapes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+}
+
+/// When each job runs: cron expressions (with a seconds field) in `timezone`.
+#[derive(Debug, Clone)]
+pub struct ScheduleSettings {
+    pub collect: cron::Schedule,
+    pub kpi: cron::Schedule,
+}
+
+/// `sec min hour day-of-month month day-of-week`: every minute, at :00.
+pub const DEFAULT_COLLECT_CRON: &str = "0 * * * * *";
+/// Every 15 minutes.
+pub const DEFAULT_KPI_CRON: &str = "0 */15 * * * *";
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        // Constants, not input: a unit test parses both.
+        ScheduleSettings {
+            collect: parse_cron(DEFAULT_COLLECT_CRON).expect("DEFAULT_COLLECT_CRON is valid"),
+            kpi: parse_cron(DEFAULT_KPI_CRON).expect("DEFAULT_KPI_CRON is valid"),
+        }
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub source: SourceSettings,
-    /// The organisation's time zone: bare dates on the command line, weeks.
+    /// The organisation's time zone: bare dates on the command line, weeks,
+    /// and the zone cron expressions are read in.
     pub timezone: Tz,
     pub calendars: Calendars,
     pub slos: Vec<Slo>,
     pub labels: LabelCaps,
+    pub state: StateSettings,
+    pub server: ServerSettings,
+    pub schedule: ScheduleSettings,
 }
 
 impl Default for Settings {
@@ -201,6 +273,13 @@ impl Default for Settings {
             calendars: Calendars::default(),
             slos: Vec::new(),
             labels: LabelCaps::default(),
+            state: StateSettings {
+                url: DEFAULT_STATE_URL.to_string(),
+            },
+            server: ServerSettings {
+                listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT)),
+            },
+            schedule: ScheduleSettings::default(),
         }
     }
 }
@@ -349,7 +428,55 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
         }
     }
 
+    if let Some(days) = raw.source.backfill_days {
+        settings.source.backfill =
+            (days > 0).then(|| Duration::from_secs(u64::from(days) * 86_400));
+    }
+    if let Some(t) = raw.source.late_arrival {
+        match parse_duration(&t) {
+            Ok(d) => settings.source.late_arrival = d,
+            Err(e) => problems.push(format!("source.late_arrival: {e}")),
+        }
+    }
+
+    // state and server
+    if let Some(url) = raw.state.url {
+        if !["sqlite:", "postgres:", "postgresql:"]
+            .iter()
+            .any(|p| url.starts_with(p))
+        {
+            problems.push(format!(
+                "state.url: `{}` is not a state store URL; expected sqlite://FILE or postgres://…",
+                redact_url(&url)
+            ));
+        }
+        settings.state.url = url;
+    }
+    if let Some(listen) = raw.server.listen {
+        match listen.parse::<SocketAddr>() {
+            Ok(a) => settings.server.listen = a,
+            Err(_) => problems.push(format!(
+                "server.listen: `{listen}` is not an address; expected IP:PORT, e.g. 0.0.0.0:{DEFAULT_PORT}"
+            )),
+        }
+    }
+
     // schedule
+    for (key, value, slot) in [
+        (
+            "collect",
+            raw.schedule.collect,
+            &mut settings.schedule.collect,
+        ),
+        ("kpi", raw.schedule.kpi, &mut settings.schedule.kpi),
+    ] {
+        if let Some(expr) = value {
+            match parse_cron(&expr) {
+                Ok(s) => *slot = s,
+                Err(e) => problems.push(format!("schedule.{key}: {e}")),
+            }
+        }
+    }
     if let Some(tz) = raw.schedule.timezone {
         match tz.parse::<Tz>() {
             Ok(tz) => settings.timezone = tz,
@@ -561,6 +688,21 @@ fn is_identifier(s: &str) -> bool {
 /// assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
 /// assert!(parse_duration("soon").unwrap_err().contains("`soon`"));
 /// ```
+/// A cron expression: 6 or 7 fields starting with seconds (the `cron`
+/// crate's form), or a classic 5-field crontab line, run at second 0.
+pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
+    use std::str::FromStr;
+    let fields = expr.split_whitespace().count();
+    let full = if fields == 5 {
+        format!("0 {expr}")
+    } else {
+        expr.to_string()
+    };
+    cron::Schedule::from_str(&full).map_err(|e| {
+        format!("`{expr}` is not a cron expression ({e}); expected e.g. \"0 */5 * * * *\" (sec min hour day month weekday) or \"*/5 * * * *\"")
+    })
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || format!("`{s}` is not a duration; expected e.g. 30s, 15m, 1h30m, 2d");
     let s_trim = s.trim();

@@ -1,14 +1,24 @@
 //! support-metrics: support-quality metrics from helpdesk tables.
 //!
 //! Data flows one way (DESIGN.md §7): `source` (sqlx) → `engine` (pure) →
-//! outputs (`report`). `config` validates settings once; `demo` generates a
+//! `collect` → `state` → outputs (`exposition` behind `server`, `report`);
+//! `exporter` runs the jobs that `scheduler` and `service` drive. `config` validates settings once; `demo` generates a
 //! realistic helpdesk. `main.rs` only parses the command line.
 
+pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod exporter;
+pub mod exposition;
+pub mod kpi;
+pub mod metrics;
 pub mod model;
 pub mod rejects;
 pub mod report;
+pub mod scheduler;
+pub mod server;
+pub mod service;
 pub mod source;
+pub mod state;
 pub mod timearg;

@@ -8,8 +8,10 @@ use anyhow::bail;
 use clap::{Parser, Subcommand, ValueEnum};
 use support_metrics::config::Settings;
 use support_metrics::demo::{self, DemoOptions};
+use support_metrics::exporter::{Exporter, Job, JobOutcome};
 use support_metrics::report::{self, Dimension, Period, render};
 use support_metrics::source::{Access, Source};
+use support_metrics::state::StateStore;
 use support_metrics::timearg::parse_instant;
 use tracing_subscriber::EnvFilter;
 
@@ -65,9 +67,22 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: render::Format,
     },
+    /// Run the exporter: scheduled collection and KPI jobs, and /metrics, /healthz, /readyz over HTTP
+    Serve {
+        /// Listen address, overriding server.listen (e.g. 127.0.0.1:10891; port 0 picks a free port)
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Run one job against the state store, then exit (for cron or Kubernetes CronJob deployments)
+    RunOnce {
+        /// The job to run
+        #[arg(long, value_enum)]
+        job: Job,
+    },
     /// Create database tables
     Migrate {
-        /// `source`: the four canonical source tables, for a helpdesk that has none
+        /// `state`: the exporter's state store (state.url); `source`: the four canonical source
+        /// tables, for a helpdesk that has none
         #[arg(value_enum)]
         target: MigrateTarget,
     },
@@ -80,6 +95,7 @@ enum Command {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum MigrateTarget {
+    State,
     Source,
 }
 
@@ -118,10 +134,51 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let path = file.or(cli.config);
             let settings = Settings::load(path.as_deref())?;
             println!(
-                "configuration is valid: source {}, {} SLO(s), time zone {}",
+                "configuration is valid: source {}, state {}, {} SLO(s), time zone {}, listen {}",
                 support_metrics::config::redact_url(&settings.source.url),
+                support_metrics::config::redact_url(&settings.state.url),
                 settings.slos.len(),
-                settings.timezone
+                settings.timezone,
+                settings.server.listen
+            );
+            Ok(())
+        }
+        Command::Serve { listen } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let listen = listen.unwrap_or(settings.server.listen);
+            support_metrics::service::serve(
+                settings,
+                listen,
+                support_metrics::service::shutdown_signal(),
+                |addr| println!("Serving metrics at http://{addr}/metrics"),
+            )
+            .await
+        }
+        Command::RunOnce { job } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let exporter = Exporter::open(settings).await?;
+            match exporter.run_job(job, chrono::Utc::now()).await? {
+                JobOutcome::Collect(o) => println!(
+                    "collect: {} new events, {} tickets walked, {} rows rejected, watermark at event {}{}",
+                    o.new_events,
+                    o.tickets_walked,
+                    o.rows_rejected,
+                    o.last_event_id
+                        .map_or("none".to_string(), |id| id.to_string()),
+                    if o.backfill { " (backfill)" } else { "" }
+                ),
+                JobOutcome::Kpi { gauges } => println!("kpi: {gauges} windowed gauges computed"),
+            }
+            Ok(())
+        }
+        Command::Migrate {
+            target: MigrateTarget::State,
+        } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            StateStore::open(&settings.state).await?;
+            println!(
+                "state store tables are in place in {}",
+                support_metrics::config::redact_url(&settings.state.url)
             );
             Ok(())
         }

@@ -318,20 +318,25 @@ impl Source {
         &self,
         rejects: &mut Rejects,
     ) -> Result<HashMap<String, Ticket>, SourceError> {
+        self.tickets_matching(&Rows::All, rejects).await
+    }
+
+    /// The tickets `rows` selects, by id. Ids seen twice keep the last row.
+    pub async fn tickets_matching(
+        &self,
+        rows: &Rows<'_>,
+        rejects: &mut Rejects,
+    ) -> Result<HashMap<String, Ticket>, SourceError> {
         let mut out = HashMap::new();
         let mut dup = Vec::new();
-        self.read_all(
-            Relation::Tickets,
-            self.select(Relation::Tickets),
-            rejects,
-            decode::ticket,
-            |t| {
+        for sql in self.selects(Relation::Tickets, rows) {
+            self.read_all(Relation::Tickets, sql, rejects, decode::ticket, |t| {
                 if let Some(old) = out.insert(t.id.clone(), t) {
                     dup.push(old.id);
                 }
-            },
-        )
-        .await?;
+            })
+            .await?;
+        }
         for id in dup {
             rejects.add(
                 Relation::Tickets,
@@ -348,43 +353,111 @@ impl Source {
         &self,
         until: Instant,
         rejects: &mut Rejects,
+        sink: impl FnMut(String, Vec<Event>),
+    ) -> Result<u64, SourceError> {
+        self.events_grouped(&Rows::All, Some(until), rejects, sink)
+            .await
+    }
+
+    /// The events `rows` selects (and before `until`), handed over one
+    /// ticket at a time. Returns the number of rows read.
+    pub async fn events_grouped(
+        &self,
+        rows: &Rows<'_>,
+        until: Option<Instant>,
+        rejects: &mut Rejects,
         mut sink: impl FnMut(String, Vec<Event>),
     ) -> Result<u64, SourceError> {
-        let sql = format!("{} ORDER BY 2", self.select(Relation::Events));
-        let mut current: Option<(String, Vec<Event>)> = None;
-        let rows = self
-            .read_all(Relation::Events, sql, rejects, decode::event, |ev| {
-                if ev.occurred_at >= until {
-                    return;
-                }
-                match &mut current {
-                    Some((id, evs)) if *id == ev.ticket_id => evs.push(ev),
-                    _ => {
-                        let next = (ev.ticket_id.clone(), vec![ev]);
-                        if let Some((id, evs)) = current.replace(next) {
-                            sink(id, evs);
+        let mut total = 0;
+        for sql in self.selects(Relation::Events, rows) {
+            let sql = format!("{sql} ORDER BY 2");
+            let mut current: Option<(String, Vec<Event>)> = None;
+            total += self
+                .read_all(Relation::Events, sql, rejects, decode::event, |ev| {
+                    if until.is_some_and(|u| ev.occurred_at >= u) {
+                        return;
+                    }
+                    match &mut current {
+                        Some((id, evs)) if *id == ev.ticket_id => evs.push(ev),
+                        _ => {
+                            let next = (ev.ticket_id.clone(), vec![ev]);
+                            if let Some((id, evs)) = current.replace(next) {
+                                sink(id, evs);
+                            }
                         }
                     }
-                }
-            })
-            .await?;
-        if let Some((id, evs)) = current {
-            sink(id, evs);
+                })
+                .await?;
+            if let Some((id, evs)) = current {
+                sink(id, evs);
+            }
         }
-        Ok(rows)
+        Ok(total)
+    }
+
+    /// The events `rows` selects, in id order, one at a time. Returns the
+    /// number of rows read.
+    pub async fn events_matching(
+        &self,
+        rows: &Rows<'_>,
+        rejects: &mut Rejects,
+        mut sink: impl FnMut(Event),
+    ) -> Result<u64, SourceError> {
+        let mut total = 0;
+        for sql in self.selects(Relation::Events, rows) {
+            let sql = format!("{sql} ORDER BY 1");
+            total += self
+                .read_all(Relation::Events, sql, rejects, decode::event, &mut sink)
+                .await?;
+        }
+        Ok(total)
+    }
+
+    /// The highest event id, `None` when there are no events.
+    pub async fn max_event_id(&self) -> Result<Option<i64>, SourceError> {
+        let sql = format!(
+            "SELECT MAX(id) AS id FROM ({}) AS ev",
+            self.select(Relation::Events)
+        );
+        let mut max = None;
+        let mut bad = None;
+        for_each_row(&self.pool, sql, |row| match row.int("id") {
+            Ok(v) => max = v,
+            Err(e) => bad = Some(e),
+        })
+        .await
+        .map_err(|e| self.relation_error(Relation::Events, e))?;
+        match bad {
+            Some(message) => Err(SourceError::Relation {
+                relation: Relation::Events,
+                from: self.describe(Relation::Events),
+                message: format!("event ids must be integers: {message}"),
+            }),
+            None => Ok(max),
+        }
     }
 
     pub async fn surveys(&self, rejects: &mut Rejects) -> Result<Vec<SurveyResponse>, SourceError> {
+        self.surveys_matching(&Rows::All, rejects).await
+    }
+
+    pub async fn surveys_matching(
+        &self,
+        rows: &Rows<'_>,
+        rejects: &mut Rejects,
+    ) -> Result<Vec<SurveyResponse>, SourceError> {
         let mut out = Vec::new();
         let ces = self.settings.ces_direction;
-        self.read_all(
-            Relation::Surveys,
-            self.select(Relation::Surveys),
-            rejects,
-            |r| decode::survey(r, ces),
-            |s| out.push(s),
-        )
-        .await?;
+        for sql in self.selects(Relation::Surveys, rows) {
+            self.read_all(
+                Relation::Surveys,
+                sql,
+                rejects,
+                |r| decode::survey(r, ces),
+                |s| out.push(s),
+            )
+            .await?;
+        }
         Ok(out)
     }
 
@@ -392,16 +465,118 @@ impl Source {
         &self,
         rejects: &mut Rejects,
     ) -> Result<Vec<EngagementResponse>, SourceError> {
+        self.engagement_matching(&Rows::All, rejects).await
+    }
+
+    pub async fn engagement_matching(
+        &self,
+        rows: &Rows<'_>,
+        rejects: &mut Rejects,
+    ) -> Result<Vec<EngagementResponse>, SourceError> {
         let mut out = Vec::new();
-        self.read_all(
-            Relation::Engagement,
-            self.select(Relation::Engagement),
-            rejects,
-            decode::engagement,
-            |e| out.push(e),
-        )
-        .await?;
+        for sql in self.selects(Relation::Engagement, rows) {
+            self.read_all(
+                Relation::Engagement,
+                sql,
+                rejects,
+                decode::engagement,
+                |e| out.push(e),
+            )
+            .await?;
+        }
         Ok(out)
+    }
+
+    /// The SELECTs that read `rows` of relation `r` (several when a list of
+    /// ids is split into chunks; none for an empty list).
+    fn selects(&self, r: Relation, rows: &Rows<'_>) -> Vec<String> {
+        let base = self.select(r);
+        let dialect = self.dialect();
+        match rows {
+            Rows::All => vec![base],
+            Rows::ChangedSince(t) => {
+                let column = match r {
+                    Relation::Tickets => "updated_at",
+                    Relation::Events => "occurred_at",
+                    Relation::Surveys | Relation::Engagement => "responded_at",
+                };
+                vec![format!("{base} WHERE {}", at_or_after(dialect, column, *t))]
+            }
+            Rows::OfTickets { ids, upto_event } => {
+                let column = if r == Relation::Tickets {
+                    "id"
+                } else {
+                    "ticket_id"
+                };
+                ids.chunks(ID_CHUNK)
+                    .map(|chunk| {
+                        let mut sql = format!("{base} WHERE {}", id_in(dialect, column, chunk));
+                        if let (Relation::Events, Some(upto)) = (r, upto_event) {
+                            sql.push_str(&format!(" AND id <= {upto}"));
+                        }
+                        sql
+                    })
+                    .collect()
+            }
+            Rows::EventIds { after, upto } => {
+                let lower = after.map(|a| format!("id > {a} AND ")).unwrap_or_default();
+                vec![format!("{base} WHERE {lower}id <= {upto}")]
+            }
+        }
+    }
+}
+
+/// Which rows of a relation to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Rows<'a> {
+    All,
+    /// Rows whose time (tickets `updated_at`, events `occurred_at`, answers
+    /// `responded_at`) is at or after the instant.
+    ChangedSince(Instant),
+    /// Tickets with these ids, or the events of these tickets (with id up
+    /// to `upto_event`).
+    OfTickets {
+        ids: &'a [String],
+        upto_event: Option<i64>,
+    },
+    /// Events with `after < id <= upto`.
+    EventIds {
+        after: Option<i64>,
+        upto: i64,
+    },
+}
+
+/// Ids per `IN (…)` list.
+const ID_CHUNK: usize = 500;
+
+/// `column IN ('a', 'b')` with quoted literals: each backend coerces a quoted
+/// literal to the column's type, so integer and text keys both use their index.
+fn id_in(dialect: Dialect, column: &str, ids: &[String]) -> String {
+    let quoted: Vec<String> = ids.iter().map(|id| quote(dialect, id)).collect();
+    format!("{column} IN ({})", quoted.join(", "))
+}
+
+/// A SQL string literal. MySQL also treats backslashes as escapes.
+fn quote(dialect: Dialect, s: &str) -> String {
+    let mut out = s.replace('\'', "''");
+    if dialect == Dialect::MySql {
+        out = out.replace('\\', "\\\\");
+    }
+    format!("'{out}'")
+}
+
+/// `column >= t` for the column types the contract allows per backend.
+fn at_or_after(dialect: Dialect, column: &str, t: Instant) -> String {
+    match dialect {
+        Dialect::Postgres => format!("{column} >= '{}'", t.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+        Dialect::MySql => format!("{column} >= '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f")),
+        // ISO-8601 text or unix seconds; text SQLite cannot read is kept so
+        // that the decoder reports it.
+        Dialect::Sqlite => format!(
+            "(CASE WHEN typeof({column}) IN ('integer', 'real') THEN {column} \
+             ELSE coalesce(unixepoch({column}, 'subsec'), 1e18) END) >= {}",
+            t.timestamp_micros() as f64 / 1e6
+        ),
     }
 }
 

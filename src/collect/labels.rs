@@ -1,0 +1,111 @@
+//! Label cardinality caps (DESIGN.md §3, §6): the first `max_teams` teams
+//! and `max_channels` channels seen keep their name; later ones fold into
+//! `other`. Admitted values are persisted, so a value never moves between
+//! itself and `other` across restarts.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::config::LabelCaps;
+
+/// The label value that absorbs everything beyond a cap.
+pub const OTHER: &str = "other";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    Team,
+    Channel,
+}
+
+impl Dimension {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Team => "team",
+            Dimension::Channel => "channel",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LabelFolder {
+    caps: LabelCaps,
+    admitted: HashMap<Dimension, BTreeSet<String>>,
+    /// Admitted since the last save.
+    fresh: Vec<(String, String)>,
+}
+
+impl LabelFolder {
+    /// `saved`: admitted values per dimension name, from the state store.
+    pub fn new(caps: LabelCaps, saved: &HashMap<String, BTreeSet<String>>) -> LabelFolder {
+        let mut admitted = HashMap::new();
+        for dim in [Dimension::Team, Dimension::Channel] {
+            admitted.insert(dim, saved.get(dim.as_str()).cloned().unwrap_or_default());
+        }
+        LabelFolder {
+            caps,
+            admitted,
+            fresh: Vec::new(),
+        }
+    }
+
+    fn cap(&self, dim: Dimension) -> usize {
+        match dim {
+            Dimension::Team => self.caps.teams,
+            Dimension::Channel => self.caps.channels,
+        }
+    }
+
+    /// The label value to expose for `value`.
+    pub fn fold(&mut self, dim: Dimension, value: &str) -> String {
+        let cap = self.cap(dim);
+        let set = self.admitted.entry(dim).or_default();
+        if set.contains(value) {
+            return value.to_string();
+        }
+        if set.len() < cap {
+            set.insert(value.to_string());
+            self.fresh
+                .push((dim.as_str().to_string(), value.to_string()));
+            return value.to_string();
+        }
+        OTHER.to_string()
+    }
+
+    /// Values admitted since the last call to `mark_saved`.
+    pub fn fresh(&self) -> &[(String, String)] {
+        &self.fresh
+    }
+
+    pub fn mark_saved(&mut self) {
+        self.fresh.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_beyond_the_cap_fold_into_other_and_admitted_ones_stay() {
+        let caps = LabelCaps {
+            teams: 2,
+            channels: 1,
+            categories: 1,
+        };
+        let mut saved = HashMap::new();
+        saved.insert("team".to_string(), BTreeSet::from(["billing".to_string()]));
+        let mut f = LabelFolder::new(caps, &saved);
+        assert_eq!(f.fold(Dimension::Team, "frontline"), "frontline");
+        assert_eq!(f.fold(Dimension::Team, "tech"), OTHER);
+        assert_eq!(f.fold(Dimension::Team, "billing"), "billing");
+        assert_eq!(f.fold(Dimension::Team, "frontline"), "frontline");
+        assert_eq!(f.fold(Dimension::Channel, "email"), "email");
+        assert_eq!(f.fold(Dimension::Channel, "chat"), OTHER);
+        assert_eq!(
+            f.fresh(),
+            &[
+                ("team".to_string(), "frontline".to_string()),
+                ("channel".to_string(), "email".to_string())
+            ]
+        );
+    }
+}

@@ -1,0 +1,672 @@
+//! The `collect` job: incremental reading of the source into the cumulative
+//! counters and histograms of DESIGN.md §4.
+//!
+//! Each run reads the events after the watermark (`after < id <= upto`),
+//! the ticket rows updated since the last run and the answers given since
+//! (both minus `source.late_arrival`), walks the whole history of every
+//! ticket they touch with the same engine `report` uses, and counts only
+//! what the new events complete. A ticket the state store has never seen is
+//! counted whole (its creation and all its events up to `upto`). The cost of
+//! a run follows the touched tickets, not the history. The first run
+//! (no watermark) backfills everything, or `source.backfill_days`.
+//!
+//! Changes are made on copies and handed to the state store in one
+//! transaction with the new watermark; only then do they replace the live
+//! values, so a failed or interrupted run leaves no trace.
+
+pub mod gauges;
+pub mod labels;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::config::Settings;
+use crate::engine::surveys::NpsClass;
+use crate::engine::timeline::{self, Measure, Observation, Timeline};
+use crate::metrics::{self, Buckets, Layout};
+use crate::model::{
+    EngagementAnswer, EngagementResponse, Instant, Relation, SurveyResponse, SurveyScore, Ticket,
+};
+use crate::rejects::Rejects;
+use crate::report::aggregate::{NONE, UNASSIGNED};
+use crate::source::{Rows, Source, SourceError};
+use crate::state::series::{Cumulative, Labels, SeriesKey};
+use crate::state::{AnswerRow, Commit, Loaded, StateError, StateStore, TicketRow, Watermark};
+use labels::{Dimension, LabelFolder};
+
+/// The longest KPI window; answers are remembered this long (plus margins).
+pub const LONGEST_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(28);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// What the exporter holds in memory between runs.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub cumulative: Cumulative,
+    pub watermark: Option<Watermark>,
+    pub labels: LabelFolder,
+    /// State gauges of the last collection.
+    pub gauges: Vec<(SeriesKey, f64)>,
+    /// Windowed KPI gauges of the last `kpi` run.
+    pub kpis: Vec<(SeriesKey, f64)>,
+}
+
+impl Live {
+    pub fn from_loaded(loaded: Loaded, settings: &Settings) -> Live {
+        Live {
+            labels: LabelFolder::new(settings.labels, &loaded.label_values),
+            cumulative: loaded.cumulative,
+            watermark: loaded.watermark,
+            gauges: Vec::new(),
+            kpis: loaded.kpis,
+        }
+    }
+}
+
+/// What one run did, for logs and self-metrics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub backfill: bool,
+    /// Source rows read, by relation.
+    pub rows_read: BTreeMap<Relation, u64>,
+    /// Events in `(after, upto]`.
+    pub new_events: u64,
+    pub tickets_walked: usize,
+    pub rows_rejected: u64,
+    pub last_event_id: Option<i64>,
+}
+
+/// Runs one collection at wall-clock `now` and commits it.
+pub async fn run(
+    source: &Source,
+    store: &StateStore,
+    settings: &Settings,
+    live: &mut Live,
+    now: Instant,
+) -> Result<Outcome, CollectError> {
+    let buckets = Buckets::for_slos(&settings.slos);
+    let layout = buckets.fingerprint();
+    if let Some(w) = &live.watermark
+        && w.bucket_layout != layout
+    {
+        tracing::warn!(
+            "histogram buckets changed (SLO targets edited): the stored series cannot be continued; \
+             starting over with a full backfill (Prometheus sees a counter reset)"
+        );
+        store.reset().await?;
+        *live = Live::from_loaded(Loaded::default(), settings);
+    }
+    let prev = live.watermark.clone();
+    let mut run = Run {
+        settings,
+        buckets: &buckets,
+        cumulative: live.cumulative.clone(),
+        labels: live.labels.clone(),
+        rejects: Rejects::default(),
+        outcome: Outcome {
+            backfill: prev.is_none(),
+            ..Outcome::default()
+        },
+        counted_from: settings
+            .source
+            .backfill
+            .filter(|_| prev.is_none())
+            .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+            .map(|d| now - d),
+    };
+    let upto = source.max_event_id().await?;
+    let after = prev.as_ref().and_then(|w| w.last_event_id);
+    let late = chrono::TimeDelta::from_std(settings.source.late_arrival).unwrap_or_default();
+
+    // 1. What changed: tickets, new events, new answers.
+    let (mut tickets, new_event_tickets) = match &prev {
+        None => {
+            tracing::info!("first collection: backfilling the whole history");
+            let tickets = source.tickets(&mut run.rejects).await?;
+            run.read(Relation::Tickets, tickets.len() as u64);
+            (tickets, HashSet::new())
+        }
+        Some(w) => {
+            let since = w
+                .tickets_since
+                .map_or(Rows::All, |t| Rows::ChangedSince(t - late));
+            let tickets = source.tickets_matching(&since, &mut run.rejects).await?;
+            run.read(Relation::Tickets, tickets.len() as u64);
+            let mut touched = HashSet::new();
+            if let Some(upto) = upto.filter(|u| after.is_none_or(|a| a < *u)) {
+                let n = source
+                    .events_matching(&Rows::EventIds { after, upto }, &mut run.rejects, |e| {
+                        touched.insert(e.ticket_id);
+                    })
+                    .await?;
+                run.outcome.new_events = n;
+                run.read(Relation::Events, n);
+            }
+            (tickets, touched)
+        }
+    };
+    let answers_since = prev
+        .as_ref()
+        .and_then(|w| w.responses_since)
+        .map_or(Rows::All, |t| Rows::ChangedSince(t - late));
+    let surveys = source
+        .surveys_matching(&answers_since, &mut run.rejects)
+        .await?;
+    run.read(Relation::Surveys, surveys.len() as u64);
+    let engagement = source
+        .engagement_matching(&answers_since, &mut run.rejects)
+        .await?;
+    run.read(Relation::Engagement, engagement.len() as u64);
+    let survey_ids: Vec<String> = surveys.iter().map(|s| s.id.clone()).collect();
+    let counted_surveys = store.known_answers("surveys", &survey_ids).await?;
+    let engagement_ids: Vec<String> = engagement.iter().map(|e| e.id.clone()).collect();
+    let counted_engagement = store.known_answers("engagement", &engagement_ids).await?;
+    let mut new_surveys: HashMap<Option<String>, Vec<SurveyResponse>> = HashMap::new();
+    for s in surveys {
+        if !counted_surveys.contains(&s.id) {
+            new_surveys.entry(s.ticket_id.clone()).or_default().push(s);
+        }
+    }
+
+    // 2. The tickets to walk, with their rows.
+    let mut touched: HashSet<String> = tickets.keys().cloned().collect();
+    touched.extend(new_event_tickets.iter().cloned());
+    touched.extend(new_surveys.keys().flatten().cloned());
+    if prev.is_some() {
+        let missing: Vec<String> = touched
+            .iter()
+            .filter(|id| !tickets.contains_key(*id))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            // Rows read again only to walk them: their rejections were counted.
+            let more = source
+                .tickets_matching(
+                    &Rows::OfTickets {
+                        ids: &missing,
+                        upto_event: None,
+                    },
+                    &mut Rejects::default(),
+                )
+                .await?;
+            run.read(Relation::Tickets, more.len() as u64);
+            tickets.extend(more);
+        }
+    }
+    let ids: Vec<String> = touched.iter().cloned().collect();
+    let known = store.known_tickets(&ids).await?;
+
+    // 3. Walk every touched ticket's history up to `upto`.
+    let mut ticket_rows = Vec::new();
+    let mut answers = Vec::new();
+    let mut walked: HashSet<String> = HashSet::new();
+    let total = touched.len();
+    if let Some(upto) = upto {
+        let rows = match &prev {
+            None => Rows::EventIds { after: None, upto },
+            Some(_) => Rows::OfTickets {
+                ids: &ids,
+                upto_event: Some(upto),
+            },
+        };
+        // A backfill reads each event once and counts its rejections here;
+        // an incremental run counted them when reading the new events.
+        let mut read_rejects = Rejects::default();
+        let mut orphans: Vec<(String, Vec<i64>)> = Vec::new();
+        let mut walk_one = |ticket_id: String, events: Vec<crate::model::Event>| {
+            let Some(ticket) = tickets.get(&ticket_id) else {
+                orphans.push((ticket_id, events.iter().map(|e| e.id).collect()));
+                return;
+            };
+            walked.insert(ticket_id.clone());
+            let is_new = !known.contains(&ticket_id);
+            let surveys = new_surveys
+                .remove(&Some(ticket_id.clone()))
+                .unwrap_or_default();
+            let window = EventWindow {
+                after: if is_new { None } else { after },
+                upto,
+            };
+            run_ticket(
+                &mut run,
+                ticket,
+                events,
+                is_new,
+                window,
+                &surveys,
+                &mut ticket_rows,
+                &mut answers,
+            );
+            if walked.len().is_multiple_of(50_000) {
+                tracing::info!(walked = walked.len(), of = total, "collect: tickets walked");
+            }
+        };
+        let n = source
+            .events_grouped(&rows, None, &mut read_rejects, &mut walk_one)
+            .await?;
+        if prev.is_none() {
+            run.outcome.new_events = n;
+            run.rejects.absorb(read_rejects);
+        }
+        run.read(Relation::Events, n);
+        for (ticket_id, event_ids) in orphans {
+            if run.rejected_unknown_ticket(&ticket_id, &tickets) {
+                for id in event_ids
+                    .into_iter()
+                    .filter(|id| after.is_none_or(|a| *id > a))
+                {
+                    run.rejects.add(
+                        Relation::Events,
+                        "unknown_ticket",
+                        &format!("event {id} refers to ticket {ticket_id}, which is not in the tickets relation"),
+                    );
+                }
+            }
+        }
+    }
+    // Touched tickets without any event (up to `upto`).
+    let eventless: Vec<String> = touched
+        .iter()
+        .filter(|id| !walked.contains(*id))
+        .cloned()
+        .collect();
+    for id in eventless {
+        if let Some(ticket) = tickets.get(&id) {
+            let is_new = !known.contains(&id);
+            let surveys = new_surveys.remove(&Some(id.clone())).unwrap_or_default();
+            let window = EventWindow {
+                after: if is_new { None } else { after },
+                upto: upto.unwrap_or(0),
+            };
+            run_ticket(
+                &mut run,
+                ticket,
+                Vec::new(),
+                is_new,
+                window,
+                &surveys,
+                &mut ticket_rows,
+                &mut answers,
+            );
+        }
+    }
+    run.outcome.tickets_walked = ticket_rows.len();
+
+    // 4. Answers without a (usable) ticket, and engagement.
+    for (ticket_id, surveys) in new_surveys {
+        for s in surveys {
+            match &ticket_id {
+                None => {
+                    run.survey(None, None, &s);
+                    answers.push(answer_row(&s, None));
+                }
+                Some(id) => {
+                    if run.rejected_unknown_ticket(id, &tickets) {
+                        run.rejects.add(
+                            Relation::Surveys,
+                            "unknown_ticket",
+                            &format!(
+                                "survey {} refers to ticket {id}, which is not in the tickets relation",
+                                s.id
+                            ),
+                        );
+                    }
+                    // Remembered so that a re-read is not reported again.
+                    answers.push(AnswerRow {
+                        question: "_skipped".into(),
+                        ..answer_row(&s, None)
+                    });
+                }
+            }
+        }
+    }
+    for e in engagement {
+        if counted_engagement.contains(&e.id) {
+            continue;
+        }
+        run.engagement(&e);
+        answers.push(engagement_row(&e));
+    }
+
+    // 5. Rejections, then commit with the new watermark.
+    for r in run.rejects.summary() {
+        run.cumulative.inc(
+            &metrics::ROWS_REJECTED,
+            vec![
+                ("relation", r.relation.to_string()),
+                ("reason", r.reason.to_string()),
+            ],
+            r.count as f64,
+        );
+    }
+    run.outcome.rows_rejected = run.rejects.total();
+    let last_event_id = upto.or(after);
+    run.outcome.last_event_id = last_event_id;
+    let watermark = Watermark {
+        last_event_id,
+        tickets_since: Some(now),
+        responses_since: Some(now),
+        bucket_layout: layout,
+    };
+    let forget_answers_before = now - late - LONGEST_WINDOW - chrono::TimeDelta::days(1);
+    answers.retain(|a| a.responded_at >= forget_answers_before);
+    let (counters, histograms) = run.cumulative.changed();
+    store
+        .commit(&Commit {
+            watermark: watermark.clone(),
+            counters,
+            histograms,
+            tickets: ticket_rows,
+            answers,
+            label_values: run.labels.fresh().to_vec(),
+            forget_answers_before,
+        })
+        .await?;
+    run.cumulative.mark_saved();
+    run.labels.mark_saved();
+    let outcome = run.outcome;
+    live.cumulative = run.cumulative;
+    live.labels = run.labels;
+    live.watermark = Some(watermark);
+
+    // 6. State gauges from the open tickets as committed.
+    let open = store.open_tickets().await?;
+    live.gauges = gauges::state_gauges(&open, settings, &mut live.labels, now);
+    Ok(outcome)
+}
+
+/// Which of a ticket's events count in this run: `after < id <= upto`.
+#[derive(Debug, Clone, Copy)]
+struct EventWindow {
+    after: Option<i64>,
+    upto: i64,
+}
+
+impl EventWindow {
+    fn contains(&self, obs: &Observation) -> bool {
+        match obs.event_id {
+            Some(id) => self.after.is_none_or(|a| id > a) && id <= self.upto,
+            // The creation: counted with a ticket seen for the first time.
+            None => self.after.is_none(),
+        }
+    }
+}
+
+/// One run's working copies.
+struct Run<'a> {
+    settings: &'a Settings,
+    buckets: &'a Buckets,
+    cumulative: Cumulative,
+    labels: LabelFolder,
+    rejects: Rejects,
+    outcome: Outcome,
+    /// Backfill limit: measurements before this are not counted.
+    counted_from: Option<Instant>,
+}
+
+impl Run<'_> {
+    fn read(&mut self, r: Relation, n: u64) {
+        *self.outcome.rows_read.entry(r).or_default() += n;
+    }
+
+    /// Whether a row pointing at `ticket_id` is rejected for an unknown
+    /// ticket (rather than silently skipped for a deleted or spam one).
+    fn rejected_unknown_ticket(&self, ticket_id: &str, tickets: &HashMap<String, Ticket>) -> bool {
+        !tickets.contains_key(ticket_id)
+    }
+
+    fn team_label(&mut self, team: Option<&str>) -> String {
+        self.labels
+            .fold(Dimension::Team, team.unwrap_or(UNASSIGNED))
+    }
+
+    fn ticket_labels(&mut self, ticket: &Ticket, team: Option<&str>) -> Labels {
+        vec![
+            ("team", self.team_label(team)),
+            (
+                "channel",
+                self.labels.fold(Dimension::Channel, &ticket.channel),
+            ),
+            ("priority", ticket.priority.as_str().to_string()),
+        ]
+    }
+
+    fn counted(&self, at: Instant) -> bool {
+        self.counted_from.is_none_or(|from| at >= from)
+    }
+
+    fn observe(&mut self, ticket: &Ticket, obs: &Observation) {
+        if !self.counted(obs.at) {
+            return;
+        }
+        let labels = self.ticket_labels(ticket, obs.team.as_deref());
+        let secs = self.buckets.bounds(Layout::Seconds).to_vec();
+        let counts = self.buckets.bounds(Layout::Count).to_vec();
+        let c = &mut self.cumulative;
+        match obs.measure {
+            Measure::Created => c.inc(&metrics::CREATED, labels, 1.0),
+            // Tracked by `report`; no series in DESIGN.md §4.
+            Measure::FirstAcknowledgement(_) => {}
+            Measure::FirstResponse(e) => {
+                c.observe(
+                    &metrics::FIRST_RESPONSE,
+                    labels.clone(),
+                    &secs,
+                    e.calendar.0,
+                );
+                c.observe(
+                    &metrics::FIRST_RESPONSE_BUSINESS,
+                    labels,
+                    &secs,
+                    e.business.0,
+                );
+            }
+            Measure::FirstResolution(e) => {
+                c.observe(&metrics::FIRST_RESOLUTION, labels, &secs, e.calendar.0)
+            }
+            Measure::Solve(s) => {
+                c.inc(&metrics::SOLVED, labels.clone(), 1.0);
+                c.observe(
+                    &metrics::FULL_RESOLUTION,
+                    labels.clone(),
+                    &secs,
+                    s.full_resolution.calendar.0,
+                );
+                c.observe(
+                    &metrics::INTERACTIONS,
+                    labels.clone(),
+                    &counts,
+                    f64::from(s.interactions),
+                );
+                c.observe(
+                    &metrics::REPLIES,
+                    labels.clone(),
+                    &counts,
+                    f64::from(s.replies),
+                );
+                if s.one_touch() {
+                    c.inc(&metrics::ONE_TOUCH, labels, 1.0);
+                }
+            }
+            Measure::Reopen => c.inc(&metrics::REOPENED, labels, 1.0),
+            Measure::Reroute => c.inc(&metrics::REROUTES, labels, 1.0),
+            Measure::Reassignment => c.inc(&metrics::REASSIGNMENTS, labels, 1.0),
+        }
+        for slo in &self.settings.slos {
+            if let Some(breached) = slo.judge(ticket, obs) {
+                let l = vec![("slo", slo.name.clone())];
+                c.inc(&metrics::SLO_MEASURED, l.clone(), 1.0);
+                c.inc(&metrics::SLO_BREACHES, l, if breached { 1.0 } else { 0.0 });
+            }
+        }
+    }
+
+    /// A survey answer; `ticket` is `None` for relationship surveys.
+    fn survey(&mut self, ticket: Option<&Ticket>, team: Option<&str>, s: &SurveyResponse) {
+        if !self.counted(s.responded_at) {
+            return;
+        }
+        let team = self.team_label(team);
+        let channel = match ticket {
+            Some(t) => self.labels.fold(Dimension::Channel, &t.channel),
+            None => NONE.to_string(),
+        };
+        let c = &mut self.cumulative;
+        match s.score {
+            SurveyScore::Csat(v) => c.inc(
+                &metrics::CSAT,
+                vec![
+                    ("team", team),
+                    ("channel", channel),
+                    ("score", v.to_string()),
+                ],
+                1.0,
+            ),
+            SurveyScore::Nps(v) => c.inc(
+                &metrics::NPS,
+                vec![("score_class", NpsClass::of(v).as_str().to_string())],
+                1.0,
+            ),
+            SurveyScore::Ces(v) => c.inc(
+                &metrics::CES,
+                vec![("team", team), ("score", v.to_string())],
+                1.0,
+            ),
+        }
+    }
+
+    fn engagement(&mut self, e: &EngagementResponse) {
+        if !self.counted(e.responded_at) {
+            return;
+        }
+        let team = self.labels.fold(Dimension::Team, &e.team);
+        let (question, score) = engagement_parts(&e.answer);
+        self.cumulative.inc(
+            &metrics::ENGAGEMENT,
+            vec![
+                ("team", team),
+                ("question", question),
+                ("score", score.to_string()),
+            ],
+            1.0,
+        );
+    }
+}
+
+/// Walks one ticket and counts what `window` holds.
+#[allow(clippy::too_many_arguments)]
+fn run_ticket(
+    run: &mut Run<'_>,
+    ticket: &Ticket,
+    events: Vec<crate::model::Event>,
+    is_new: bool,
+    window: EventWindow,
+    surveys: &[SurveyResponse],
+    ticket_rows: &mut Vec<TicketRow>,
+    answers: &mut Vec<AnswerRow>,
+) {
+    if ticket.status.is_ignored() {
+        // Deleted and spam tickets are ignored everywhere; one counted
+        // before it was marked leaves the backlog.
+        if !is_new {
+            ticket_rows.push(ignored_row(ticket));
+        }
+        for s in surveys {
+            answers.push(AnswerRow {
+                question: "_skipped".into(),
+                ..answer_row(s, None)
+            });
+        }
+        return;
+    }
+    let tl = timeline::walk(ticket, events, &run.settings.calendars);
+    for (why, event_id) in &tl.rejected {
+        if window.after.is_none_or(|a| *event_id > a) && *event_id <= window.upto {
+            run.rejects.add(
+                Relation::Events,
+                why.reason(),
+                &format!("event {event_id} of ticket {}", ticket.id),
+            );
+        }
+    }
+    for obs in tl.observations.iter().filter(|o| window.contains(o)) {
+        run.observe(ticket, obs);
+    }
+    for s in surveys {
+        let team = tl.team_at(s.responded_at);
+        run.survey(Some(ticket), team, s);
+        answers.push(answer_row(s, team));
+    }
+    ticket_rows.push(ticket_row(ticket, &tl));
+}
+
+fn ticket_row(ticket: &Ticket, tl: &Timeline) -> TicketRow {
+    let first_response_seconds = tl.observations.iter().find_map(|o| match o.measure {
+        Measure::FirstResponse(e) => Some(e.calendar.0),
+        _ => None,
+    });
+    TicketRow {
+        id: ticket.id.clone(),
+        created_at: ticket.created_at,
+        created_by: ticket.created_by.as_str().to_string(),
+        priority: ticket.priority.as_str().to_string(),
+        channel: ticket.channel.clone(),
+        team: tl.state.team.clone(),
+        status: tl.state.status.as_str().to_string(),
+        is_open: !tl.state.status.is_done(),
+        first_response_at: tl.state.first_response_at,
+        first_response_seconds,
+        first_resolution_at: tl.state.first_resolution_at,
+    }
+}
+
+fn ignored_row(ticket: &Ticket) -> TicketRow {
+    TicketRow {
+        id: ticket.id.clone(),
+        created_at: ticket.created_at,
+        created_by: ticket.created_by.as_str().to_string(),
+        priority: ticket.priority.as_str().to_string(),
+        channel: ticket.channel.clone(),
+        team: None,
+        status: ticket.status.as_str().to_string(),
+        is_open: false,
+        first_response_at: None,
+        first_response_seconds: None,
+        first_resolution_at: None,
+    }
+}
+
+fn answer_row(s: &SurveyResponse, team: Option<&str>) -> AnswerRow {
+    AnswerRow {
+        relation: "surveys",
+        id: s.id.clone(),
+        responded_at: s.responded_at,
+        team: team.map(str::to_string),
+        question: s.score.kind_str().to_string(),
+        score: i64::from(s.score.value()),
+    }
+}
+
+fn engagement_parts(a: &EngagementAnswer) -> (String, u8) {
+    match a {
+        EngagementAnswer::Enps(v) => ("enps".to_string(), *v),
+        EngagementAnswer::Likert { item, score } => (item.clone(), *score),
+    }
+}
+
+fn engagement_row(e: &EngagementResponse) -> AnswerRow {
+    let (question, score) = engagement_parts(&e.answer);
+    AnswerRow {
+        relation: "engagement",
+        id: e.id.clone(),
+        responded_at: e.responded_at,
+        team: Some(e.team.clone()),
+        question,
+        score: i64::from(score),
+    }
+}

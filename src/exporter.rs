@@ -1,0 +1,276 @@
+//! The exporter's jobs and what they share: the source, the state store,
+//! the live values and the published snapshot (DESIGN.md §5).
+//!
+//! `run_job` is the one entry point for `serve`'s scheduler, `run-once` and
+//! tests. Jobs run one at a time; each publishes a fresh snapshot and its
+//! self-metrics (runs, duration, last success, rows read, source up).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant as Stopwatch;
+
+use tokio::sync::Mutex;
+
+use crate::collect::{self, CollectError, Live, Outcome};
+use crate::config::Settings;
+use crate::exposition::{Shared, Snapshot};
+use crate::kpi;
+use crate::metrics::{self, Buckets};
+use crate::model::Instant;
+use crate::source::{Access, Source, SourceError};
+use crate::state::series::SeriesKey;
+use crate::state::{StateError, StateStore};
+
+/// A scheduled job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Job {
+    /// Read what changed in the source into the cumulative series.
+    Collect,
+    /// Recompute the windowed KPI gauges (7d, 28d).
+    Kpi,
+}
+
+impl Job {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Job::Collect => "collect",
+            Job::Kpi => "kpi",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+impl From<CollectError> for JobError {
+    fn from(e: CollectError) -> Self {
+        match e {
+            CollectError::Source(e) => JobError::Source(e),
+            CollectError::State(e) => JobError::State(e),
+        }
+    }
+}
+
+/// What a job run did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutcome {
+    Collect(Outcome),
+    Kpi { gauges: usize },
+}
+
+#[derive(Debug, Default)]
+struct SelfMetrics {
+    runs: BTreeMap<(Job, &'static str), f64>,
+    duration: BTreeMap<Job, f64>,
+    last_success: BTreeMap<Job, f64>,
+    rows_read: BTreeMap<(Job, String), f64>,
+    source_up: Option<bool>,
+}
+
+impl SelfMetrics {
+    fn series(&self) -> Vec<(SeriesKey, f64)> {
+        let job = |j: Job| ("job", j.as_str().to_string());
+        let mut out = vec![(
+            SeriesKey::new(
+                &metrics::BUILD_INFO,
+                vec![("version", env!("CARGO_PKG_VERSION").to_string())],
+            ),
+            1.0,
+        )];
+        for ((j, result), v) in &self.runs {
+            out.push((
+                SeriesKey::new(
+                    &metrics::JOB_RUNS,
+                    vec![job(*j), ("result", result.to_string())],
+                ),
+                *v,
+            ));
+        }
+        for (j, v) in &self.duration {
+            out.push((SeriesKey::new(&metrics::JOB_DURATION, vec![job(*j)]), *v));
+        }
+        for (j, v) in &self.last_success {
+            out.push((
+                SeriesKey::new(&metrics::JOB_LAST_SUCCESS, vec![job(*j)]),
+                *v,
+            ));
+        }
+        for ((j, relation), v) in &self.rows_read {
+            out.push((
+                SeriesKey::new(
+                    &metrics::JOB_ROWS_READ,
+                    vec![job(*j), ("relation", relation.clone())],
+                ),
+                *v,
+            ));
+        }
+        if let Some(up) = self.source_up {
+            out.push((
+                SeriesKey::new(&metrics::SOURCE_UP, vec![]),
+                if up { 1.0 } else { 0.0 },
+            ));
+        }
+        out
+    }
+}
+
+pub struct Exporter {
+    settings: Settings,
+    store: StateStore,
+    /// Connected on first use and again after a failure.
+    source: Mutex<Option<Source>>,
+    /// Also the job lock: one job at a time.
+    live: Mutex<Live>,
+    selfm: std::sync::Mutex<SelfMetrics>,
+    shared: Shared,
+    ready: AtomicBool,
+}
+
+impl Exporter {
+    /// Opens the state store and loads what it holds. The source is
+    /// connected by the first job, so a source that is down does not stop
+    /// the exporter from starting (it reports `support_source_up 0`).
+    pub async fn open(settings: Settings) -> Result<Exporter, StateError> {
+        let store = StateStore::open(&settings.state).await?;
+        let loaded = store.load().await?;
+        let live = Live::from_loaded(loaded, &settings);
+        let exporter = Exporter {
+            settings,
+            store,
+            source: Mutex::new(None),
+            live: Mutex::new(live),
+            selfm: std::sync::Mutex::new(SelfMetrics::default()),
+            shared: Shared::default(),
+            ready: AtomicBool::new(false),
+        };
+        let live = exporter.live.lock().await;
+        exporter.publish(&live);
+        drop(live);
+        Ok(exporter)
+    }
+
+    pub fn shared(&self) -> Shared {
+        self.shared.clone()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// True once a collection has succeeded in this process.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    fn with_selfm(&self, f: impl FnOnce(&mut SelfMetrics)) {
+        match self.selfm.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    fn publish(&self, live: &Live) {
+        let mut values = live.gauges.clone();
+        values.extend(live.kpis.iter().cloned());
+        self.with_selfm(|s| values.extend(s.series()));
+        self.shared.publish(Snapshot {
+            cumulative: live.cumulative.clone(),
+            values,
+            buckets: Some(Buckets::for_slos(&self.settings.slos)),
+        });
+    }
+
+    /// Runs `job` at wall-clock `now`, records its self-metrics and
+    /// publishes the new snapshot. Waits for a running job to finish first.
+    pub async fn run_job(&self, job: Job, now: Instant) -> Result<JobOutcome, JobError> {
+        let mut live = self.live.lock().await;
+        let started = Stopwatch::now();
+        let result = match job {
+            Job::Collect => self.collect(&mut live, now).await,
+            Job::Kpi => kpi::run(&self.store, now)
+                .await
+                .map(|gauges| {
+                    let n = gauges.len();
+                    live.kpis = gauges;
+                    JobOutcome::Kpi { gauges: n }
+                })
+                .map_err(JobError::from),
+        };
+        let elapsed = started.elapsed().as_secs_f64();
+        self.with_selfm(|s| {
+            let label = if result.is_ok() { "ok" } else { "error" };
+            *s.runs.entry((job, label)).or_default() += 1.0;
+            s.duration.insert(job, elapsed);
+            if result.is_ok() {
+                s.last_success
+                    .insert(job, now.timestamp_micros() as f64 / 1e6);
+            }
+            if let Ok(JobOutcome::Collect(o)) = &result {
+                s.rows_read.retain(|(j, _), _| *j != job);
+                for (rel, n) in &o.rows_read {
+                    s.rows_read.insert((job, rel.to_string()), *n as f64);
+                }
+            }
+        });
+        self.publish(&live);
+        match &result {
+            Ok(JobOutcome::Collect(o)) => tracing::info!(
+                job = job.as_str(),
+                seconds = format!("{elapsed:.3}"),
+                backfill = o.backfill,
+                new_events = o.new_events,
+                tickets_walked = o.tickets_walked,
+                rows_rejected = o.rows_rejected,
+                last_event_id = o.last_event_id,
+                "job done"
+            ),
+            Ok(JobOutcome::Kpi { gauges }) => tracing::info!(
+                job = job.as_str(),
+                seconds = format!("{elapsed:.3}"),
+                gauges,
+                "job done"
+            ),
+            Err(e) => tracing::error!(job = job.as_str(), "job failed: {e}"),
+        }
+        result
+    }
+
+    async fn collect(&self, live: &mut Live, now: Instant) -> Result<JobOutcome, JobError> {
+        let mut slot = self.source.lock().await;
+        if slot.is_none() {
+            match Source::connect(&self.settings.source, Access::ReadOnly).await {
+                Ok(s) => *slot = Some(s),
+                Err(e) => {
+                    self.with_selfm(|s| s.source_up = Some(false));
+                    return Err(e.into());
+                }
+            }
+        }
+        let Some(source) = slot.as_ref() else {
+            return Err(JobError::Source(SourceError::Connect {
+                url: String::new(),
+                message: "no source connection".into(),
+            }));
+        };
+        match collect::run(source, &self.store, &self.settings, live, now).await {
+            Ok(o) => {
+                self.with_selfm(|s| s.source_up = Some(true));
+                self.ready.store(true, Ordering::Relaxed);
+                Ok(JobOutcome::Collect(o))
+            }
+            Err(e) => {
+                if let CollectError::Source(_) = e {
+                    self.with_selfm(|s| s.source_up = Some(false));
+                    // Reconnect next time: the pool may be broken.
+                    *slot = None;
+                }
+                Err(e.into())
+            }
+        }
+    }
+}

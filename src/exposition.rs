@@ -1,0 +1,234 @@
+//! `/metrics`: the Prometheus text exposition, built from the latest
+//! snapshot by a custom collector (DESIGN.md §4).
+//!
+//! Jobs publish a [`Snapshot`] (cumulative series, state and KPI gauges,
+//! self-metrics); a scrape renders it and never waits on a database. Series
+//! whose labels vanished from the snapshot vanish from the exposition.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::{self, MetricFamily, MetricType};
+use prometheus::{Encoder, Registry, TextEncoder};
+
+use crate::metrics::{self, Buckets, Family, Kind};
+use crate::state::series::{Cumulative, Histogram, SeriesKey};
+
+/// Everything one scrape shows.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub cumulative: Cumulative,
+    /// Gauges and process counters (state, KPI, self-metrics).
+    pub values: Vec<(SeriesKey, f64)>,
+    pub buckets: Option<Buckets>,
+}
+
+/// The snapshot shared between the jobs (writers) and scrapes (readers).
+#[derive(Clone, Default)]
+pub struct Shared(Arc<RwLock<Arc<Snapshot>>>);
+
+impl Shared {
+    pub fn publish(&self, s: Snapshot) {
+        match self.0.write() {
+            Ok(mut g) => *g = Arc::new(s),
+            // A panicked writer cannot leave a half-written Arc behind.
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(s),
+        }
+    }
+
+    pub fn current(&self) -> Arc<Snapshot> {
+        match self.0.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+}
+
+struct SnapshotCollector {
+    shared: Shared,
+    descs: Vec<Desc>,
+}
+
+impl Collector for SnapshotCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        families(&self.shared.current())
+    }
+}
+
+/// An owned registry with the snapshot collector (never the global one:
+/// parallel tests would share it).
+pub fn registry(shared: Shared) -> prometheus::Result<Registry> {
+    let descs = metrics::ALL
+        .iter()
+        .map(|f| {
+            Desc::new(
+                f.name.to_string(),
+                f.help.to_string(),
+                f.labels.iter().map(|l| l.to_string()).collect(),
+                Default::default(),
+            )
+        })
+        .collect::<prometheus::Result<Vec<_>>>()?;
+    let r = Registry::new();
+    r.register(Box::new(SnapshotCollector { shared, descs }))?;
+    Ok(r)
+}
+
+/// The text format of everything `registry` gathers.
+pub fn render(registry: &Registry) -> Result<String, prometheus::Error> {
+    let mut buf = Vec::new();
+    TextEncoder::new().encode(&registry.gather(), &mut buf)?;
+    String::from_utf8(buf).map_err(|e| prometheus::Error::Msg(e.to_string()))
+}
+
+fn label_pairs(key: &SeriesKey) -> Vec<proto::LabelPair> {
+    key.labels
+        .iter()
+        .map(|(k, v)| {
+            let mut p = proto::LabelPair::default();
+            p.set_name(k.to_string());
+            p.set_value(v.clone());
+            p
+        })
+        .collect()
+}
+
+fn histogram_metric(key: &SeriesKey, h: &Histogram, bounds: &[f64]) -> proto::Metric {
+    let mut ph = proto::Histogram::default();
+    ph.set_sample_count(h.count);
+    ph.set_sample_sum(h.sum);
+    ph.bucket = h
+        .cumulative(bounds)
+        .map(|(upper, count)| {
+            let mut b = proto::Bucket::default();
+            b.set_upper_bound(upper);
+            b.set_cumulative_count(count);
+            b
+        })
+        .collect();
+    let mut m = proto::Metric::from_label(label_pairs(key));
+    m.set_histogram(ph);
+    m
+}
+
+fn value_metric(kind: Kind, key: &SeriesKey, v: f64) -> proto::Metric {
+    let mut m = proto::Metric::from_label(label_pairs(key));
+    if kind == Kind::Counter {
+        let mut c = proto::Counter::default();
+        c.set_value(v);
+        m.set_counter(c);
+    } else {
+        let mut g = proto::Gauge::default();
+        g.set_value(v);
+        m.set_gauge(g);
+    }
+    m
+}
+
+/// The metric families of a snapshot, in catalog order, series sorted.
+pub fn families(s: &Snapshot) -> Vec<MetricFamily> {
+    let mut by_name: BTreeMap<&str, Vec<proto::Metric>> = BTreeMap::new();
+    let buckets = s.buckets.clone().unwrap_or_else(|| Buckets::for_slos(&[]));
+    for (key, h) in s.cumulative.histograms() {
+        if let Some(Family {
+            kind: Kind::Histogram(layout),
+            ..
+        }) = metrics::family(key.name)
+        {
+            let bounds = buckets.bounds(*layout);
+            // A series saved under other bounds is not shown mislabelled.
+            if h.counts.len() == bounds.len() + 1 {
+                by_name
+                    .entry(key.name)
+                    .or_default()
+                    .push(histogram_metric(key, h, bounds));
+            }
+        }
+    }
+    let mut values: Vec<(&SeriesKey, f64)> = s
+        .cumulative
+        .counters()
+        .iter()
+        .map(|(k, v)| (k, *v))
+        .collect();
+    values.extend(s.values.iter().map(|(k, v)| (k, *v)));
+    values.sort_by(|a, b| a.0.cmp(b.0));
+    for (key, v) in values {
+        if let Some(f) = metrics::family(key.name) {
+            by_name
+                .entry(key.name)
+                .or_default()
+                .push(value_metric(f.kind, key, v));
+        }
+    }
+    metrics::ALL
+        .iter()
+        .filter_map(|f| {
+            let metrics = by_name.remove(f.name)?;
+            let mut mf = MetricFamily::default();
+            mf.set_name(f.name.to_string());
+            mf.set_help(f.help.to_string());
+            mf.set_field_type(match f.kind {
+                Kind::Counter => MetricType::COUNTER,
+                Kind::Gauge => MetricType::GAUGE,
+                Kind::Histogram(_) => MetricType::HISTOGRAM,
+            });
+            mf.set_metric(metrics);
+            Some(mf)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_histograms_and_gauges_from_the_snapshot() {
+        let buckets = Buckets::for_slos(&[]);
+        let mut c = Cumulative::default();
+        let labels = vec![
+            ("team", "billing".to_string()),
+            ("channel", "email".to_string()),
+            ("priority", "high".to_string()),
+        ];
+        c.inc(&metrics::CREATED, labels.clone(), 3.0);
+        for v in [30.0, 90.0, 1e9] {
+            c.observe(
+                &metrics::FIRST_RESPONSE,
+                labels.clone(),
+                &buckets.seconds,
+                v,
+            );
+        }
+        let shared = Shared::default();
+        shared.publish(Snapshot {
+            cumulative: c,
+            values: vec![(SeriesKey::new(&metrics::SOURCE_UP, vec![]), 1.0)],
+            buckets: Some(buckets),
+        });
+        let text = render(&registry(shared.clone()).unwrap()).unwrap();
+        assert!(
+            text.contains("# TYPE support_tickets_created_total counter"),
+            "{text}"
+        );
+        assert!(text.contains(
+            r#"support_tickets_created_total{team="billing",channel="email",priority="high"} 3"#
+        ));
+        assert!(text.contains(r#"support_first_response_seconds_bucket{team="billing",channel="email",priority="high",le="60"} 1"#), "{text}");
+        assert!(text.contains(r#"support_first_response_seconds_bucket{team="billing",channel="email",priority="high",le="300"} 2"#));
+        assert!(text.contains(r#"support_first_response_seconds_bucket{team="billing",channel="email",priority="high",le="+Inf"} 3"#));
+        assert!(text.contains(r#"support_first_response_seconds_count{team="billing",channel="email",priority="high"} 3"#));
+        assert!(text.contains("support_source_up 1"));
+
+        // A new snapshot without the counter: the series is gone.
+        shared.publish(Snapshot::default());
+        let text = render(&registry(shared).unwrap()).unwrap();
+        assert!(!text.contains("support_tickets_created_total"), "{text}");
+    }
+}

@@ -1,0 +1,403 @@
+//! The catalog of exposed series (DESIGN.md §4): names, HELP texts, types,
+//! label names and histogram buckets.
+//!
+//! Every other module refers to a family through these constants, so a name
+//! is spelled once. Owns no values: cumulative series live in `state`,
+//! the scrape-time rendering in `exposition`.
+
+use crate::engine::slo::Slo;
+
+/// What a family is in the Prometheus data model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram(Layout),
+}
+
+/// Which bucket bounds a histogram uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Durations of support work, minutes to weeks (plus every SLO target).
+    Seconds,
+    /// Small counts per ticket (messages, replies).
+    Count,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Family {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub kind: Kind,
+    pub labels: &'static [&'static str],
+}
+
+const TCP: &[&str] = &["team", "channel", "priority"];
+
+const fn hist(name: &'static str, help: &'static str, layout: Layout) -> Family {
+    Family {
+        name,
+        help,
+        kind: Kind::Histogram(layout),
+        labels: TCP,
+    }
+}
+
+const fn counter(
+    name: &'static str,
+    help: &'static str,
+    labels: &'static [&'static str],
+) -> Family {
+    Family {
+        name,
+        help,
+        kind: Kind::Counter,
+        labels,
+    }
+}
+
+const fn gauge(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Family {
+    Family {
+        name,
+        help,
+        kind: Kind::Gauge,
+        labels,
+    }
+}
+
+// Histograms, observed when the measurement completes (DESIGN.md §3).
+pub const FIRST_RESPONSE: Family = hist(
+    "support_first_response_seconds",
+    "Time from ticket creation to the first agent reply, calendar seconds; observed at the reply.",
+    Layout::Seconds,
+);
+pub const FIRST_RESPONSE_BUSINESS: Family = hist(
+    "support_first_response_business_seconds",
+    "Time from ticket creation to the first agent reply, seconds inside the team's business hours.",
+    Layout::Seconds,
+);
+pub const FIRST_RESOLUTION: Family = hist(
+    "support_first_resolution_seconds",
+    "Time from ticket creation to its first solve, calendar seconds.",
+    Layout::Seconds,
+);
+pub const FULL_RESOLUTION: Family = hist(
+    "support_full_resolution_seconds",
+    "Time from ticket creation to each solve event (the latest resolution), calendar seconds.",
+    Layout::Seconds,
+);
+pub const INTERACTIONS: Family = hist(
+    "support_ticket_interactions",
+    "Public customer and agent messages up to each solve event.",
+    Layout::Count,
+);
+pub const REPLIES: Family = hist(
+    "support_ticket_replies",
+    "Public agent messages up to each solve event.",
+    Layout::Count,
+);
+
+// Counters.
+pub const CREATED: Family = counter("support_tickets_created_total", "Tickets opened.", TCP);
+pub const SOLVED: Family = counter(
+    "support_tickets_solved_total",
+    "Solve events (a ticket solved again after a reopen counts again).",
+    TCP,
+);
+pub const REOPENED: Family = counter(
+    "support_tickets_reopened_total",
+    "Reopen events: a change from solved to a non-closed status.",
+    TCP,
+);
+pub const REROUTES: Family = counter(
+    "support_ticket_reroutes_total",
+    "Team changes after a ticket's first team assignment.",
+    TCP,
+);
+pub const REASSIGNMENTS: Family = counter(
+    "support_ticket_reassignments_total",
+    "Assignee changes after a ticket's first assignee.",
+    TCP,
+);
+pub const ONE_TOUCH: Family = counter(
+    "support_one_touch_resolutions_total",
+    "Solve events with exactly one agent reply.",
+    TCP,
+);
+pub const SLO_BREACHES: Family = counter(
+    "support_slo_breaches_total",
+    "Measurements over their SLO target, by SLO name from the configuration.",
+    &["slo"],
+);
+pub const SLO_MEASURED: Family = counter(
+    "support_slo_measured_total",
+    "Measurements an SLO judged, by SLO name from the configuration.",
+    &["slo"],
+);
+pub const CSAT: Family = counter(
+    "support_csat_responses_total",
+    "CSAT answers (1-5) by score.",
+    &["team", "channel", "score"],
+);
+pub const NPS: Family = counter(
+    "support_nps_responses_total",
+    "NPS answers by class (promoter 9-10, passive 7-8, detractor 0-6).",
+    &["score_class"],
+);
+pub const CES: Family = counter(
+    "support_ces_responses_total",
+    "CES answers (1 = very low effort ... 7 = very high effort) by score.",
+    &["team", "score"],
+);
+pub const ENGAGEMENT: Family = counter(
+    "support_engagement_responses_total",
+    "Employee engagement answers by team, question (enps or an item code) and score.",
+    &["team", "question", "score"],
+);
+pub const ROWS_REJECTED: Family = counter(
+    "support_rows_rejected_total",
+    "Source rows skipped because they break the source contract, by relation and reason.",
+    &["relation", "reason"],
+);
+
+// State gauges, recomputed after each collection.
+pub const BACKLOG: Family = gauge(
+    "support_backlog_tickets",
+    "Tickets not solved or closed, as of the last collection.",
+    &["team", "priority", "status"],
+);
+pub const AWAITING: Family = gauge(
+    "support_awaiting_first_response_tickets",
+    "Open customer tickets without an agent reply yet, as of the last collection.",
+    &["team", "priority"],
+);
+pub const OLDEST_AWAITING: Family = gauge(
+    "support_oldest_awaiting_first_response_seconds",
+    "Age of the oldest open ticket without an agent reply, as of the last collection.",
+    &["team", "priority"],
+);
+pub const SLO_ACTIVE: Family = gauge(
+    "support_slo_active_breaches",
+    "Open tickets whose running clock has passed their SLO target, as of the last collection.",
+    &["slo"],
+);
+
+// Windowed KPI gauges, recomputed by the `kpi` job.
+pub const KPI_CSAT: Family = gauge(
+    "support_csat_ratio",
+    "Share of CSAT answers scoring 4 or 5 over the window (cached by the kpi job).",
+    &["window"],
+);
+pub const KPI_NPS: Family = gauge(
+    "support_nps_score",
+    "NPS (-100..100) over the window (cached by the kpi job).",
+    &["window"],
+);
+pub const KPI_CES: Family = gauge(
+    "support_ces_average",
+    "Mean CES score (1 = very low effort) over the window (cached by the kpi job).",
+    &["window"],
+);
+pub const KPI_ENPS: Family = gauge(
+    "support_enps_score",
+    "Employee NPS (-100..100) over the window (cached by the kpi job).",
+    &["window"],
+);
+pub const KPI_ENGAGEMENT: Family = gauge(
+    "support_engagement_index",
+    "Mean engagement Likert item rescaled to 0-100 over the window (cached by the kpi job).",
+    &["window"],
+);
+pub const KPI_FIRST_RESPONSE_QUANTILE: Family = gauge(
+    "support_first_response_quantile_seconds",
+    "Exact quantile of first response times (calendar seconds) measured in the window (cached by the kpi job).",
+    &["window", "quantile"],
+);
+
+// Self-metrics.
+pub const JOB_RUNS: Family = counter(
+    "support_job_runs_total",
+    "Job runs by this process, by job and result (ok or error).",
+    &["job", "result"],
+);
+pub const JOB_DURATION: Family = gauge(
+    "support_job_duration_seconds",
+    "Duration of the job's last run.",
+    &["job"],
+);
+pub const JOB_LAST_SUCCESS: Family = gauge(
+    "support_job_last_success_timestamp_seconds",
+    "Unix time of the job's last successful run.",
+    &["job"],
+);
+pub const JOB_ROWS_READ: Family = gauge(
+    "support_job_rows_read",
+    "Source rows the job's last run read, by relation (incremental runs read only what changed).",
+    &["job", "relation"],
+);
+pub const SOURCE_UP: Family = gauge(
+    "support_source_up",
+    "1 when the last collection could read the source, else 0.",
+    &[],
+);
+pub const DIGEST_EMAILS: Family = counter(
+    "support_digest_emails_total",
+    "Weekly digest emails by result.",
+    &["result"],
+);
+pub const BUILD_INFO: Family = gauge(
+    "support_build_info",
+    "Always 1; the version label tells the build.",
+    &["version"],
+);
+
+/// Every family, in exposition order.
+pub const ALL: &[Family] = &[
+    FIRST_RESPONSE,
+    FIRST_RESPONSE_BUSINESS,
+    FIRST_RESOLUTION,
+    FULL_RESOLUTION,
+    INTERACTIONS,
+    REPLIES,
+    CREATED,
+    SOLVED,
+    REOPENED,
+    REROUTES,
+    REASSIGNMENTS,
+    ONE_TOUCH,
+    SLO_BREACHES,
+    SLO_MEASURED,
+    CSAT,
+    NPS,
+    CES,
+    ENGAGEMENT,
+    ROWS_REJECTED,
+    BACKLOG,
+    AWAITING,
+    OLDEST_AWAITING,
+    SLO_ACTIVE,
+    KPI_CSAT,
+    KPI_NPS,
+    KPI_CES,
+    KPI_ENPS,
+    KPI_ENGAGEMENT,
+    KPI_FIRST_RESPONSE_QUANTILE,
+    JOB_RUNS,
+    JOB_DURATION,
+    JOB_LAST_SUCCESS,
+    JOB_ROWS_READ,
+    SOURCE_UP,
+    DIGEST_EMAILS,
+    BUILD_INFO,
+];
+
+pub fn family(name: &str) -> Option<&'static Family> {
+    ALL.iter().find(|f| f.name == name)
+}
+
+/// Support work spans minutes to weeks: 1m 5m 15m 30m 1h 2h 4h 8h 12h 1d 2d
+/// 3d 5d 1w 2w 4w.
+const SECONDS_BUCKETS: &[f64] = &[
+    60.0,
+    300.0,
+    900.0,
+    1_800.0,
+    3_600.0,
+    7_200.0,
+    14_400.0,
+    28_800.0,
+    43_200.0,
+    86_400.0,
+    172_800.0,
+    259_200.0,
+    432_000.0,
+    604_800.0,
+    1_209_600.0,
+    2_419_200.0,
+];
+const COUNT_BUCKETS: &[f64] = &[
+    1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 50.0,
+];
+
+/// The bucket bounds of both layouts. Every SLO target is a seconds bound,
+/// so `_bucket{le="<target>"}` answers an SLO without interpolation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Buckets {
+    pub seconds: Vec<f64>,
+    pub count: Vec<f64>,
+}
+
+impl Buckets {
+    pub fn for_slos(slos: &[Slo]) -> Buckets {
+        let mut seconds: Vec<f64> = SECONDS_BUCKETS.to_vec();
+        seconds.extend(slos.iter().map(|s| s.target.0));
+        seconds.sort_by(f64::total_cmp);
+        seconds.dedup();
+        Buckets {
+            seconds,
+            count: COUNT_BUCKETS.to_vec(),
+        }
+    }
+
+    pub fn bounds(&self, layout: Layout) -> &[f64] {
+        match layout {
+            Layout::Seconds => &self.seconds,
+            Layout::Count => &self.count,
+        }
+    }
+
+    /// A fingerprint stored with the state: histograms persisted under one
+    /// layout cannot be continued under another.
+    pub fn fingerprint(&self) -> String {
+        let join = |b: &[f64]| {
+            b.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        format!("s:{};c:{}", join(&self.seconds), join(&self.count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::slo::{SloClock, SloMetric};
+    use crate::model::Seconds;
+
+    #[test]
+    fn names_are_unique_and_follow_prometheus_conventions() {
+        let mut names: Vec<&str> = ALL.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(names.len(), before, "duplicate family name");
+        for f in ALL {
+            assert!(f.name.starts_with("support_"), "{}", f.name);
+            assert_eq!(
+                f.kind == Kind::Counter,
+                f.name.ends_with("_total"),
+                "{}: counters and only counters end in _total",
+                f.name
+            );
+        }
+    }
+
+    #[test]
+    fn slo_targets_become_bucket_bounds() {
+        let slo = |target: f64| Slo {
+            name: "x".into(),
+            metric: SloMetric::FirstResponse,
+            clock: SloClock::Calendar,
+            target: Seconds(target),
+            priorities: vec![],
+            team: None,
+            channel: None,
+        };
+        let b = Buckets::for_slos(&[slo(5_400.0), slo(3_600.0)]);
+        assert!(b.seconds.contains(&5_400.0));
+        assert_eq!(b.seconds.iter().filter(|v| **v == 3_600.0).count(), 1);
+        assert!(b.seconds.windows(2).all(|w| w[0] < w[1]));
+        assert_ne!(b.fingerprint(), Buckets::for_slos(&[]).fingerprint());
+    }
+}

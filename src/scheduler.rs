@@ -1,0 +1,77 @@
+//! The cron scheduler of `serve`: one loop per job, each sleeping until its
+//! expression's next time in `schedule.timezone`, all stopping on shutdown.
+//!
+//! The exporter runs one job at a time, so a slow collection delays a KPI
+//! run rather than racing it. A run whose time has passed while another job
+//! ran is not repeated: the loop asks for the next time after *now*.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use chrono_tz::Tz;
+use tokio::sync::watch;
+
+use crate::exporter::{Exporter, Job};
+use crate::model::Instant;
+
+/// The first time of `schedule` strictly after `now`, in `tz`.
+pub fn next_after(schedule: &cron::Schedule, tz: Tz, now: Instant) -> Option<Instant> {
+    schedule
+        .after(&now.with_timezone(&tz))
+        .next()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Runs `job` on its schedule until `shutdown` turns true.
+pub async fn job_loop(
+    exporter: Arc<Exporter>,
+    job: Job,
+    schedule: cron::Schedule,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let tz = exporter.settings().timezone;
+    loop {
+        let now = Utc::now();
+        let Some(next) = next_after(&schedule, tz, now) else {
+            tracing::warn!(job = job.as_str(), "schedule has no future time; job stops");
+            return;
+        };
+        let wait = (next - now).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        // Errors are logged and counted by the exporter; the next run retries.
+        let _ = exporter.run_job(job, Utc::now()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_cron;
+    use crate::engine::calendar::tests::t;
+
+    #[test]
+    fn next_time_follows_the_expression_in_the_schedule_time_zone() {
+        let every_minute = parse_cron("0 * * * * *").unwrap();
+        assert_eq!(
+            next_after(&every_minute, Tz::UTC, t("2026-03-02T10:00:30Z")),
+            Some(t("2026-03-02T10:01:00Z"))
+        );
+        // 07:00 on Mondays, Paris time: 06:00 UTC in winter, 05:00 in summer.
+        let monday_seven = parse_cron("0 7 * * Mon").unwrap();
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        assert_eq!(
+            next_after(&monday_seven, paris, t("2026-03-25T12:00:00Z")),
+            Some(t("2026-03-30T05:00:00Z"))
+        );
+        assert_eq!(
+            next_after(&monday_seven, paris, t("2026-03-20T12:00:00Z")),
+            Some(t("2026-03-23T06:00:00Z"))
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! The HTTP side of `serve` (axum): `/metrics` renders the latest snapshot,
+//! `/healthz` says the process runs, `/readyz` says a collection has
+//! succeeded. Nothing here touches a database.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use prometheus::Registry;
+
+use crate::exporter::Exporter;
+use crate::exposition;
+
+#[derive(Clone)]
+struct AppState {
+    exporter: Arc<Exporter>,
+    registry: Registry,
+}
+
+/// The router, testable in-process.
+pub fn app(exporter: Arc<Exporter>) -> prometheus::Result<Router> {
+    let registry = exposition::registry(exporter.shared())?;
+    Ok(Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/", get(index))
+        .with_state(AppState { exporter, registry }))
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    match exposition::render(&s.registry) {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("cannot render /metrics: {e}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot render metrics: {e}\n"),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    if s.exporter.is_ready() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: no collection has succeeded yet\n",
+        )
+            .into_response()
+    }
+}
+
+async fn index() -> impl IntoResponse {
+    "support-metrics exporter: /metrics, /healthz, /readyz\n"
+}

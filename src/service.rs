@@ -1,0 +1,118 @@
+//! `support-metrics serve`: the exporter, its scheduler and its HTTP
+//! server, with one shutdown path for SIGTERM and Ctrl-C.
+//!
+//! On start it binds the listener (printing the real address), runs a first
+//! collection and KPI computation at once, then follows the cron schedule.
+//! On a signal it stops scheduling, lets a running job finish (its state
+//! transaction commits or rolls back as a whole) and closes the server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::Utc;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::exporter::{Exporter, Job};
+use crate::{scheduler, server};
+
+/// Resolves when SIGTERM or SIGINT (Ctrl-C) arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+/// Serves until `stop` resolves. `announce` is called with the bound address.
+pub async fn serve(
+    settings: Settings,
+    listen: SocketAddr,
+    stop: impl Future<Output = ()> + Send + 'static,
+    announce: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let exporter = Arc::new(Exporter::open(settings.clone()).await?);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (set server.listen or --listen)"))?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
+    announce(addr);
+
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        stop.await;
+        tracing::info!("shutting down: waiting for a running job to finish");
+        let _ = tx.send(true);
+    });
+
+    let app = server::app(Arc::clone(&exporter)).context("cannot build the metrics registry")?;
+    let mut server_rx = rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = server_rx.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+
+    // A first collection and KPI run at once, then the schedule.
+    let jobs = {
+        let exporter = Arc::clone(&exporter);
+        let rx = rx.clone();
+        tokio::spawn(async move {
+            for job in [Job::Collect, Job::Kpi] {
+                if *rx.borrow() {
+                    return;
+                }
+                let _ = exporter.run_job(job, Utc::now()).await;
+            }
+            let loops = [
+                (Job::Collect, settings.schedule.collect.clone()),
+                (Job::Kpi, settings.schedule.kpi.clone()),
+            ]
+            .map(|(job, schedule)| {
+                tokio::spawn(scheduler::job_loop(
+                    Arc::clone(&exporter),
+                    job,
+                    schedule,
+                    rx.clone(),
+                ))
+            });
+            for l in loops {
+                let _ = l.await;
+            }
+        })
+    };
+    let _ = jobs.await;
+    server
+        .await
+        .context("server task failed")?
+        .context("server error")?;
+    tracing::info!("stopped");
+    Ok(())
+}

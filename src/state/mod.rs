@@ -1,0 +1,620 @@
+//! The exporter's state store (DESIGN.md §7): the collection watermark,
+//! every cumulative counter and histogram bucket, what incremental
+//! collection remembers about tickets and recent answers, admitted label
+//! values and the last KPI gauges.
+//!
+//! A SQLite file by default, PostgreSQL when `state.url` says so. Everything a
+//! collection changes is written in one transaction with the new watermark,
+//! so a restart resumes exactly where the last committed run stopped. This
+//! module knows SQL and rows; what the values mean is `collect`'s business.
+
+pub mod series;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{AssertSqlSafe, QueryBuilder};
+
+use crate::config::{StateSettings, redact_url};
+use crate::metrics;
+use crate::model::Instant;
+use series::{Cumulative, Histogram, Labels, SeriesKey};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state store URL {url} is invalid: {message}")]
+    BadUrl { url: String, message: String },
+    #[error("cannot open the state store {url}: {message}")]
+    Connect { url: String, message: String },
+    #[error("cannot create the state store tables in {url}: {message}")]
+    Migrate { url: String, message: String },
+    #[error("state store {url}: cannot {action}: {message}")]
+    Query {
+        url: String,
+        action: &'static str,
+        message: String,
+    },
+}
+
+/// Where the last committed collection stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watermark {
+    /// Highest event id counted; `None` before any event.
+    pub last_event_id: Option<i64>,
+    /// Ticket rows updated at or after this (minus the late-arrival margin)
+    /// are read again.
+    pub tickets_since: Option<Instant>,
+    /// Same for survey and engagement answers, by response time.
+    pub responses_since: Option<Instant>,
+    /// `metrics::Buckets::fingerprint` the histograms were saved under.
+    pub bucket_layout: String,
+}
+
+/// What the state store remembers of a ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRow {
+    pub id: String,
+    pub created_at: Instant,
+    pub created_by: String,
+    pub priority: String,
+    pub channel: String,
+    pub team: Option<String>,
+    pub status: String,
+    pub is_open: bool,
+    pub first_response_at: Option<Instant>,
+    pub first_response_seconds: Option<f64>,
+    pub first_resolution_at: Option<Instant>,
+}
+
+/// A survey or engagement answer kept for de-duplication and the KPI windows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerRow {
+    /// `surveys` or `engagement`.
+    pub relation: &'static str,
+    pub id: String,
+    pub responded_at: Instant,
+    pub team: Option<String>,
+    /// Survey kind (`csat`, `nps`, `ces`) or engagement question.
+    pub question: String,
+    pub score: i64,
+}
+
+/// Everything the store holds that is loaded at start.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub watermark: Option<Watermark>,
+    pub cumulative: Cumulative,
+    /// Admitted label values per dimension.
+    pub label_values: HashMap<String, BTreeSet<String>>,
+    pub kpis: Vec<(SeriesKey, f64)>,
+}
+
+/// One collection's changes, written atomically.
+#[derive(Debug)]
+pub struct Commit<'a> {
+    pub watermark: Watermark,
+    pub counters: Vec<(&'a SeriesKey, f64)>,
+    pub histograms: Vec<(&'a SeriesKey, &'a Histogram)>,
+    pub tickets: Vec<TicketRow>,
+    pub answers: Vec<AnswerRow>,
+    pub label_values: Vec<(String, String)>,
+    /// Answers older than this are forgotten.
+    pub forget_answers_before: Instant,
+}
+
+/// `last_event_id, tickets_since, responses_since, bucket_layout`.
+type WatermarkRow = (Option<i64>, Option<i64>, Option<i64>, String);
+
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+pub struct StateStore {
+    pool: Pool,
+    shown_url: String,
+}
+
+/// Runs `$body` with `$p` bound to whichever pool the store has.
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            Pool::Sqlite($p) => $body,
+            Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind limits.
+const BATCH: usize = 500;
+
+pub fn micros(t: Instant) -> i64 {
+    t.timestamp_micros()
+}
+
+pub fn from_micros(v: i64) -> Option<Instant> {
+    DateTime::<Utc>::from_timestamp_micros(v)
+}
+
+/// Labels as stored: a JSON array of `[name, value]` pairs.
+fn encode_labels(labels: &Labels) -> String {
+    let pairs: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    serde_json::to_string(&pairs).unwrap_or_default()
+}
+
+/// `None` when the family is unknown to this version or the labels do not
+/// match its label names (a series written by another version).
+fn decode_series(name: &str, labels: &str) -> Option<SeriesKey> {
+    let family = metrics::family(name)?;
+    let pairs: Vec<(String, String)> = serde_json::from_str(labels).ok()?;
+    if pairs.len() != family.labels.len() {
+        return None;
+    }
+    let labels = family
+        .labels
+        .iter()
+        .zip(pairs)
+        .map(|(want, (got, v))| (*want == got).then_some((*want, v)))
+        .collect::<Option<Labels>>()?;
+    Some(SeriesKey {
+        name: family.name,
+        labels,
+    })
+}
+
+impl StateStore {
+    /// Opens (creating a missing SQLite file and its directory) and migrates.
+    pub async fn open(settings: &StateSettings) -> Result<StateStore, StateError> {
+        let url = settings.url.as_str();
+        let shown_url = redact_url(url);
+        let bad_url = |e: sqlx::Error| StateError::BadUrl {
+            url: shown_url.clone(),
+            message: e.to_string(),
+        };
+        let connect_err = |e: sqlx::Error| StateError::Connect {
+            url: shown_url.clone(),
+            message: e.to_string(),
+        };
+        let acquire = Duration::from_secs(10);
+        let pool = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(bad_url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(30));
+            let path = opts.get_filename().to_path_buf();
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| StateError::Connect {
+                    url: shown_url.clone(),
+                    message: format!("cannot create directory {}: {e}", dir.display()),
+                })?;
+            }
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(acquire)
+                    .connect_with(opts)
+                    .await
+                    .map_err(connect_err)?,
+            )
+        } else {
+            let opts = PgConnectOptions::from_str(url).map_err(bad_url)?;
+            Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(acquire)
+                    .connect_with(opts)
+                    .await
+                    .map_err(connect_err)?,
+            )
+        };
+        let store = StateStore { pool, shown_url };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StateError> {
+        let res = on_pool!(&self.pool, p => sqlx::migrate!("migrations/state").run(p).await);
+        res.map_err(|e| StateError::Migrate {
+            url: self.shown_url.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    fn err(&self, action: &'static str) -> impl Fn(sqlx::Error) -> StateError + '_ {
+        move |e| StateError::Query {
+            url: self.shown_url.clone(),
+            action,
+            message: e.to_string(),
+        }
+    }
+
+    /// Loads the watermark, every cumulative series, admitted label values
+    /// and the last KPI gauges.
+    pub async fn load(&self) -> Result<Loaded, StateError> {
+        let mut loaded = Loaded::default();
+        let wm: Option<WatermarkRow> = on_pool!(&self.pool, p =>
+            sqlx::query_as(
+                "SELECT last_event_id, tickets_since, responses_since, bucket_layout FROM collect_watermark WHERE id = 1",
+            )
+            .fetch_optional(p)
+            .await
+        )
+        .map_err(self.err("read the watermark"))?;
+        loaded.watermark = wm.map(|(e, t, r, layout)| Watermark {
+            last_event_id: e,
+            tickets_since: t.and_then(from_micros),
+            responses_since: r.and_then(from_micros),
+            bucket_layout: layout,
+        });
+
+        let counters: Vec<(String, String, f64)> = on_pool!(&self.pool, p =>
+            sqlx::query_as("SELECT name, labels, value FROM counter_series").fetch_all(p).await
+        )
+        .map_err(self.err("read counters"))?;
+        let mut skipped = 0usize;
+        for (name, labels, value) in counters {
+            match decode_series(&name, &labels) {
+                Some(k) => loaded.cumulative.restore_counter(k, value),
+                None => skipped += 1,
+            }
+        }
+        let hists: Vec<(String, String, String, f64, i64)> = on_pool!(&self.pool, p =>
+            sqlx::query_as("SELECT name, labels, buckets, sum, count FROM histogram_series")
+                .fetch_all(p)
+                .await
+        )
+        .map_err(self.err("read histograms"))?;
+        for (name, labels, buckets, sum, count) in hists {
+            let counts: Option<Vec<u64>> = serde_json::from_str(&buckets).ok();
+            match (decode_series(&name, &labels), counts) {
+                (Some(k), Some(counts)) => loaded.cumulative.restore_histogram(
+                    k,
+                    Histogram {
+                        counts,
+                        sum,
+                        count: u64::try_from(count).unwrap_or(0),
+                    },
+                ),
+                _ => skipped += 1,
+            }
+        }
+        if skipped > 0 {
+            tracing::warn!(
+                skipped,
+                "state store holds series this version does not know; they are not exposed"
+            );
+        }
+        loaded.cumulative.mark_saved();
+
+        let labels: Vec<(String, String)> = on_pool!(&self.pool, p =>
+            sqlx::query_as("SELECT dimension, value FROM label_value").fetch_all(p).await
+        )
+        .map_err(self.err("read label values"))?;
+        for (dim, value) in labels {
+            loaded.label_values.entry(dim).or_default().insert(value);
+        }
+
+        let kpis: Vec<(String, String, f64)> = on_pool!(&self.pool, p =>
+            sqlx::query_as("SELECT name, labels, value FROM kpi_gauge").fetch_all(p).await
+        )
+        .map_err(self.err("read KPI gauges"))?;
+        loaded.kpis = kpis
+            .into_iter()
+            .filter_map(|(n, l, v)| decode_series(&n, &l).map(|k| (k, v)))
+            .collect();
+        Ok(loaded)
+    }
+
+    /// Which of `ids` the store already knows (their creation was counted).
+    pub async fn known_tickets(&self, ids: &[String]) -> Result<HashSet<String>, StateError> {
+        let mut known = HashSet::new();
+        for chunk in ids.chunks(BATCH) {
+            let found: Vec<(String,)> = on_pool!(&self.pool, p => {
+                let mut qb = QueryBuilder::new("SELECT id FROM ticket_state WHERE id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await
+            })
+            .map_err(self.err("look up known tickets"))?;
+            known.extend(found.into_iter().map(|(id,)| id));
+        }
+        Ok(known)
+    }
+
+    /// Which answers of `relation` among `ids` were already counted.
+    pub async fn known_answers(
+        &self,
+        relation: &str,
+        ids: &[String],
+    ) -> Result<HashSet<String>, StateError> {
+        let mut known = HashSet::new();
+        for chunk in ids.chunks(BATCH) {
+            let found: Vec<(String,)> = on_pool!(&self.pool, p => {
+                let mut qb = QueryBuilder::new("SELECT id FROM recent_answer WHERE relation = ");
+                qb.push_bind(relation.to_string());
+                qb.push(" AND id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await
+            })
+            .map_err(self.err("look up counted answers"))?;
+            known.extend(found.into_iter().map(|(id,)| id));
+        }
+        Ok(known)
+    }
+
+    /// Every ticket not solved, closed, deleted or spam as of the last collection.
+    pub async fn open_tickets(&self) -> Result<Vec<TicketRow>, StateError> {
+        type Row = (
+            String,
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            Option<i64>,
+            Option<f64>,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = on_pool!(&self.pool, p =>
+            sqlx::query_as(
+                "SELECT id, created_at, created_by, priority, channel, team, status, \
+                 first_response_at, first_response_seconds, first_resolution_at \
+                 FROM ticket_state WHERE is_open = 1",
+            )
+            .fetch_all(p)
+            .await
+        )
+        .map_err(self.err("read open tickets"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(TicketRow {
+                    id: r.0,
+                    created_at: from_micros(r.1)?,
+                    created_by: r.2,
+                    priority: r.3,
+                    channel: r.4,
+                    team: r.5,
+                    status: r.6,
+                    is_open: true,
+                    first_response_at: r.7.and_then(from_micros),
+                    first_response_seconds: r.8,
+                    first_resolution_at: r.9.and_then(from_micros),
+                })
+            })
+            .collect())
+    }
+
+    /// First response times (calendar seconds) measured at or after `since`.
+    pub async fn first_responses_since(&self, since: Instant) -> Result<Vec<f64>, StateError> {
+        let rows: Vec<(f64,)> = on_pool!(&self.pool, p =>
+            sqlx::query_as(
+                "SELECT first_response_seconds FROM ticket_state \
+                 WHERE first_response_at >= $1 AND first_response_seconds IS NOT NULL",
+            )
+            .bind(micros(since))
+            .fetch_all(p)
+            .await
+        )
+        .map_err(self.err("read first responses"))?;
+        Ok(rows.into_iter().map(|(v,)| v).collect())
+    }
+
+    /// Remembered answers given at or after `since`.
+    pub async fn answers_since(&self, since: Instant) -> Result<Vec<AnswerRow>, StateError> {
+        let rows: Vec<(String, String, i64, Option<String>, String, i64)> =
+            on_pool!(&self.pool, p =>
+                sqlx::query_as(
+                    "SELECT relation, id, responded_at, team, question, score FROM recent_answer \
+                     WHERE responded_at >= $1",
+                )
+                .bind(micros(since))
+                .fetch_all(p)
+                .await
+            )
+            .map_err(self.err("read recent answers"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(rel, id, at, team, question, score)| {
+                let relation = match rel.as_str() {
+                    "surveys" => "surveys",
+                    "engagement" => "engagement",
+                    _ => return None,
+                };
+                Some(AnswerRow {
+                    relation,
+                    id,
+                    responded_at: from_micros(at)?,
+                    team,
+                    question,
+                    score,
+                })
+            })
+            .collect())
+    }
+
+    /// Writes one collection's changes and its watermark in one transaction.
+    pub async fn commit(&self, c: &Commit<'_>) -> Result<(), StateError> {
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await.map_err(self.err("begin a transaction"))?;
+            for chunk in c.counters.chunks(BATCH) {
+                let mut qb = QueryBuilder::new("INSERT INTO counter_series (name, labels, value) ");
+                qb.push_values(chunk, |mut b, (k, v)| {
+                    b.push_bind(k.name).push_bind(encode_labels(&k.labels)).push_bind(*v);
+                });
+                qb.push(" ON CONFLICT (name, labels) DO UPDATE SET value = excluded.value");
+                qb.build().execute(&mut *tx).await.map_err(self.err("save counters"))?;
+            }
+            for chunk in c.histograms.chunks(BATCH) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO histogram_series (name, labels, buckets, sum, count) ",
+                );
+                qb.push_values(chunk, |mut b, (k, h)| {
+                    b.push_bind(k.name)
+                        .push_bind(encode_labels(&k.labels))
+                        .push_bind(serde_json::to_string(&h.counts).unwrap_or_default())
+                        .push_bind(h.sum)
+                        .push_bind(i64::try_from(h.count).unwrap_or(i64::MAX));
+                });
+                qb.push(
+                    " ON CONFLICT (name, labels) DO UPDATE SET buckets = excluded.buckets, \
+                     sum = excluded.sum, count = excluded.count",
+                );
+                qb.build().execute(&mut *tx).await.map_err(self.err("save histograms"))?;
+            }
+            for chunk in c.tickets.chunks(BATCH) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO ticket_state (id, created_at, created_by, priority, channel, team, \
+                     status, is_open, first_response_at, first_response_seconds, first_resolution_at) ",
+                );
+                qb.push_values(chunk, |mut b, t| {
+                    b.push_bind(t.id.clone())
+                        .push_bind(micros(t.created_at))
+                        .push_bind(t.created_by.clone())
+                        .push_bind(t.priority.clone())
+                        .push_bind(t.channel.clone())
+                        .push_bind(t.team.clone())
+                        .push_bind(t.status.clone())
+                        .push_bind(i16::from(t.is_open))
+                        .push_bind(t.first_response_at.map(micros))
+                        .push_bind(t.first_response_seconds)
+                        .push_bind(t.first_resolution_at.map(micros));
+                });
+                qb.push(
+                    " ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, \
+                     created_by = excluded.created_by, priority = excluded.priority, \
+                     channel = excluded.channel, team = excluded.team, status = excluded.status, \
+                     is_open = excluded.is_open, first_response_at = excluded.first_response_at, \
+                     first_response_seconds = excluded.first_response_seconds, \
+                     first_resolution_at = excluded.first_resolution_at",
+                );
+                qb.build().execute(&mut *tx).await.map_err(self.err("save tickets"))?;
+            }
+            for chunk in c.answers.chunks(BATCH) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO recent_answer (relation, id, responded_at, team, question, score) ",
+                );
+                qb.push_values(chunk, |mut b, a| {
+                    b.push_bind(a.relation)
+                        .push_bind(a.id.clone())
+                        .push_bind(micros(a.responded_at))
+                        .push_bind(a.team.clone())
+                        .push_bind(a.question.clone())
+                        .push_bind(a.score);
+                });
+                qb.push(" ON CONFLICT (relation, id) DO NOTHING");
+                qb.build().execute(&mut *tx).await.map_err(self.err("save answers"))?;
+            }
+            for chunk in c.label_values.chunks(BATCH) {
+                let mut qb = QueryBuilder::new("INSERT INTO label_value (dimension, value) ");
+                qb.push_values(chunk, |mut b, (d, v)| {
+                    b.push_bind(d.clone()).push_bind(v.clone());
+                });
+                qb.push(" ON CONFLICT (dimension, value) DO NOTHING");
+                qb.build().execute(&mut *tx).await.map_err(self.err("save label values"))?;
+            }
+            sqlx::query("DELETE FROM recent_answer WHERE responded_at < $1")
+                .bind(micros(c.forget_answers_before))
+                .execute(&mut *tx)
+                .await
+                .map_err(self.err("forget old answers"))?;
+            let w = &c.watermark;
+            sqlx::query(
+                "INSERT INTO collect_watermark (id, last_event_id, tickets_since, responses_since, \
+                 bucket_layout, updated_at) VALUES (1, $1, $2, $3, $4, $5) \
+                 ON CONFLICT (id) DO UPDATE SET last_event_id = excluded.last_event_id, \
+                 tickets_since = excluded.tickets_since, responses_since = excluded.responses_since, \
+                 bucket_layout = excluded.bucket_layout, updated_at = excluded.updated_at",
+            )
+            .bind(w.last_event_id)
+            .bind(w.tickets_since.map(micros))
+            .bind(w.responses_since.map(micros))
+            .bind(w.bucket_layout.clone())
+            .bind(micros(Utc::now()))
+            .execute(&mut *tx)
+            .await
+            .map_err(self.err("save the watermark"))?;
+            tx.commit().await.map_err(self.err("commit"))?;
+        });
+        Ok(())
+    }
+
+    /// Replaces the stored KPI gauges.
+    pub async fn save_kpis(&self, kpis: &[(SeriesKey, f64)]) -> Result<(), StateError> {
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await.map_err(self.err("begin a transaction"))?;
+            sqlx::query("DELETE FROM kpi_gauge")
+                .execute(&mut *tx)
+                .await
+                .map_err(self.err("save KPI gauges"))?;
+            for chunk in kpis.chunks(BATCH) {
+                let mut qb = QueryBuilder::new("INSERT INTO kpi_gauge (name, labels, value) ");
+                qb.push_values(chunk, |mut b, (k, v)| {
+                    b.push_bind(k.name).push_bind(encode_labels(&k.labels)).push_bind(*v);
+                });
+                qb.build().execute(&mut *tx).await.map_err(self.err("save KPI gauges"))?;
+            }
+            tx.commit().await.map_err(self.err("commit"))?;
+        });
+        Ok(())
+    }
+
+    /// Forgets everything collected: the next collection backfills from scratch.
+    pub async fn reset(&self) -> Result<(), StateError> {
+        const TABLES: [&str; 7] = [
+            "collect_watermark",
+            "counter_series",
+            "histogram_series",
+            "ticket_state",
+            "recent_answer",
+            "label_value",
+            "kpi_gauge",
+        ];
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await.map_err(self.err("begin a transaction"))?;
+            for t in TABLES {
+                sqlx::query(AssertSqlSafe(format!("DELETE FROM {t}")))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.err("reset"))?;
+            }
+            tx.commit().await.map_err(self.err("commit"))?;
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_labels_round_trip_and_foreign_series_are_refused() {
+        let key = SeriesKey {
+            name: metrics::CSAT.name,
+            labels: vec![
+                ("team", "billing".into()),
+                ("channel", "e,m=\"ail".into()),
+                ("score", "5".into()),
+            ],
+        };
+        let text = encode_labels(&key.labels);
+        assert_eq!(decode_series(key.name, &text), Some(key));
+        assert_eq!(decode_series("support_unknown_total", "[]"), None);
+        // Label names that are not the family's.
+        assert_eq!(decode_series(metrics::NPS.name, r#"[["team","x"]]"#), None);
+    }
+}

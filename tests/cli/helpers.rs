@@ -147,3 +147,169 @@ pub fn assert_null(v: &serde_json::Value, path: &str) {
         .unwrap_or_else(|| panic!("no {path} in {v}"));
     assert!(got.is_null(), "{path}: got {got}, want null");
 }
+
+/// A running `serve` process on a free port, stopped with SIGTERM on drop.
+pub struct Served {
+    child: std::process::Child,
+    pub addr: String,
+}
+
+impl Served {
+    /// Starts `serve --listen 127.0.0.1:0` and waits for it to print its address.
+    pub fn start(cwd: &Path, config: &Path, env: &[(&str, &str)]) -> Served {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_support-metrics"))
+            .current_dir(cwd)
+            .args(["--config", config.to_str().expect("utf-8 path")])
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env_remove("SUPPORT_METRICS__SOURCE__URL")
+            .envs(env.iter().copied())
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("Serving metrics at http://") {
+                    let _ = tx.send(rest.trim_end_matches("/metrics").to_string());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("serve prints its address");
+        Served { child, addr }
+    }
+
+    /// Polls `/readyz` until it answers 200 (the first collection succeeded).
+    pub fn wait_ready(&self) {
+        for _ in 0..600 {
+            if http_get(&self.addr, "/readyz").0 == 200 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("{} never became ready", self.addr);
+    }
+
+    pub fn scrape(&self) -> Scrape {
+        let (status, body) = http_get(&self.addr, "/metrics");
+        assert_eq!(status, 200, "{body}");
+        Scrape::parse(&body)
+    }
+
+    /// SIGTERM, then the exit status must be success.
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(killed.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let status = self.child.wait().expect("wait for serve");
+        assert!(status.success(), "serve exited with {status} after SIGTERM");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.0 GET: `(status, body)`.
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    let mut raw = String::new();
+    let _ = s.read_to_string(&mut raw);
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_string())
+}
+
+/// One sample of the text exposition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub name: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub value: f64,
+}
+
+/// A parsed `/metrics` page.
+#[derive(Debug, Clone)]
+pub struct Scrape {
+    pub samples: Vec<Sample>,
+}
+
+impl Scrape {
+    pub fn parse(text: &str) -> Scrape {
+        let mut samples = Vec::new();
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let (series, value) = line.rsplit_once(' ').expect("name and value");
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("value in {line}"));
+            let (name, labels) = match series.split_once('{') {
+                Some((n, rest)) => (n, rest.trim_end_matches('}')),
+                None => (series, ""),
+            };
+            let mut map = std::collections::BTreeMap::new();
+            // Label values in our fixtures hold no commas or quotes.
+            for pair in labels.split(',').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').expect("label pair");
+                map.insert(k.to_string(), v.trim_matches('"').to_string());
+            }
+            samples.push(Sample {
+                name: name.to_string(),
+                labels: map,
+                value,
+            });
+        }
+        Scrape { samples }
+    }
+
+    /// Sum of `name` over the samples whose labels include every `filter` pair.
+    pub fn sum(&self, name: &str, filter: &[(&str, &str)]) -> f64 {
+        self.samples
+            .iter()
+            .filter(|s| s.name == name)
+            .filter(|s| {
+                filter
+                    .iter()
+                    .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+            })
+            .map(|s| s.value)
+            .sum()
+    }
+
+    /// The samples of the cumulative `support_` series (not self-metrics
+    /// or gauges that depend on the moment), for comparing two runs.
+    pub fn cumulative(&self) -> Vec<Sample> {
+        let mut v: Vec<Sample> = self
+            .samples
+            .iter()
+            .filter(|s| {
+                (s.name.ends_with("_total")
+                    || s.name.ends_with("_bucket")
+                    || s.name.ends_with("_sum")
+                    || s.name.ends_with("_count"))
+                    && !s.name.starts_with("support_job_")
+            })
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| (&a.name, &a.labels).cmp(&(&b.name, &b.labels)));
+        v
+    }
+}

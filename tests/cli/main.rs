@@ -3,5 +3,6 @@
 
 mod demo;
 mod errors;
+mod exporter;
 mod helpers;
 mod report;

@@ -1,0 +1,479 @@
+//! `serve` and `run-once`: the real binary on a free port, `/metrics`
+//! scraped over HTTP and parsed, compared with `report` over the same data;
+//! restarts and incremental runs.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::helpers::{Scrape, Served, TestDb, fixture, http_get, run};
+
+/// Every instant of the fixtures is inside this period.
+const ALL_TIME: [&str; 4] = [
+    "--from",
+    "2000-01-01T00:00:00Z",
+    "--to",
+    "2100-01-01T00:00:00Z",
+];
+
+/// The fixture's calendars and SLO, plus the test's source and state, with
+/// collection once an hour so only the start-up collection runs.
+fn config(db: &TestDb, state_url: &str) -> PathBuf {
+    let mut text = std::fs::read_to_string(fixture("small_helpdesk.toml")).expect("fixture config");
+    text.push_str(&format!(
+        "\n[source]\nurl = \"{}\"\n\n[state]\nurl = \"{state_url}\"\n\n[schedule]\ncollect = \"0 0 * * * *\"\nkpi = \"0 0 * * * *\"\n",
+        db.url
+    ));
+    let path = db.dir.path().join("exporter.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn sqlite_state(db: &TestDb, name: &str) -> String {
+    format!("sqlite://{}", db.dir.path().join(name).display())
+}
+
+async fn load(db: &TestDb, file: &str) {
+    let r = run(
+        db.dir.path(),
+        &["migrate", "source"],
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(r.ok, "migrate failed: {}", r.stderr);
+    let sql = std::fs::read_to_string(fixture(file)).expect("fixture");
+    db.execute(&sql).await;
+}
+
+fn report(db: &TestDb, config: &std::path::Path, by: Option<&str>) -> Value {
+    let mut args = vec!["--config", config.to_str().expect("utf-8"), "report"];
+    args.extend_from_slice(&ALL_TIME);
+    args.extend_from_slice(&["--format", "json"]);
+    if let Some(by) = by {
+        args.extend_from_slice(&["--by", by]);
+    }
+    let r = run(db.dir.path(), &args, &[]);
+    assert!(r.ok, "report failed: {}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.stdout))
+}
+
+fn num(v: &Value, path: &str) -> f64 {
+    v.pointer(path)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("no number at {path} in {v}"))
+}
+
+#[track_caller]
+fn same(what: &str, scraped: f64, reported: f64) {
+    assert!(
+        (scraped - reported).abs() < 1e-6,
+        "{what}: /metrics says {scraped}, report says {reported}"
+    );
+}
+
+/// Every counter and histogram of the scrape against the report's numbers.
+fn check_against_report(m: &Scrape, r: &Value, prefix: &str, filter: &[(&str, &str)]) {
+    let p = |path: &str| format!("{prefix}/{path}");
+    same(
+        "created",
+        m.sum("support_tickets_created_total", filter),
+        num(r, &p("tickets_created")),
+    );
+    same(
+        "solved",
+        m.sum("support_tickets_solved_total", filter),
+        num(r, &p("tickets_solved")),
+    );
+    same(
+        "reopens",
+        m.sum("support_tickets_reopened_total", filter),
+        num(r, &p("reopens/total")),
+    );
+    same(
+        "reroutes",
+        m.sum("support_ticket_reroutes_total", filter),
+        num(r, &p("reroutes/total")),
+    );
+    same(
+        "reassignments",
+        m.sum("support_ticket_reassignments_total", filter),
+        num(r, &p("reassignments/total")),
+    );
+    same(
+        "one touch",
+        m.sum("support_one_touch_resolutions_total", filter),
+        num(r, &p("one_touch/tickets")),
+    );
+    for (metric, field) in [
+        ("support_first_response_seconds", "first_response_seconds"),
+        (
+            "support_first_response_business_seconds",
+            "first_response_business_seconds",
+        ),
+        (
+            "support_first_resolution_seconds",
+            "first_resolution_seconds",
+        ),
+        ("support_full_resolution_seconds", "full_resolution_seconds"),
+        ("support_ticket_interactions", "interactions"),
+        ("support_ticket_replies", "replies"),
+    ] {
+        let count = num(r, &p(&format!("{field}/count")));
+        same(
+            &format!("{metric}_count"),
+            m.sum(&format!("{metric}_count"), filter),
+            count,
+        );
+        let sum = r
+            .pointer(&p(&format!("{field}/mean")))
+            .and_then(Value::as_f64)
+            .map_or(0.0, |mean| mean * count);
+        same(
+            &format!("{metric}_sum"),
+            m.sum(&format!("{metric}_sum"), filter),
+            sum,
+        );
+    }
+    same(
+        "csat responses",
+        m.sum("support_csat_responses_total", filter),
+        num(r, &p("csat/responses")),
+    );
+    let satisfied: f64 = ["4", "5"]
+        .iter()
+        .map(|s| {
+            let mut f = filter.to_vec();
+            f.push(("score", s));
+            m.sum("support_csat_responses_total", &f)
+        })
+        .sum();
+    same("csat satisfied", satisfied, num(r, &p("csat/satisfied")));
+    same(
+        "ces responses",
+        m.sum("support_ces_responses_total", filter),
+        num(r, &p("ces/responses")),
+    );
+}
+
+async fn collect_matches_report(db: TestDb, state_url: String) {
+    load(&db, "small_helpdesk.sql").await;
+    let config = config(&db, &state_url);
+    let served = Served::start(db.dir.path(), &config, &[]);
+    assert_eq!(http_get(&served.addr, "/healthz").0, 200);
+    served.wait_ready();
+    let m = served.scrape();
+
+    let overall = report(&db, &config, None);
+    check_against_report(&m, &overall, "/overall", &[]);
+    // Surveys without a ticket and engagement answers are not per team.
+    let o = |path: &str| num(&overall, &format!("/overall/{path}"));
+    for class in ["promoters", "passives", "detractors"] {
+        let label = class.trim_end_matches('s');
+        same(
+            class,
+            m.sum("support_nps_responses_total", &[("score_class", label)]),
+            o(&format!("nps/{class}")),
+        );
+    }
+    same(
+        "engagement answers",
+        m.sum("support_engagement_responses_total", &[]),
+        o("enps/responses") + o("engagement/responses"),
+    );
+    let slo = "/overall/slo/0";
+    same(
+        "slo measured",
+        m.sum("support_slo_measured_total", &[("slo", "frt_all")]),
+        num(&overall, &format!("{slo}/measured")),
+    );
+    same(
+        "slo breached",
+        m.sum("support_slo_breaches_total", &[("slo", "frt_all")]),
+        num(&overall, &format!("{slo}/breached")),
+    );
+    same(
+        "slo active",
+        m.sum("support_slo_active_breaches", &[("slo", "frt_all")]),
+        num(&overall, &format!("{slo}/active_breaches")),
+    );
+    // The report's period ends in the future, so its backlog is as of now too.
+    same(
+        "backlog",
+        m.sum("support_backlog_tickets", &[]),
+        o("backlog/tickets"),
+    );
+    same(
+        "awaiting first response",
+        m.sum("support_awaiting_first_response_tickets", &[]),
+        o("backlog/awaiting_first_response"),
+    );
+    for rej in overall["rejected"].as_array().expect("rejected list") {
+        let relation = match rej["relation"].as_str() {
+            Some("events") => "support_ticket_events",
+            Some("surveys") => "support_survey_responses",
+            Some("tickets") => "support_tickets",
+            _ => "support_engagement_responses",
+        };
+        let reason = rej["reason"].as_str().expect("reason");
+        same(
+            &format!("rejected {relation}/{reason}"),
+            m.sum(
+                "support_rows_rejected_total",
+                &[("relation", relation), ("reason", reason)],
+            ),
+            num(rej, "/count"),
+        );
+    }
+    assert!(
+        m.sum("support_rows_rejected_total", &[]) > 0.0,
+        "the fixture has bad rows"
+    );
+
+    let by_team = report(&db, &config, Some("team"));
+    let groups = by_team["groups"].as_object().expect("groups");
+    assert!(groups.len() >= 3, "{groups:?}");
+    for team in groups.keys() {
+        check_against_report(&m, &by_team, &format!("/groups/{team}"), &[("team", team)]);
+    }
+
+    // Self-metrics.
+    same("source up", m.sum("support_source_up", &[]), 1.0);
+    same(
+        "collect ok",
+        m.sum(
+            "support_job_runs_total",
+            &[("job", "collect"), ("result", "ok")],
+        ),
+        1.0,
+    );
+    assert!(
+        m.sum(
+            "support_job_last_success_timestamp_seconds",
+            &[("job", "collect")]
+        ) > 1.7e9
+    );
+    served.stop();
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn metrics_equal_the_report_sqlite() {
+    let db = TestDb::sqlite();
+    let state = sqlite_state(&db, "state.sqlite");
+    collect_matches_report(db, state).await;
+}
+
+#[tokio::test]
+async fn metrics_equal_the_report_postgres_source_and_state() {
+    let Some(db) = TestDb::postgres("metrics_pg").await else {
+        return;
+    };
+    let Some(state) = TestDb::postgres("metrics_pg_state").await else {
+        return;
+    };
+    collect_matches_report(db, state.url.clone()).await;
+    state.cleanup().await;
+}
+
+/// A ticket opened three hours ago, its events and a survey written now
+/// (the survey's time is its insertion time, as in a live helpdesk), plus
+/// two new events on fixture ticket 5.
+fn recent_batch(first_event_id: i64) -> String {
+    let at = |minutes_ago: i64| {
+        (chrono::Utc::now() - chrono::TimeDelta::minutes(minutes_ago))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let e = first_event_id;
+    format!(
+        "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, created_by, status, updated_at) VALUES \
+         ('7', '{c}', 'chat', 'high', 'login', 'c7', 'customer', 'solved', '{u}');\n\
+         INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status) VALUES \
+         ({e0}, '7', '{c}', 'message', 'customer', 'c7', NULL, NULL, NULL),\n\
+         ({e1}, '7', '{c}', 'assign', 'system', NULL, 'frontline', 'a9', NULL),\n\
+         ({e2}, '7', '{r}', 'message', 'agent', 'a9', NULL, NULL, NULL),\n\
+         ({e3}, '7', '{u}', 'status', 'agent', 'a9', NULL, NULL, 'solved'),\n\
+         ({e4}, '5', '{r}', 'assign', 'system', NULL, 'tech', 'a2', NULL),\n\
+         ({e5}, '5', '{u}', 'message', 'agent', 'a2', NULL, NULL, NULL);\n\
+         INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment) VALUES \
+         ('s-late', '7', '{u}', 'csat', 5, 'quick');\n",
+        c = at(180),
+        r = at(120),
+        u = at(0),
+        e0 = e,
+        e1 = e + 1,
+        e2 = e + 2,
+        e3 = e + 3,
+        e4 = e + 4,
+        e5 = e + 5,
+    )
+}
+
+#[tokio::test]
+async fn a_restart_resumes_without_double_counting() {
+    let db = TestDb::sqlite();
+    load(&db, "small_helpdesk.sql").await;
+    let state = sqlite_state(&db, "state.sqlite");
+    let config = config(&db, &state);
+
+    // Collect, stop, add events, start again.
+    let first = Served::start(db.dir.path(), &config, &[]);
+    first.wait_ready();
+    let before = first.scrape();
+    first.stop();
+    db.execute(&recent_batch(1000)).await;
+    let second = Served::start(db.dir.path(), &config, &[]);
+    second.wait_ready();
+    let resumed = second.scrape();
+    second.stop();
+
+    // One uninterrupted run over all events, on a fresh state store.
+    let fresh_config = crate::exporter::config_with_state(&db, &sqlite_state(&db, "fresh.sqlite"));
+    let single = Served::start(db.dir.path(), &fresh_config, &[]);
+    single.wait_ready();
+    let whole = single.scrape();
+    single.stop();
+
+    let (a, b) = (resumed.cumulative(), whole.cumulative());
+    let only_resumed: Vec<_> = a.iter().filter(|s| !b.contains(s)).collect();
+    let only_whole: Vec<_> = b.iter().filter(|s| !a.contains(s)).collect();
+    assert!(
+        only_resumed.is_empty() && only_whole.is_empty(),
+        "after the restart: {only_resumed:#?}\nin one run: {only_whole:#?}"
+    );
+    assert!(a.len() > 100, "{} samples", a.len());
+    // The restart did count something new, and kept what it had.
+    let created = |m: &Scrape| m.sum("support_tickets_created_total", &[]);
+    assert_eq!(created(&resumed), created(&before) + 1.0);
+    let csat = |m: &Scrape| m.sum("support_csat_responses_total", &[]);
+    assert_eq!(csat(&resumed), csat(&before) + 1.0);
+    assert_eq!(
+        resumed.sum(
+            "support_job_rows_read",
+            &[("relation", "support_ticket_events")]
+        ),
+        // 6 new events, then the full histories of tickets 5 (2 old + 2 new) and 7 (4).
+        6.0 + 8.0
+    );
+}
+
+pub fn config_with_state(db: &TestDb, state_url: &str) -> PathBuf {
+    let path = config(db, state_url);
+    let fresh = db.dir.path().join("fresh.toml");
+    std::fs::rename(&path, &fresh).expect("rename config");
+    fresh
+}
+
+/// `n` solved tickets of four events each, in 2025: an old history.
+fn history(n: usize) -> String {
+    let mut tickets = Vec::new();
+    let mut events = Vec::new();
+    for i in 1..=n {
+        let day = format!("2025-03-{:02}", i % 28 + 1);
+        tickets.push(format!(
+            "('{i}', '{day}T09:00:00Z', 'email', 'normal', NULL, 'c{i}', 'customer', 'solved', '{day}T12:00:00Z')"
+        ));
+        let e = (i as i64 - 1) * 4;
+        events.push(format!(
+            "({}, '{i}', '{day}T09:00:00Z', 'message', 'customer', 'c{i}', NULL, NULL, NULL)",
+            e + 1
+        ));
+        events.push(format!(
+            "({}, '{i}', '{day}T09:00:00Z', 'assign', 'system', NULL, 'billing', 'a1', NULL)",
+            e + 2
+        ));
+        events.push(format!(
+            "({}, '{i}', '{day}T10:00:00Z', 'message', 'agent', 'a1', NULL, NULL, NULL)",
+            e + 3
+        ));
+        events.push(format!(
+            "({}, '{i}', '{day}T12:00:00Z', 'status', 'agent', 'a1', NULL, NULL, 'solved')",
+            e + 4
+        ));
+    }
+    let mut sql = String::new();
+    for chunk in tickets.chunks(200) {
+        sql.push_str(&format!(
+            "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, created_by, status, updated_at) VALUES {};\n",
+            chunk.join(",\n")
+        ));
+    }
+    for chunk in events.chunks(200) {
+        sql.push_str(&format!(
+            "INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status) VALUES {};\n",
+            chunk.join(",\n")
+        ));
+    }
+    sql
+}
+
+/// Backfills `n` tickets with `run-once`, adds 3 events to tickets 1–3,
+/// then lets `serve` collect: returns its scrape.
+async fn incremental_after_history(n: usize) -> Scrape {
+    let db = TestDb::sqlite();
+    let r = run(
+        db.dir.path(),
+        &["migrate", "source"],
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    db.execute(&history(n)).await;
+    let config = config(&db, &sqlite_state(&db, "state.sqlite"));
+    let cfg = config.to_str().expect("utf-8");
+    let r = run(
+        db.dir.path(),
+        &["--config", cfg, "run-once", "--job", "collect"],
+        &[],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("{} new events", n * 4)),
+        "{}",
+        r.stdout
+    );
+
+    let base = n as i64 * 4;
+    db.execute(&format!(
+        "INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status) VALUES \
+         ({}, '1', '2025-04-01T09:00:00Z', 'message', 'customer', 'c1', NULL, NULL, NULL), \
+         ({}, '1', '2025-04-01T09:00:00Z', 'status', 'system', NULL, NULL, NULL, 'open'), \
+         ({}, '2', '2025-04-01T10:00:00Z', 'assign', 'agent', 'a1', 'tech', 'a2', NULL);",
+        base + 1,
+        base + 2,
+        base + 3
+    ))
+    .await;
+    let served = Served::start(db.dir.path(), &config, &[]);
+    served.wait_ready();
+    let m = served.scrape();
+    served.stop();
+    assert_eq!(m.sum("support_tickets_created_total", &[]), n as f64);
+    assert_eq!(m.sum("support_tickets_reopened_total", &[]), 1.0);
+    assert_eq!(
+        m.sum("support_ticket_reroutes_total", &[("team", "tech")]),
+        1.0
+    );
+    assert_eq!(m.sum("support_backlog_tickets", &[("status", "open")]), 1.0);
+    m
+}
+
+#[tokio::test]
+async fn an_incremental_run_reads_only_the_new_events_and_their_tickets() {
+    for n in [40, 2_000] {
+        let m = incremental_after_history(n).await;
+        let read = |relation: &str| {
+            m.sum(
+                "support_job_rows_read",
+                &[("job", "collect"), ("relation", relation)],
+            )
+        };
+        // 3 new events, then the histories of tickets 1 and 2 (4 + 2 and 4 + 1).
+        assert_eq!(
+            read("support_ticket_events"),
+            3.0 + 11.0,
+            "history of {n} tickets"
+        );
+        // Tickets 1 and 2, looked up by id (none was updated recently).
+        assert_eq!(read("support_tickets"), 2.0, "history of {n} tickets");
+        assert_eq!(read("support_survey_responses"), 0.0);
+    }
+}

@@ -37,7 +37,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create (or reuse) an embedded SQLite helpdesk with realistic generated data and report on it
+    /// Create (or reuse) an embedded SQLite helpdesk with realistic generated data, report on it and serve /metrics with live traffic
     Demo {
         /// Directory holding the demo helpdesk database
         #[arg(long, default_value = "data", value_name = "DIR")]
@@ -51,6 +51,12 @@ enum Command {
         /// Regenerate even if the database already holds a helpdesk
         #[arg(long)]
         fresh: bool,
+        /// Only generate and report; do not serve /metrics
+        #[arg(long)]
+        no_serve: bool,
+        /// Listen address, overriding server.listen (port 0 picks a free port)
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
     },
     /// Metrics for the period [--from, --to), read straight from the source
     Report {
@@ -223,6 +229,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             weeks,
             fresh,
+            no_serve,
+            listen,
         } => {
             let settings = Settings::load_or(
                 cli.config.as_deref(),
@@ -235,6 +243,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     seed,
                     weeks,
                     fresh,
+                    serve: !no_serve,
+                    listen,
                 },
                 chrono::Utc::now(),
             )

@@ -5,16 +5,19 @@
 //! ends at the Monday 00:00 UTC that starts the current week.
 
 pub mod generate;
+pub mod live;
 pub mod write;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::{Datelike, Duration, TimeZone, Utc};
 
-use crate::config::{Settings, SourceSettings};
+use crate::config::{Settings, SourceSettings, StateSettings, parse_cron};
 use crate::model::Instant;
 use crate::report::{self, Dimension, Period, render};
+use crate::service;
 use crate::source::{Access, Source};
 use generate::{INJECTED_CATEGORY, INJECTED_TEAM, Shape};
 
@@ -27,7 +30,14 @@ pub struct DemoOptions {
     pub seed: u64,
     pub weeks: u32,
     pub fresh: bool,
+    /// Serve `/metrics` over the demo helpdesk (with live traffic) after the report.
+    pub serve: bool,
+    /// Overrides `server.listen`.
+    pub listen: Option<SocketAddr>,
 }
+
+/// How often the demo collects: often enough to see the live traffic move.
+const DEMO_COLLECT_CRON: &str = "*/15 * * * * *";
 
 /// Monday 00:00 UTC of the week holding `now`.
 pub fn week_start(now: Instant) -> Instant {
@@ -47,6 +57,7 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
     let existing = write::ticket_count(&source)
         .await
         .context("cannot count demo tickets")?;
+    let state_path = opts.data_dir.join("demo-state.sqlite");
     if existing > 0 && !opts.fresh {
         println!(
             "Reusing the demo helpdesk in {} ({existing} tickets); pass --fresh to regenerate it.",
@@ -56,6 +67,19 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
         write::clear(&source)
             .await
             .context("cannot empty the demo tables")?;
+        // The exporter's state described the old helpdesk: start it over.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = state_path.clone().into_os_string();
+            p.push(suffix);
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot remove {}", state_path.display()));
+                }
+            }
+        }
         let shape = Shape {
             seed: opts.seed,
             weeks: opts.weeks,
@@ -112,16 +136,46 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
     println!();
     print!("{}", render::render(&r, render::Format::Table));
     println!();
-    println!("Next (in a checkout, `cargo run --release --` stands for `support-metrics`):");
-    println!(
-        "  support-metrics report --from {} --to {} --by category",
-        period.from.format("%Y-%m-%dT%H:%M:%SZ"),
-        period.to.format("%Y-%m-%dT%H:%M:%SZ")
+    let (from, to) = (
+        period.from.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        period.to.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     );
-    println!(
-        "  support-metrics report --from {} --to {} --format json",
-        period.from.format("%Y-%m-%dT%H:%M:%SZ"),
-        period.to.format("%Y-%m-%dT%H:%M:%SZ")
-    );
-    Ok(())
+    if !opts.serve {
+        println!("Next (in a checkout, `cargo run --release --` stands for `support-metrics`):");
+        println!("  support-metrics report --from {from} --to {to} --by category");
+        println!("  support-metrics report --from {from} --to {to} --format json");
+        println!("  support-metrics demo      # serves /metrics over this helpdesk");
+        return Ok(());
+    }
+
+    // Serve the demo helpdesk, with live traffic, until Ctrl-C.
+    let mut serve_settings = Settings {
+        state: StateSettings {
+            url: format!("sqlite://{}", state_path.display()),
+        },
+        ..report_settings
+    };
+    serve_settings.schedule.collect = parse_cron(DEMO_COLLECT_CRON).map_err(anyhow::Error::msg)?;
+    let listen = opts.listen.unwrap_or(serve_settings.server.listen);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let live_source = Source::connect(&SourceSettings::with_url(&url), Access::ReadWrite).await?;
+    let live = tokio::spawn(live::run(live_source, opts.seed, stop_rx));
+    let stop = async move {
+        service::shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    let result = service::serve(serve_settings, listen, stop, |addr| {
+        println!("Serving metrics at http://{addr}/metrics");
+        println!(
+            "  The exporter backfills the history, then collects every 15 s while a few live tickets \
+             per minute arrive. Point Prometheus at {addr} (job `support-metrics`), or:"
+        );
+        println!("    curl -s http://{addr}/metrics | grep support_tickets_created_total");
+        println!("  Meanwhile, in another terminal (`cargo run --release --` stands for `support-metrics`):");
+        println!("    support-metrics report --from {from} --to {to} --by category");
+        println!("  Ctrl-C stops the demo; its data stays in {} for next time.", opts.data_dir.display());
+    })
+    .await;
+    let _ = live.await;
+    result
 }

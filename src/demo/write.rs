@@ -127,3 +127,32 @@ pub async fn ticket_count(source: &Source) -> Result<i64, sqlx::Error> {
         Pool::MySql(p) => sqlx::query_scalar(SQL).fetch_one(p).await,
     }
 }
+
+/// Sets the ticket rows of `ids` to solved, updated at `at`.
+pub async fn mark_solved(source: &Source, ids: &[String], at: Instant) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE support_tickets SET status = 'solved', updated_at = $1 WHERE id = $2";
+    const MYSQL: &str = "UPDATE support_tickets SET status = 'solved', updated_at = ? WHERE id = ?";
+    for id in ids {
+        match source.pool() {
+            Pool::Sqlite(p) => sqlx::query(SQL)
+                .bind(sqlite_time(at))
+                .bind(id)
+                .execute(p)
+                .await
+                .map(|_| ())?,
+            Pool::Postgres(p) => sqlx::query(SQL)
+                .bind(at)
+                .bind(id)
+                .execute(p)
+                .await
+                .map(|_| ())?,
+            Pool::MySql(p) => sqlx::query(MYSQL)
+                .bind(at.naive_utc())
+                .bind(id)
+                .execute(p)
+                .await
+                .map(|_| ())?,
+        }
+    }
+    Ok(())
+}

@@ -5,7 +5,11 @@ use crate::helpers::run;
 #[test]
 fn demo_creates_a_helpdesk_reports_it_and_reuses_it() {
     let dir = tempfile::tempdir().expect("dir");
-    let first = run(dir.path(), &["demo", "--weeks", "3", "--seed", "7"], &[]);
+    let first = run(
+        dir.path(),
+        &["demo", "--weeks", "3", "--seed", "7", "--no-serve"],
+        &[],
+    );
     assert!(first.ok, "{}", first.stderr);
     assert!(dir.path().join("data/demo-helpdesk.sqlite").exists());
     assert!(first.stdout.contains("Created"), "{}", first.stdout);
@@ -26,10 +30,51 @@ fn demo_creates_a_helpdesk_reports_it_and_reuses_it() {
     }
     // The demo's own data breaks no contract rule.
     assert!(!first.stdout.contains("Skipped"), "{}", first.stdout);
-    let again = run(dir.path(), &["demo", "--weeks", "3", "--seed", "7"], &[]);
+    let again = run(
+        dir.path(),
+        &["demo", "--weeks", "3", "--seed", "7", "--no-serve"],
+        &[],
+    );
     assert!(again.ok, "{}", again.stderr);
     assert!(again.stdout.contains("Reusing"), "{}", again.stdout);
     // The same seed in the same week gives the same report.
     let body = |s: &str| s.split("Support metrics").nth(1).map(str::to_string);
     assert_eq!(body(&first.stdout), body(&again.stdout));
+}
+
+#[test]
+fn demo_serves_its_helpdesk_on_metrics_until_sigterm() {
+    let dir = tempfile::tempdir().expect("dir");
+    let served = crate::helpers::Served::spawn(
+        dir.path(),
+        &[
+            "demo",
+            "--weeks",
+            "2",
+            "--seed",
+            "3",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[],
+    );
+    served.wait_ready();
+    let m = served.scrape();
+    // Two weeks of about 650 tickets, all counted by the backfill.
+    let created = m.sum("support_tickets_created_total", &[]);
+    assert!(
+        (1_000.0..2_000.0).contains(&created),
+        "{created} tickets created"
+    );
+    for team in ["frontline", "billing", "tech-support", "us-support"] {
+        assert!(
+            m.sum("support_tickets_created_total", &[("team", team)]) > 0.0,
+            "{team}"
+        );
+    }
+    assert!(m.sum("support_first_response_seconds_count", &[]) > 500.0);
+    assert!(m.sum("support_csat_responses_total", &[]) > 100.0);
+    assert_eq!(m.sum("support_source_up", &[]), 1.0);
+    served.stop();
+    assert!(dir.path().join("data/demo-state.sqlite").exists());
 }

@@ -157,11 +157,21 @@ pub struct Served {
 impl Served {
     /// Starts `serve --listen 127.0.0.1:0` and waits for it to print its address.
     pub fn start(cwd: &Path, config: &Path, env: &[(&str, &str)]) -> Served {
+        let config = config.to_str().expect("utf-8 path");
+        Served::spawn(
+            cwd,
+            &["--config", config, "serve", "--listen", "127.0.0.1:0"],
+            env,
+        )
+    }
+
+    /// Starts the binary with `args` (a command that serves and prints
+    /// "Serving metrics at …") and waits for the address.
+    pub fn spawn(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Served {
         use std::io::{BufRead, BufReader};
         let mut child = Command::new(env!("CARGO_BIN_EXE_support-metrics"))
             .current_dir(cwd)
-            .args(["--config", config.to_str().expect("utf-8 path")])
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env_remove("SUPPORT_METRICS__SOURCE__URL")
             .envs(env.iter().copied())
             .env(
@@ -181,7 +191,7 @@ impl Served {
             }
         });
         let addr = rx
-            .recv_timeout(std::time::Duration::from_secs(60))
+            .recv_timeout(std::time::Duration::from_secs(120))
             .expect("serve prints its address");
         Served { child, addr }
     }

@@ -43,9 +43,11 @@ fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
         })
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -59,10 +61,18 @@ fn big_snapshot() -> Snapshot {
         vec![
             ("team", format!("team-{}", i % 50)),
             ("channel", format!("channel-{}", (i / 50) % 10)),
-            ("priority", ["low", "normal", "high", "urgent"][(i / 500) % 4].to_string()),
+            (
+                "priority",
+                ["low", "normal", "high", "urgent"][(i / 500) % 4].to_string(),
+            ),
         ]
     };
-    let counters = [metrics::CREATED, metrics::SOLVED, metrics::REOPENED, metrics::REROUTES];
+    let counters = [
+        metrics::CREATED,
+        metrics::SOLVED,
+        metrics::REOPENED,
+        metrics::REROUTES,
+    ];
     for (k, fam) in counters.iter().enumerate() {
         for i in 0..1_000 {
             c.inc(fam, labels(i + k * 1_000), (i * 7) as f64);
@@ -70,7 +80,12 @@ fn big_snapshot() -> Snapshot {
     }
     for i in 0..1_000 {
         for v in [30.0, 600.0, 7_200.0, 90_000.0] {
-            c.observe(&metrics::FIRST_RESPONSE, labels(i), &buckets.seconds, v * (1 + i % 5) as f64);
+            c.observe(
+                &metrics::FIRST_RESPONSE,
+                labels(i),
+                &buckets.seconds,
+                v * (1 + i % 5) as f64,
+            );
         }
     }
     Snapshot {
@@ -134,22 +149,61 @@ fn new_traffic(first_event: i64, round: u32, existing: &[Ticket]) -> Dataset {
             status: Status::New,
             updated_at: now,
         };
-        ev(&mut d, &t.id, EventKind::Message, Actor::Customer, None, None);
-        ev(&mut d, &t.id, EventKind::Assign, Actor::System, Some(TEAMS[i % 4]), None);
+        ev(
+            &mut d,
+            &t.id,
+            EventKind::Message,
+            Actor::Customer,
+            None,
+            None,
+        );
+        ev(
+            &mut d,
+            &t.id,
+            EventKind::Assign,
+            Actor::System,
+            Some(TEAMS[i % 4]),
+            None,
+        );
         d.tickets.push(t);
     }
     for t in existing.iter().skip(round as usize * 150).take(150) {
-        ev(&mut d, &t.id, EventKind::Message, Actor::Customer, None, None);
-        ev(&mut d, &t.id, EventKind::Status, Actor::System, None, Some(Status::Open));
+        ev(
+            &mut d,
+            &t.id,
+            EventKind::Message,
+            Actor::Customer,
+            None,
+            None,
+        );
+        ev(
+            &mut d,
+            &t.id,
+            EventKind::Status,
+            Actor::System,
+            None,
+            Some(Status::Open),
+        );
         ev(&mut d, &t.id, EventKind::Message, Actor::Agent, None, None);
-        ev(&mut d, &t.id, EventKind::Status, Actor::Agent, None, Some(Status::Solved));
+        ev(
+            &mut d,
+            &t.id,
+            EventKind::Status,
+            Actor::Agent,
+            None,
+            Some(Status::Solved),
+        );
     }
     d
 }
 
 async fn bench_metrics() {
     let dir = tempfile::tempdir().expect("dir");
-    let exporter = Arc::new(Exporter::open(settings(dir.path())).await.expect("exporter"));
+    let exporter = Arc::new(
+        Exporter::open(settings(dir.path()))
+            .await
+            .expect("exporter"),
+    );
     let snapshot = big_snapshot();
     let series = snapshot.cumulative.counters().len() + snapshot.cumulative.histograms().len();
     exporter.shared().publish(snapshot);
@@ -169,14 +223,18 @@ async fn bench_metrics() {
     summary("/metrics render in process", render);
 
     let app = support_metrics::server::app(exporter).expect("app");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     tokio::spawn(async move { axum::serve(listener, app).await });
     let mut http = Vec::new();
     for _ in 0..200 {
         let a = addr.clone();
         let t = Instant::now();
-        let n = tokio::task::spawn_blocking(move || http_get(&a)).await.expect("get");
+        let n = tokio::task::spawn_blocking(move || http_get(&a))
+            .await
+            .expect("get");
         http.push(t.elapsed());
         assert!(n > 100_000);
     }
@@ -190,7 +248,9 @@ async fn bench_collect() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(7_100);
-    let source = Source::connect(&settings.source, Access::ReadWrite).await.expect("source");
+    let source = Source::connect(&settings.source, Access::ReadWrite)
+        .await
+        .expect("source");
     source.migrate_canonical().await.expect("migrate");
     let t = Instant::now();
     let data = generate(
@@ -212,7 +272,10 @@ async fn bench_collect() {
     );
     let exporter = Exporter::open(settings.clone()).await.expect("exporter");
     let t = Instant::now();
-    let backfill = exporter.run_job(Job::Collect, Utc::now()).await.expect("backfill");
+    let backfill = exporter
+        .run_job(Job::Collect, Utc::now())
+        .await
+        .expect("backfill");
     println!(
         "backfill collect: {:.2} s ({backfill:?}); peak RSS so far {:.0} MiB",
         t.elapsed().as_secs_f64(),
@@ -223,9 +286,14 @@ async fn bench_collect() {
     for round in 0..5 {
         let traffic = new_traffic(next_event, round, &data.tickets);
         next_event += traffic.events.len() as i64;
-        write::insert(&source, &traffic).await.expect("insert traffic");
+        write::insert(&source, &traffic)
+            .await
+            .expect("insert traffic");
         let t = Instant::now();
-        let out = exporter.run_job(Job::Collect, Utc::now()).await.expect("collect");
+        let out = exporter
+            .run_job(Job::Collect, Utc::now())
+            .await
+            .expect("collect");
         runs.push(t.elapsed());
         if let JobOutcome::Collect(o) = out {
             assert_eq!(o.new_events, traffic.events.len() as u64);

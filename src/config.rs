@@ -808,6 +808,59 @@ target = "1h"
     }
 
     #[test]
+    fn exporter_sections_are_validated_with_their_key_paths() {
+        let s = load(
+            r#"
+[source]
+backfill_days = 30
+late_arrival = "5m"
+[state]
+url = "postgres://exporter:secret@db:5432/state"
+[server]
+listen = "0.0.0.0:9999"
+[schedule]
+collect = "*/30 * * * * *"
+kpi = "*/5 * * * *"
+"#,
+        )
+        .expect("valid");
+        assert_eq!(s.source.backfill, Some(Duration::from_secs(30 * 86_400)));
+        assert_eq!(s.source.late_arrival, Duration::from_secs(300));
+        assert_eq!(s.server.listen.port(), 9999);
+        assert!(s.state.url.starts_with("postgres://"));
+        // The 5-field form runs at second 0.
+        let next: Vec<_> = s.schedule.kpi.upcoming(chrono::Utc).take(2).collect();
+        assert_eq!((next[1] - next[0]).num_seconds(), 300);
+
+        let p = problems(
+            r#"
+[state]
+url = "mysql://root@localhost/state"
+[server]
+listen = "localhost"
+[schedule]
+collect = "every minute"
+[source]
+late_arrival = "soon"
+"#,
+        );
+        for key in [
+            "state.url",
+            "server.listen",
+            "schedule.collect",
+            "source.late_arrival",
+        ] {
+            assert!(
+                p.iter().any(|m| m.starts_with(key)),
+                "no problem for {key}: {p:?}"
+            );
+        }
+        let defaults = Settings::default();
+        assert_eq!(defaults.server.listen.port(), DEFAULT_PORT);
+        assert_eq!(defaults.state.url, DEFAULT_STATE_URL);
+    }
+
+    #[test]
     fn every_problem_is_reported_with_its_key_path() {
         let p = problems(
             r#"

@@ -129,6 +129,10 @@ pub async fn run(
             tracing::info!("first collection: backfilling the whole history");
             let tickets = source.tickets(&mut run.rejects).await?;
             run.read(Relation::Tickets, tickets.len() as u64);
+            tracing::info!(
+                tickets = tickets.len(),
+                "backfill: tickets read; walking their events"
+            );
             (tickets, HashSet::new())
         }
         Some(w) => {
@@ -199,7 +203,11 @@ pub async fn run(
         }
     }
     let ids: Vec<String> = touched.iter().cloned().collect();
-    let known = store.known_tickets(&ids).await?;
+    // A backfill starts from an empty store: nothing is known yet.
+    let known = match &prev {
+        None => HashSet::new(),
+        Some(_) => store.known_tickets(&ids).await?,
+    };
 
     // 3. Walk every touched ticket's history up to `upto`.
     let mut ticket_rows = Vec::new();
@@ -611,20 +619,17 @@ fn ticket_row(ticket: &Ticket, tl: &Timeline) -> TicketRow {
         _ => None,
     });
     TicketRow {
-        id: ticket.id.clone(),
-        created_at: ticket.created_at,
-        created_by: ticket.created_by.as_str().to_string(),
-        priority: ticket.priority.as_str().to_string(),
-        channel: ticket.channel.clone(),
         team: tl.state.team.clone(),
         status: tl.state.status.as_str().to_string(),
         is_open: !tl.state.status.is_done(),
         first_response_at: tl.state.first_response_at,
         first_response_seconds,
         first_resolution_at: tl.state.first_resolution_at,
+        ..ignored_row(ticket)
     }
 }
 
+/// The row of a deleted or spam ticket: out of the backlog, nothing measured.
 fn ignored_row(ticket: &Ticket) -> TicketRow {
     TicketRow {
         id: ticket.id.clone(),

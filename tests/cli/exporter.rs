@@ -477,3 +477,55 @@ async fn an_incremental_run_reads_only_the_new_events_and_their_tickets() {
         assert_eq!(read("support_survey_responses"), 0.0);
     }
 }
+
+/// `promtool check metrics` (Prometheus' own linter) accepts the exposition.
+#[tokio::test]
+async fn promtool_accepts_the_exposition() {
+    let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    if std::process::Command::new(&promtool)
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test, but {promtool} is missing (apt-get install prometheus)"
+        );
+        eprintln!(
+            "SKIPPED promtool_accepts_the_exposition: no {promtool} (apt-get install prometheus)"
+        );
+        return;
+    }
+    let db = TestDb::sqlite();
+    load(&db, "small_helpdesk.sql").await;
+    let config = config(&db, &sqlite_state(&db, "state.sqlite"));
+    let served = Served::start(db.dir.path(), &config, &[]);
+    served.wait_ready();
+    let (status, body) = http_get(&served.addr, "/metrics");
+    served.stop();
+    assert_eq!(status, 200);
+    let mut child = std::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool starts");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(body.as_bytes())
+        .expect("write exposition");
+    let out = child.wait_with_output().expect("promtool runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "promtool: {report}"
+    );
+}

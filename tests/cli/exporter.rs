@@ -529,3 +529,44 @@ async fn promtool_accepts_the_exposition() {
         "promtool: {report}"
     );
 }
+
+/// A source that is not there yet: the exporter starts, says so on
+/// `/metrics` and `/readyz`, and recovers on a later scheduled run.
+#[tokio::test]
+async fn an_unreachable_source_is_reported_then_recovered_from() {
+    let db = TestDb::sqlite();
+    let path = config(&db, &sqlite_state(&db, "state.sqlite"));
+    let every_second = std::fs::read_to_string(&path)
+        .expect("config")
+        .replace("collect = \"0 0 * * * *\"", "collect = \"* * * * * *\"");
+    std::fs::write(&path, every_second).expect("config");
+    let served = Served::start(db.dir.path(), &path, &[]);
+    let mut m = served.scrape();
+    for _ in 0..100 {
+        if m.sum(
+            "support_job_runs_total",
+            &[("job", "collect"), ("result", "error")],
+        ) > 0.0
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        m = served.scrape();
+    }
+    assert!(
+        m.sum(
+            "support_job_runs_total",
+            &[("job", "collect"), ("result", "error")]
+        ) >= 1.0
+    );
+    assert_eq!(m.sum("support_source_up", &[]), 0.0);
+    assert_eq!(http_get(&served.addr, "/readyz").0, 503);
+    assert_eq!(http_get(&served.addr, "/healthz").0, 200);
+
+    load(&db, "small_helpdesk.sql").await;
+    served.wait_ready();
+    let m = served.scrape();
+    assert_eq!(m.sum("support_source_up", &[]), 1.0);
+    assert_eq!(m.sum("support_tickets_created_total", &[]), 5.0);
+    served.stop();
+}

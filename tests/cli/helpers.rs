@@ -196,9 +196,10 @@ impl Served {
         Served { child, addr }
     }
 
-    /// Polls `/readyz` until it answers 200 (the first collection succeeded).
+    /// Polls `/readyz` until it answers 200 (the first collection succeeded),
+    /// for up to two minutes (debug builds on a loaded 2-core machine).
     pub fn wait_ready(&self) {
-        for _ in 0..600 {
+        for _ in 0..2_400 {
             if http_get(&self.addr, "/readyz").0 == 200 {
                 return;
             }

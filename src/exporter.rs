@@ -242,35 +242,25 @@ impl Exporter {
 
     async fn collect(&self, live: &mut Live, now: Instant) -> Result<JobOutcome, JobError> {
         let mut slot = self.source.lock().await;
-        if slot.is_none() {
-            match Source::connect(&self.settings.source, Access::ReadOnly).await {
-                Ok(s) => *slot = Some(s),
+        let source = match slot.take() {
+            Some(s) => s,
+            None => match Source::connect(&self.settings.source, Access::ReadOnly).await {
+                Ok(s) => s,
                 Err(e) => {
                     self.with_selfm(|s| s.source_up = Some(false));
                     return Err(e.into());
                 }
-            }
-        }
-        let Some(source) = slot.as_ref() else {
-            return Err(JobError::Source(SourceError::Connect {
-                url: String::new(),
-                message: "no source connection".into(),
-            }));
+            },
         };
-        match collect::run(source, &self.store, &self.settings, live, now).await {
-            Ok(o) => {
-                self.with_selfm(|s| s.source_up = Some(true));
-                self.ready.store(true, Ordering::Relaxed);
-                Ok(JobOutcome::Collect(o))
-            }
-            Err(e) => {
-                if let CollectError::Source(_) = e {
-                    self.with_selfm(|s| s.source_up = Some(false));
-                    // Reconnect next time: the pool may be broken.
-                    *slot = None;
-                }
-                Err(e.into())
-            }
+        let result = collect::run(&source, &self.store, &self.settings, live, now).await;
+        let source_failed = matches!(result, Err(CollectError::Source(_)));
+        self.with_selfm(|s| s.source_up = Some(!source_failed));
+        // After a source error the pool may be broken: reconnect next time.
+        if !source_failed {
+            *slot = Some(source);
         }
+        let outcome = result?;
+        self.ready.store(true, Ordering::Relaxed);
+        Ok(JobOutcome::Collect(outcome))
     }
 }

@@ -25,11 +25,15 @@ pub const QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
 pub async fn run(store: &StateStore, now: Instant) -> Result<Vec<(SeriesKey, f64)>, StateError> {
     let longest = WINDOWS.iter().map(|(_, d)| *d).max().unwrap_or_default();
     let answers = store.answers_since(now - longest).await?;
+    let responses = store.first_responses_since(now - longest).await?;
     let mut out = Vec::new();
     for (label, span) in WINDOWS {
         let from = now - span;
-        let mut first_responses = store.first_responses_since(from).await?;
-        first_responses.retain(|v| v.is_finite());
+        let mut first_responses: Vec<f64> = responses
+            .iter()
+            .filter(|(at, v)| *at >= from && *at < now && v.is_finite())
+            .map(|(_, v)| *v)
+            .collect();
         first_responses.sort_by(f64::total_cmp);
         let in_window: Vec<&AnswerRow> = answers
             .iter()

@@ -262,18 +262,17 @@ pub async fn run(
             run.rejects.absorb(read_rejects);
         }
         run.read(Relation::Events, n);
+        // Events of tickets the source does not have (counted once: when new).
         for (ticket_id, event_ids) in orphans {
-            if run.rejected_unknown_ticket(&ticket_id, &tickets) {
-                for id in event_ids
-                    .into_iter()
-                    .filter(|id| after.is_none_or(|a| *id > a))
-                {
-                    run.rejects.add(
-                        Relation::Events,
-                        "unknown_ticket",
-                        &format!("event {id} refers to ticket {ticket_id}, which is not in the tickets relation"),
-                    );
-                }
+            for id in event_ids
+                .into_iter()
+                .filter(|id| after.is_none_or(|a| *id > a))
+            {
+                run.rejects.add(
+                    Relation::Events,
+                    "unknown_ticket",
+                    &format!("event {id} refers to ticket {ticket_id}, which is not in the tickets relation"),
+                );
             }
         }
     }
@@ -313,17 +312,17 @@ pub async fn run(
                     run.survey(None, None, &s);
                     answers.push(answer_row(&s, None));
                 }
+                // Every ticket in the source was walked with its surveys:
+                // what is left points at a ticket the source does not have.
                 Some(id) => {
-                    if run.rejected_unknown_ticket(id, &tickets) {
-                        run.rejects.add(
-                            Relation::Surveys,
-                            "unknown_ticket",
-                            &format!(
-                                "survey {} refers to ticket {id}, which is not in the tickets relation",
-                                s.id
-                            ),
-                        );
-                    }
+                    run.rejects.add(
+                        Relation::Surveys,
+                        "unknown_ticket",
+                        &format!(
+                            "survey {} refers to ticket {id}, which is not in the tickets relation",
+                            s.id
+                        ),
+                    );
                     // Remembered so that a re-read is not reported again.
                     answers.push(AnswerRow {
                         question: "_skipped".into(),
@@ -420,12 +419,6 @@ struct Run<'a> {
 impl Run<'_> {
     fn read(&mut self, r: Relation, n: u64) {
         *self.outcome.rows_read.entry(r).or_default() += n;
-    }
-
-    /// Whether a row pointing at `ticket_id` is rejected for an unknown
-    /// ticket (rather than silently skipped for a deleted or spam one).
-    fn rejected_unknown_ticket(&self, ticket_id: &str, tickets: &HashMap<String, Ticket>) -> bool {
-        !tickets.contains_key(ticket_id)
     }
 
     fn team_label(&mut self, team: Option<&str>) -> String {

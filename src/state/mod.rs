@@ -398,11 +398,15 @@ impl StateStore {
             .collect())
     }
 
-    /// First response times (calendar seconds) measured at or after `since`.
-    pub async fn first_responses_since(&self, since: Instant) -> Result<Vec<f64>, StateError> {
-        let rows: Vec<(f64,)> = on_pool!(&self.pool, p =>
+    /// First responses measured at or after `since`: when, and how long
+    /// they took (calendar seconds).
+    pub async fn first_responses_since(
+        &self,
+        since: Instant,
+    ) -> Result<Vec<(Instant, f64)>, StateError> {
+        let rows: Vec<(i64, f64)> = on_pool!(&self.pool, p =>
             sqlx::query_as(
-                "SELECT first_response_seconds FROM ticket_state \
+                "SELECT first_response_at, first_response_seconds FROM ticket_state \
                  WHERE first_response_at >= $1 AND first_response_seconds IS NOT NULL",
             )
             .bind(micros(since))
@@ -410,7 +414,10 @@ impl StateStore {
             .await
         )
         .map_err(self.err("read first responses"))?;
-        Ok(rows.into_iter().map(|(v,)| v).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|(at, v)| Some((from_micros(at)?, v)))
+            .collect())
     }
 
     /// Remembered answers given at or after `since`.

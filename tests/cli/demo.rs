@@ -75,6 +75,9 @@ fn demo_serves_its_helpdesk_on_metrics_until_sigterm() {
     assert!(m.sum("support_first_response_seconds_count", &[]) > 500.0);
     assert!(m.sum("support_csat_responses_total", &[]) > 100.0);
     assert_eq!(m.sum("support_source_up", &[]), 1.0);
+    // The kpi job ran at start: last weeks' CSAT as a ratio.
+    let csat = m.sum("support_csat_ratio", &[("window", "28d")]);
+    assert!(csat > 0.3 && csat < 1.0, "28-day CSAT ratio {csat}");
     served.stop();
     assert!(dir.path().join("data/demo-state.sqlite").exists());
 }

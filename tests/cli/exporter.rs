@@ -570,3 +570,27 @@ async fn an_unreachable_source_is_reported_then_recovered_from() {
     assert_eq!(m.sum("support_tickets_created_total", &[]), 5.0);
     served.stop();
 }
+
+/// `labels.max_teams`: teams beyond the cap fold into `other`, totals kept.
+#[tokio::test]
+async fn teams_beyond_the_cap_fold_into_other() {
+    let db = TestDb::sqlite();
+    load(&db, "small_helpdesk.sql").await;
+    let path = config(&db, &sqlite_state(&db, "state.sqlite"));
+    let mut text = std::fs::read_to_string(&path).expect("config");
+    text.push_str("\n[labels]\nmax_teams = 1\n");
+    std::fs::write(&path, text).expect("config");
+    let served = Served::start(db.dir.path(), &path, &[]);
+    served.wait_ready();
+    let m = served.scrape();
+    served.stop();
+    let teams: std::collections::BTreeSet<&str> = m
+        .samples
+        .iter()
+        .filter(|s| s.name == "support_tickets_created_total")
+        .filter_map(|s| s.labels.get("team").map(String::as_str))
+        .collect();
+    assert_eq!(teams.len(), 2, "{teams:?}");
+    assert!(teams.contains("other"), "{teams:?}");
+    assert_eq!(m.sum("support_tickets_created_total", &[]), 5.0);
+}

@@ -594,3 +594,24 @@ async fn teams_beyond_the_cap_fold_into_other() {
     assert!(teams.contains("other"), "{teams:?}");
     assert_eq!(m.sum("support_tickets_created_total", &[]), 5.0);
 }
+
+/// `source.backfill_days`: the first collection counts only recent history
+/// (the fixture is from January 2026), yet the backlog is complete.
+#[tokio::test]
+async fn backfill_days_limits_what_the_first_collection_counts() {
+    let db = TestDb::sqlite();
+    load(&db, "small_helpdesk.sql").await;
+    let path = config(&db, &sqlite_state(&db, "state.sqlite"));
+    let text = std::fs::read_to_string(&path)
+        .expect("config")
+        .replace("[source]\n", "[source]\nbackfill_days = 1\n");
+    std::fs::write(&path, text).expect("config");
+    let served = Served::start(db.dir.path(), &path, &[]);
+    served.wait_ready();
+    let m = served.scrape();
+    served.stop();
+    assert_eq!(m.sum("support_tickets_created_total", &[]), 0.0);
+    assert_eq!(m.sum("support_first_response_seconds_count", &[]), 0.0);
+    // Tickets 5 (new) and 6 (pending) are still open.
+    assert_eq!(m.sum("support_backlog_tickets", &[]), 2.0);
+}

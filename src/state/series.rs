@@ -134,18 +134,6 @@ impl Cumulative {
         self.dirty_counters.clear();
         self.dirty_histograms.clear();
     }
-
-    /// Sum of a counter family over all its series, or over those with a label value.
-    pub fn counter_total(&self, family: &Family, filter: Option<(&str, &str)>) -> f64 {
-        self.counters
-            .iter()
-            .filter(|(k, _)| k.name == family.name)
-            .filter(|(k, _)| {
-                filter.is_none_or(|(l, v)| k.labels.iter().any(|(kl, kv)| *kl == l && kv == v))
-            })
-            .map(|(_, v)| v)
-            .sum()
-    }
 }
 
 #[cfg(test)]
@@ -181,7 +169,5 @@ mod tests {
         assert_eq!(counters[0].0.name, metrics::SOLVED.name);
         assert_eq!(counters[0].1, 2.0);
         assert!(hists.is_empty());
-        assert_eq!(c.counter_total(&metrics::CREATED, Some(("team", "a"))), 1.0);
-        assert_eq!(c.counter_total(&metrics::CREATED, Some(("team", "b"))), 0.0);
     }
 }

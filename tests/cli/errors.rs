@@ -91,12 +91,7 @@ fn missing_sqlite_file_says_how_to_get_one() {
 #[tokio::test]
 async fn missing_table_is_named() {
     let db = TestDb::sqlite();
-    let r = run(
-        db.dir.path(),
-        &["migrate", "source"],
-        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
-    );
-    assert!(r.ok, "{}", r.stderr);
+    db.migrate_source();
     db.execute("DROP TABLE support_ticket_events").await;
     let line = failing(
         db.dir.path(),

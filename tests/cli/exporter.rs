@@ -33,17 +33,6 @@ fn sqlite_state(db: &TestDb, name: &str) -> String {
     format!("sqlite://{}", db.dir.path().join(name).display())
 }
 
-async fn load(db: &TestDb, file: &str) {
-    let r = run(
-        db.dir.path(),
-        &["migrate", "source"],
-        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
-    );
-    assert!(r.ok, "migrate failed: {}", r.stderr);
-    let sql = std::fs::read_to_string(fixture(file)).expect("fixture");
-    db.execute(&sql).await;
-}
-
 fn report(db: &TestDb, config: &std::path::Path, by: Option<&str>) -> Value {
     let mut args = vec!["--config", config.to_str().expect("utf-8"), "report"];
     args.extend_from_slice(&ALL_TIME);
@@ -155,7 +144,7 @@ fn check_against_report(m: &Scrape, r: &Value, prefix: &str, filter: &[(&str, &s
 }
 
 async fn collect_matches_report(db: TestDb, state_url: String) {
-    load(&db, "small_helpdesk.sql").await;
+    db.load_fixture("small_helpdesk.sql").await;
     let config = config(&db, &state_url);
     let served = Served::start(db.dir.path(), &config, &[]);
     assert_eq!(http_get(&served.addr, "/healthz").0, 200);
@@ -311,7 +300,7 @@ fn recent_batch(first_event_id: i64) -> String {
 #[tokio::test]
 async fn a_restart_resumes_without_double_counting() {
     let db = TestDb::sqlite();
-    load(&db, "small_helpdesk.sql").await;
+    db.load_fixture("small_helpdesk.sql").await;
     let state = sqlite_state(&db, "state.sqlite");
     let config = config(&db, &state);
 
@@ -406,16 +395,11 @@ fn history(n: usize) -> String {
     sql
 }
 
-/// Backfills `n` tickets with `run-once`, adds 3 events to tickets 1–3,
+/// Backfills `n` tickets with `run-once`, adds 3 events to tickets 1 and 2,
 /// then lets `serve` collect: returns its scrape.
 async fn incremental_after_history(n: usize) -> Scrape {
     let db = TestDb::sqlite();
-    let r = run(
-        db.dir.path(),
-        &["migrate", "source"],
-        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
-    );
-    assert!(r.ok, "{}", r.stderr);
+    db.migrate_source();
     db.execute(&history(n)).await;
     let config = config(&db, &sqlite_state(&db, "state.sqlite"));
     let cfg = config.to_str().expect("utf-8");
@@ -497,7 +481,7 @@ async fn promtool_accepts_the_exposition() {
         return;
     }
     let db = TestDb::sqlite();
-    load(&db, "small_helpdesk.sql").await;
+    db.load_fixture("small_helpdesk.sql").await;
     let config = config(&db, &sqlite_state(&db, "state.sqlite"));
     let served = Served::start(db.dir.path(), &config, &[]);
     served.wait_ready();
@@ -563,7 +547,7 @@ async fn an_unreachable_source_is_reported_then_recovered_from() {
     assert_eq!(http_get(&served.addr, "/readyz").0, 503);
     assert_eq!(http_get(&served.addr, "/healthz").0, 200);
 
-    load(&db, "small_helpdesk.sql").await;
+    db.load_fixture("small_helpdesk.sql").await;
     served.wait_ready();
     let m = served.scrape();
     assert_eq!(m.sum("support_source_up", &[]), 1.0);
@@ -575,7 +559,7 @@ async fn an_unreachable_source_is_reported_then_recovered_from() {
 #[tokio::test]
 async fn teams_beyond_the_cap_fold_into_other() {
     let db = TestDb::sqlite();
-    load(&db, "small_helpdesk.sql").await;
+    db.load_fixture("small_helpdesk.sql").await;
     let path = config(&db, &sqlite_state(&db, "state.sqlite"));
     let mut text = std::fs::read_to_string(&path).expect("config");
     text.push_str("\n[labels]\nmax_teams = 1\n");
@@ -600,7 +584,7 @@ async fn teams_beyond_the_cap_fold_into_other() {
 #[tokio::test]
 async fn backfill_days_limits_what_the_first_collection_counts() {
     let db = TestDb::sqlite();
-    load(&db, "small_helpdesk.sql").await;
+    db.load_fixture("small_helpdesk.sql").await;
     let path = config(&db, &sqlite_state(&db, "state.sqlite"));
     let text = std::fs::read_to_string(&path)
         .expect("config")

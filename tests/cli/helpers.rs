@@ -88,6 +88,23 @@ impl TestDb {
         })
     }
 
+    /// `support-metrics migrate source` on this database.
+    pub fn migrate_source(&self) {
+        let r = run(
+            self.dir.path(),
+            &["migrate", "source"],
+            &[("SUPPORT_METRICS__SOURCE__URL", &self.url)],
+        );
+        assert!(r.ok, "migrate failed: {}", r.stderr);
+    }
+
+    /// The canonical tables, filled with `tests/fixtures/<file>`.
+    pub async fn load_fixture(&self, file: &str) {
+        self.migrate_source();
+        let sql = std::fs::read_to_string(fixture(file)).expect("fixture");
+        self.execute(&sql).await;
+    }
+
     /// Executes SQL statements (a fixture file's text) on this database.
     pub async fn execute(&self, sql: &str) {
         match &self.pg_schema {

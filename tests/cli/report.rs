@@ -9,14 +9,7 @@ const FROM: &str = "2026-01-05T00:00:00Z";
 const TO: &str = "2026-01-12T00:00:00Z";
 
 async fn load_fixture(db: &TestDb) {
-    let r = run(
-        db.dir.path(),
-        &["migrate", "source"],
-        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
-    );
-    assert!(r.ok, "migrate failed: {}", r.stderr);
-    let sql = std::fs::read_to_string(fixture("small_helpdesk.sql")).expect("fixture");
-    db.execute(&sql).await;
+    db.load_fixture("small_helpdesk.sql").await;
 }
 
 fn report(db: &TestDb, extra: &[&str]) -> Value {

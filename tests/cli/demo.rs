@@ -59,7 +59,7 @@ fn demo_serves_its_helpdesk_on_metrics_until_sigterm() {
         &[],
     );
     served.wait_ready();
-    let m = served.scrape();
+    let m = served.scrape_after("kpi");
     // Two weeks of about 650 tickets, all counted by the backfill.
     let created = m.sum("support_tickets_created_total", &[]);
     assert!(

@@ -225,6 +225,19 @@ impl Served {
         panic!("{} never became ready", self.addr);
     }
 
+    /// Scrapes once `job` has run successfully in this process (`/readyz`
+    /// only waits for the first collection; the KPI job runs right after).
+    pub fn scrape_after(&self, job: &str) -> Scrape {
+        for _ in 0..2_400 {
+            let m = self.scrape();
+            if m.sum("support_job_runs_total", &[("job", job), ("result", "ok")]) >= 1.0 {
+                return m;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("{} never ran the {job} job", self.addr);
+    }
+
     pub fn scrape(&self) -> Scrape {
         let (status, body) = http_get(&self.addr, "/metrics");
         assert_eq!(status, 200, "{body}");

@@ -21,6 +21,9 @@ use crate::engine::calendar::{
 use crate::engine::slo::{Slo, SloClock, SloMetric};
 use crate::model::{Priority, Relation, Seconds};
 
+mod digest;
+pub use digest::{DigestSettings, Security, SmtpSettings};
+
 /// Where the configuration is looked for when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/support-metrics.toml";
 /// Prefix of environment overrides: `SUPPORT_METRICS__SOURCE__URL` sets `source.url`.
@@ -70,6 +73,8 @@ struct RawConfig {
     state: RawState,
     #[serde(default)]
     server: RawServer,
+    #[serde(default)]
+    digest: digest::RawDigest,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,6 +109,7 @@ struct RawSchedule {
     timezone: Option<String>,
     collect: Option<String>,
     kpi: Option<String>,
+    digest: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,12 +239,15 @@ pub struct ServerSettings {
 pub struct ScheduleSettings {
     pub collect: cron::Schedule,
     pub kpi: cron::Schedule,
+    pub digest: cron::Schedule,
 }
 
 /// `sec min hour day-of-month month day-of-week`: every minute, at :00.
 pub const DEFAULT_COLLECT_CRON: &str = "0 * * * * *";
 /// Every 15 minutes.
 pub const DEFAULT_KPI_CRON: &str = "0 */15 * * * *";
+/// Mondays at 08:00.
+pub const DEFAULT_DIGEST_CRON: &str = "0 0 8 * * Mon";
 
 impl Default for ScheduleSettings {
     fn default() -> Self {
@@ -246,6 +255,7 @@ impl Default for ScheduleSettings {
         ScheduleSettings {
             collect: parse_cron(DEFAULT_COLLECT_CRON).expect("DEFAULT_COLLECT_CRON is valid"),
             kpi: parse_cron(DEFAULT_KPI_CRON).expect("DEFAULT_KPI_CRON is valid"),
+            digest: parse_cron(DEFAULT_DIGEST_CRON).expect("DEFAULT_DIGEST_CRON is valid"),
         }
     }
 }
@@ -263,6 +273,7 @@ pub struct Settings {
     pub state: StateSettings,
     pub server: ServerSettings,
     pub schedule: ScheduleSettings,
+    pub digest: DigestSettings,
 }
 
 impl Default for Settings {
@@ -280,6 +291,7 @@ impl Default for Settings {
                 listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT)),
             },
             schedule: ScheduleSettings::default(),
+            digest: DigestSettings::default(),
         }
     }
 }
@@ -316,12 +328,17 @@ impl Settings {
             message: e.to_string(),
         };
         let mut table: toml::Table = toml::from_str(text).map_err(parse_err)?;
+        let secret_in_file = digest::password_in_file(&table);
         apply_env_overrides(&mut table, env);
         let raw: RawConfig = table.try_into().map_err(parse_err)?;
-        validate(raw).map_err(|problems| ConfigError::Invalid {
+        let invalid = |problems| ConfigError::Invalid {
             origin: origin.to_string(),
             problems,
-        })
+        };
+        if let Some(problem) = secret_in_file {
+            return Err(invalid(vec![problem]));
+        }
+        validate(raw).map_err(invalid)
     }
 }
 
@@ -469,6 +486,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
             &mut settings.schedule.collect,
         ),
         ("kpi", raw.schedule.kpi, &mut settings.schedule.kpi),
+        ("digest", raw.schedule.digest, &mut settings.schedule.digest),
     ] {
         if let Some(expr) = value {
             match parse_cron(&expr) {
@@ -610,6 +628,8 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
             None => {}
         }
     }
+
+    settings.digest = digest::validate(raw.digest, &mut problems);
 
     if problems.is_empty() {
         Ok(settings)

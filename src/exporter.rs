@@ -28,6 +28,8 @@ pub enum Job {
     Collect,
     /// Recompute the windowed KPI gauges (7d, 28d).
     Kpi,
+    /// Email the last full week's digest to every recipient not sent it yet.
+    Digest,
 }
 
 impl Job {
@@ -35,6 +37,7 @@ impl Job {
         match self {
             Job::Collect => "collect",
             Job::Kpi => "kpi",
+            Job::Digest => "digest",
         }
     }
 }
@@ -45,6 +48,8 @@ pub enum JobError {
     Source(#[from] SourceError),
     #[error(transparent)]
     State(#[from] StateError),
+    #[error(transparent)]
+    Digest(#[from] crate::digest::DigestError),
 }
 
 impl From<CollectError> for JobError {
@@ -60,7 +65,25 @@ impl From<CollectError> for JobError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobOutcome {
     Collect(Outcome),
-    Kpi { gauges: usize },
+    Kpi {
+        gauges: usize,
+    },
+    Digest {
+        week: crate::digest::IsoWeek,
+        deliveries: Vec<crate::digest::send::Delivery>,
+    },
+}
+
+impl JobOutcome {
+    /// A digest message that failed and waits for the next run.
+    pub fn needs_retry(&self) -> bool {
+        match self {
+            JobOutcome::Digest { deliveries, .. } => deliveries
+                .iter()
+                .any(|d| matches!(d.outcome, crate::digest::send::Outcome::Failed { .. })),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -70,6 +93,7 @@ struct SelfMetrics {
     last_success: BTreeMap<Job, f64>,
     rows_read: BTreeMap<(Job, String), f64>,
     source_up: Option<bool>,
+    digest_emails: BTreeMap<&'static str, f64>,
 }
 
 impl SelfMetrics {
@@ -109,6 +133,15 @@ impl SelfMetrics {
                 *v,
             ));
         }
+        for (result, v) in &self.digest_emails {
+            out.push((
+                SeriesKey::new(
+                    &metrics::DIGEST_EMAILS,
+                    vec![("result", result.to_string())],
+                ),
+                *v,
+            ));
+        }
         if let Some(up) = self.source_up {
             out.push((
                 SeriesKey::new(&metrics::SOURCE_UP, vec![]),
@@ -129,6 +162,8 @@ pub struct Exporter {
     selfm: std::sync::Mutex<SelfMetrics>,
     shared: Shared,
     ready: AtomicBool,
+    /// This process's name in the digest log.
+    owner: String,
 }
 
 impl Exporter {
@@ -147,6 +182,7 @@ impl Exporter {
             selfm: std::sync::Mutex::new(SelfMetrics::default()),
             shared: Shared::default(),
             ready: AtomicBool::new(false),
+            owner: crate::digest::owner_id(),
         };
         let live = exporter.live.lock().await;
         exporter.publish(&live);
@@ -200,6 +236,7 @@ impl Exporter {
                     JobOutcome::Kpi { gauges: n }
                 })
                 .map_err(JobError::from),
+            Job::Digest => self.digest(now).await,
         };
         let elapsed = started.elapsed().as_secs_f64();
         self.with_selfm(|s| {
@@ -209,6 +246,11 @@ impl Exporter {
             if result.is_ok() {
                 s.last_success
                     .insert(job, now.timestamp_micros() as f64 / 1e6);
+            }
+            if let Ok(JobOutcome::Digest { deliveries, .. }) = &result {
+                for d in deliveries {
+                    *s.digest_emails.entry(d.outcome.label()).or_default() += 1.0;
+                }
             }
             if let Ok(JobOutcome::Collect(o)) = &result {
                 s.rows_read.retain(|(j, _), _| *j != job);
@@ -235,9 +277,38 @@ impl Exporter {
                 gauges,
                 "job done"
             ),
+            Ok(JobOutcome::Digest { week, deliveries }) => tracing::info!(
+                job = job.as_str(),
+                seconds = format!("{elapsed:.3}"),
+                %week,
+                messages = deliveries.len(),
+                failed = deliveries.iter().filter(|d| d.outcome.label() == "failed").count(),
+                "job done"
+            ),
             Err(e) => tracing::error!(job = job.as_str(), "job failed: {e}"),
         }
         result
+    }
+
+    /// Sends the last full week's digests that were not sent yet.
+    async fn digest(&self, now: Instant) -> Result<JobOutcome, JobError> {
+        let settings = &self.settings;
+        let week = crate::digest::IsoWeek::last_full(now, settings.timezone);
+        if !settings.digest.has_recipients() {
+            tracing::info!(
+                "digest: no recipients in digest.recipients or digest.teams; nothing to send"
+            );
+            return Ok(JobOutcome::Digest {
+                week,
+                deliveries: Vec::new(),
+            });
+        }
+        let source = Source::connect(&settings.source, Access::ReadOnly).await?;
+        let analysis = crate::digest::analyse(&source, settings, week, now).await?;
+        let deliveries =
+            crate::digest::send_all(&analysis, &settings.digest, &self.store, &self.owner, now)
+                .await?;
+        Ok(JobOutcome::Digest { week, deliveries })
     }
 
     async fn collect(&self, live: &mut Live, now: Instant) -> Result<JobOutcome, JobError> {

@@ -8,6 +8,7 @@
 pub mod collect;
 pub mod config;
 pub mod demo;
+pub mod digest;
 pub mod engine;
 pub mod exporter;
 pub mod exposition;

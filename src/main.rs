@@ -8,6 +8,7 @@ use anyhow::bail;
 use clap::{Parser, Subcommand, ValueEnum};
 use support_metrics::config::Settings;
 use support_metrics::demo::{self, DemoOptions};
+use support_metrics::digest::{self, IsoWeek, send::Outcome};
 use support_metrics::exporter::{Exporter, Job, JobOutcome};
 use support_metrics::report::{self, Dimension, Period, render};
 use support_metrics::source::{Access, Source};
@@ -85,6 +86,22 @@ enum Command {
         #[arg(long, value_enum)]
         job: Job,
     },
+    /// The weekly digest of systemic issues: preview it as files, or send it to the team leads
+    #[command(group(clap::ArgGroup::new("mode").required(true).args(["preview", "send"])))]
+    Digest {
+        /// ISO week, as in 2026-W47 (default: the last full week in schedule.timezone)
+        #[arg(long, value_name = "YYYY-Www")]
+        week: Option<String>,
+        /// Only this team's digest (`all`: only the all-teams digest)
+        #[arg(long, value_name = "TEAM")]
+        team: Option<String>,
+        /// Write WEEK-TEAM.eml, .html and .txt into DIR; send nothing
+        #[arg(long, value_name = "DIR")]
+        preview: Option<PathBuf>,
+        /// Send now over digest.smtp to digest.teams and digest.recipients (each message once: see the digest log)
+        #[arg(long)]
+        send: bool,
+    },
     /// Create database tables
     Migrate {
         /// `state`: the exporter's state store (state.url); `source`: the four canonical source
@@ -134,6 +151,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// One line per message; an error when any was not sent.
+fn print_deliveries(week: IsoWeek, deliveries: &[digest::send::Delivery]) -> anyhow::Result<()> {
+    if deliveries.is_empty() {
+        println!("digest {week}: no recipients (set digest.recipients or digest.teams)");
+    }
+    for d in deliveries {
+        println!(
+            "digest {week} {} → {}: {}",
+            d.scope,
+            d.recipient,
+            match &d.outcome {
+                Outcome::Sent {
+                    message_id,
+                    attempts,
+                } => format!("sent {message_id} (attempt {attempts})"),
+                Outcome::AlreadySent => "already sent".to_string(),
+                Outcome::Busy => "being sent by another process".to_string(),
+                Outcome::Failed { error, attempts } =>
+                    format!("NOT sent after {attempts} attempt(s): {error}"),
+            }
+        );
+    }
+    let failed = deliveries
+        .iter()
+        .filter(|d| matches!(d.outcome, Outcome::Failed { .. }))
+        .count();
+    if failed > 0 {
+        bail!("{failed} digest message(s) not sent; the next run retries them");
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::CheckConfig { file } => {
@@ -174,6 +223,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     if o.backfill { " (backfill)" } else { "" }
                 ),
                 JobOutcome::Kpi { gauges } => println!("kpi: {gauges} windowed gauges computed"),
+                JobOutcome::Digest { week, deliveries } => print_deliveries(week, &deliveries)?,
+            }
+            Ok(())
+        }
+        Command::Digest {
+            week,
+            team,
+            preview,
+            send,
+        } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let now = chrono::Utc::now();
+            let week = match week {
+                Some(w) => w
+                    .parse::<IsoWeek>()
+                    .map_err(|e| anyhow::anyhow!("--week: {e}"))?,
+                None => IsoWeek::last_full(now, settings.timezone),
+            };
+            let source = Source::connect(&settings.source, Access::ReadOnly).await?;
+            source.check().await?;
+            let analysis = digest::analyse(&source, &settings, week, now)
+                .await?
+                .only(team.as_deref(), week)?;
+            if let Some(dir) = preview {
+                for f in digest::preview(&analysis, &settings.digest, &dir, now)? {
+                    println!(
+                        "{week} {}: {} issue(s) → {} (also .html, .txt)",
+                        f.scope,
+                        f.issues,
+                        f.eml.display()
+                    );
+                }
+            }
+            if send {
+                let store = StateStore::open(&settings.state).await?;
+                let deliveries = digest::send_all(
+                    &analysis,
+                    &settings.digest,
+                    &store,
+                    &digest::owner_id(),
+                    now,
+                )
+                .await?;
+                print_deliveries(week, &deliveries)?;
             }
             Ok(())
         }

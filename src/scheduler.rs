@@ -45,8 +45,31 @@ pub async fn job_loop(
             return;
         }
         // Errors are logged and counted by the exporter; the next run retries.
-        let _ = exporter.run_job(job, Utc::now()).await;
+        let mut outcome = exporter.run_job(job, Utc::now()).await;
+        // A digest that could not be sent is retried soon, not next week.
+        while matches!(&outcome, Ok(o) if o.needs_retry())
+            || (job == Job::Digest && outcome.is_err())
+        {
+            tracing::info!(job = job.as_str(), "retrying in {} s", RETRY.as_secs());
+            tokio::select! {
+                _ = tokio::time::sleep(RETRY) => {}
+                _ = shutdown.changed() => return,
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            outcome = exporter.run_job(job, Utc::now()).await;
+        }
     }
+}
+
+/// Wait before a digest run that left messages unsent runs again.
+pub const RETRY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Whether `schedule` had a time in the day before `now`: a run the
+/// service missed (it was down) and should catch up on at start.
+pub fn missed_recently(schedule: &cron::Schedule, tz: Tz, now: Instant) -> bool {
+    next_after(schedule, tz, now - chrono::Duration::days(1)).is_some_and(|t| t <= now)
 }
 
 #[cfg(test)]

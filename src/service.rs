@@ -2,7 +2,8 @@
 //! server, with one shutdown path for SIGTERM and Ctrl-C.
 //!
 //! On start it binds the listener (printing the real address), runs a first
-//! collection and KPI computation at once, then follows the cron schedule.
+//! collection and KPI computation at once (and the digest, if its scheduled
+//! time passed in the last day), then follows the cron schedule.
 //! On a signal it stops scheduling, lets a running job finish (its state
 //! transaction commits or rolls back as a whole) and closes the server.
 
@@ -85,15 +86,26 @@ pub async fn serve(
         let exporter = Arc::clone(&exporter);
         let rx = rx.clone();
         tokio::spawn(async move {
-            for job in [Job::Collect, Job::Kpi] {
+            let catch_up = scheduler::missed_recently(
+                &settings.schedule.digest,
+                settings.timezone,
+                Utc::now(),
+            );
+            for job in [Job::Collect, Job::Kpi, Job::Digest] {
                 if *rx.borrow() {
                     return;
+                }
+                // The digest only at start when its last time was missed in
+                // the past day; the log skips what was already sent.
+                if job == Job::Digest && !catch_up {
+                    continue;
                 }
                 let _ = exporter.run_job(job, Utc::now()).await;
             }
             let loops = [
                 (Job::Collect, settings.schedule.collect.clone()),
                 (Job::Kpi, settings.schedule.kpi.clone()),
+                (Job::Digest, settings.schedule.digest.clone()),
             ]
             .map(|(job, schedule)| {
                 tokio::spawn(scheduler::job_loop(

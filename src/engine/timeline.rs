@@ -133,6 +133,16 @@ impl Timeline {
             .last()
             .map(|(_, team)| team.as_str())
     }
+
+    /// The teams the ticket went through up to `at`, in order: the first
+    /// assignment, then one per re-route.
+    pub fn route_until(&self, at: Instant) -> Vec<&str> {
+        self.team_changes
+            .iter()
+            .take_while(|(t, _)| *t <= at)
+            .map(|(_, team)| team.as_str())
+            .collect()
+    }
 }
 
 /// Walks `events` (all of the ticket's events, in any order) and returns the

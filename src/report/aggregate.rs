@@ -17,6 +17,7 @@ use crate::engine::stats::{Summary, ratio};
 use crate::engine::surveys::{CesTally, CsatTally, NpsTally};
 use crate::engine::timeline::{Measure, Timeline};
 use crate::model::{EngagementResponse, Instant, SurveyResponse, SurveyScore, Ticket};
+use crate::report::scan::Visitor;
 
 /// Team of tickets that no team has been assigned yet.
 pub const UNASSIGNED: &str = "unassigned";
@@ -418,6 +419,18 @@ impl<'a> Aggregator<'a> {
                 .collect()
         });
         (self.overall.finish(slos), groups)
+    }
+}
+
+impl Visitor for Aggregator<'_> {
+    fn ticket(&mut self, ticket: &Ticket, timeline: &Timeline, surveys: &[SurveyResponse]) {
+        Aggregator::ticket(self, ticket, timeline, surveys);
+    }
+    fn ticketless_survey(&mut self, survey: &SurveyResponse) {
+        self.survey(None, None, survey);
+    }
+    fn engagement(&mut self, answer: &EngagementResponse) {
+        Aggregator::engagement(self, answer);
     }
 }
 

@@ -129,6 +129,9 @@ macro_rules! on_pool {
     };
 }
 
+mod digest_log;
+pub use digest_log::{Claim, DigestKey, DigestLogRow, LEASE};
+
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind limits.
 const BATCH: usize = 500;
 

@@ -1,0 +1,211 @@
+//! The digest's raw material: what happened to every ticket in the weeks
+//! analysed, as flat records tagged with their team and category.
+//!
+//! Filled from the same engine walk as `report` (it is a scan
+//! [`Visitor`]), so a "solve", a "reopen" or an SLO breach means here exactly
+//! what it means in a report and on `/metrics`. Each record carries the team
+//! as of the event that completes it, the ticket's category (`none` when it
+//! has none) and its time; `analysis` only counts and compares.
+
+use crate::engine::slo::Slo;
+use crate::engine::surveys::{NpsClass, is_satisfied};
+use crate::engine::timeline::{Measure, Timeline};
+use crate::model::{Creator, EngagementResponse, Instant, SurveyResponse, SurveyScore, Ticket};
+use crate::report::Period;
+use crate::report::aggregate::{NONE, UNASSIGNED};
+use crate::report::scan::Visitor;
+
+/// A ticket opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    pub at: Instant,
+    pub team: String,
+    pub category: String,
+    pub requester: String,
+    /// Opened by the customer (not an agent's outbound ticket).
+    pub by_customer: bool,
+    /// Every team the ticket has been assigned to so far: a team's volume
+    /// includes the tickets that reached it after a misroute.
+    pub teams: Vec<String>,
+}
+
+/// A solve event, with the route the ticket took to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Solve {
+    pub at: Instant,
+    pub team: String,
+    pub category: String,
+    /// Teams in assignment order up to the solve; more than one means re-routed.
+    pub route: Vec<String>,
+}
+
+impl Solve {
+    pub fn rerouted(&self) -> bool {
+        self.route.len() > 1
+    }
+}
+
+/// A reopen event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reopen {
+    pub at: Instant,
+    pub team: String,
+    pub category: String,
+    pub ticket: String,
+}
+
+/// A CSAT answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rating {
+    pub at: Instant,
+    pub team: String,
+    pub category: String,
+    pub satisfied: bool,
+}
+
+/// A low-score survey answer with a comment: the customer's own words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub at: Instant,
+    pub team: String,
+    pub category: String,
+    pub score: SurveyScore,
+    pub text: String,
+}
+
+/// An SLO measurement: met or breached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgment {
+    pub at: Instant,
+    /// When the ticket arrived: breaches are placed at the hour the customer
+    /// wrote, which is the hour that was short of staff.
+    pub arrived: Instant,
+    pub team: String,
+    pub breached: bool,
+}
+
+/// Everything recorded inside `window`.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    window: Period,
+    slos: &'a [Slo],
+    pub created: Vec<Created>,
+    pub solves: Vec<Solve>,
+    pub reopens: Vec<Reopen>,
+    pub ratings: Vec<Rating>,
+    pub comments: Vec<Comment>,
+    pub judgments: Vec<Judgment>,
+}
+
+impl<'a> Facts<'a> {
+    pub fn new(window: Period, slos: &'a [Slo]) -> Self {
+        Facts {
+            window,
+            slos,
+            created: Vec::new(),
+            solves: Vec::new(),
+            reopens: Vec::new(),
+            ratings: Vec::new(),
+            comments: Vec::new(),
+            judgments: Vec::new(),
+        }
+    }
+}
+
+fn team_name(team: Option<&str>) -> String {
+    team.unwrap_or(UNASSIGNED).to_string()
+}
+
+/// Low enough that the comment explains a problem: CSAT 1–2, an NPS
+/// detractor, or CES 5–7 (high effort).
+fn is_low(score: SurveyScore) -> bool {
+    match score {
+        SurveyScore::Csat(v) => v <= 2,
+        SurveyScore::Nps(v) => NpsClass::of(v) == NpsClass::Detractor,
+        SurveyScore::Ces(v) => v >= 5,
+    }
+}
+
+impl Visitor for Facts<'_> {
+    fn ticket(&mut self, ticket: &Ticket, timeline: &Timeline, surveys: &[SurveyResponse]) {
+        let category = ticket.category.as_deref().unwrap_or(NONE).to_string();
+        for obs in &timeline.observations {
+            if !self.window.contains(obs.at) {
+                continue;
+            }
+            let team = team_name(obs.team.as_deref());
+            match obs.measure {
+                Measure::Created => self.created.push(Created {
+                    at: obs.at,
+                    team: team.clone(),
+                    category: category.clone(),
+                    requester: ticket.requester_id.clone(),
+                    by_customer: ticket.created_by == Creator::Customer,
+                    teams: timeline
+                        .route_until(self.window.to)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                }),
+                Measure::Solve(_) => self.solves.push(Solve {
+                    at: obs.at,
+                    team: team.clone(),
+                    category: category.clone(),
+                    route: timeline
+                        .route_until(obs.at)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                }),
+                Measure::Reopen => self.reopens.push(Reopen {
+                    at: obs.at,
+                    team: team.clone(),
+                    category: category.clone(),
+                    ticket: ticket.id.clone(),
+                }),
+                _ => {}
+            }
+            for slo in self.slos {
+                if let Some(breached) = slo.judge(ticket, obs) {
+                    self.judgments.push(Judgment {
+                        at: obs.at,
+                        arrived: ticket.created_at,
+                        team: team.clone(),
+                        breached,
+                    });
+                }
+            }
+        }
+        for s in surveys {
+            if !self.window.contains(s.responded_at) {
+                continue;
+            }
+            let team = team_name(timeline.team_at(s.responded_at));
+            if let SurveyScore::Csat(v) = s.score {
+                self.ratings.push(Rating {
+                    at: s.responded_at,
+                    team: team.clone(),
+                    category: category.clone(),
+                    satisfied: is_satisfied(v),
+                });
+            }
+            if let Some(text) = s.comment.as_deref().map(str::trim)
+                && !text.is_empty()
+                && is_low(s.score)
+            {
+                self.comments.push(Comment {
+                    at: s.responded_at,
+                    team,
+                    category: category.clone(),
+                    score: s.score,
+                    text: text.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Relationship surveys have no ticket, hence no category to blame.
+    fn ticketless_survey(&mut self, _survey: &SurveyResponse) {}
+
+    fn engagement(&mut self, _answer: &EngagementResponse) {}
+}

@@ -1,0 +1,330 @@
+//! The weekly digest of systemic issues, emailed to each team lead
+//! (DESIGN.md §1, §5, §6).
+//!
+//! - `week`: ISO weeks in the organisation's time zone;
+//! - `facts`: what the engine walk yields, flattened for counting;
+//! - `analysis` (pure): headline KPIs and ranked systemic issues;
+//! - `locale` and `render`: the email in en/fr/it, plain text and HTML;
+//! - `send`: SMTP delivery with retries, exactly once per week, team and
+//!   recipient thanks to the digest log in the state store.
+
+pub mod analysis;
+pub mod facts;
+pub mod locale;
+pub mod render;
+pub mod send;
+pub mod significance;
+pub mod week;
+
+use std::collections::BTreeSet;
+
+use crate::config::Settings;
+use crate::engine::timeline::Timeline;
+use crate::model::{EngagementResponse, Instant, SurveyResponse, Ticket};
+use crate::rejects::RejectCount;
+use crate::report::aggregate::{Aggregator, Dimension, UNASSIGNED};
+use crate::report::scan::{Visitor, scan};
+use crate::report::{Metrics, Period};
+use crate::source::{Source, SourceError};
+pub use analysis::{ALL, Findings, Kpi, Scope, Thresholds, Weeks};
+pub use week::IsoWeek;
+
+/// One scope's digest for one week.
+#[derive(Debug, Clone)]
+pub struct Digest {
+    pub week: IsoWeek,
+    pub period: Period,
+    pub scope: Scope,
+    pub headline: Vec<Kpi>,
+    /// Each headline figure in the five weeks ending with this one, oldest
+    /// first: the sparkline.
+    pub trend: Vec<Vec<Option<f64>>>,
+    pub findings: Findings,
+}
+
+/// Every scope's digest for a week.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub digests: Vec<Digest>,
+    pub rejected: Vec<RejectCount>,
+}
+
+impl Analysis {
+    pub fn scope(&self, key: &str) -> Option<&Digest> {
+        self.digests.iter().find(|d| d.scope.key() == key)
+    }
+}
+
+/// Weeks shown in the trend: the baseline's four and the week itself.
+const TREND_WEEKS: u32 = analysis::BASELINE_WEEKS + 1;
+
+/// Feeds one scan to the facts and to an aggregator per week.
+struct Collector<'a> {
+    facts: facts::Facts<'a>,
+    /// `TREND_WEEKS` weekly aggregators, oldest first; the last is the week.
+    weekly: Vec<Aggregator<'a>>,
+    baseline: Aggregator<'a>,
+}
+
+impl Visitor for Collector<'_> {
+    fn ticket(&mut self, ticket: &Ticket, timeline: &Timeline, surveys: &[SurveyResponse]) {
+        self.facts.ticket(ticket, timeline, surveys);
+        for a in self.weekly.iter_mut().chain([&mut self.baseline]) {
+            a.ticket(ticket, timeline, surveys);
+        }
+    }
+    fn ticketless_survey(&mut self, survey: &SurveyResponse) {
+        for a in self.weekly.iter_mut().chain([&mut self.baseline]) {
+            Visitor::ticketless_survey(a, survey);
+        }
+    }
+    fn engagement(&mut self, _answer: &EngagementResponse) {}
+}
+
+/// Analyses `week` for all teams, every team with data in the five weeks
+/// and every team in `digest.teams` (whose leads expect their Monday email
+/// even after a week without tickets).
+pub async fn analyse(
+    source: &Source,
+    settings: &Settings,
+    week: IsoWeek,
+    now: Instant,
+) -> Result<Analysis, SourceError> {
+    let thresholds = &settings.digest.thresholds;
+    let tz = settings.timezone;
+    let weeks = Weeks {
+        week: week.period(tz),
+        previous: week.minus(1).period(tz),
+        baseline: week.minus(1).span(analysis::BASELINE_WEEKS, tz),
+    };
+    // Repeat contacts look 7 days behind the baseline's first ticket.
+    let window = Period {
+        from: weeks.baseline.from - chrono::Duration::days(7),
+        to: weeks.week.to,
+    };
+    let aggregator = |p: Period| {
+        Aggregator::new(
+            p,
+            Some(Dimension::Team),
+            p.to.min(now),
+            &settings.calendars,
+            &settings.slos,
+        )
+    };
+    let mut c = Collector {
+        facts: facts::Facts::new(window, &settings.slos),
+        weekly: (0..TREND_WEEKS)
+            .rev()
+            .map(|n| aggregator(week.minus(n).period(tz)))
+            .collect(),
+        baseline: aggregator(weeks.baseline),
+    };
+    let rejected = scan(source, settings, weeks.week.to, &mut c).await?;
+
+    let weekly: Vec<_> = c.weekly.into_iter().map(Aggregator::finish).collect();
+    let baseline = c.baseline.finish();
+    let mut teams: BTreeSet<String> = BTreeSet::new();
+    for (_, groups) in weekly.iter().chain([&baseline]) {
+        teams.extend(groups.iter().flat_map(|g| g.keys().cloned()));
+    }
+    teams.remove(UNASSIGNED);
+    teams.extend(settings.digest.teams.keys().cloned());
+    let scopes = std::iter::once(Scope::All).chain(teams.into_iter().map(Scope::Team));
+
+    let empty = Aggregator::new(weeks.week, None, now, &settings.calendars, &settings.slos)
+        .finish()
+        .0;
+    let metrics =
+        |(overall, groups): &(Metrics, Option<std::collections::BTreeMap<String, Metrics>>),
+         scope: &Scope|
+         -> Metrics {
+            match scope.team() {
+                None => overall.clone(),
+                Some(t) => groups
+                    .as_ref()
+                    .and_then(|g| g.get(t))
+                    .cloned()
+                    .unwrap_or_else(|| empty.clone()),
+            }
+        };
+    let digests = scopes
+        .map(|scope| {
+            let per_week: Vec<Metrics> = weekly.iter().map(|w| metrics(w, &scope)).collect();
+            let n = per_week.len();
+            let headline = analysis::headline(
+                &per_week[n - 1],
+                &per_week[n - 2],
+                &metrics(&baseline, &scope),
+            );
+            let trend = headline
+                .iter()
+                .map(|k| per_week.iter().map(|m| analysis::value(k.key, m)).collect())
+                .collect();
+            let findings = analysis::issues(&c.facts, &scope, &weeks, tz, thresholds);
+            Digest {
+                week,
+                period: weeks.week,
+                scope,
+                headline,
+                trend,
+                findings,
+            }
+        })
+        .collect();
+    Ok(Analysis { digests, rejected })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DigestError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+    #[error(transparent)]
+    Send(#[from] send::SendError),
+    #[error("{0}")]
+    Config(String),
+    #[error("no digest for team `{team}` in {week}; teams with data or in digest.teams: {known}")]
+    UnknownTeam {
+        team: String,
+        week: IsoWeek,
+        known: String,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Analysis {
+    /// Keeps only `team`'s digest (`all`: the all-teams one), if given.
+    pub fn only(mut self, team: Option<&str>, week: IsoWeek) -> Result<Analysis, DigestError> {
+        let Some(team) = team else {
+            return Ok(self);
+        };
+        let known: Vec<String> = self
+            .digests
+            .iter()
+            .map(|d| d.scope.key().to_string())
+            .collect();
+        self.digests.retain(|d| d.scope.key() == team);
+        if self.digests.is_empty() {
+            return Err(DigestError::UnknownTeam {
+                team: team.to_string(),
+                week,
+                known: known.join(", "),
+            });
+        }
+        Ok(self)
+    }
+}
+
+/// Files written by [`preview`].
+#[derive(Debug, Clone)]
+pub struct PreviewFile {
+    pub scope: String,
+    pub issues: usize,
+    pub eml: std::path::PathBuf,
+    pub html: std::path::PathBuf,
+    pub text: std::path::PathBuf,
+}
+
+/// Writes each digest as `WEEK-SCOPE.eml`, `.html` and `.txt` in `dir`,
+/// addressed to its configured recipients (or a placeholder), sending
+/// nothing.
+pub fn preview(
+    analysis: &Analysis,
+    settings: &crate::config::DigestSettings,
+    dir: &std::path::Path,
+    now: Instant,
+) -> Result<Vec<PreviewFile>, DigestError> {
+    let write = |path: std::path::PathBuf, bytes: &[u8]| {
+        std::fs::write(&path, bytes)
+            .map(|_| path.clone())
+            .map_err(|source| DigestError::Write { path, source })
+    };
+    std::fs::create_dir_all(dir).map_err(|source| DigestError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for d in &analysis.digests {
+        let r = render::render(d, settings.locale, settings.dashboard_url.as_deref())?;
+        let mut to = send::recipients(settings, &d.scope).to_vec();
+        if to.is_empty() {
+            let placeholder = format!("{}-lead@example.invalid", file_safe(d.scope.key()));
+            to.push(placeholder.parse().map_err(|e| {
+                DigestError::Config(format!("cannot address a preview to {placeholder}: {e}"))
+            })?);
+        }
+        let id = render::message_id(d, &to[0], &settings.from);
+        let msg = render::message(&r, &settings.from, &to, id, now)?;
+        let stem = format!("{}-{}", d.week, file_safe(d.scope.key()));
+        out.push(PreviewFile {
+            scope: d.scope.key().to_string(),
+            issues: d.findings.issues.len() + d.findings.more,
+            eml: write(dir.join(format!("{stem}.eml")), &msg.formatted())?,
+            html: write(dir.join(format!("{stem}.html")), r.html.as_bytes())?,
+            text: write(dir.join(format!("{stem}.txt")), r.text.as_bytes())?,
+        });
+    }
+    Ok(out)
+}
+
+fn file_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Sends `analysis`'s digests over the configured SMTP server.
+pub async fn send_all(
+    analysis: &Analysis,
+    settings: &crate::config::DigestSettings,
+    store: &crate::state::StateStore,
+    owner: &str,
+    now: Instant,
+) -> Result<Vec<send::Delivery>, DigestError> {
+    let Some(smtp) = &settings.smtp else {
+        return Err(DigestError::Config(
+            "digest.smtp is not configured: set digest.smtp.host (and port, security, username) \
+             to send, or use --preview DIR"
+                .to_string(),
+        ));
+    };
+    let transport = send::transport(smtp).map_err(DigestError::Config)?;
+    Ok(send::deliver(
+        analysis,
+        settings,
+        store,
+        &transport,
+        send::Retry::of(smtp),
+        owner,
+        now,
+    )
+    .await?)
+}
+
+/// Names this process in the digest log: host, process id and start time.
+pub fn owner_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_string());
+    format!(
+        "{host}/{}/{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    )
+}

@@ -136,6 +136,23 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
     println!();
     print!("{}", render::render(&r, render::Format::Table));
     println!();
+
+    // The digest team leads would get for that week, written, not sent.
+    let week = crate::digest::IsoWeek::of((end - Duration::hours(1)).date_naive());
+    let preview_dir = opts.data_dir.join("digest-preview");
+    let analysis = crate::digest::analyse(&reader, &report_settings, week, now).await?;
+    let files = crate::digest::preview(&analysis, &report_settings.digest, &preview_dir, now)?;
+    println!("Weekly digest of {week}, as each team lead would receive it (not sent):");
+    for f in &files {
+        println!(
+            "  {:<13} {} issue(s)  {}",
+            f.scope,
+            f.issues,
+            f.html.display()
+        );
+    }
+    println!("  (.eml and .txt beside each; open the .html in a browser)");
+    println!();
     let (from, to) = (
         period.from.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         period.to.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -144,6 +161,7 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
         println!("Next (in a checkout, `cargo run --release --` stands for `support-metrics`):");
         println!("  support-metrics report --from {from} --to {to} --by category");
         println!("  support-metrics report --from {from} --to {to} --format json");
+        println!("  support-metrics digest --week {week} --team {INJECTED_TEAM} --preview DIR");
         println!("  support-metrics demo      # serves /metrics over this helpdesk");
         return Ok(());
     }

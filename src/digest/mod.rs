@@ -328,3 +328,6 @@ pub fn owner_id() -> String {
         chrono::Utc::now().timestamp_micros()
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -376,18 +376,23 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
         .headline
         .iter()
         .zip(&d.trend)
-        .map(|(k, trend)| KpiRow {
-            label: kpi_label(k.key, l).to_string(),
-            week: kpi_value(k.key, k.week, l),
-            previous: kpi_value(k.key, k.previous, l),
-            baseline: kpi_value(k.key, k.baseline, l),
-            change: kpi_change(k, l),
-            tone: match k.improved() {
-                Some(true) => "good",
-                Some(false) => "bad",
-                None => "flat",
-            },
-            trend: trend_bars(trend),
+        .map(|(k, trend)| {
+            let change = kpi_change(k, l);
+            KpiRow {
+                label: kpi_label(k.key, l).to_string(),
+                week: kpi_value(k.key, k.week, l),
+                previous: kpi_value(k.key, k.previous, l),
+                baseline: kpi_value(k.key, k.baseline, l),
+                // A change too small to show is no change.
+                tone: match k.improved() {
+                    _ if change == "±0" => "flat",
+                    Some(true) => "good",
+                    Some(false) => "bad",
+                    None => "flat",
+                },
+                change,
+                trend: trend_bars(trend),
+            }
         })
         .collect();
     let issues = d
@@ -396,7 +401,9 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
         .iter()
         .enumerate()
         .map(|(n, i)| {
-            let bars = i.rate.map(|r| {
+            // Rates, or for volume the week's count against the usual week.
+            let shown = i.rate.unwrap_or(i.count as f64);
+            let bars = Some(shown).map(|r| {
                 let max = r.max(i.usual).max(f64::EPSILON);
                 (
                     (100.0 * r / max).round() as u32,

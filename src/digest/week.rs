@@ -140,8 +140,8 @@ mod tests {
 
     #[test]
     fn last_full_week_is_the_one_before_now() {
-        let now = "2026-11-23T06:30:00Z".parse::<Instant>().unwrap();
-        // Monday 07:30 in Paris: the week of 16–22 November has ended.
+        let now = "2026-11-23T03:30:00Z".parse::<Instant>().unwrap();
+        // Monday 04:30 in Paris: the week of 16–22 November has ended.
         assert_eq!(
             IsoWeek::last_full(now, chrono_tz::Europe::Paris).to_string(),
             "2026-W47"

@@ -2,6 +2,7 @@
 //! databases (an SQLite file, and PostgreSQL on loopback).
 
 mod demo;
+mod digest;
 mod errors;
 mod exporter;
 mod helpers;

@@ -1,0 +1,390 @@
+//! `digest`: analysed on the demo helpdesk, sent through a real SMTP server
+//! process (aiosmtpd, tests/support/smtp_server.py) on loopback, received
+//! and parsed; retries and exactly-once across processes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use mailparse::{MailHeaderMap, ParsedMail};
+
+use crate::helpers::run;
+
+/// A real SMTP server in its own process; killed on drop.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    /// `None` (test skipped, with the reason printed) when Python's aiosmtpd
+    /// is missing, except in CI, where that fails the test.
+    fn start(test: &str, maildir: &Path, refuse: u32) -> Option<SmtpServer> {
+        let has = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run the SMTP tests: `python3 -m pip install aiosmtpd`"
+            );
+            eprintln!(
+                "SKIPPED {test}: python3 with aiosmtpd is needed (python3 -m pip install aiosmtpd)"
+            );
+            return None;
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(maildir)
+            .args(["--refuse", &refuse.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout is piped"))
+            .read_line(&mut line)
+            .expect("the SMTP server says it is ready");
+        let port = line
+            .trim()
+            .strip_prefix("ready ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected SMTP server output: {line:?}"));
+        Some(SmtpServer {
+            child,
+            port,
+            maildir: maildir.to_path_buf(),
+        })
+    }
+
+    /// The messages received so far, in arrival order.
+    fn received(&self) -> Vec<Vec<u8>> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.maildir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        files.sort();
+        files
+            .iter()
+            .map(|p| std::fs::read(p).expect("readable"))
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A demo helpdesk in `dir`; returns its injected week (`2026-W47`-like).
+fn demo_helpdesk(dir: &Path) -> String {
+    let r = run(dir, &["demo", "--no-serve", "--data-dir", "data"], &[]);
+    assert!(r.ok, "{}", r.stderr);
+    r.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Weekly digest of "))
+        .and_then(|l| l.split(',').next())
+        .expect("the demo names the digest's week")
+        .to_string()
+}
+
+fn write_config(dir: &Path, port: u16, attempts: u32) -> PathBuf {
+    let path = dir.join("digest.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[source]
+url = "sqlite://{d}/data/demo-helpdesk.sqlite"
+[state]
+url = "sqlite://{d}/state.sqlite"
+[schedule]
+timezone = "UTC"
+[digest]
+from = "Support metrics <digest@support.example>"
+recipients = ["head-of-support@support.example"]
+dashboard_url = "https://grafana.example/d/support"
+[digest.teams]
+billing = ["Billing Lead <billing-lead@support.example>"]
+[digest.smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+attempts = {attempts}
+retry_backoff = "50ms"
+"#,
+            d = dir.display()
+        ),
+    )
+    .expect("config written");
+    path
+}
+
+fn digest_send(dir: &Path, config: &Path, week: &str) -> crate::helpers::Run {
+    run(
+        dir,
+        &[
+            "--config",
+            config.to_str().expect("utf-8 path"),
+            "digest",
+            "--week",
+            week,
+            "--send",
+        ],
+        &[],
+    )
+}
+
+fn header(m: &ParsedMail, name: &str) -> String {
+    m.headers.get_first_value(name).unwrap_or_default()
+}
+
+#[test]
+fn digests_are_sent_over_smtp_once_and_read_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let week = demo_helpdesk(dir.path());
+    let Some(smtp) = SmtpServer::start("digest_e2e", &dir.path().join("mail"), 0) else {
+        return;
+    };
+    let config = write_config(dir.path(), smtp.port, 3);
+
+    let r = digest_send(dir.path(), &config, &week);
+    assert!(r.ok, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    let mail = smtp.received();
+    assert_eq!(mail.len(), 2, "one per recipient: {}", r.stdout);
+
+    let parsed: Vec<ParsedMail> = mail
+        .iter()
+        .map(|m| mailparse::parse_mail(m).expect("a valid MIME message"))
+        .collect();
+    let billing = parsed
+        .iter()
+        .find(|m| header(m, "To").contains("billing-lead@support.example"))
+        .expect("the billing lead got a message");
+    let subject = header(billing, "Subject");
+    assert!(
+        subject.starts_with("Support digest · billing · week "),
+        "{subject}"
+    );
+    assert!(subject.ends_with("issues found"), "{subject}");
+    assert!(header(billing, "From").contains("digest@support.example"));
+    let id = header(billing, "Message-ID");
+    assert!(id.starts_with(&format!("<digest.{week}.billing.")), "{id}");
+
+    // multipart/alternative: plain text, then HTML.
+    assert_eq!(billing.ctype.mimetype, "multipart/alternative");
+    let types: Vec<&str> = billing
+        .subparts
+        .iter()
+        .map(|p| p.ctype.mimetype.as_str())
+        .collect();
+    assert_eq!(types, ["text/plain", "text/html"]);
+    let text = billing.subparts[0].get_body().expect("text body");
+    let html = billing.subparts[1].get_body().expect("html body");
+
+    // The injected problem comes first, with its numbers in both parts.
+    let first = text
+        .lines()
+        .find(|l| l.starts_with("1. "))
+        .expect("a numbered issue");
+    assert_eq!(first, "1. Volume spike: “refunds”", "{text}");
+    let spike_line = text
+        .lines()
+        .skip_while(|l| !l.starts_with("1. "))
+        .nth(1)
+        .expect("the explanation");
+    let (count, usual) = numbers(spike_line);
+    assert!(count >= 2.5 * usual, "refunds tripled: {spike_line}");
+    assert!(html.contains("1. Volume spike: “refunds”"), "html");
+    assert!(
+        html.contains(&format!("{}", count as u64)),
+        "the count is in the HTML too"
+    );
+    assert!(text.contains("Misrouting: “refunds”"), "{text}");
+    // Attribute values are HTML-escaped (`/` as `&#x2f;`, `&` as `&amp;`).
+    let unescaped = html.replace("&#x2f;", "/").replace("&amp;", "&");
+    assert!(
+        unescaped.contains("href=\"https://grafana.example/d/support?from="),
+        "dashboard link"
+    );
+    assert!(unescaped.contains("&var-team=billing\""));
+
+    // The all-teams digest went to the global recipient.
+    let all = parsed
+        .iter()
+        .find(|m| header(m, "To").contains("head-of-support@support.example"))
+        .expect("the head of support got a message");
+    assert!(header(all, "Subject").contains("· all teams ·"));
+
+    // A second process, same week: nothing more is sent.
+    let again = digest_send(dir.path(), &config, &week);
+    assert!(again.ok, "{}", again.stderr);
+    assert_eq!(
+        again.stdout.matches("already sent").count(),
+        2,
+        "{}",
+        again.stdout
+    );
+    assert_eq!(smtp.received().len(), 2);
+}
+
+/// The first two numbers of a line (`122 tickets … a usual 37 a week`).
+fn numbers(line: &str) -> (f64, f64) {
+    let nums: Vec<f64> = line
+        .split(|c: char| !c.is_ascii_digit() && c != '.' && c != ',')
+        .filter_map(|w| w.replace(',', "").trim_end_matches('.').parse().ok())
+        .collect();
+    (nums[0], nums[1])
+}
+
+#[test]
+fn refused_sends_are_retried_and_never_duplicated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let week = demo_helpdesk(dir.path());
+
+    // A server that refuses everything: the run fails, nothing is logged sent.
+    let Some(down) = SmtpServer::start("digest_retry", &dir.path().join("mail-down"), 1000) else {
+        return;
+    };
+    let config = write_config(dir.path(), down.port, 2);
+    let r = digest_send(dir.path(), &config, &week);
+    assert!(!r.ok, "a refused digest is an error");
+    assert_eq!(
+        r.stdout.matches("NOT sent after 2 attempt(s)").count(),
+        2,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("451"),
+        "the server's answer is shown: {}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("2 digest message(s) not sent; the next run retries them")
+    );
+    assert!(down.received().is_empty());
+    drop(down);
+
+    // Next run, a server that refuses twice then accepts: retried with
+    // back-off inside the run, and both go out.
+    let Some(flaky) = SmtpServer::start("digest_retry", &dir.path().join("mail"), 2) else {
+        return;
+    };
+    let config = write_config(dir.path(), flaky.port, 3);
+    let r = digest_send(dir.path(), &config, &week);
+    assert!(r.ok, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("(attempt 3)"), "{}", r.stdout);
+    assert_eq!(flaky.received().len(), 2);
+
+    // Restarted process, same week, and the job form: still one message each.
+    let again = run(
+        dir.path(),
+        &[
+            "--config",
+            config.to_str().expect("utf-8"),
+            "digest",
+            "--week",
+            &week,
+            "--send",
+        ],
+        &[],
+    );
+    assert!(again.ok, "{}", again.stderr);
+    assert_eq!(flaky.received().len(), 2);
+    let recipients: Vec<String> = flaky
+        .received()
+        .iter()
+        .map(|m| header(&mailparse::parse_mail(m).expect("MIME"), "To"))
+        .collect();
+    assert!(recipients.iter().any(|t| t.contains("billing-lead@")));
+    assert!(recipients.iter().any(|t| t.contains("head-of-support@")));
+}
+
+#[test]
+fn preview_writes_eml_html_and_text_in_each_locale() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let week = demo_helpdesk(dir.path());
+    let config = write_config(dir.path(), 2525, 1);
+    for (locale, title, spike) in [
+        ("en", "Weekly support digest", "Volume spike"),
+        ("fr", "Bilan hebdomadaire du support", "Pic de volume"),
+        (
+            "it",
+            "Riepilogo settimanale dell’assistenza",
+            "Picco di volume",
+        ),
+    ] {
+        let out = dir.path().join(format!("preview-{locale}"));
+        let r = run(
+            dir.path(),
+            &[
+                "--config",
+                config.to_str().expect("utf-8"),
+                "digest",
+                "--week",
+                &week,
+                "--team",
+                "billing",
+                "--preview",
+                out.to_str().expect("utf-8"),
+            ],
+            &[("SUPPORT_METRICS__DIGEST__LOCALE", locale)],
+        );
+        assert!(r.ok, "{}", r.stderr);
+        let stem = out.join(format!("{week}-billing"));
+        let text = std::fs::read_to_string(stem.with_extension("txt")).expect("txt");
+        let html = std::fs::read_to_string(stem.with_extension("html")).expect("html");
+        let eml = std::fs::read(stem.with_extension("eml")).expect("eml");
+        assert!(
+            text.starts_with(&format!("{title} — billing")),
+            "{locale}: {text}"
+        );
+        assert!(
+            text.contains(&format!("1. {spike}: “refunds”")),
+            "{locale}: {text}"
+        );
+        assert!(html.contains(&format!("lang=\"{locale}\"")));
+        let m = mailparse::parse_mail(&eml).expect("MIME");
+        assert!(header(&m, "To").contains("billing-lead@support.example"));
+        // Only billing was asked for.
+        assert_eq!(std::fs::read_dir(&out).expect("dir").count(), 3);
+    }
+    // French numbers: a narrow no-break space before %.
+    let fr = std::fs::read_to_string(dir.path().join(format!("preview-fr/{week}-billing.txt")))
+        .expect("fr");
+    assert!(fr.contains("\u{202f}%"), "{fr}");
+
+    let r = run(
+        dir.path(),
+        &[
+            "--config",
+            config.to_str().expect("utf-8"),
+            "digest",
+            "--week",
+            &week,
+            "--team",
+            "nope",
+            "--preview",
+            "x",
+        ],
+        &[],
+    );
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains("no digest for team `nope`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("billing"),
+        "known teams are listed: {}",
+        r.stderr
+    );
+}

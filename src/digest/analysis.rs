@@ -10,7 +10,8 @@
 //!   four-week baseline, conditioned on the total (`k ~ Bin(k + b, 1/5)`:
 //!   under no change, each of the five weeks is equally likely to hold a
 //!   ticket — the exact test for two Poisson rates);
-//! - CSAT, re-routes, reopens, repeat contacts: the category's week against
+//! - CSAT, re-routes, reopens, repeat contacts (flagged once per scan by
+//!   `Facts::mark_repeat_contacts`): the category's week against
 //!   the scope's baseline rate over all categories, so a category that is
 //!   *always* misrouted is still a routing rule to fix;
 //! - SLO breach hours: a three-hour block of the week (by the hour tickets
@@ -25,9 +26,9 @@
 //! tickets, customers or answers were affected beyond what the usual rate
 //! predicts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use chrono::{Datelike, Timelike, Weekday};
+use chrono::{Datelike, Timelike};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -443,12 +444,14 @@ pub fn issues(facts: &Facts, scope: &Scope, weeks: &Weeks, tz: Tz, th: &Threshol
     );
 
     // Repeat contacts: the same customer, the same category, within 7 days.
-    let repeats = repeat_contacts(facts, scope);
     let repeat_in = |p: Period| {
         tally(
-            repeats.iter().filter(|(at, ..)| p.contains(*at)),
-            |(_, category, _)| category,
-            |(.., repeat)| *repeat,
+            facts
+                .created
+                .iter()
+                .filter(|c| c.by_customer && p.contains(c.at) && scope.holds(&c.team)),
+            |c| &c.category,
+            |c| c.repeat,
         )
     };
     rate_tests(
@@ -535,30 +538,6 @@ fn rate_tests(
             comments: Vec::new(),
         });
     }
-}
-
-/// `(created at, category, is a repeat)` of every customer ticket in the
-/// scope: a repeat when the same requester opened a ticket of the same
-/// category (in any team) in the 7 days before.
-fn repeat_contacts<'f>(
-    facts: &'f Facts,
-    scope: &Scope,
-) -> Vec<(crate::model::Instant, &'f str, bool)> {
-    let mut last: HashMap<(&str, &str), crate::model::Instant> = HashMap::new();
-    let mut ordered: Vec<_> = facts.created.iter().filter(|c| c.by_customer).collect();
-    ordered.sort_by_key(|c| c.at);
-    let mut out = Vec::new();
-    for c in ordered {
-        let key = (c.requester.as_str(), c.category.as_str());
-        let repeat = last
-            .get(&key)
-            .is_some_and(|prev| c.at - *prev <= chrono::Duration::days(7));
-        last.insert(key, c.at);
-        if scope.holds(&c.team) {
-            out.push((c.at, c.category.as_str(), repeat));
-        }
-    }
-    out
 }
 
 /// Three-hour blocks of the week, by arrival time in `tz`, whose breach
@@ -683,9 +662,4 @@ fn commonest_route(
         .into_iter()
         .max_by_key(|(_, n)| *n)
         .map(|(r, n)| (r.to_vec(), n))
-}
-
-/// Weekday names for `Subject::Hours`, Monday first.
-pub fn weekday(n: u32) -> Weekday {
-    Weekday::try_from(u8::try_from(n % 7).unwrap_or(0)).unwrap_or(Weekday::Mon)
 }

@@ -7,6 +7,8 @@
 //! as of the event that completes it, the ticket's category (`none` when it
 //! has none) and its time; `analysis` only counts and compares.
 
+use std::collections::HashMap;
+
 use crate::engine::slo::Slo;
 use crate::engine::surveys::{NpsClass, is_satisfied};
 use crate::engine::timeline::{Measure, Timeline};
@@ -27,6 +29,8 @@ pub struct Created {
     /// Every team the ticket has been assigned to so far: a team's volume
     /// includes the tickets that reached it after a misroute.
     pub teams: Vec<String>,
+    /// A repeat contact: set by [`Facts::mark_repeat_contacts`].
+    pub repeat: bool,
 }
 
 /// A solve event, with the route the ticket took to it.
@@ -112,6 +116,29 @@ impl<'a> Facts<'a> {
     }
 }
 
+impl Facts<'_> {
+    /// Marks each customer ticket opened by a requester who opened one of
+    /// the same category (in any team) in the 7 days before. Done once after
+    /// the scan, for every scope's digest to filter.
+    pub fn mark_repeat_contacts(&mut self) {
+        let mut order: Vec<usize> = (0..self.created.len())
+            .filter(|&i| self.created[i].by_customer)
+            .collect();
+        order.sort_by_key(|&i| self.created[i].at);
+        let mut last: HashMap<(String, String), Instant> = HashMap::new();
+        for i in order {
+            let c = &self.created[i];
+            let key = (c.requester.clone(), c.category.clone());
+            let at = c.at;
+            let repeat = last
+                .get(&key)
+                .is_some_and(|prev| at - *prev <= chrono::Duration::days(7));
+            last.insert(key, at);
+            self.created[i].repeat = repeat;
+        }
+    }
+}
+
 fn team_name(team: Option<&str>) -> String {
     team.unwrap_or(UNASSIGNED).to_string()
 }
@@ -146,6 +173,7 @@ impl Visitor for Facts<'_> {
                         .into_iter()
                         .map(str::to_string)
                         .collect(),
+                    repeat: false,
                 }),
                 Measure::Solve(_) => self.solves.push(Solve {
                     at: obs.at,

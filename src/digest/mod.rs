@@ -120,6 +120,7 @@ pub async fn analyse(
         baseline: aggregator(weeks.baseline),
     };
     let rejected = scan(source, settings, weeks.week.to, &mut c).await?;
+    c.facts.mark_repeat_contacts();
 
     let weekly: Vec<_> = c.weekly.into_iter().map(Aggregator::finish).collect();
     let baseline = c.baseline.finish();

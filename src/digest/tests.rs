@@ -53,6 +53,7 @@ fn fill(
             requester: format!("{category}-{}-{i}", week.from.timestamp()),
             by_customer: true,
             teams: vec!["t".into()],
+            repeat: false,
         });
     }
     for i in 0..solves {
@@ -289,4 +290,35 @@ fn slo_breaches_concentrated_in_friday_evening_are_a_staffing_gap() {
     assert_eq!((gap.count, gap.out_of), (8, 10));
     // The rest of the week: 5 of 100.
     assert_eq!(gap.usual, 0.05);
+}
+
+#[test]
+fn repeat_contacts_are_the_same_customer_and_category_within_7_days() {
+    let (_, weeks) = weeks();
+    let mut f = facts(weeks.week);
+    let day = |d: i64| weeks.week.from - Duration::days(7) + Duration::days(d);
+    // (day, requester, category, opened by the customer)
+    let opened = [
+        (0, "ann", "login", true),
+        (1, "ann", "login", false), // an agent's outbound ticket: not a contact
+        (5, "ann", "login", true),  // 5 days after day 0: repeat
+        (6, "ann", "billing", true), // another category: not a repeat
+        (13, "ann", "login", true), // 8 days after day 5: not a repeat
+        (14, "bob", "login", true), // another customer
+        (9, "ann", "billing", true), // out of order in the list; 3 days after day 6: repeat
+    ];
+    for (d, who, category, by_customer) in opened {
+        f.created.push(Created {
+            at: day(d),
+            team: "t".into(),
+            category: category.into(),
+            requester: who.into(),
+            by_customer,
+            teams: vec!["t".into()],
+            repeat: false,
+        });
+    }
+    f.mark_repeat_contacts();
+    let flags: Vec<bool> = f.created.iter().map(|c| c.repeat).collect();
+    assert_eq!(flags, [false, false, true, false, false, false, true]);
 }

@@ -78,9 +78,9 @@ impl JobOutcome {
     /// A digest message that failed and waits for the next run.
     pub fn needs_retry(&self) -> bool {
         match self {
-            JobOutcome::Digest { deliveries, .. } => deliveries
-                .iter()
-                .any(|d| matches!(d.outcome, crate::digest::send::Outcome::Failed { .. })),
+            JobOutcome::Digest { deliveries, .. } => {
+                deliveries.iter().any(|d| d.outcome.is_failed())
+            }
             _ => false,
         }
     }
@@ -282,7 +282,7 @@ impl Exporter {
                 seconds = format!("{elapsed:.3}"),
                 %week,
                 messages = deliveries.len(),
-                failed = deliveries.iter().filter(|d| d.outcome.label() == "failed").count(),
+                failed = deliveries.iter().filter(|d| d.outcome.is_failed()).count(),
                 "job done"
             ),
             Err(e) => tracing::error!(job = job.as_str(), "job failed: {e}"),

@@ -173,10 +173,7 @@ fn print_deliveries(week: IsoWeek, deliveries: &[digest::send::Delivery]) -> any
             }
         );
     }
-    let failed = deliveries
-        .iter()
-        .filter(|d| matches!(d.outcome, Outcome::Failed { .. }))
-        .count();
+    let failed = deliveries.iter().filter(|d| d.outcome.is_failed()).count();
     if failed > 0 {
         bail!("{failed} digest message(s) not sent; the next run retries them");
     }

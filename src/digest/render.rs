@@ -349,7 +349,7 @@ fn explanation(i: &Issue, l: Locale) -> String {
 
 fn evidence(i: &Issue, l: Locale) -> String {
     let p = if i.p_value < 0.0001 {
-        "p < 0,0001".replace(',', l.pick(".", ",", ","))
+        format!("p < {}", l.number(0.0001, 4))
     } else {
         format!("p = {}", l.number(i.p_value, 4))
     };

@@ -15,7 +15,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 
 use crate::config::{DigestSettings, Security, SmtpSettings};
-use crate::digest::render::{self, RenderError};
+use crate::digest::render::{self, RenderError, Rendered};
 use crate::digest::{Analysis, Digest, Scope};
 use crate::model::Instant;
 use crate::state::{Claim, DigestKey, StateError, StateStore};
@@ -77,6 +77,11 @@ impl Outcome {
             Outcome::Failed { .. } => "failed",
         }
     }
+
+    /// Not accepted: waits for the next run.
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Outcome::Failed { .. })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,8 +132,25 @@ where
 {
     let mut out = Vec::new();
     for d in &analysis.digests {
-        for to in recipients(settings, &d.scope) {
-            let outcome = deliver_one(d, to, settings, store, transport, retry, owner, now).await?;
+        let to_all = recipients(settings, &d.scope);
+        if to_all.is_empty() {
+            continue;
+        }
+        // One rendering per digest; each recipient gets its own message.
+        let rendered = render::render(d, settings.locale, settings.dashboard_url.as_deref())?;
+        for to in to_all {
+            let outcome = deliver_one(
+                d,
+                &rendered,
+                to,
+                &settings.from,
+                store,
+                transport,
+                retry,
+                owner,
+                now,
+            )
+            .await?;
             match &outcome {
                 Outcome::Sent {
                     message_id,
@@ -159,8 +181,9 @@ where
 #[allow(clippy::too_many_arguments)]
 async fn deliver_one<T>(
     d: &Digest,
+    rendered: &Rendered,
     to: &Mailbox,
-    settings: &DigestSettings,
+    from: &Mailbox,
     store: &StateStore,
     transport: &T,
     retry: Retry,
@@ -181,17 +204,14 @@ where
         Claim::AlreadySent => return Ok(Outcome::AlreadySent),
         Claim::Busy => return Ok(Outcome::Busy),
     }
-    let message_id = render::message_id(d, to, &settings.from);
-    let rendered = render::render(d, settings.locale, settings.dashboard_url.as_deref());
-    let message = rendered.and_then(|r| {
-        render::message(
-            &r,
-            &settings.from,
-            std::slice::from_ref(to),
-            message_id.clone(),
-            now,
-        )
-    });
+    let message_id = render::message_id(d, to, from);
+    let message = render::message(
+        rendered,
+        from,
+        std::slice::from_ref(to),
+        message_id.clone(),
+        now,
+    );
     let message = match message {
         Ok(m) => m,
         Err(e) => {

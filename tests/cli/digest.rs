@@ -283,19 +283,8 @@ fn refused_sends_are_retried_and_never_duplicated() {
     assert!(r.stdout.contains("(attempt 3)"), "{}", r.stdout);
     assert_eq!(flaky.received().len(), 2);
 
-    // Restarted process, same week, and the job form: still one message each.
-    let again = run(
-        dir.path(),
-        &[
-            "--config",
-            config.to_str().expect("utf-8"),
-            "digest",
-            "--week",
-            &week,
-            "--send",
-        ],
-        &[],
-    );
+    // A restarted process, same week: still one message each.
+    let again = digest_send(dir.path(), &config, &week);
     assert!(again.ok, "{}", again.stderr);
     assert_eq!(flaky.received().len(), 2);
     let recipients: Vec<String> = flaky

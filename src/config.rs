@@ -18,10 +18,13 @@ use serde::Deserialize;
 use crate::engine::calendar::{
     Calendar, Calendars, OpenInterval, WeeklyHours, parse_day_hours, parse_weekday,
 };
-use crate::engine::slo::{Slo, SloClock, SloMetric};
+use crate::engine::slo::{Objective, Slo, SloClock, SloMetric};
 use crate::model::{Priority, Relation, Seconds};
 
+mod alerts;
 mod digest;
+
+pub use alerts::AlertSettings;
 pub use digest::{DigestSettings, Security, SmtpSettings};
 
 /// Where the configuration is looked for when `--config` is not given.
@@ -75,6 +78,8 @@ struct RawConfig {
     server: RawServer,
     #[serde(default)]
     digest: digest::RawDigest,
+    #[serde(default)]
+    alerts: alerts::RawAlerts,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +133,7 @@ struct RawSlo {
     name: String,
     metric: String,
     target: String,
+    objective: Option<f64>,
     #[serde(default)]
     clock: Option<String>,
     #[serde(default)]
@@ -274,6 +280,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub schedule: ScheduleSettings,
     pub digest: DigestSettings,
+    pub alerts: AlertSettings,
 }
 
 impl Default for Settings {
@@ -292,6 +299,7 @@ impl Default for Settings {
             },
             schedule: ScheduleSettings::default(),
             digest: DigestSettings::default(),
+            alerts: AlertSettings::default(),
         }
     }
 }
@@ -577,6 +585,15 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
                 None
             }
         };
+        let objective = match s.objective {
+            None => Some(Objective::DEFAULT),
+            Some(r) => Objective::new(r).or_else(|| {
+                problems.push(format!(
+                    "{at}.objective: `{r}` must be a ratio strictly between 0 and 1 (0.95 = 95% of tickets within the target)"
+                ));
+                None
+            }),
+        };
         let priority_names = match &s.priority {
             None => vec![],
             Some(OneOrMany::One(p)) => vec![p.clone()],
@@ -591,12 +608,15 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
                 )),
             }
         }
-        if let (Some(metric), Some(clock), Some(target)) = (metric, clock, target) {
+        if let (Some(metric), Some(clock), Some(target), Some(objective)) =
+            (metric, clock, target, objective)
+        {
             settings.slos.push(Slo {
                 name: s.name.clone(),
                 metric,
                 clock,
                 target,
+                objective,
                 priorities,
                 team: s.team.clone(),
                 channel: s.channel.clone(),
@@ -630,6 +650,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
     }
 
     settings.digest = digest::validate(raw.digest, &mut problems);
+    settings.alerts = alerts::validate(raw.alerts, &mut problems);
 
     if problems.is_empty() {
         Ok(settings)

@@ -33,6 +33,8 @@ pub enum Job {
 }
 
 impl Job {
+    pub const ALL: [Job; 3] = [Job::Collect, Job::Kpi, Job::Digest];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Job::Collect => "collect",
@@ -86,7 +88,7 @@ impl JobOutcome {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct SelfMetrics {
     runs: BTreeMap<(Job, &'static str), f64>,
     duration: BTreeMap<Job, f64>,
@@ -97,8 +99,28 @@ struct SelfMetrics {
 }
 
 impl SelfMetrics {
+    /// Every job × result and every email result starts at 0, so that the
+    /// first failure is an increase Prometheus can see (`increase()` over a
+    /// series that appears at 1 reads 0).
+    fn new() -> SelfMetrics {
+        SelfMetrics {
+            runs: Job::ALL
+                .iter()
+                .flat_map(|j| [((*j, "ok"), 0.0), ((*j, "error"), 0.0)])
+                .collect(),
+            duration: BTreeMap::new(),
+            last_success: BTreeMap::new(),
+            rows_read: BTreeMap::new(),
+            source_up: None,
+            digest_emails: crate::digest::send::Outcome::LABELS
+                .iter()
+                .map(|l| (*l, 0.0))
+                .collect(),
+        }
+    }
+
     fn series(&self) -> Vec<(SeriesKey, f64)> {
-        let job = |j: Job| ("job", j.as_str().to_string());
+        let job = |j: Job| ("job_name", j.as_str().to_string());
         let mut out = vec![(
             SeriesKey::new(
                 &metrics::BUILD_INFO,
@@ -179,7 +201,7 @@ impl Exporter {
             store,
             source: Mutex::new(None),
             live: Mutex::new(live),
-            selfm: std::sync::Mutex::new(SelfMetrics::default()),
+            selfm: std::sync::Mutex::new(SelfMetrics::new()),
             shared: Shared::default(),
             ready: AtomicBool::new(false),
             owner: crate::digest::owner_id(),

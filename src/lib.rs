@@ -7,6 +7,7 @@
 
 pub mod collect;
 pub mod config;
+pub mod dashboards;
 pub mod demo;
 pub mod digest;
 pub mod engine;
@@ -17,6 +18,7 @@ pub mod metrics;
 pub mod model;
 pub mod rejects;
 pub mod report;
+pub mod rules;
 pub mod scheduler;
 pub mod server;
 pub mod service;

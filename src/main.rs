@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use support_metrics::config::Settings;
 use support_metrics::demo::{self, DemoOptions};
@@ -102,6 +102,18 @@ enum Command {
         #[arg(long)]
         send: bool,
     },
+    /// Print the Prometheus recording and alert rules for the configured SLOs (burn-rate pages and tickets, queue, exporter health)
+    Rules {
+        /// Write the rules to FILE instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Write the Grafana dashboards (JSON, thresholds from the configured SLOs) into DIR
+    Dashboards {
+        /// Directory to write the dashboards into (created if missing)
+        #[arg(long, value_name = "DIR", default_value = "dashboards/grafana")]
+        out: PathBuf,
+    },
     /// Create database tables
     Migrate {
         /// `state`: the exporter's state store (state.url); `source`: the four canonical source
@@ -152,6 +164,12 @@ fn main() -> ExitCode {
 }
 
 /// One line per message; an error when any was not sent.
+/// The configuration file as the generated files name it.
+fn config_name(path: Option<&std::path::Path>) -> String {
+    path.map(|p| p.display().to_string())
+        .unwrap_or_else(|| support_metrics::config::DEFAULT_CONFIG_PATH.to_string())
+}
+
 fn print_deliveries(week: IsoWeek, deliveries: &[digest::send::Delivery]) -> anyhow::Result<()> {
     if deliveries.is_empty() {
         println!("digest {week}: no recipients (set digest.recipients or digest.teams)");
@@ -182,6 +200,47 @@ fn print_deliveries(week: IsoWeek, deliveries: &[digest::send::Delivery]) -> any
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Rules { out } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let source = config_name(cli.config.as_deref());
+            let rules = support_metrics::rules::generate(&settings);
+            for w in &rules.warnings {
+                eprintln!("warning: {w}");
+            }
+            let text = rules.to_yaml(&source);
+            match out {
+                None => print!("{text}"),
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "Wrote {} rules ({} alerts) to {}",
+                        rules.all().count(),
+                        rules.alerts().count(),
+                        path.display()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Dashboards { out } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let source = config_name(cli.config.as_deref());
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            for d in support_metrics::dashboards::generate(&settings, &source) {
+                let path = out.join(format!("{}.json", d.uid));
+                std::fs::write(&path, d.to_json())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!(
+                    "Wrote {} ({} panels) to {}",
+                    d.title,
+                    d.panel_count(),
+                    path.display()
+                );
+            }
+            Ok(())
+        }
         Command::CheckConfig { file } => {
             let path = file.or(cli.config);
             let settings = Settings::load(path.as_deref())?;

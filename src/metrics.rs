@@ -218,22 +218,22 @@ pub const KPI_FIRST_RESPONSE_QUANTILE: Family = gauge(
 pub const JOB_RUNS: Family = counter(
     "support_job_runs_total",
     "Job runs by this process, by job and result (ok or error).",
-    &["job", "result"],
+    &["job_name", "result"],
 );
 pub const JOB_DURATION: Family = gauge(
     "support_job_duration_seconds",
     "Duration of the job's last run.",
-    &["job"],
+    &["job_name"],
 );
 pub const JOB_LAST_SUCCESS: Family = gauge(
     "support_job_last_success_timestamp_seconds",
     "Unix time of the job's last successful run.",
-    &["job"],
+    &["job_name"],
 );
 pub const JOB_ROWS_READ: Family = gauge(
     "support_job_rows_read",
     "Source rows the job's last run read, by relation (incremental runs read only what changed).",
-    &["job", "relation"],
+    &["job_name", "relation"],
 );
 pub const SOURCE_UP: Family = gauge(
     "support_source_up",
@@ -389,6 +389,7 @@ mod tests {
             name: "x".into(),
             metric: SloMetric::FirstResponse,
             clock: SloClock::Calendar,
+            objective: crate::engine::slo::Objective::DEFAULT,
             target: Seconds(target),
             priorities: vec![],
             team: None,

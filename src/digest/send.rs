@@ -69,6 +69,9 @@ pub enum Outcome {
 
 impl Outcome {
     /// The `result` label of `support_digest_emails_total`.
+    /// Every value of `label()`.
+    pub const LABELS: [&'static str; 4] = ["sent", "already_sent", "busy", "failed"];
+
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Sent { .. } => "sent",

@@ -23,12 +23,44 @@ pub enum SloClock {
     Business,
 }
 
+/// The share of judged tickets that must meet an SLO's target, in (0, 1):
+/// 0.95 means "95% of urgent tickets get a first response within 1 h".
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Objective(f64);
+
+impl Objective {
+    pub const DEFAULT: Objective = Objective(0.95);
+
+    /// `None` unless strictly between 0 and 1.
+    pub fn new(ratio: f64) -> Option<Objective> {
+        (ratio > 0.0 && ratio < 1.0).then_some(Objective(ratio))
+    }
+
+    pub fn ratio(self) -> f64 {
+        self.0
+    }
+
+    /// The share of tickets allowed to breach: 1 − objective.
+    pub fn error_budget(self) -> f64 {
+        1.0 - self.0
+    }
+}
+
+impl Default for Objective {
+    fn default() -> Self {
+        Objective::DEFAULT
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {
     pub name: String,
     pub metric: SloMetric,
     pub clock: SloClock,
     pub target: Seconds,
+    /// The share of tickets that must meet `target`; the error budget of the
+    /// burn-rate alerts is its complement.
+    pub objective: Objective,
     /// Empty: every priority.
     pub priorities: Vec<Priority>,
     pub team: Option<String>,

@@ -339,6 +339,7 @@ fn slo_breaches_measured_and_active() {
         name: "frt_high".into(),
         metric: SloMetric::FirstResponse,
         clock: SloClock::Calendar,
+        objective: crate::engine::slo::Objective::DEFAULT,
         target: Seconds(3600.0),
         priorities: vec![Priority::High],
         team: None,

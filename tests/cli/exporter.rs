@@ -230,14 +230,14 @@ async fn collect_matches_report(db: TestDb, state_url: String) {
         "collect ok",
         m.sum(
             "support_job_runs_total",
-            &[("job", "collect"), ("result", "ok")],
+            &[("job_name", "collect"), ("result", "ok")],
         ),
         1.0,
     );
     assert!(
         m.sum(
             "support_job_last_success_timestamp_seconds",
-            &[("job", "collect")]
+            &[("job_name", "collect")]
         ) > 1.7e9
     );
     served.stop();
@@ -447,7 +447,7 @@ async fn an_incremental_run_reads_only_the_new_events_and_their_tickets() {
         let read = |relation: &str| {
             m.sum(
                 "support_job_rows_read",
-                &[("job", "collect"), ("relation", relation)],
+                &[("job_name", "collect"), ("relation", relation)],
             )
         };
         // 3 new events, then the histories of tickets 1 and 2 (4 + 2 and 4 + 1).
@@ -529,7 +529,7 @@ async fn an_unreachable_source_is_reported_then_recovered_from() {
     for _ in 0..100 {
         if m.sum(
             "support_job_runs_total",
-            &[("job", "collect"), ("result", "error")],
+            &[("job_name", "collect"), ("result", "error")],
         ) > 0.0
         {
             break;
@@ -540,7 +540,7 @@ async fn an_unreachable_source_is_reported_then_recovered_from() {
     assert!(
         m.sum(
             "support_job_runs_total",
-            &[("job", "collect"), ("result", "error")]
+            &[("job_name", "collect"), ("result", "error")]
         ) >= 1.0
     );
     assert_eq!(m.sum("support_source_up", &[]), 0.0);

@@ -230,7 +230,11 @@ impl Served {
     pub fn scrape_after(&self, job: &str) -> Scrape {
         for _ in 0..2_400 {
             let m = self.scrape();
-            if m.sum("support_job_runs_total", &[("job", job), ("result", "ok")]) >= 1.0 {
+            if m.sum(
+                "support_job_runs_total",
+                &[("job_name", job), ("result", "ok")],
+            ) >= 1.0
+            {
                 return m;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));

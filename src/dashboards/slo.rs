@@ -1,0 +1,172 @@
+//! "Support SLOs": one row per configured SLO — attainment against its
+//! objective, error budget, burn rates against the alert factors, active
+//! breaches, and the quantile at the objective against the target.
+
+use super::panel::Panel;
+use super::{quantile, slo_histogram, slo_matchers};
+use crate::config::Settings;
+use crate::engine::slo::{Slo, SloClock, SloMetric};
+use crate::metrics as m;
+use crate::rules::duration;
+use crate::rules::names::{SLO_BUDGET_REMAINING, slo_burn_rate, slo_error_ratio};
+
+pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
+    let mut out = Vec::new();
+    if settings.slos.is_empty() {
+        out.push(Panel::row(
+            "No SLO is configured: add [[slo]] entries and regenerate",
+        ));
+    }
+    for slo in &settings.slos {
+        out.extend(row(slo));
+    }
+    out
+}
+
+fn what_and_clock(slo: &Slo) -> (&'static str, &'static str) {
+    let what = match slo.metric {
+        SloMetric::FirstResponse => "first response",
+        SloMetric::Resolution => "resolution",
+    };
+    let clock = match slo.clock {
+        SloClock::Business => "business hours",
+        SloClock::Calendar => "calendar",
+    };
+    (what, clock)
+}
+
+/// "first response time in business hours"
+fn measure(slo: &Slo) -> String {
+    let (what, clock) = what_and_clock(slo);
+    format!("{what} time ({clock})")
+}
+
+/// "first response ≤ 1h (business hours), urgent · objective 95%"
+fn describe(slo: &Slo) -> String {
+    let (what, clock) = what_and_clock(slo);
+    let mut scope: Vec<String> = Vec::new();
+    if !slo.priorities.is_empty() {
+        let ps: Vec<&str> = slo.priorities.iter().map(|p| p.as_str()).collect();
+        scope.push(ps.join("/"));
+    }
+    if let Some(t) = &slo.team {
+        scope.push(format!("team {t}"));
+    }
+    if let Some(c) = &slo.channel {
+        scope.push(format!("channel {c}"));
+    }
+    let scope = if scope.is_empty() {
+        "all tickets".to_string()
+    } else {
+        scope.join(", ")
+    };
+    format!(
+        "{what} ≤ {} ({clock}), {scope} · objective {}%",
+        target(slo),
+        crate::rules::number(slo.objective.ratio() * 100.0)
+    )
+}
+
+fn target(slo: &Slo) -> String {
+    duration(std::time::Duration::from_secs_f64(slo.target.0))
+}
+
+fn row(slo: &Slo) -> Vec<Panel> {
+    let name = &slo.name;
+    let s = format!("{{slo=\"{name}\"}}");
+    let objective = slo.objective.ratio();
+    let mut panels = vec![
+        Panel::row(&format!("{name}: {}", describe(slo))),
+        Panel::stat(
+            "Attainment, 30 days",
+            "percentunit",
+            &format!("Share of the tickets SLO {name} judged in the last 30 days that met its {} target. Green from the objective ({}%).", target(slo), crate::rules::number(objective * 100.0)),
+        )
+        .query(format!("1 - {}{s}", slo_error_ratio("30d")), "attainment")
+        .steps("red", &[(objective, "green")])
+        .decimals(1),
+        Panel::stat(
+            "Error budget left, 30 days",
+            "percentunit",
+            &format!("Share of the 30-day error budget (the {}% of tickets allowed to miss the target) not yet spent. Below 0: the objective is missed over 30 days.", crate::rules::number(slo.objective.error_budget() * 100.0)),
+        )
+        .query(format!("{SLO_BUDGET_REMAINING}{s}"), "budget left")
+        .steps("red", &[(0.0, "orange"), (0.25, "green")])
+        .decimals(0),
+        Panel::stat(
+            "Active breaches",
+            "short",
+            &format!("Open tickets covered by SLO {name} whose running clock has passed the {} target before being measured, as of the last collection. They count as breaches once measured.", target(slo)),
+        )
+        .query(format!("sum({}{s})", m::SLO_ACTIVE.name), "breaching")
+        .steps("green", &[(1.0, "red")]),
+        Panel::stat(
+            "Tickets judged, 1 day",
+            "short",
+            "Measurements the SLO judged in the last 24 hours: the volume its burn rates rest on.",
+        )
+        .query(
+            format!("sum(increase({}{s}[1d]))", m::SLO_MEASURED.name),
+            "judged",
+        )
+        .decimals(0),
+        Panel::timeseries(
+            "Burn rate",
+            "none",
+            "Error ratio over each window divided by the error budget: 1 spends the budget in exactly 30 days. Dashed lines: the alert factors (1 and 3 open a ticket over 3d/1d, 6 and 14.4 page over 6h/1h, each with a short window).",
+        )
+        .query(format!("{}{s}", slo_burn_rate("1h")), "1h")
+        .query(format!("{}{s}", slo_burn_rate("6h")), "6h")
+        .query(format!("{}{s}", slo_burn_rate("1d")), "1d")
+        .query(format!("{}{s}", slo_burn_rate("3d")), "3d")
+        .steps("green", &[(1.0, "yellow"), (3.0, "orange"), (6.0, "red"), (14.4, "dark-red")])
+        .lines()
+        .min(0.0)
+        .size(8, 8),
+        Panel::timeseries(
+            "Attainment, rolling",
+            "percentunit",
+            "Share of judged tickets within target over the last day and the last 7 days. Dashed line: the objective.",
+        )
+        .query(format!("1 - {}{s}", slo_error_ratio("1d")), "1 day")
+        .query(format!("1 - {}{s}", slo_error_ratio("7d")), "7 days")
+        .steps("red", &[(objective, "green")])
+        .lines()
+        .range(0.0, 1.0)
+        .size(8, 8),
+    ];
+    // The quantile at the objective stays under the target exactly when the
+    // objective is met: the histogram has the target as a bucket bound.
+    let q = crate::rules::number(objective * 100.0);
+    let title = format!("p{q} against the target");
+    match slo_histogram(slo) {
+        Some(h) => {
+            let matchers = slo_matchers(slo);
+            let bucket = format!("{}_bucket{{{matchers}}}", h.name);
+            panels.push(
+                Panel::timeseries(
+                    &title,
+                    "s",
+                    &format!("The {q}th percentile of the {} of the tickets SLO {name} covers, from the histogram {} (whose buckets include the target). Under the dashed target line, the objective is met.", measure(slo), h.name),
+                )
+                .query(quantile(objective, &bucket, ""), &format!("p{q}"))
+                .steps("green", &[(slo.target.0, "red")])
+                .lines()
+                .interval("1h")
+                .min(0.0)
+                .size(8, 8),
+            );
+        }
+        None => panels.push(
+            Panel::timeseries(
+                &title,
+                "percentunit",
+                &format!("Business-hours resolution has no histogram, so SLO {name}'s quantile cannot be drawn; shown instead: the share of judged tickets over target in the last hour."),
+            )
+            .query(format!("{}{s}", slo_error_ratio("1h")), "over target, 1h")
+            .range(0.0, 1.0)
+            .size(8, 8),
+        ),
+    }
+    panels
+}

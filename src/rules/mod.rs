@@ -385,7 +385,7 @@ fn queue_alerts(settings: &Settings) -> Group {
                 // Also on the series; static, it tells the rules apart.
                 labels: vec![("priority".into(), priority.as_str().into())],
                 summary: format!(
-                    "A {} ticket of {{{{ $labels.team }}}} has waited over {limit_s} for a first response",
+                    "The oldest {} ticket of {{{{ $labels.team }}}} has waited over {limit_s} for a first response",
                     priority.as_str()
                 ),
                 description: format!(
@@ -414,7 +414,7 @@ fn exporter_alerts(settings: &Settings, warnings: &mut Vec<String>) -> Group {
             labels: vec![],
             summary: "Prometheus cannot scrape support-metrics".into(),
             description: format!(
-                "Scrape job {job} has had no successful scrape of {{{{ $labels.instance }}}} for 5 minutes (up = {{{{ $value }}}}; no target at all when the instance is empty). Support dashboards and SLO alerts are blind meanwhile."
+                "{{{{ if $labels.instance }}}}Prometheus could not scrape {{{{ $labels.instance }}}} of job {job} for 5 minutes.{{{{ else }}}}Prometheus has no target for scrape job {job}: check its scrape configuration.{{{{ end }}}} Support dashboards and SLO alerts are blind meanwhile."
             ),
             runbook_url: runbook(settings, EXPORTER_DOWN),
         },
@@ -462,7 +462,7 @@ fn exporter_alerts(settings: &Settings, warnings: &mut Vec<String>) -> Group {
         severity: Severity::Ticket,
         labels: vec![],
         summary: "support-metrics' {{ $labels.job_name }} job keeps failing".into(),
-        description: "The {{ $labels.job_name }} job of {{ $labels.instance }} failed {{ $value | humanize }} times in the last 30 minutes and did not succeed once. Its log line \"job failed\" says why.".into(),
+        description: "The {{ $labels.job_name }} job of {{ $labels.instance }} has not succeeded in the last 30 minutes (failed runs: {{ $value | humanize }}). Its log line \"job failed\" says why.".into(),
         runbook_url: runbook(settings, JOB_FAILING),
     });
     rules.push(Alert {

@@ -465,21 +465,11 @@ async fn an_incremental_run_reads_only_the_new_events_and_their_tickets() {
 /// `promtool check metrics` (Prometheus' own linter) accepts the exposition.
 #[tokio::test]
 async fn promtool_accepts_the_exposition() {
-    let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
-    if std::process::Command::new(&promtool)
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run this test, but {promtool} is missing (apt-get install prometheus)"
-        );
-        eprintln!(
-            "SKIPPED promtool_accepts_the_exposition: no {promtool} (apt-get install prometheus)"
-        );
+    let Some(promtool) =
+        crate::helpers::tool("promtool", "PROMTOOL", "promtool_accepts_the_exposition")
+    else {
         return;
-    }
+    };
     let db = TestDb::sqlite();
     db.load_fixture("small_helpdesk.sql").await;
     let config = config(&db, &sqlite_state(&db, "state.sqlite"));

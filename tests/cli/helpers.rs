@@ -266,6 +266,27 @@ impl Drop for Served {
 }
 
 /// A plain HTTP/1.0 GET: `(status, body)`.
+/// The path of an external tool (`PROMTOOL`-style override in `env_var`), or
+/// `None` with a printed reason when it is missing — except in CI, where
+/// that is a failure.
+pub fn tool(name: &str, env_var: &str, test: &str) -> Option<String> {
+    let path = std::env::var(env_var).unwrap_or_else(|_| name.to_string());
+    if Command::new(&path).arg("--version").output().is_ok() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run {test}, but {path} is missing (apt-get install prometheus)"
+    );
+    eprintln!("SKIPPED {test}: no {path} (apt-get install prometheus)");
+    None
+}
+
+/// The repository root (where the shipped dashboards and rules live).
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
 pub fn http_get(addr: &str, path: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let Ok(mut s) = std::net::TcpStream::connect(addr) else {

@@ -6,4 +6,6 @@ mod digest;
 mod errors;
 mod exporter;
 mod helpers;
+mod prometheus;
 mod report;
+mod rules;

@@ -166,8 +166,12 @@ fn main() -> ExitCode {
 /// One line per message; an error when any was not sent.
 /// The configuration file as the generated files name it.
 fn config_name(path: Option<&std::path::Path>) -> String {
-    path.map(|p| p.display().to_string())
-        .unwrap_or_else(|| support_metrics::config::DEFAULT_CONFIG_PATH.to_string())
+    let default = support_metrics::config::DEFAULT_CONFIG_PATH;
+    match path {
+        Some(p) => p.display().to_string(),
+        None if std::path::Path::new(default).exists() => default.to_string(),
+        None => "the built-in defaults (no configuration file)".to_string(),
+    }
 }
 
 fn print_deliveries(week: IsoWeek, deliveries: &[digest::send::Delivery]) -> anyhow::Result<()> {

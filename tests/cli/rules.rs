@@ -196,6 +196,16 @@ fn every_alert_is_unit_tested_and_has_a_runbook_section() {
     }
 }
 
+/// PromQL words followed by a list of label names in parentheses.
+const GROUPING: [&str; 6] = [
+    "by",
+    "on",
+    "without",
+    "ignoring",
+    "group_left",
+    "group_right",
+];
+
 /// Metric names a PromQL expression reads: identifiers outside string
 /// literals, label matchers, grouping clauses and range brackets that are
 /// neither functions, keywords nor numbers.
@@ -238,17 +248,7 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
             .next_back()
             .unwrap_or("");
         words.push_str(head);
-        if tail.starts_with('(')
-            && [
-                "by",
-                "on",
-                "without",
-                "ignoring",
-                "group_left",
-                "group_right",
-            ]
-            .contains(&last.trim())
-        {
+        if tail.starts_with('(') && GROUPING.contains(&last.trim()) {
             let close = tail.find(')').unwrap_or(tail.len() - 1);
             rest = &tail[close + 1..];
         } else {
@@ -259,12 +259,6 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
     }
     words.push_str(rest);
     let keywords = [
-        "by",
-        "on",
-        "without",
-        "ignoring",
-        "group_left",
-        "group_right",
         "and",
         "or",
         "unless",
@@ -297,7 +291,10 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
             }
             let word: String = chars[start..i].iter().collect();
             let next = chars[i..].iter().find(|c| !c.is_whitespace());
-            if next != Some(&'(') && !keywords.contains(&word.as_str()) {
+            if next != Some(&'(')
+                && !keywords.contains(&word.as_str())
+                && !GROUPING.contains(&word.as_str())
+            {
                 out.insert(word);
             }
         } else if chars[i].is_ascii_digit() || chars[i] == '.' {

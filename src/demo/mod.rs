@@ -189,6 +189,10 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
              per minute arrive. Point Prometheus at {addr} (job `support-metrics`), or:"
         );
         println!("    curl -s http://{addr}/metrics | grep support_tickets_created_total");
+        println!(
+            "  Dashboards and alerts: load dashboards/prometheus/support-metrics.rules.yml in that \
+             Prometheus and import dashboards/grafana/*.json in Grafana (README: Dashboards and alerts)."
+        );
         println!("  Meanwhile, in another terminal (`cargo run --release --` stands for `support-metrics`):");
         println!("    support-metrics report --from {from} --to {to} --by category");
         println!("  Ctrl-C stops the demo; its data stays in {} for next time.", opts.data_dir.display());

@@ -6,6 +6,7 @@ use std::process::Command;
 use sqlx::{AssertSqlSafe, Executor};
 
 pub const PG_URL_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub const MYSQL_URL_DEFAULT: &str = "mysql://root@127.0.0.1:3306/test";
 
 pub struct Run {
     pub ok: bool,
@@ -42,6 +43,7 @@ pub struct TestDb {
     pub url: String,
     pub dir: tempfile::TempDir,
     pg_schema: Option<(sqlx::PgPool, String)>,
+    mysql_db: Option<(sqlx::MySqlPool, String)>,
 }
 
 impl TestDb {
@@ -52,6 +54,7 @@ impl TestDb {
             url,
             dir,
             pg_schema: None,
+            mysql_db: None,
         }
     }
 
@@ -85,6 +88,39 @@ impl TestDb {
             url,
             dir: tempfile::tempdir().expect("temp dir"),
             pg_schema: Some((pool, schema)),
+            mysql_db: None,
+        })
+    }
+
+    /// A fresh database on the MariaDB/MySQL of `SUPPORT_METRICS_TEST_MYSQL`
+    /// (default: the local one), skipped like [`TestDb::postgres`].
+    pub async fn mysql(test: &str) -> Option<TestDb> {
+        let base = std::env::var("SUPPORT_METRICS_TEST_MYSQL")
+            .unwrap_or_else(|_| MYSQL_URL_DEFAULT.to_string());
+        let pool = match sqlx::mysql::MySqlPoolOptions::new()
+            .max_connections(1)
+            .connect(&base)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) if std::env::var_os("CI").is_none() => {
+                eprintln!(
+                    "SKIPPED {test}: no MariaDB/MySQL at {base} ({e}); set SUPPORT_METRICS_TEST_MYSQL or start one"
+                );
+                return None;
+            }
+            Err(e) => panic!("CI must run the MariaDB tests, but {base} is unreachable: {e}"),
+        };
+        let name = format!("sm_{}_{}_{}", test, std::process::id(), rand_suffix());
+        pool.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create database");
+        let server = base.rsplit_once('/').map_or(base.as_str(), |(s, _)| s);
+        Some(TestDb {
+            url: format!("{server}/{name}"),
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg_schema: None,
+            mysql_db: Some((pool, name)),
         })
     }
 
@@ -117,6 +153,13 @@ impl TestDb {
                     .await
                     .expect("fixture SQL runs");
             }
+            None if self.mysql_db.is_some() => {
+                let pool = sqlx::MySqlPool::connect(&self.url).await.expect("mysql");
+                pool.execute(AssertSqlSafe(mysql_timestamps(sql)))
+                    .await
+                    .expect("fixture SQL runs");
+                pool.close().await;
+            }
             None => {
                 let pool = sqlx::SqlitePool::connect(&self.url).await.expect("sqlite");
                 pool.execute(AssertSqlSafe(sql.to_string()))
@@ -128,12 +171,36 @@ impl TestDb {
     }
 
     pub async fn cleanup(self) {
+        if let Some((pool, name)) = &self.mysql_db {
+            let _ = pool
+                .execute(AssertSqlSafe(format!("DROP DATABASE {name}")))
+                .await;
+        }
         if let Some((pool, schema)) = &self.pg_schema {
             let _ = pool
                 .execute(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
                 .await;
         }
     }
+}
+
+/// Fixture timestamps are ISO-8601 UTC literals (`'2026-01-05T09:00:00Z'`);
+/// a strict-mode MariaDB DATETIME takes them without the `Z` (its columns
+/// hold UTC).
+fn mysql_timestamps(sql: &str) -> String {
+    let chars: Vec<char> = sql.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            !(**c == 'Z'
+                && chars.get(i + 1) == Some(&'\'')
+                && i.checked_sub(1)
+                    .and_then(|p| chars.get(p))
+                    .is_some_and(char::is_ascii_digit))
+        })
+        .map(|(_, c)| *c)
+        .collect()
 }
 
 fn rand_suffix() -> u32 {

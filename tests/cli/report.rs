@@ -174,6 +174,47 @@ async fn report_on_postgres_gives_the_hand_computed_numbers() {
 }
 
 #[tokio::test]
+async fn report_on_mariadb_gives_the_hand_computed_numbers() {
+    let Some(db) = TestDb::mysql("report").await else {
+        return;
+    };
+    load_fixture(&db).await;
+    check_overall(&report(&db, &[]));
+    check_by_team(&report(&db, &["--by", "team"]));
+    db.cleanup().await;
+}
+
+/// The same fixture gives the identical report JSON, byte for byte, on
+/// SQLite, PostgreSQL and MariaDB.
+#[tokio::test]
+async fn the_report_is_identical_on_sqlite_postgres_and_mariadb() {
+    let sqlite = TestDb::sqlite();
+    load_fixture(&sqlite).await;
+    let (Some(pg), Some(my)) = (
+        TestDb::postgres("identical").await,
+        TestDb::mysql("identical").await,
+    ) else {
+        return;
+    };
+    load_fixture(&pg).await;
+    load_fixture(&my).await;
+    for by in [
+        None,
+        Some("team"),
+        Some("channel"),
+        Some("priority"),
+        Some("category"),
+    ] {
+        let extra: Vec<&str> = by.map(|b| vec!["--by", b]).unwrap_or_default();
+        let want = report(&sqlite, &extra);
+        assert_eq!(report(&pg, &extra), want, "PostgreSQL, by {by:?}");
+        assert_eq!(report(&my, &extra), want, "MariaDB, by {by:?}");
+    }
+    pg.cleanup().await;
+    my.cleanup().await;
+}
+
+#[tokio::test]
 async fn table_and_csv_formats_show_the_same_numbers() {
     let db = TestDb::sqlite();
     load_fixture(&db).await;

@@ -79,15 +79,22 @@ fn fill(
     }
 }
 
-/// Four identical baseline weeks: per category 15 tickets, 15 solves (one
-/// re-routed every other week), 10 CSAT answers with 8 satisfied.
-fn baseline(f: &mut Facts, w: IsoWeek) {
+/// Facts spanning the baseline and the week, with four identical baseline
+/// weeks: per category 15 tickets, 15 solves (one re-routed every other
+/// week), 10 CSAT answers with 8 satisfied. The week itself is empty.
+fn with_baseline() -> (Weeks, Facts<'static>) {
+    let (w, weeks) = weeks();
+    let mut f = facts(Period {
+        from: weeks.baseline.from,
+        to: weeks.week.to,
+    });
     for n in 1..=4 {
         let p = w.minus(n).period(chrono_tz::UTC);
         for c in CATEGORIES {
-            fill(f, p, c, 15, 15, u64::from(n % 2 == 1), 10, 8);
+            fill(&mut f, p, c, 15, 15, u64::from(n % 2 == 1), 10, 8);
         }
     }
+    (weeks, f)
 }
 
 fn facts(window: Period) -> Facts<'static> {
@@ -102,12 +109,7 @@ fn facts(window: Period) -> Facts<'static> {
 
 #[test]
 fn a_quiet_week_with_normal_noise_raises_nothing() {
-    let (w, weeks) = weeks();
-    let mut f = facts(Period {
-        from: weeks.baseline.from,
-        to: weeks.week.to,
-    });
-    baseline(&mut f, w);
+    let (weeks, mut f) = with_baseline();
     // Ordinary noise: a little more or less of everything.
     let noise = [
         (18, 16, 2, 11, 8),
@@ -132,12 +134,7 @@ fn a_quiet_week_with_normal_noise_raises_nothing() {
 
 #[test]
 fn planted_spike_misrouting_and_low_csat_are_found_with_their_numbers() {
-    let (w, weeks) = weeks();
-    let mut f = facts(Period {
-        from: weeks.baseline.from,
-        to: weeks.week.to,
-    });
-    baseline(&mut f, w);
+    let (weeks, mut f) = with_baseline();
     // refunds: 60 tickets instead of 15 (a spike);
     fill(&mut f, weeks.week, "refunds", 60, 15, 1, 10, 8);
     // shipping: 12 of 20 solves came through frontline (misrouting);
@@ -226,12 +223,7 @@ fn planted_spike_misrouting_and_low_csat_are_found_with_their_numbers() {
 
 #[test]
 fn small_numbers_raise_nothing() {
-    let (w, weeks) = weeks();
-    let mut f = facts(Period {
-        from: weeks.baseline.from,
-        to: weeks.week.to,
-    });
-    baseline(&mut f, w);
+    let (weeks, mut f) = with_baseline();
     // A category never seen before, with 4 tickets (< min_count 5), all
     // re-routed, and 4 unhappy answers (< min_responses 5).
     fill(&mut f, weeks.week, "brand-new", 4, 4, 4, 4, 0);
@@ -321,4 +313,24 @@ fn repeat_contacts_are_the_same_customer_and_category_within_7_days() {
     f.mark_repeat_contacts();
     let flags: Vec<bool> = f.created.iter().map(|c| c.repeat).collect();
     assert_eq!(flags, [false, false, true, false, false, false, true]);
+}
+
+#[test]
+fn outcome_labels_lists_every_outcome() {
+    // The exporter starts each of these at 0; a new outcome must be listed.
+    use crate::digest::send::Outcome;
+    let all = [
+        Outcome::Sent {
+            message_id: String::new(),
+            attempts: 1,
+        },
+        Outcome::AlreadySent,
+        Outcome::Busy,
+        Outcome::Failed {
+            error: String::new(),
+            attempts: 1,
+        },
+    ];
+    let labels: Vec<&str> = all.iter().map(Outcome::label).collect();
+    assert_eq!(labels, Outcome::LABELS);
 }

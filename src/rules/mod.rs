@@ -247,7 +247,9 @@ fn slo_recording(slos: &[Slo]) -> Group {
             ),
         ));
     }
-    for w in FAST.iter().chain(SLOW.iter()).map(|b| b.long) {
+    // The long window of each burn-rate condition.
+    let long_windows = FAST.iter().chain(SLOW.iter()).map(|b| b.long);
+    for w in long_windows.clone() {
         rules.push(record(
             names::slo_measured(w),
             format!(
@@ -256,12 +258,7 @@ fn slo_recording(slos: &[Slo]) -> Group {
             ),
         ));
     }
-    for w in FAST
-        .iter()
-        .chain(SLOW.iter())
-        .map(|b| b.long)
-        .chain([names::SLO_PERIOD])
-    {
+    for w in long_windows.chain([names::SLO_PERIOD]) {
         rules.push(record(
             names::slo_burn_rate(w),
             format!(

@@ -62,22 +62,13 @@ impl TestDb {
     /// local one). Without a server the test is skipped with a printed
     /// reason — except in CI, where that is a failure.
     pub async fn postgres(test: &str) -> Option<TestDb> {
-        let base =
-            std::env::var("SUPPORT_METRICS_TEST_PG").unwrap_or_else(|_| PG_URL_DEFAULT.to_string());
-        let pool = match sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&base)
-            .await
-        {
-            Ok(p) => p,
-            Err(e) if std::env::var_os("CI").is_none() => {
-                eprintln!(
-                    "SKIPPED {test}: no PostgreSQL at {base} ({e}); set SUPPORT_METRICS_TEST_PG or start one"
-                );
-                return None;
-            }
-            Err(e) => panic!("CI must run the PostgreSQL tests, but {base} is unreachable: {e}"),
-        };
+        let (base, pool) = server::<sqlx::Postgres>(
+            test,
+            "PostgreSQL",
+            "SUPPORT_METRICS_TEST_PG",
+            PG_URL_DEFAULT,
+        )
+        .await?;
         let schema = format!("sm_{}_{}_{}", test, std::process::id(), rand_suffix());
         pool.execute(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .await
@@ -95,22 +86,13 @@ impl TestDb {
     /// A fresh database on the MariaDB/MySQL of `SUPPORT_METRICS_TEST_MYSQL`
     /// (default: the local one), skipped like [`TestDb::postgres`].
     pub async fn mysql(test: &str) -> Option<TestDb> {
-        let base = std::env::var("SUPPORT_METRICS_TEST_MYSQL")
-            .unwrap_or_else(|_| MYSQL_URL_DEFAULT.to_string());
-        let pool = match sqlx::mysql::MySqlPoolOptions::new()
-            .max_connections(1)
-            .connect(&base)
-            .await
-        {
-            Ok(p) => p,
-            Err(e) if std::env::var_os("CI").is_none() => {
-                eprintln!(
-                    "SKIPPED {test}: no MariaDB/MySQL at {base} ({e}); set SUPPORT_METRICS_TEST_MYSQL or start one"
-                );
-                return None;
-            }
-            Err(e) => panic!("CI must run the MariaDB tests, but {base} is unreachable: {e}"),
-        };
+        let (base, pool) = server::<sqlx::MySql>(
+            test,
+            "MariaDB/MySQL",
+            "SUPPORT_METRICS_TEST_MYSQL",
+            MYSQL_URL_DEFAULT,
+        )
+        .await?;
         let name = format!("sm_{}_{}_{}", test, std::process::id(), rand_suffix());
         pool.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .await
@@ -341,12 +323,44 @@ pub fn tool(name: &str, env_var: &str, test: &str) -> Option<String> {
     if Command::new(&path).arg("--version").output().is_ok() {
         return Some(path);
     }
+    skip_outside_ci(test, &format!("no {path} (apt-get install prometheus)"));
+    None
+}
+
+/// Skips `test` with a printed reason, or fails it in CI (`CI` set), where
+/// every test must run.
+pub fn skip_outside_ci(test: &str, reason: &str) {
     assert!(
         std::env::var_os("CI").is_none(),
-        "CI must run {test}, but {path} is missing (apt-get install prometheus)"
+        "CI must run {test}, but: {reason}"
     );
-    eprintln!("SKIPPED {test}: no {path} (apt-get install prometheus)");
-    None
+    eprintln!("SKIPPED {test}: {reason}");
+}
+
+/// A one-connection pool on the database server at `env_var` (default
+/// `default`), and its URL; `None` after [`skip_outside_ci`] when it is
+/// unreachable.
+async fn server<DB: sqlx::Database>(
+    test: &str,
+    what: &str,
+    env_var: &str,
+    default: &str,
+) -> Option<(String, sqlx::Pool<DB>)> {
+    let base = std::env::var(env_var).unwrap_or_else(|_| default.to_string());
+    match sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(1)
+        .connect(&base)
+        .await
+    {
+        Ok(pool) => Some((base, pool)),
+        Err(e) => {
+            skip_outside_ci(
+                test,
+                &format!("no {what} at {base} ({e}); set {env_var} or start one"),
+            );
+            None
+        }
+    }
 }
 
 /// The repository root (where the shipped dashboards and rules live).

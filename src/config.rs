@@ -466,12 +466,12 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
 
     // state and server
     if let Some(url) = raw.state.url {
-        if !["sqlite:", "postgres:", "postgresql:"]
+        if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
             .iter()
             .any(|p| url.starts_with(p))
         {
             problems.push(format!(
-                "state.url: `{}` is not a state store URL; expected sqlite://FILE or postgres://…",
+                "state.url: `{}` is not a state store URL; expected sqlite://FILE, postgres://… or mysql://…",
                 redact_url(&url)
             ));
         }
@@ -876,7 +876,7 @@ kpi = "*/5 * * * *"
         let p = problems(
             r#"
 [state]
-url = "mysql://root@localhost/state"
+url = "redis://localhost/state"
 [server]
 listen = "localhost"
 [schedule]
@@ -896,6 +896,9 @@ late_arrival = "soon"
                 "no problem for {key}: {p:?}"
             );
         }
+        // MySQL/MariaDB is a supported state store.
+        let mysql = load("[state]\nurl = \"mysql://root@localhost/state\"\n").expect("valid");
+        assert!(mysql.state.url.starts_with("mysql://"));
         let defaults = Settings::default();
         assert_eq!(defaults.server.listen.port(), DEFAULT_PORT);
         assert_eq!(defaults.state.url, DEFAULT_STATE_URL);

@@ -17,6 +17,8 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
+use sqlx::AssertSqlSafe;
+
 use crate::config::{RelationSource, SourceSettings, redact_url};
 use crate::model::{EngagementResponse, Event, Instant, Relation, SurveyResponse, Ticket};
 use crate::rejects::Rejects;
@@ -196,10 +198,14 @@ impl Source {
             Some(Dialect::MySql) => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
                 let opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
+                let timeout = settings.statement_timeout;
                 Pool::MySql(
                     MySqlPoolOptions::new()
                         .max_connections(4)
                         .acquire_timeout(acquire)
+                        .after_connect(move |conn, _| {
+                            Box::pin(mysql_session(conn, access, timeout))
+                        })
                         .connect_with(opts)
                         .await
                         .map_err(connect_err)?,
@@ -578,6 +584,26 @@ fn at_or_after(dialect: Dialect, column: &str, t: Instant) -> String {
             t.timestamp_micros() as f64 / 1e6
         ),
     }
+}
+
+/// MySQL has no startup options: each new connection is made read-only
+/// and given the statement timeout (MariaDB's `max_statement_time`, in
+/// seconds, or MySQL's `max_execution_time`, in milliseconds).
+async fn mysql_session(
+    conn: &mut sqlx::MySqlConnection,
+    access: Access,
+    timeout: Duration,
+) -> Result<(), sqlx::Error> {
+    use sqlx::Executor;
+    if access == Access::ReadOnly {
+        conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
+    }
+    let mariadb = format!("SET SESSION max_statement_time = {}", timeout.as_secs_f64());
+    if conn.execute(AssertSqlSafe(mariadb)).await.is_err() {
+        let mysql = format!("SET SESSION max_execution_time = {}", timeout.as_millis());
+        conn.execute(AssertSqlSafe(mysql)).await?;
+    }
+    Ok(())
 }
 
 pub fn dialect_of(url: &str) -> Option<Dialect> {

@@ -66,10 +66,12 @@ impl StateStore {
         now: Instant,
     ) -> Result<Claim, StateError> {
         let stale = micros(now) - i64::try_from(LEASE.as_micros()).unwrap_or(i64::MAX);
-        let inserted = on_pool!(&self.pool, p => sqlx::query(
+        // A plain INSERT: the primary key refuses a second claim on every
+        // backend (MySQL's upsert row counts cannot tell the cases apart).
+        let inserted = on_pool!(&self.pool, p => sqlx::query(self.sql(
             "INSERT INTO digest_log (week, scope, recipient, status, owner, claimed_at, attempts) \
-             VALUES ($1, $2, $3, 'sending', $4, $5, 0) ON CONFLICT (week, scope, recipient) DO NOTHING",
-        )
+             VALUES ($1, $2, $3, 'sending', $4, $5, 0)",
+        ))
         .bind(&key.week)
         .bind(&key.scope)
         .bind(&key.recipient)
@@ -77,21 +79,25 @@ impl StateStore {
         .bind(micros(now))
         .execute(p)
         .await
-        .map(|r| r.rows_affected())
-        .map_err(self.err("claim a digest"))?);
+        .map(|r| r.rows_affected()));
+        let inserted = match inserted {
+            Ok(n) => n,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => 0,
+            Err(e) => return Err(self.err("claim a digest")(e)),
+        };
         if inserted == 1 {
             return Ok(Claim::Mine);
         }
-        let taken = on_pool!(&self.pool, p => sqlx::query(
-            "UPDATE digest_log SET status = 'sending', owner = $4, claimed_at = $5 \
-             WHERE week = $1 AND scope = $2 AND recipient = $3 \
+        let taken = on_pool!(&self.pool, p => sqlx::query(self.sql(
+            "UPDATE digest_log SET status = 'sending', owner = $1, claimed_at = $2 \
+             WHERE week = $3 AND scope = $4 AND recipient = $5 \
              AND (status = 'failed' OR (status = 'sending' AND claimed_at < $6))",
-        )
+        ))
+        .bind(owner)
+        .bind(micros(now))
         .bind(&key.week)
         .bind(&key.scope)
         .bind(&key.recipient)
-        .bind(owner)
-        .bind(micros(now))
         .bind(stale)
         .execute(p)
         .await
@@ -100,9 +106,9 @@ impl StateStore {
         if taken == 1 {
             return Ok(Claim::Mine);
         }
-        let status: Option<(String,)> = on_pool!(&self.pool, p => sqlx::query_as(
+        let status: Option<(String,)> = on_pool!(&self.pool, p => sqlx::query_as(self.sql(
             "SELECT status FROM digest_log WHERE week = $1 AND scope = $2 AND recipient = $3",
-        )
+        ))
         .bind(&key.week)
         .bind(&key.scope)
         .bind(&key.recipient)
@@ -124,18 +130,18 @@ impl StateStore {
         attempts: u32,
         now: Instant,
     ) -> Result<(), StateError> {
-        on_pool!(&self.pool, p => sqlx::query(
-            "UPDATE digest_log SET status = 'sent', message_id = $5, sent_at = $6, \
-             attempts = attempts + $7, last_error = NULL \
-             WHERE week = $1 AND scope = $2 AND recipient = $3 AND owner = $4",
-        )
+        on_pool!(&self.pool, p => sqlx::query(self.sql(
+            "UPDATE digest_log SET status = 'sent', message_id = $1, sent_at = $2, \
+             attempts = attempts + $3, last_error = NULL \
+             WHERE week = $4 AND scope = $5 AND recipient = $6 AND owner = $7",
+        ))
+        .bind(message_id)
+        .bind(micros(now))
+        .bind(i64::from(attempts))
         .bind(&key.week)
         .bind(&key.scope)
         .bind(&key.recipient)
         .bind(owner)
-        .bind(message_id)
-        .bind(micros(now))
-        .bind(i64::from(attempts))
         .execute(p)
         .await
         .map(|_| ())
@@ -151,16 +157,16 @@ impl StateStore {
         error: &str,
         attempts: u32,
     ) -> Result<(), StateError> {
-        on_pool!(&self.pool, p => sqlx::query(
-            "UPDATE digest_log SET status = 'failed', last_error = $5, attempts = attempts + $6 \
-             WHERE week = $1 AND scope = $2 AND recipient = $3 AND owner = $4",
-        )
+        on_pool!(&self.pool, p => sqlx::query(self.sql(
+            "UPDATE digest_log SET status = 'failed', last_error = $1, attempts = attempts + $2 \
+             WHERE week = $3 AND scope = $4 AND recipient = $5 AND owner = $6",
+        ))
+        .bind(error)
+        .bind(i64::from(attempts))
         .bind(&key.week)
         .bind(&key.scope)
         .bind(&key.recipient)
         .bind(owner)
-        .bind(error)
-        .bind(i64::from(attempts))
         .execute(p)
         .await
         .map(|_| ())
@@ -170,10 +176,10 @@ impl StateStore {
 
     /// The log of `week`, by scope and recipient.
     pub async fn digest_log(&self, week: &str) -> Result<Vec<DigestLogRow>, StateError> {
-        let rows: Vec<Row> = on_pool!(&self.pool, p => sqlx::query_as(
+        let rows: Vec<Row> = on_pool!(&self.pool, p => sqlx::query_as(self.sql(
             "SELECT week, scope, recipient, status, attempts, message_id, sent_at, last_error \
              FROM digest_log WHERE week = $1 ORDER BY scope, recipient",
-        )
+        ))
         .bind(week)
         .fetch_all(p)
         .await

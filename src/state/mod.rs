@@ -15,6 +15,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, QueryBuilder};
@@ -106,12 +107,45 @@ pub struct Commit<'a> {
     pub forget_answers_before: Instant,
 }
 
+/// The columns of `ticket_state`, key first, in `TicketRow` order.
+const TICKET_COLUMNS: [&str; 11] = [
+    "id",
+    "created_at",
+    "created_by",
+    "priority",
+    "channel",
+    "team",
+    "status",
+    "is_open",
+    "first_response_at",
+    "first_response_seconds",
+    "first_resolution_at",
+];
+
+/// `$n` placeholders replaced by `?`, for MySQL.
+fn positional(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `last_event_id, tickets_since, responses_since, bucket_layout`.
 type WatermarkRow = (Option<i64>, Option<i64>, Option<i64>, String);
 
 enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+    MySql(MySqlPool),
 }
 
 pub struct StateStore {
@@ -125,6 +159,7 @@ macro_rules! on_pool {
         match $pool {
             Pool::Sqlite($p) => $body,
             Pool::Postgres($p) => $body,
+            Pool::MySql($p) => $body,
         }
     };
 }
@@ -204,6 +239,17 @@ impl StateStore {
                     .await
                     .map_err(connect_err)?,
             )
+        } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
+            let url = url.replacen("mariadb:", "mysql:", 1);
+            let opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
+            Pool::MySql(
+                MySqlPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(acquire)
+                    .connect_with(opts)
+                    .await
+                    .map_err(connect_err)?,
+            )
         } else {
             let opts = PgConnectOptions::from_str(url).map_err(bad_url)?;
             Pool::Postgres(
@@ -221,11 +267,50 @@ impl StateStore {
     }
 
     async fn migrate(&self) -> Result<(), StateError> {
-        let res = on_pool!(&self.pool, p => sqlx::migrate!("migrations/state").run(p).await);
+        let res = match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("migrations/state").run(p).await,
+            Pool::Postgres(p) => sqlx::migrate!("migrations/state").run(p).await,
+            Pool::MySql(p) => sqlx::migrate!("migrations/state_mysql").run(p).await,
+        };
         res.map_err(|e| StateError::Migrate {
             url: self.shown_url.clone(),
             message: e.to_string(),
         })
+    }
+
+    /// `text` for this store's backend: MySQL numbers no placeholders, so
+    /// `$1`, `$2`, … become `?` (every statement binds in textual order).
+    fn sql(&self, text: &str) -> AssertSqlSafe<String> {
+        AssertSqlSafe(match self.pool {
+            Pool::MySql(_) => positional(text),
+            _ => text.to_string(),
+        })
+    }
+
+    /// The upsert clause on primary key `key`: `update` columns take the
+    /// new row's values; with none, an existing row is left alone.
+    fn upsert(&self, key: &str, update: &[&str]) -> String {
+        match (&self.pool, update) {
+            (Pool::MySql(_), []) => {
+                let first = key.split(',').next().unwrap_or(key).trim();
+                format!(" ON DUPLICATE KEY UPDATE {first} = {first}")
+            }
+            (Pool::MySql(_), cols) => {
+                let set: Vec<String> = cols.iter().map(|c| format!("{c} = VALUES({c})")).collect();
+                format!(" ON DUPLICATE KEY UPDATE {}", set.join(", "))
+            }
+            (_, []) => format!(" ON CONFLICT ({key}) DO NOTHING"),
+            (_, cols) => {
+                let set: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+                format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
+            }
+        }
+    }
+
+    /// `n` placeholders, comma-separated, for this backend.
+    fn placeholders(&self, n: usize) -> String {
+        let list: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+        self.sql(&list.join(", ")).0
     }
 
     fn err(&self, action: &'static str) -> impl Fn(sqlx::Error) -> StateError + '_ {
@@ -409,8 +494,8 @@ impl StateStore {
     ) -> Result<Vec<(Instant, f64)>, StateError> {
         let rows: Vec<(i64, f64)> = on_pool!(&self.pool, p =>
             sqlx::query_as(
-                "SELECT first_response_at, first_response_seconds FROM ticket_state \
-                 WHERE first_response_at >= $1 AND first_response_seconds IS NOT NULL",
+                self.sql("SELECT first_response_at, first_response_seconds FROM ticket_state \
+                 WHERE first_response_at >= $1 AND first_response_seconds IS NOT NULL"),
             )
             .bind(micros(since))
             .fetch_all(p)
@@ -425,11 +510,11 @@ impl StateStore {
 
     /// Remembered answers given at or after `since`.
     pub async fn answers_since(&self, since: Instant) -> Result<Vec<AnswerRow>, StateError> {
-        let rows: Vec<(String, String, i64, Option<String>, String, i64)> =
+        let rows: Vec<(String, String, i64, Option<String>, String, i32)> =
             on_pool!(&self.pool, p =>
                 sqlx::query_as(
-                    "SELECT relation, id, responded_at, team, question, score FROM recent_answer \
-                     WHERE responded_at >= $1",
+                    self.sql("SELECT relation, id, responded_at, team, question, score FROM recent_answer \
+                     WHERE responded_at >= $1"),
                 )
                 .bind(micros(since))
                 .fetch_all(p)
@@ -450,7 +535,7 @@ impl StateStore {
                     responded_at: from_micros(at)?,
                     team,
                     question,
-                    score,
+                    score: i64::from(score),
                 })
             })
             .collect())
@@ -465,7 +550,7 @@ impl StateStore {
                 qb.push_values(chunk, |mut b, (k, v)| {
                     b.push_bind(k.name).push_bind(encode_labels(&k.labels)).push_bind(*v);
                 });
-                qb.push(" ON CONFLICT (name, labels) DO UPDATE SET value = excluded.value");
+                qb.push(self.upsert("name, labels", &["value"]));
                 qb.build().execute(&mut *tx).await.map_err(self.err("save counters"))?;
             }
             for chunk in c.histograms.chunks(BATCH) {
@@ -479,17 +564,14 @@ impl StateStore {
                         .push_bind(h.sum)
                         .push_bind(i64::try_from(h.count).unwrap_or(i64::MAX));
                 });
-                qb.push(
-                    " ON CONFLICT (name, labels) DO UPDATE SET buckets = excluded.buckets, \
-                     sum = excluded.sum, count = excluded.count",
-                );
+                qb.push(self.upsert("name, labels", &["buckets", "sum", "count"]));
                 qb.build().execute(&mut *tx).await.map_err(self.err("save histograms"))?;
             }
             for chunk in c.tickets.chunks(BATCH) {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO ticket_state (id, created_at, created_by, priority, channel, team, \
-                     status, is_open, first_response_at, first_response_seconds, first_resolution_at) ",
-                );
+                let mut qb = QueryBuilder::new(format!(
+                    "INSERT INTO ticket_state ({}) ",
+                    TICKET_COLUMNS.join(", ")
+                ));
                 qb.push_values(chunk, |mut b, t| {
                     b.push_bind(t.id.clone())
                         .push_bind(micros(t.created_at))
@@ -503,14 +585,7 @@ impl StateStore {
                         .push_bind(t.first_response_seconds)
                         .push_bind(t.first_resolution_at.map(micros));
                 });
-                qb.push(
-                    " ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, \
-                     created_by = excluded.created_by, priority = excluded.priority, \
-                     channel = excluded.channel, team = excluded.team, status = excluded.status, \
-                     is_open = excluded.is_open, first_response_at = excluded.first_response_at, \
-                     first_response_seconds = excluded.first_response_seconds, \
-                     first_resolution_at = excluded.first_resolution_at",
-                );
+                qb.push(self.upsert("id", &TICKET_COLUMNS[1..]));
                 qb.build().execute(&mut *tx).await.map_err(self.err("save tickets"))?;
             }
             for chunk in c.answers.chunks(BATCH) {
@@ -525,7 +600,7 @@ impl StateStore {
                         .push_bind(a.question.clone())
                         .push_bind(a.score);
                 });
-                qb.push(" ON CONFLICT (relation, id) DO NOTHING");
+                qb.push(self.upsert("relation, id", &[]));
                 qb.build().execute(&mut *tx).await.map_err(self.err("save answers"))?;
             }
             for chunk in c.label_values.chunks(BATCH) {
@@ -533,22 +608,24 @@ impl StateStore {
                 qb.push_values(chunk, |mut b, (d, v)| {
                     b.push_bind(d.clone()).push_bind(v.clone());
                 });
-                qb.push(" ON CONFLICT (dimension, value) DO NOTHING");
+                qb.push(self.upsert("dimension, value", &[]));
                 qb.build().execute(&mut *tx).await.map_err(self.err("save label values"))?;
             }
-            sqlx::query("DELETE FROM recent_answer WHERE responded_at < $1")
+            sqlx::query(self.sql("DELETE FROM recent_answer WHERE responded_at < $1"))
                 .bind(micros(c.forget_answers_before))
                 .execute(&mut *tx)
                 .await
                 .map_err(self.err("forget old answers"))?;
             let w = &c.watermark;
-            sqlx::query(
+            let upsert = self.upsert(
+                "id",
+                &["last_event_id", "tickets_since", "responses_since", "bucket_layout", "updated_at"],
+            );
+            sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO collect_watermark (id, last_event_id, tickets_since, responses_since, \
-                 bucket_layout, updated_at) VALUES (1, $1, $2, $3, $4, $5) \
-                 ON CONFLICT (id) DO UPDATE SET last_event_id = excluded.last_event_id, \
-                 tickets_since = excluded.tickets_since, responses_since = excluded.responses_since, \
-                 bucket_layout = excluded.bucket_layout, updated_at = excluded.updated_at",
-            )
+                 bucket_layout, updated_at) VALUES (1, {}){upsert}",
+                self.placeholders(5)
+            )))
             .bind(w.last_event_id)
             .bind(w.tickets_since.map(micros))
             .bind(w.responses_since.map(micros))

@@ -263,6 +263,18 @@ async fn metrics_equal_the_report_postgres_source_and_state() {
     state.cleanup().await;
 }
 
+#[tokio::test]
+async fn metrics_equal_the_report_mariadb_source_and_state() {
+    let Some(db) = TestDb::mysql("metrics_my").await else {
+        return;
+    };
+    let Some(state) = TestDb::mysql("metrics_my_state").await else {
+        return;
+    };
+    collect_matches_report(db, state.url.clone()).await;
+    state.cleanup().await;
+}
+
 /// A ticket opened three hours ago, its events and a survey written now
 /// (the survey's time is its insertion time, as in a live helpdesk), plus
 /// two new events on fixture ticket 5.

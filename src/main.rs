@@ -59,6 +59,29 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
     },
+    /// Write a realistic generated helpdesk of any size into a database (trials, benchmarks)
+    ///
+    /// The demo's helpdesk — teams with calendars, every channel and priority,
+    /// bots, re-routes, reopens, surveys, engagement pulses — scaled to exactly
+    /// --tickets tickets over --weeks weeks ending this Monday. Creates the four
+    /// canonical tables if missing; PostgreSQL is loaded with COPY.
+    Generate {
+        /// Number of tickets (events, surveys and engagement answers follow: ≈10.8 events a ticket)
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        tickets: u64,
+        /// Database to write to: sqlite://FILE, postgres://… or mysql://… (never defaults to source.url)
+        #[arg(long, value_name = "URL")]
+        db: String,
+        /// Seed of the generator: the same seed, size and week give the same rows
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Full weeks of history
+        #[arg(long, default_value_t = 13, value_parser = clap::value_parser!(u32).range(1..=520))]
+        weeks: u32,
+        /// Empty the canonical tables first if they hold rows (otherwise that is an error)
+        #[arg(long)]
+        replace: bool,
+    },
     /// Metrics for the period [--from, --to), read straight from the source
     Report {
         /// Start of the period (inclusive): YYYY-MM-DD, "YYYY-MM-DD HH:MM" (in schedule.timezone) or RFC 3339
@@ -272,9 +295,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::RunOnce { job } => {
             let settings = Settings::load(cli.config.as_deref())?;
             let exporter = Exporter::open(settings).await?;
-            match exporter.run_job(job, chrono::Utc::now()).await? {
+            let started = std::time::Instant::now();
+            let outcome = exporter.run_job(job, chrono::Utc::now()).await?;
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            match outcome {
                 JobOutcome::Collect(o) => println!(
-                    "collect: {} new events, {} tickets walked, {} rows rejected, watermark at event {}{}",
+                    "collect: {} new events, {} tickets walked, {} rows rejected, watermark at event {}{} in {ms:.0} ms",
                     o.new_events,
                     o.tickets_walked,
                     o.rows_rejected,
@@ -282,7 +308,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .map_or("none".to_string(), |id| id.to_string()),
                     if o.backfill { " (backfill)" } else { "" }
                 ),
-                JobOutcome::Kpi { gauges } => println!("kpi: {gauges} windowed gauges computed"),
+                JobOutcome::Kpi { gauges } => {
+                    println!("kpi: {gauges} windowed gauges computed in {ms:.0} ms")
+                }
                 JobOutcome::Digest { week, deliveries } => print_deliveries(week, &deliveries)?,
             }
             Ok(())
@@ -375,6 +403,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             print!("{}", render::render(&report, format));
+            Ok(())
+        }
+        Command::Generate {
+            tickets,
+            db,
+            seed,
+            weeks,
+            replace,
+        } => {
+            let settings = Settings::load_or(
+                cli.config.as_deref(),
+                ("built-in demo configuration", demo::EXAMPLE_CONFIG),
+            )?;
+            let opts = demo::bulk::GenerateOptions {
+                url: db,
+                tickets,
+                weeks,
+                seed,
+                replace,
+            };
+            demo::bulk::run(&settings, &opts, chrono::Utc::now()).await?;
             Ok(())
         }
         Command::Demo {

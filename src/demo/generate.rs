@@ -28,6 +28,9 @@ pub struct Shape {
     /// The end of generated history (exclusive): nothing happens at or after it.
     pub end: Instant,
     pub tickets_per_week: u32,
+    /// Exactly this many tickets in all, spread over the weeks with the
+    /// same growth (overrides `tickets_per_week`).
+    pub total_tickets: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -186,20 +189,69 @@ impl TicketPlan<'_> {
 /// Generates the helpdesk. `calendars` place agents' replies in their team's
 /// open hours.
 pub fn generate(shape: &Shape, calendars: &Calendars) -> Dataset {
+    let mut data = Dataset::default();
+    generate_weekly(shape, calendars, |week| {
+        data.tickets.extend(week.tickets);
+        data.events.extend(week.events);
+        data.surveys.extend(week.surveys);
+        data.engagement.extend(week.engagement);
+    });
+    data
+}
+
+/// Growth from week to week: the first week has 0.9× the base volume, the
+/// last 1.1×.
+fn growth(week: u32, weeks: u32) -> f64 {
+    0.9 + 0.2 * f64::from(week) / f64::from(weeks)
+}
+
+/// The exact ticket count of each week when `total` is asked for.
+fn weekly_totals(total: u64, weeks: u32) -> Vec<u64> {
+    let weights: Vec<f64> = (0..weeks).map(|w| growth(w, weeks)).collect();
+    let sum: f64 = weights.iter().sum();
+    let mut counts: Vec<u64> = weights
+        .iter()
+        .map(|w| (total as f64 * w / sum).floor() as u64)
+        .collect();
+    let given: u64 = counts.iter().sum();
+    if let Some(last) = counts.last_mut() {
+        *last += total.saturating_sub(given);
+    }
+    counts
+}
+
+/// [`generate`], handed over one week at a time so that any size fits in
+/// memory: each part holds a week's tickets, answers and the events that
+/// happened before the next week starts (later events of its tickets come
+/// with the week they happen in). The parts, concatenated, are [`generate`]'s
+/// dataset; event ids increase with time across parts.
+pub fn generate_weekly(shape: &Shape, calendars: &Calendars, mut part: impl FnMut(Dataset)) {
     let mut rng = ChaCha8Rng::seed_from_u64(shape.seed);
     let start = shape.end - Duration::weeks(i64::from(shape.weeks));
-    let mut data = Dataset::default();
     let mut next_ticket = 100_001u64;
+    let mut next_event = 1i64;
     let mut requesters: Vec<String> = Vec::new();
+    let totals = shape.total_tickets.map(|t| weekly_totals(t, shape.weeks));
+    // Events generated but not yet due: they happen after the current week.
+    let mut pending: Vec<Event> = Vec::new();
 
     for week in 0..shape.weeks {
+        let mut data = Dataset::default();
         let week_start = start + Duration::weeks(i64::from(week));
         let injected_week = week + 1 == shape.weeks;
         // Gentle growth and noise from week to week.
-        let base = f64::from(shape.tickets_per_week)
-            * (0.9 + 0.2 * f64::from(week) / f64::from(shape.weeks));
-        let n = (base * (0.95 + 0.1 * rng.random::<f64>())) as u32;
-        let refund_extra = if injected_week { n * 7 * 2 / 100 } else { 0 }; // refunds triple
+        let base = f64::from(shape.tickets_per_week) * growth(week, shape.weeks);
+        let noisy = (base * (0.95 + 0.1 * rng.random::<f64>())) as u64;
+        let (n, refund_extra) = match &totals {
+            // Refunds triple in the injected week: 14 % more tickets.
+            None if injected_week => (noisy, noisy * 7 * 2 / 100),
+            None => (noisy, 0),
+            Some(t) => {
+                let all = t.get(week as usize).copied().unwrap_or(0);
+                let n = if injected_week { all * 100 / 114 } else { all };
+                (n, all - n)
+            }
+        };
         for i in 0..n + refund_extra {
             let day = pick_index(&mut rng, &DAY_WEIGHTS);
             let hour = pick_index(&mut rng, &HOUR_WEIGHTS);
@@ -222,7 +274,7 @@ pub fn generate(shape: &Shape, calendars: &Calendars) -> Dataset {
                 &mut rng, calendars, shape.end, id, created, requester, injected,
             );
             data.tickets.push(ticket);
-            data.events.extend(events);
+            pending.extend(events);
             data.surveys.extend(surveys);
         }
 
@@ -292,18 +344,29 @@ pub fn generate(shape: &Shape, calendars: &Calendars) -> Dataset {
                 }
             }
         }
-    }
 
-    // Event ids increase with time, as in a real append-only history.
-    data.events.sort_by(|a, b| {
-        a.occurred_at
-            .cmp(&b.occurred_at)
-            .then(a.ticket_id.cmp(&b.ticket_id))
-    });
-    for (i, e) in data.events.iter_mut().enumerate() {
-        e.id = i as i64 + 1;
+        // Every later ticket is created after this week: the events before
+        // the next week are final and get their ids, which increase with
+        // time, as in a real append-only history.
+        let next_week = week_start + Duration::weeks(1);
+        let last = week + 1 == shape.weeks;
+        pending.sort_by(|a, b| {
+            a.occurred_at
+                .cmp(&b.occurred_at)
+                .then(a.ticket_id.cmp(&b.ticket_id))
+        });
+        let due = if last {
+            pending.len()
+        } else {
+            pending.partition_point(|e| e.occurred_at < next_week)
+        };
+        data.events = pending.drain(..due).collect();
+        for e in &mut data.events {
+            e.id = next_event;
+            next_event += 1;
+        }
+        part(data);
     }
-    data
 }
 
 #[allow(clippy::too_many_lines)]
@@ -577,6 +640,7 @@ mod tests {
                 .unwrap()
                 .to_utc(),
             tickets_per_week: 120,
+            total_tickets: None,
         }
     }
 
@@ -623,5 +687,38 @@ mod tests {
         for (c, _) in CHANNELS {
             assert!(d.tickets.iter().any(|t| t.channel == c), "channel {c}");
         }
+    }
+
+    #[test]
+    fn a_total_gives_exactly_that_many_tickets_in_weekly_parts() {
+        let s = Shape {
+            total_tickets: Some(1_000),
+            ..shape(3)
+        };
+        let mut parts = Vec::new();
+        generate_weekly(&s, &Calendars::default(), |p| parts.push(p));
+        assert_eq!(parts.len(), 3);
+        let tickets: usize = parts.iter().map(|p| p.tickets.len()).sum();
+        assert_eq!(tickets, 1_000);
+        // Growth weights 0.9, 0.9667, 1.0333 (sum 2.9): 1000 × 0.9 / 2.9 =
+        // 310.3 → 310, 1000 × 0.9667 / 2.9 = 333.3 → 333, the rest 357.
+        assert_eq!(parts[0].tickets.len(), 310);
+        assert_eq!(parts[1].tickets.len(), 333);
+        assert_eq!(parts[2].tickets.len(), 357);
+        // The parts hold every event once, ids 1.. in time order, and no
+        // event before its part's week ends is left for a later part.
+        let events: Vec<&Event> = parts.iter().flat_map(|p| &p.events).collect();
+        assert!(events.iter().enumerate().all(|(i, e)| e.id == i as i64 + 1));
+        assert!(
+            events
+                .windows(2)
+                .all(|w| w[0].occurred_at <= w[1].occurred_at)
+        );
+        let week_two = s.end - Duration::weeks(1);
+        assert!(parts[1].events.iter().all(|e| e.occurred_at < week_two));
+        assert_eq!(
+            generate(&s, &Calendars::default()).events.len(),
+            events.len()
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! Generation is deterministic for a seed and the week it runs in: history
 //! ends at the Monday 00:00 UTC that starts the current week.
 
+pub mod bulk;
 pub mod generate;
 pub mod live;
 pub mod write;
@@ -85,6 +86,7 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
             weeks: opts.weeks,
             end,
             tickets_per_week: 650,
+            total_tickets: None,
         };
         let started = std::time::Instant::now();
         println!(

@@ -1,11 +1,14 @@
 //! Integration tests: the real `support-metrics` binary against real
-//! databases (an SQLite file, and PostgreSQL on loopback).
+//! databases (an SQLite file, and PostgreSQL and MariaDB on loopback).
 
 mod demo;
 mod digest;
 mod errors;
 mod exporter;
+mod generate;
 mod helpers;
 mod prometheus;
 mod report;
 mod rules;
+mod safety;
+mod state;

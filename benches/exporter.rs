@@ -8,36 +8,20 @@
 //! Run with `cargo bench --bench exporter`. `BENCH_TICKETS_PER_WEEK` scales
 //! the history (default 7,100 tickets a week for 13 weeks: about 1M events).
 
-use std::io::{Read, Write};
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 use support_metrics::config::Settings;
-use support_metrics::demo::generate::{Dataset, Shape, TEAMS, generate};
+use support_metrics::demo::generate::{Shape, generate};
 use support_metrics::demo::{self, write};
 use support_metrics::exporter::{Exporter, Job, JobOutcome};
 use support_metrics::exposition::{self, Snapshot};
 use support_metrics::metrics::{self, Buckets};
-use support_metrics::model::{Actor, Creator, Event, EventKind, Priority, Status, Ticket};
 use support_metrics::source::{Access, Source};
 use support_metrics::state::series::{Cumulative, SeriesKey};
-
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
-
-fn summary(name: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    println!(
-        "{name}: n={} p50={:.2} ms p90={:.2} ms p99={:.2} ms max={:.2} ms",
-        samples.len(),
-        percentile(&samples, 0.5).as_secs_f64() * 1e3,
-        percentile(&samples, 0.9).as_secs_f64() * 1e3,
-        percentile(&samples, 0.99).as_secs_f64() * 1e3,
-        samples.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
-    );
-}
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -95,14 +79,6 @@ fn big_snapshot() -> Snapshot {
     }
 }
 
-fn http_get(addr: &str) -> usize {
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    write!(s, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("write");
-    let mut body = Vec::new();
-    s.read_to_end(&mut body).expect("read");
-    body.len()
-}
-
 fn settings(dir: &std::path::Path) -> Settings {
     let env = vec![
         (
@@ -115,86 +91,6 @@ fn settings(dir: &std::path::Path) -> Settings {
         ),
     ];
     Settings::from_toml("bench", demo::EXAMPLE_CONFIG, env).expect("example config")
-}
-
-/// 1,000 new events: 200 new tickets (message + assignment) and 150
-/// existing tickets reopened and solved again (4 events each).
-fn new_traffic(first_event: i64, round: u32, existing: &[Ticket]) -> Dataset {
-    let now = Utc::now();
-    let mut d = Dataset::default();
-    let mut id = first_event;
-    let mut ev = |d: &mut Dataset, ticket: &str, kind, actor, team: Option<&str>, status| {
-        d.events.push(Event {
-            id,
-            ticket_id: ticket.to_string(),
-            occurred_at: now,
-            kind,
-            actor,
-            actor_id: None,
-            team: team.map(str::to_string),
-            agent_id: None,
-            status,
-        });
-        id += 1;
-    };
-    for i in 0..200 {
-        let t = Ticket {
-            id: format!("bench-{round}-{i}"),
-            created_at: now,
-            channel: "email".into(),
-            priority: Priority::Normal,
-            category: None,
-            requester_id: format!("r{i}"),
-            created_by: Creator::Customer,
-            status: Status::New,
-            updated_at: now,
-        };
-        ev(
-            &mut d,
-            &t.id,
-            EventKind::Message,
-            Actor::Customer,
-            None,
-            None,
-        );
-        ev(
-            &mut d,
-            &t.id,
-            EventKind::Assign,
-            Actor::System,
-            Some(TEAMS[i % 4]),
-            None,
-        );
-        d.tickets.push(t);
-    }
-    for t in existing.iter().skip(round as usize * 150).take(150) {
-        ev(
-            &mut d,
-            &t.id,
-            EventKind::Message,
-            Actor::Customer,
-            None,
-            None,
-        );
-        ev(
-            &mut d,
-            &t.id,
-            EventKind::Status,
-            Actor::System,
-            None,
-            Some(Status::Open),
-        );
-        ev(&mut d, &t.id, EventKind::Message, Actor::Agent, None, None);
-        ev(
-            &mut d,
-            &t.id,
-            EventKind::Status,
-            Actor::Agent,
-            None,
-            Some(Status::Solved),
-        );
-    }
-    d
 }
 
 async fn bench_metrics() {
@@ -220,7 +116,7 @@ async fn bench_metrics() {
         let _ = exposition::render(&registry).expect("render");
         render.push(t.elapsed());
     }
-    summary("/metrics render in process", render);
+    common::summary("/metrics render in process", render);
 
     let app = support_metrics::server::app(exporter).expect("app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -232,13 +128,13 @@ async fn bench_metrics() {
     for _ in 0..200 {
         let a = addr.clone();
         let t = Instant::now();
-        let n = tokio::task::spawn_blocking(move || http_get(&a))
+        let n = tokio::task::spawn_blocking(move || http_get(&a, "/metrics"))
             .await
             .expect("get");
         http.push(t.elapsed());
         assert!(n > 100_000);
     }
-    summary("/metrics over HTTP (GET, full body)", http);
+    common::summary("/metrics over HTTP (GET, full body)", http);
 }
 
 async fn bench_collect() {
@@ -259,6 +155,7 @@ async fn bench_collect() {
             weeks: 13,
             end: demo::week_start(Utc::now()),
             tickets_per_week: per_week,
+            total_tickets: None,
         },
         &settings.calendars,
     );
@@ -282,9 +179,10 @@ async fn bench_collect() {
         peak_rss_mib()
     );
     let mut next_event = data.events.iter().map(|e| e.id).max().unwrap_or(0) + 1;
+    let existing: Vec<String> = data.tickets.iter().map(|t| t.id.clone()).collect();
     let mut runs = Vec::new();
     for round in 0..5 {
-        let traffic = new_traffic(next_event, round, &data.tickets);
+        let traffic = new_traffic(next_event, round, &existing);
         next_event += traffic.events.len() as i64;
         write::insert(&source, &traffic)
             .await
@@ -306,9 +204,11 @@ async fn bench_collect() {
             );
         }
     }
-    summary("incremental collect (1,000 new events)", runs);
+    common::summary("incremental collect (1,000 new events)", runs);
     println!("peak RSS {:.0} MiB", peak_rss_mib());
 }
+
+use common::{http_get, new_traffic};
 
 fn main() {
     // `cargo bench` passes --bench; filters are not supported.

@@ -6,7 +6,9 @@
 //! whose labels vanished from the snapshot vanish from the exposition.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+
+use bytes::Bytes;
 
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{self, MetricFamily, MetricType};
@@ -80,6 +82,46 @@ pub fn registry(shared: Shared) -> prometheus::Result<Registry> {
 }
 
 /// The text format of everything `registry` gathers.
+/// The `/metrics` body of the current snapshot, rendered once per
+/// published snapshot: scrapes between two jobs share one rendering (a
+/// snapshot of thousands of series takes milliseconds to encode; a copy of
+/// the bytes takes microseconds).
+pub struct Exposition {
+    shared: Shared,
+    registry: Registry,
+    rendered: Mutex<Option<(Arc<Snapshot>, Bytes)>>,
+}
+
+impl Exposition {
+    pub fn new(shared: Shared) -> prometheus::Result<Exposition> {
+        Ok(Exposition {
+            registry: registry(shared.clone())?,
+            shared,
+            rendered: Mutex::new(None),
+        })
+    }
+
+    pub fn text(&self) -> Result<Bytes, prometheus::Error> {
+        let current = self.shared.current();
+        // Concurrent scrapes after a publish wait for one rendering.
+        let mut cache = match self.rendered.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((snapshot, text)) = cache.as_ref()
+            && Arc::ptr_eq(snapshot, &current)
+        {
+            return Ok(text.clone());
+        }
+        // The collector reads the snapshot again: if a newer one was
+        // published meanwhile, its text is cached under the older key and
+        // the next scrape renders again.
+        let text = Bytes::from(render(&self.registry)?);
+        *cache = Some((current, text.clone()));
+        Ok(text)
+    }
+}
+
 pub fn render(registry: &Registry) -> Result<String, prometheus::Error> {
     let mut buf = Vec::new();
     TextEncoder::new().encode(&registry.gather(), &mut buf)?;
@@ -187,6 +229,32 @@ pub fn families(s: &Snapshot) -> Vec<MetricFamily> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrapes_share_one_rendering_per_published_snapshot() {
+        let shared = Shared::default();
+        let up = |v: f64| Snapshot {
+            values: vec![(SeriesKey::new(&metrics::SOURCE_UP, vec![]), v)],
+            ..Snapshot::default()
+        };
+        shared.publish(up(1.0));
+        let exposition = Exposition::new(shared.clone()).unwrap();
+        let first = exposition.text().unwrap();
+        assert!(
+            std::str::from_utf8(&first)
+                .unwrap()
+                .contains("support_source_up 1")
+        );
+        // The same snapshot: the very same bytes, not a new rendering.
+        assert_eq!(exposition.text().unwrap().as_ptr(), first.as_ptr());
+        shared.publish(up(0.0));
+        let next = exposition.text().unwrap();
+        assert!(
+            std::str::from_utf8(&next)
+                .unwrap()
+                .contains("support_source_up 0")
+        );
+    }
 
     #[test]
     fn renders_counters_histograms_and_gauges_from_the_snapshot() {

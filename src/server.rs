@@ -9,30 +9,32 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use prometheus::Registry;
 
 use crate::exporter::Exporter;
-use crate::exposition;
+use crate::exposition::Exposition;
 
 #[derive(Clone)]
 struct AppState {
     exporter: Arc<Exporter>,
-    registry: Registry,
+    exposition: Arc<Exposition>,
 }
 
 /// The router, testable in-process.
 pub fn app(exporter: Arc<Exporter>) -> prometheus::Result<Router> {
-    let registry = exposition::registry(exporter.shared())?;
+    let exposition = Arc::new(Exposition::new(exporter.shared())?);
     Ok(Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/", get(index))
-        .with_state(AppState { exporter, registry }))
+        .with_state(AppState {
+            exporter,
+            exposition,
+        }))
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    match exposition::render(&s.registry) {
+    match s.exposition.text() {
         Ok(text) => (
             [(
                 header::CONTENT_TYPE,

@@ -1,0 +1,123 @@
+//! What both benchmarks share: latency summaries, a plain HTTP GET, and the
+//! 1,000 new events one incremental `collect` is measured on.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use chrono::Utc;
+use support_metrics::demo::generate::{Dataset, TEAMS};
+use support_metrics::model::{Actor, Creator, Event, EventKind, Priority, Status, Ticket};
+
+pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Prints and returns `(p50, p90, p99, max)` in milliseconds.
+pub fn summary(name: &str, mut samples: Vec<Duration>) -> (f64, f64, f64, f64) {
+    samples.sort();
+    let r = (
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.9)),
+        ms(percentile(&samples, 0.99)),
+        samples.last().map_or(0.0, |d| ms(*d)),
+    );
+    println!(
+        "{name}: n={} p50={:.2} ms p90={:.2} ms p99={:.2} ms max={:.2} ms",
+        samples.len(),
+        r.0,
+        r.1,
+        r.2,
+        r.3
+    );
+    r
+}
+
+/// `GET path` over HTTP/1.0; the body's length in bytes.
+pub fn http_get(addr: &str, path: &str) -> usize {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("write");
+    let mut body = Vec::new();
+    s.read_to_end(&mut body).expect("read");
+    body.len()
+}
+
+/// 1,000 new events: 200 new tickets (message + assignment) and 150
+/// existing tickets (from `existing`, a different slice each round)
+/// reopened and solved again (4 events each).
+pub fn new_traffic(first_event: i64, round: u32, existing: &[String]) -> Dataset {
+    let now = Utc::now();
+    let mut d = Dataset::default();
+    let mut id = first_event;
+    let mut ev = |d: &mut Dataset, ticket: &str, kind, actor, team: Option<&str>, status| {
+        d.events.push(Event {
+            id,
+            ticket_id: ticket.to_string(),
+            occurred_at: now,
+            kind,
+            actor,
+            // Marks the benchmark's own rows, for clean-up.
+            actor_id: Some("bench".into()),
+            team: team.map(str::to_string),
+            agent_id: None,
+            status,
+        });
+        id += 1;
+    };
+    for i in 0..200 {
+        let t = Ticket {
+            id: format!("bench-{round}-{i}"),
+            created_at: now,
+            channel: "email".into(),
+            priority: Priority::Normal,
+            category: None,
+            requester_id: format!("r{i}"),
+            created_by: Creator::Customer,
+            status: Status::New,
+            updated_at: now,
+        };
+        ev(
+            &mut d,
+            &t.id,
+            EventKind::Message,
+            Actor::Customer,
+            None,
+            None,
+        );
+        ev(
+            &mut d,
+            &t.id,
+            EventKind::Assign,
+            Actor::System,
+            Some(TEAMS[i % 4]),
+            None,
+        );
+        d.tickets.push(t);
+    }
+    for t in existing.iter().skip(round as usize * 150).take(150) {
+        ev(&mut d, t, EventKind::Message, Actor::Customer, None, None);
+        ev(
+            &mut d,
+            t,
+            EventKind::Status,
+            Actor::System,
+            None,
+            Some(Status::Open),
+        );
+        ev(&mut d, t, EventKind::Message, Actor::Agent, None, None);
+        ev(
+            &mut d,
+            t,
+            EventKind::Status,
+            Actor::Agent,
+            None,
+            Some(Status::Solved),
+        );
+    }
+    d
+}

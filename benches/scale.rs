@@ -1,0 +1,529 @@
+//! The scale benchmark (issue 6), recorded in BENCHMARKS.md: PostgreSQL
+//! with 1,000,000 generated tickets (and 100,000 for comparison), every
+//! measurement made on the release binary as a user runs it, each in its own
+//! process so that its peak RSS is its own:
+//!
+//! 1. the database's own floor: `SELECT count(*), min(occurred_at)` over
+//!    the events;
+//! 2. the full backfill (`run-once --job collect` on an empty state store);
+//! 3. incremental `collect` of 1,000 new events over 1M and over 100k tickets;
+//! 4. `report` for one week and for twelve;
+//! 5. `/metrics` under concurrent scrapes of `serve`;
+//! 6. peers on the same data, when `BENCH_PEERS_PYTHON` names a Python with
+//!    polars and query-exporter (`bench/peers/setup.sh` makes one): a polars
+//!    script over a CSV export, and query-exporter serving equivalent SQL.
+//!
+//! Run with `bash bench/run.sh` (or `cargo bench --bench scale`).
+//! `SUPPORT_METRICS_BENCH_PG` is the server (default
+//! postgres://postgres@127.0.0.1:5432); `BENCH_TICKETS` the big size.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, Row};
+use support_metrics::config::SourceSettings;
+use support_metrics::demo::{self, write};
+use support_metrics::source::{Access, Source};
+
+use common::{http_get, ms, new_traffic, summary};
+
+const BIN: &str = env!("CARGO_BIN_EXE_support-metrics");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What a finished child process did.
+struct Measured {
+    wall: Duration,
+    peak_rss_mib: f64,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `cmd` to the end; its wall time and its own peak RSS (wait4).
+// The child is reaped by wait4 below, which std cannot see.
+#[allow(clippy::zombie_processes)]
+fn measure(cmd: &mut Command) -> Measured {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let mut stdout = String::new();
+    let _ = out.read_to_string(&mut stdout);
+    let (status, rss_kib) = wait4(child.id());
+    let wall = started.elapsed();
+    let stderr = err_reader.join().unwrap_or_default();
+    assert!(status == 0, "{cmd:?} failed ({status}): {stderr}");
+    Measured {
+        wall,
+        peak_rss_mib: rss_kib as f64 / 1024.0,
+        stdout,
+        stderr,
+    }
+}
+
+/// Waits for `pid`: exit status and peak RSS in KiB.
+fn wait4(pid: u32) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid as i32, &mut status, 0, &mut usage) };
+    assert!(r > 0, "wait4 failed");
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+/// The binary with the example configuration, on `source` and `state`.
+fn support_metrics(dir: &Path, source: &str, state: &str) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .arg("--config")
+        .arg(repo().join("config/support-metrics.toml"))
+        .env("SUPPORT_METRICS__SOURCE__URL", source)
+        .env("SUPPORT_METRICS__STATE__URL", state)
+        // Jobs run only when asked (run-once) or at start (serve).
+        .env("SUPPORT_METRICS__SCHEDULE__COLLECT", "0 0 0 1 1 *")
+        .env("SUPPORT_METRICS__SCHEDULE__KPI", "0 0 0 1 1 *")
+        .env("RUST_LOG", "warn");
+    c
+}
+
+/// The job time `run-once` prints ("… in 84 ms").
+fn job_ms(stdout: &str) -> f64 {
+    stdout
+        .rsplit_once(" in ")
+        .and_then(|(_, t)| t.trim().strip_suffix("ms"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+async fn connect(url: &str) -> PgConnection {
+    PgConnection::connect(url).await.expect("connect")
+}
+
+/// `base/name` holding exactly `tickets` generated tickets (generated
+/// when it does not).
+async fn helpdesk(base: &str, name: &str, tickets: u64) -> String {
+    let url = format!("{base}/{name}");
+    let mut admin = connect(&format!("{base}/postgres")).await;
+    let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut admin)
+        .await
+        .expect("pg_database")
+        .is_some();
+    if !exists {
+        admin
+            .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create database");
+    }
+    let have: i64 = if exists {
+        let mut c = connect(&url).await;
+        sqlx::query("SELECT count(*) FROM support_tickets WHERE id NOT LIKE 'bench-%'")
+            .fetch_one(&mut c)
+            .await
+            .map(|r| r.get(0))
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    if have != tickets as i64 {
+        let m = measure(Command::new(BIN).args([
+            "generate",
+            "--tickets",
+            &tickets.to_string(),
+            "--db",
+            &url,
+            "--replace",
+        ]));
+        println!(
+            "generate {tickets}: {:.1} s, peak RSS {:.0} MiB — {}",
+            m.wall.as_secs_f64(),
+            m.peak_rss_mib,
+            m.stderr.lines().last().unwrap_or_default()
+        );
+    }
+    // Rows added by earlier runs of this benchmark go.
+    let mut c = connect(&url).await;
+    for sql in [
+        "DELETE FROM support_ticket_events WHERE actor_id = 'bench'",
+        "DELETE FROM support_tickets WHERE id LIKE 'bench-%'",
+        "VACUUM ANALYZE support_ticket_events",
+        "VACUUM ANALYZE support_tickets",
+    ] {
+        c.execute(sql).await.expect("clean up");
+    }
+    url
+}
+
+async fn counts(url: &str) -> (i64, i64) {
+    let mut c = connect(url).await;
+    let t: i64 = sqlx::query("SELECT count(*) FROM support_tickets")
+        .fetch_one(&mut c)
+        .await
+        .expect("count")
+        .get(0);
+    let e: i64 = sqlx::query("SELECT count(*) FROM support_ticket_events")
+        .fetch_one(&mut c)
+        .await
+        .expect("count")
+        .get(0);
+    (t, e)
+}
+
+/// The database's own floor: one scan of the events, best of three.
+async fn floor(url: &str) -> Duration {
+    let mut c = connect(url).await;
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        c.execute("SELECT count(*), min(occurred_at) FROM support_ticket_events")
+            .await
+            .expect("floor scan");
+        best = best.min(t.elapsed());
+    }
+    best
+}
+
+/// The full backfill into a fresh SQLite state store; returns its URL.
+fn backfill(dir: &Path, url: &str, label: &str, events: i64) -> String {
+    let state = format!(
+        "sqlite://{}",
+        dir.join(format!("state-{label}.sqlite")).display()
+    );
+    let m = measure(support_metrics(dir, url, &state).args(["run-once", "--job", "collect"]));
+    println!(
+        "backfill {label}: {:.1} s wall ({:.0} ms job), {:.0} events/s, peak RSS {:.0} MiB — {}",
+        m.wall.as_secs_f64(),
+        job_ms(&m.stdout),
+        events as f64 / m.wall.as_secs_f64(),
+        m.peak_rss_mib,
+        m.stdout.trim()
+    );
+    state
+}
+
+/// Five rounds of 1,000 new events, each followed by `run-once collect`.
+async fn incremental(dir: &Path, url: &str, state: &str, label: &str) {
+    let source = Source::connect(&SourceSettings::with_url(url), Access::ReadWrite)
+        .await
+        .expect("source");
+    let mut c = connect(url).await;
+    let existing: Vec<String> = sqlx::query(
+        "SELECT id FROM support_tickets WHERE status IN ('solved', 'closed') ORDER BY created_at DESC LIMIT 750",
+    )
+    .fetch_all(&mut c)
+    .await
+    .expect("existing")
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    let mut next: i64 = sqlx::query("SELECT max(id) FROM support_ticket_events")
+        .fetch_one(&mut c)
+        .await
+        .expect("max id")
+        .get::<i64, _>(0)
+        + 1;
+    let mut jobs = Vec::new();
+    let mut rss: f64 = 0.0;
+    for round in 0..5 {
+        let traffic = new_traffic(next, round, &existing);
+        next += traffic.events.len() as i64;
+        write::insert(&source, &traffic).await.expect("traffic");
+        sqlx::query(
+            "UPDATE support_tickets SET updated_at = now(), status = 'solved' WHERE id = ANY($1)",
+        )
+        .bind(
+            existing
+                .iter()
+                .skip(round as usize * 150)
+                .take(150)
+                .cloned()
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut c)
+        .await
+        .expect("touch");
+        let m = measure(support_metrics(dir, url, state).args(["run-once", "--job", "collect"]));
+        jobs.push(Duration::from_secs_f64(job_ms(&m.stdout) / 1e3));
+        rss = rss.max(m.peak_rss_mib);
+        println!(
+            "  {label} round {round}: {} (process {:.0} ms)",
+            m.stdout.trim(),
+            ms(m.wall)
+        );
+    }
+    summary(
+        &format!("incremental collect over {label} (1,000 new events, job time)"),
+        jobs,
+    );
+    println!("  peak RSS of one run-once collect: {rss:.0} MiB");
+}
+
+fn report(dir: &Path, url: &str, weeks: i64) {
+    let to = demo::week_start(Utc::now());
+    let from = to - chrono::Duration::weeks(weeks);
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let m = measure(support_metrics(dir, url, "sqlite::memory:").args([
+        "report",
+        "--from",
+        &fmt(from),
+        "--to",
+        &fmt(to),
+        "--by",
+        "team",
+        "--format",
+        "json",
+    ]));
+    println!(
+        "report, {weeks} week(s) by team: {:.1} s, peak RSS {:.0} MiB",
+        m.wall.as_secs_f64(),
+        m.peak_rss_mib
+    );
+}
+
+/// `serve` on the backfilled state; `clients` concurrent scrapers.
+fn scrapes(dir: &Path, url: &str, state: &str) {
+    let mut child = support_metrics(dir, url, state)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let addr = lines
+        .find_map(|l| {
+            l.ok()?
+                .strip_prefix("Serving metrics at http://")
+                .and_then(|a| a.strip_suffix("/metrics"))
+                .map(str::to_string)
+        })
+        .expect("serve prints its address");
+    let ready = Instant::now();
+    while http_get(&addr, "/readyz") < 1 || !ready_ok(&addr) {
+        assert!(ready.elapsed() < Duration::from_secs(600), "never ready");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let body = {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        use std::io::Write;
+        write!(s, "GET /metrics HTTP/1.0\r\n\r\n").expect("write");
+        let mut b = String::new();
+        s.read_to_string(&mut b).expect("read");
+        b
+    };
+    let series = body
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.starts_with("support_"))
+        .count();
+    println!(
+        "/metrics: {series} samples, {} KiB (ready {:.1} s after start)",
+        body.len() / 1024,
+        ready.elapsed().as_secs_f64()
+    );
+    for clients in [1usize, 8, 32] {
+        let per = 2_000 / clients;
+        let threads: Vec<_> = (0..clients)
+            .map(|_| {
+                let a = addr.clone();
+                std::thread::spawn(move || {
+                    (0..per)
+                        .map(|_| {
+                            let t = Instant::now();
+                            assert!(http_get(&a, "/metrics") > 1000);
+                            t.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let started = Instant::now();
+        let all: Vec<Duration> = threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("client"))
+            .collect();
+        let n = all.len();
+        summary(&format!("/metrics, {clients} concurrent client(s)"), all);
+        println!(
+            "  {:.0} scrapes/s",
+            n as f64 / started.elapsed().as_secs_f64()
+        );
+    }
+    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0);
+    println!(
+        "serve peak RSS (start-up collect included): {:.0} MiB",
+        rss / 1024.0
+    );
+    // SAFETY: our own child.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let _ = child.wait();
+}
+
+fn ready_ok(addr: &str) -> bool {
+    let mut s = match std::net::TcpStream::connect(addr) {
+        Ok(s) => s,
+        Err(_) => return false,
+    };
+    use std::io::Write;
+    let _ = write!(s, "GET /readyz HTTP/1.0\r\n\r\n");
+    let mut b = String::new();
+    let _ = s.read_to_string(&mut b);
+    b.starts_with("HTTP/1.0 200") || b.starts_with("HTTP/1.1 200")
+}
+
+/// The peers, with the Python that has them.
+async fn peers(dir: &Path, url: &str, python: &str) {
+    let peers = repo().join("bench/peers");
+    // Export the tables as CSV, as a polars user would start.
+    let t = Instant::now();
+    let mut c = connect(url).await;
+    for (file, sql) in [
+        (
+            "tickets.csv",
+            "COPY (SELECT id, created_at, status FROM support_tickets) TO STDOUT WITH (FORMAT csv, HEADER)",
+        ),
+        (
+            "events.csv",
+            "COPY (SELECT id, ticket_id, occurred_at, kind, actor, status FROM support_ticket_events) TO STDOUT WITH (FORMAT csv, HEADER)",
+        ),
+        (
+            "surveys.csv",
+            "COPY (SELECT id, ticket_id, kind, score FROM support_survey_responses) TO STDOUT WITH (FORMAT csv, HEADER)",
+        ),
+    ] {
+        use futures_util::TryStreamExt;
+        let mut out = std::fs::File::create(dir.join(file)).expect("csv file");
+        let mut stream = c.copy_out_raw(sql).await.expect("copy out");
+        while let Some(chunk) = stream.try_next().await.expect("copy chunk") {
+            std::io::Write::write_all(&mut out, &chunk).expect("write csv");
+        }
+    }
+    println!(
+        "peer: CSV export of the three tables: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let m = measure(
+        Command::new(python)
+            .arg(peers.join("polars_metrics.py"))
+            .arg(dir),
+    );
+    println!(
+        "peer: polars script: {:.1} s, peak RSS {:.0} MiB — {}",
+        m.wall.as_secs_f64(),
+        m.peak_rss_mib,
+        m.stdout.trim()
+    );
+
+    // query-exporter runs its SQL at each scrape (no interval).
+    let config = dir.join("query-exporter.yaml");
+    let template = std::fs::read_to_string(peers.join("query-exporter.yaml")).expect("template");
+    let dsn = url.replacen("postgres://", "postgresql://", 1);
+    std::fs::write(&config, template.replace("DSN", &dsn)).expect("config");
+    let qe = Path::new(python).with_file_name("query-exporter");
+    let mut child = Command::new(&qe)
+        .args(["--config"])
+        .arg(&config)
+        .args(["--host", "127.0.0.1", "--port", "19560"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("query-exporter");
+    let addr = "127.0.0.1:19560";
+    let started = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "query-exporter did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let n = http_get(addr, "/metrics");
+        times.push(t.elapsed());
+        assert!(n > 100);
+    }
+    summary(
+        "peer: query-exporter /metrics (its SQL runs per scrape)",
+        times,
+    );
+    let pid = child.id();
+    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0);
+    println!("peer: query-exporter peak RSS {:.0} MiB", rss / 1024.0);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn main() {
+    let base = std::env::var("SUPPORT_METRICS_BENCH_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let big: u64 = std::env::var("BENCH_TICKETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let small = big / 10;
+    let dir = tempfile::tempdir().expect("dir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let big_url = helpdesk(&base, "sm_bench_big", big).await;
+        let small_url = helpdesk(&base, "sm_bench_small", small).await;
+        let (tickets, events) = counts(&big_url).await;
+        println!("helpdesk: {tickets} tickets, {events} events");
+        let floor = floor(&big_url).await;
+        println!(
+            "floor: SELECT count(*), min(occurred_at) over the events: {:.0} ms",
+            ms(floor)
+        );
+        let t = Instant::now();
+        let state = backfill(dir.path(), &big_url, "big", events);
+        println!(
+            "backfill / floor = {:.1}",
+            t.elapsed().as_secs_f64() / floor.as_secs_f64()
+        );
+        let (_, small_events) = counts(&small_url).await;
+        let small_state = backfill(dir.path(), &small_url, "small", small_events);
+        incremental(dir.path(), &big_url, &state, &format!("{tickets} tickets")).await;
+        incremental(dir.path(), &small_url, &small_state, "the small helpdesk").await;
+        report(dir.path(), &big_url, 1);
+        report(dir.path(), &big_url, 12);
+        scrapes(dir.path(), &big_url, &state);
+        match std::env::var("BENCH_PEERS_PYTHON") {
+            Ok(python) => peers(dir.path(), &big_url, &python).await,
+            Err(_) => println!("peers skipped: set BENCH_PEERS_PYTHON (bench/peers/setup.sh)"),
+        }
+    });
+}

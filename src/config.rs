@@ -104,6 +104,7 @@ struct RawSource {
     relations: BTreeMap<String, String>,
     #[serde(default)]
     queries: BTreeMap<String, String>,
+    preset: Option<String>,
     backfill_days: Option<u32>,
     late_arrival: Option<String>,
 }
@@ -188,6 +189,8 @@ pub struct SourceSettings {
     /// and still be counted: each collection re-reads this much before its
     /// time watermark (re-read rows are never counted twice).
     pub late_arrival: Duration,
+    /// The helpdesk preset whose SQL reads the relations not set explicitly.
+    pub preset: Option<&'static crate::source::presets::Preset>,
 }
 
 impl SourceSettings {
@@ -206,6 +209,7 @@ impl SourceSettings {
             relations: HashMap::new(),
             backfill: None,
             late_arrival: Duration::from_secs(10 * 60),
+            preset: None,
         }
     }
 }
@@ -450,6 +454,26 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
                     "source.queries.{key}: set both as a relation and as a query; keep one"
                 ));
             }
+        }
+    }
+
+    // A preset reads every relation not named above with its SQL.
+    if let Some(name) = raw.source.preset {
+        match crate::source::presets::find(&name) {
+            Some(preset) => {
+                settings.source.preset = Some(preset);
+                for r in Relation::ALL {
+                    settings
+                        .source
+                        .relations
+                        .entry(r)
+                        .or_insert_with(|| RelationSource::Query(preset.query(r).to_string()));
+                }
+            }
+            None => problems.push(format!(
+                "source.preset: `{name}` is not a preset; expected one of {}",
+                crate::source::presets::names()
+            )),
         }
     }
 
@@ -997,6 +1021,27 @@ priority = "critical"
         for bad in ["", "h", "10", "1x", "-5s", "1.5h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_preset_fills_the_relations_not_set_explicitly() {
+        let s = load(
+            "[source]\npreset = \"chatwoot\"\n[source.relations]\nengagement = \"hr.pulse\"\n",
+        )
+        .expect("valid");
+        let RelationSource::Query(q) = s.source.relation(Relation::Events) else {
+            panic!("events should be the preset's query");
+        };
+        assert!(q.contains("FROM messages m"), "{q}");
+        assert_eq!(
+            s.source.relation(Relation::Engagement),
+            RelationSource::Table("hr.pulse".into())
+        );
+        let p = problems("[source]\npreset = \"freshdesk\"\n");
+        assert!(
+            p[0].starts_with("source.preset: `freshdesk`") && p[0].contains("chatwoot, zammad"),
+            "{p:?}"
+        );
     }
 
     #[test]

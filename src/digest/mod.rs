@@ -119,7 +119,12 @@ pub async fn analyse(
             .collect(),
         baseline: aggregator(weeks.baseline),
     };
-    let rejected = scan(source, settings, weeks.week.to, &mut c).await?;
+    // Everything the trend, the baseline and the repeat-contact window need.
+    let since = [window.from, week.minus(TREND_WEEKS - 1).period(tz).from]
+        .into_iter()
+        .min()
+        .unwrap_or(window.from);
+    let rejected = scan(source, settings, Some(since), weeks.week.to, &mut c).await?;
     c.facts.mark_repeat_contacts();
 
     let weekly: Vec<_> = c.weekly.into_iter().map(Aggregator::finish).collect();

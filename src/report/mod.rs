@@ -45,7 +45,7 @@ pub async fn build(
     let as_of = period.to.min(now);
     let mut agg =
         aggregate::Aggregator::new(period, by, as_of, &settings.calendars, &settings.slos);
-    let rejected = scan::scan(source, settings, period.to, &mut agg).await?;
+    let rejected = scan::scan(source, settings, Some(period.from), period.to, &mut agg).await?;
     let (overall, groups) = agg.finish();
     Ok(Report {
         period,

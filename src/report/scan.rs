@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::engine::timeline::{self, Timeline};
 use crate::model::{EngagementResponse, Instant, Relation, SurveyResponse, Ticket};
 use crate::rejects::{RejectCount, Rejects};
-use crate::source::{Source, SourceError};
+use crate::source::{Rows, Source, SourceError};
 
 /// What a scan hands each record to.
 pub trait Visitor {
@@ -24,14 +24,60 @@ pub trait Visitor {
 
 /// Reads the four relations (events up to `upto`) and visits every record;
 /// returns the rows skipped because they break the source contract.
+///
+/// With `since`, only what a period starting then can need is read
+/// ([`Rows::Active`]: the database filters tickets and events), plus the
+/// tickets of the surveys answered since: a one-week report on a large
+/// helpdesk reads that week's tickets, not its history.
 pub async fn scan<V: Visitor>(
     source: &Source,
     settings: &Settings,
+    since: Option<Instant>,
     upto: Instant,
     visitor: &mut V,
 ) -> Result<Vec<RejectCount>, SourceError> {
+    let rows = since.map_or(Rows::All, |from| Rows::Active { from, to: upto });
     let mut rejects = Rejects::default();
-    let mut tickets = source.tickets(&mut rejects).await?;
+    let mut tickets = source.tickets_matching(&rows, &mut rejects).await?;
+
+    let mut surveys_by_ticket: HashMap<String, Vec<SurveyResponse>> = HashMap::new();
+    let mut ticketless = Vec::new();
+    for s in source.surveys_matching(&rows, &mut rejects).await? {
+        match &s.ticket_id {
+            Some(id) => surveys_by_ticket.entry(id.clone()).or_default().push(s),
+            None => ticketless.push(s),
+        }
+    }
+    let engagement = source.engagement_matching(&rows, &mut rejects).await?;
+    // Surveyed tickets the period filter left out (done and unchanged
+    // since, or deleted): read by id, with their events below.
+    let surveyed: Vec<String> = surveys_by_ticket
+        .keys()
+        .filter(|id| !tickets.contains_key(*id))
+        .cloned()
+        .collect();
+    let mut event_reads = vec![rows];
+    let mut extra = HashMap::new();
+    if since.is_some() && !surveyed.is_empty() {
+        // Their rows' rejections were not counted by the first read.
+        extra = source
+            .tickets_matching(
+                &Rows::OfTickets {
+                    ids: &surveyed,
+                    upto_event: None,
+                },
+                &mut rejects,
+            )
+            .await?;
+    }
+    let extra_ids: Vec<String> = extra.keys().cloned().collect();
+    tickets.extend(extra);
+    if !extra_ids.is_empty() {
+        event_reads.push(Rows::OfTickets {
+            ids: &extra_ids,
+            upto_event: None,
+        });
+    }
     // Deleted and spam tickets are ignored everywhere, with their events and surveys.
     let ignored: HashSet<String> = tickets
         .values()
@@ -39,16 +85,6 @@ pub async fn scan<V: Visitor>(
         .map(|t| t.id.clone())
         .collect();
     tickets.retain(|id, _| !ignored.contains(id));
-
-    let mut surveys_by_ticket: HashMap<String, Vec<SurveyResponse>> = HashMap::new();
-    let mut ticketless = Vec::new();
-    for s in source.surveys(&mut rejects).await? {
-        match &s.ticket_id {
-            Some(id) => surveys_by_ticket.entry(id.clone()).or_default().push(s),
-            None => ticketless.push(s),
-        }
-    }
-    let engagement = source.engagement(&mut rejects).await?;
 
     let mut orphan_events: Vec<(String, i64)> = Vec::new();
     let mut walk_rejects: Vec<(&'static str, String)> = Vec::new();
@@ -63,18 +99,23 @@ pub async fn scan<V: Visitor>(
             }
             visitor.ticket(ticket, &tl, surveys.as_deref().unwrap_or_default());
         };
-    source
-        .events_by_ticket(upto, &mut rejects, |ticket_id, events| {
-            match tickets.remove(&ticket_id) {
-                Some(t) => {
-                    let surveys = surveys_by_ticket.remove(&ticket_id);
-                    walk(&t, events, surveys, visitor);
-                }
-                None if ignored.contains(&ticket_id) => {}
-                None => orphan_events.extend(events.iter().map(|e| (ticket_id.clone(), e.id))),
-            }
-        })
-        .await?;
+    for rows in &event_reads {
+        source
+            .events_grouped(
+                rows,
+                Some(upto),
+                &mut rejects,
+                |ticket_id, events| match tickets.remove(&ticket_id) {
+                    Some(t) => {
+                        let surveys = surveys_by_ticket.remove(&ticket_id);
+                        walk(&t, events, surveys, visitor);
+                    }
+                    None if ignored.contains(&ticket_id) => {}
+                    None => orphan_events.extend(events.iter().map(|e| (ticket_id.clone(), e.id))),
+                },
+            )
+            .await?;
+    }
     // Tickets without any event are still created, and in the backlog.
     for (id, t) in tickets {
         let surveys = surveys_by_ticket.remove(&id);

@@ -8,6 +8,7 @@
 
 mod backends;
 pub mod decode;
+pub mod presets;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -253,7 +254,15 @@ impl Source {
     fn describe(&self, r: Relation) -> String {
         match self.settings.relation(r) {
             RelationSource::Table(t) => format!("table `{t}`"),
-            RelationSource::Query(_) => format!("source.queries.{}", r.short_name()),
+            RelationSource::Query(q) => match self.settings.preset {
+                Some(p) if p.query(r) == q => format!(
+                    "source.preset {}: config/sources/{}/{}.sql",
+                    p.name,
+                    p.name,
+                    r.short_name()
+                ),
+                _ => format!("source.queries.{}", r.short_name()),
+            },
         }
     }
 
@@ -267,11 +276,17 @@ impl Source {
                 Col::Time | Col::Raw => name.to_string(),
             })
             .collect();
-        let from = match self.settings.relation(r) {
+        format!("SELECT {} FROM {}", list.join(", "), self.read_from(r))
+    }
+
+    /// What a SELECT of relation `r` reads from: its table, or its query as
+    /// a derived table.
+    fn read_from(&self, r: Relation) -> String {
+        match self.settings.relation(r) {
             RelationSource::Table(t) => t,
-            RelationSource::Query(q) => format!("({q}) AS src"),
-        };
-        format!("SELECT {} FROM {from}", list.join(", "))
+            // The newline ends a trailing `--` comment.
+            RelationSource::Query(q) => format!("({q}\n) AS src"),
+        }
     }
 
     /// Checks that every relation exists and has the contract's columns:
@@ -353,18 +368,6 @@ impl Source {
         Ok(out)
     }
 
-    /// Every event before `until`, handed over one ticket at a time (all of
-    /// a ticket's events together, in no particular order).
-    pub async fn events_by_ticket(
-        &self,
-        until: Instant,
-        rejects: &mut Rejects,
-        sink: impl FnMut(String, Vec<Event>),
-    ) -> Result<u64, SourceError> {
-        self.events_grouped(&Rows::All, Some(until), rejects, sink)
-            .await
-    }
-
     /// The events `rows` selects (and before `until`), handed over one
     /// ticket at a time. Returns the number of rows read.
     pub async fn events_grouped(
@@ -443,10 +446,6 @@ impl Source {
         }
     }
 
-    pub async fn surveys(&self, rejects: &mut Rejects) -> Result<Vec<SurveyResponse>, SourceError> {
-        self.surveys_matching(&Rows::All, rejects).await
-    }
-
     pub async fn surveys_matching(
         &self,
         rows: &Rows<'_>,
@@ -465,13 +464,6 @@ impl Source {
             .await?;
         }
         Ok(out)
-    }
-
-    pub async fn engagement(
-        &self,
-        rejects: &mut Rejects,
-    ) -> Result<Vec<EngagementResponse>, SourceError> {
-        self.engagement_matching(&Rows::All, rejects).await
     }
 
     pub async fn engagement_matching(
@@ -528,6 +520,20 @@ impl Source {
                 let lower = after.map(|a| format!("id > {a} AND ")).unwrap_or_default();
                 vec![format!("{base} WHERE {lower}id <= {upto}")]
             }
+            Rows::Active { from, to } => {
+                let active = active_tickets(dialect, *from, *to);
+                match r {
+                    Relation::Tickets => vec![format!("{base} WHERE {active}")],
+                    Relation::Events => vec![format!(
+                        "{base} WHERE ticket_id IN (SELECT id FROM {} WHERE {active})",
+                        self.read_from(Relation::Tickets)
+                    )],
+                    Relation::Surveys | Relation::Engagement => vec![format!(
+                        "{base} WHERE {}",
+                        at_or_after(dialect, "responded_at", *from)
+                    )],
+                }
+            }
         }
     }
 }
@@ -550,6 +556,27 @@ pub enum Rows<'a> {
         after: Option<i64>,
         upto: i64,
     },
+    /// What a period `[from, to)` can need: the tickets created before `to`
+    /// that changed since `from` or are not done yet (deleted and spam
+    /// left out), their events, and the answers given since `from`.
+    Active {
+        from: Instant,
+        to: Instant,
+    },
+}
+
+/// The tickets of [`Rows::Active`]. A ticket done before `from` and not
+/// changed since has all its events before `from` (`updated_at` is its last
+/// change), so it adds nothing to the period: not created, solved,
+/// reopened or open in it.
+fn active_tickets(dialect: Dialect, from: Instant, to: Instant) -> String {
+    let status = "LOWER(TRIM(status))";
+    format!(
+        "NOT ({created_after_to}) AND {status} NOT IN ('deleted', 'spam') \
+         AND ({changed} OR {status} NOT IN ('solved', 'closed'))",
+        created_after_to = at_or_after(dialect, "created_at", to),
+        changed = at_or_after(dialect, "updated_at", from),
+    )
 }
 
 /// Ids per `IN (…)` list.

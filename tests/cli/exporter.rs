@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::helpers::{Scrape, Served, TestDb, fixture, http_get, run};
 
 /// Every instant of the fixtures is inside this period.
-const ALL_TIME: [&str; 4] = [
+pub const ALL_TIME: [&str; 4] = [
     "--from",
     "2000-01-01T00:00:00Z",
     "--to",
@@ -60,7 +60,7 @@ fn same(what: &str, scraped: f64, reported: f64) {
 }
 
 /// Every counter and histogram of the scrape against the report's numbers.
-fn check_against_report(m: &Scrape, r: &Value, prefix: &str, filter: &[(&str, &str)]) {
+pub fn check_against_report(m: &Scrape, r: &Value, prefix: &str, filter: &[(&str, &str)]) {
     let p = |path: &str| format!("{prefix}/{path}");
     same(
         "created",

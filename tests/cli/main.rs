@@ -7,6 +7,7 @@ mod errors;
 mod exporter;
 mod generate;
 mod helpers;
+mod presets;
 mod prometheus;
 mod report;
 mod rules;

@@ -77,6 +77,18 @@ fn measure(cmd: &mut Command) -> Measured {
     }
 }
 
+/// The peak RSS so far of a running process (VmHWM), in KiB.
+fn peak_rss_kib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+}
+
 /// Waits for `pid`: exit status and peak RSS in KiB.
 fn wait4(pid: u32) -> (i32, i64) {
     let mut status = 0;
@@ -117,7 +129,9 @@ async fn connect(url: &str) -> PgConnection {
 
 /// `base/name` holding exactly `tickets` generated tickets (generated
 /// when it does not).
-async fn helpdesk(base: &str, name: &str, tickets: u64) -> String {
+/// The generated helpdesk `name` with `tickets` over `weeks` weeks
+/// (generated once, then reused).
+async fn helpdesk(base: &str, name: &str, tickets: u64, weeks: u32) -> String {
     let url = format!("{base}/{name}");
     let mut admin = connect(&format!("{base}/postgres")).await;
     let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
@@ -149,6 +163,8 @@ async fn helpdesk(base: &str, name: &str, tickets: u64) -> String {
             &tickets.to_string(),
             "--db",
             &url,
+            "--weeks",
+            &weeks.to_string(),
             "--replace",
         ]));
         println!(
@@ -365,14 +381,7 @@ fn scrapes(dir: &Path, url: &str, state: &str) {
             n as f64 / started.elapsed().as_secs_f64()
         );
     }
-    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0);
+    let rss = peak_rss_kib(pid);
     println!(
         "serve peak RSS (start-up collect included): {:.0} MiB",
         rss / 1024.0
@@ -440,7 +449,8 @@ async fn peers(dir: &Path, url: &str, python: &str) {
     // query-exporter runs its SQL at each scrape (no interval).
     let config = dir.join("query-exporter.yaml");
     let template = std::fs::read_to_string(peers.join("query-exporter.yaml")).expect("template");
-    let dsn = url.replacen("postgres://", "postgresql://", 1);
+    // SQLAlchemy URL with the psycopg2 driver (setup.sh installs it).
+    let dsn = url.replacen("postgres://", "postgresql+psycopg2://", 1);
     std::fs::write(&config, template.replace("DSN", &dsn)).expect("config");
     let qe = Path::new(python).with_file_name("query-exporter");
     let mut child = Command::new(&qe)
@@ -448,7 +458,7 @@ async fn peers(dir: &Path, url: &str, python: &str) {
         .arg(&config)
         .args(["--host", "127.0.0.1", "--port", "19560"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("query-exporter.log")).expect("log file"))
         .spawn()
         .expect("query-exporter");
     let addr = "127.0.0.1:19560";
@@ -456,7 +466,8 @@ async fn peers(dir: &Path, url: &str, python: &str) {
     while std::net::TcpStream::connect(addr).is_err() {
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "query-exporter did not start"
+            "query-exporter did not start: {}",
+            std::fs::read_to_string(dir.join("query-exporter.log")).unwrap_or_default()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -472,14 +483,7 @@ async fn peers(dir: &Path, url: &str, python: &str) {
         times,
     );
     let pid = child.id();
-    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0);
+    let rss = peak_rss_kib(pid);
     println!("peer: query-exporter peak RSS {:.0} MiB", rss / 1024.0);
     let _ = child.kill();
     let _ = child.wait();
@@ -499,8 +503,11 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let big_url = helpdesk(&base, "sm_bench_big", big).await;
-        let small_url = helpdesk(&base, "sm_bench_small", small).await;
+        // The small helpdesk has a tenth of the history but about the same
+        // current activity (one week of it, ~ the big one's weekly volume), so
+        // the incremental runs differ only by the history behind them.
+        let big_url = helpdesk(&base, "sm_bench_big", big, 13).await;
+        let small_url = helpdesk(&base, "sm_bench_small_1w", small, 1).await;
         let (tickets, events) = counts(&big_url).await;
         println!("helpdesk: {tickets} tickets, {events} events");
         let floor = floor(&big_url).await;

@@ -255,12 +255,9 @@ impl Source {
         match self.settings.relation(r) {
             RelationSource::Table(t) => format!("table `{t}`"),
             RelationSource::Query(q) => match self.settings.preset {
-                Some(p) if p.query(r) == q => format!(
-                    "source.preset {}: config/sources/{}/{}.sql",
-                    p.name,
-                    p.name,
-                    r.short_name()
-                ),
+                Some(p) if p.query(r) == q => {
+                    format!("source.preset {}: {}", p.name, p.file(r))
+                }
                 _ => format!("source.queries.{}", r.short_name()),
             },
         }

@@ -1,23 +1,36 @@
 //! Presets: SQL that maps an open-source helpdesk's own tables onto the
 //! source contract (DESIGN.md §2), so `source.preset = "chatwoot"` reads a
 //! Chatwoot database (or its read-only replica) with nothing created in
-//! it. The SQL lives in `config/sources/<preset>/<relation>.sql`, where
+//! it. The SQL lives in `config/sources/<preset>/<relation>.sql` (and
+//! `config/sources/none/` for a relation the helpdesk does not have), where
 //! users can read it, copy it into `source.queries`, or wrap it in a view.
 
 use crate::model::Relation;
+
+/// A file of `config/sources/`: its path and its text.
+type SqlFile = (&'static str, &'static str);
+
+macro_rules! sql_file {
+    ($path:literal) => {
+        (
+            concat!("config/sources/", $path),
+            include_str!(concat!("../../config/sources/", $path)),
+        )
+    };
+}
 
 /// One helpdesk's mapping: a SELECT per relation.
 #[derive(Debug)]
 pub struct Preset {
     pub name: &'static str,
-    tickets: &'static str,
-    events: &'static str,
-    surveys: &'static str,
-    engagement: &'static str,
+    tickets: SqlFile,
+    events: SqlFile,
+    surveys: SqlFile,
+    engagement: SqlFile,
 }
 
 impl Preset {
-    pub fn query(&self, r: Relation) -> &'static str {
+    fn sql_file(&self, r: Relation) -> SqlFile {
         match r {
             Relation::Tickets => self.tickets,
             Relation::Events => self.events,
@@ -25,22 +38,32 @@ impl Preset {
             Relation::Engagement => self.engagement,
         }
     }
+
+    /// The SELECT that reads relation `r`.
+    pub fn query(&self, r: Relation) -> &'static str {
+        self.sql_file(r).1
+    }
+
+    /// Where that SELECT is shipped, for error messages.
+    pub fn file(&self, r: Relation) -> &'static str {
+        self.sql_file(r).0
+    }
 }
 
 pub const PRESETS: &[Preset] = &[
     Preset {
         name: "chatwoot",
-        tickets: include_str!("../../config/sources/chatwoot/tickets.sql"),
-        events: include_str!("../../config/sources/chatwoot/events.sql"),
-        surveys: include_str!("../../config/sources/chatwoot/surveys.sql"),
-        engagement: include_str!("../../config/sources/chatwoot/engagement.sql"),
+        tickets: sql_file!("chatwoot/tickets.sql"),
+        events: sql_file!("chatwoot/events.sql"),
+        surveys: sql_file!("chatwoot/surveys.sql"),
+        engagement: sql_file!("none/engagement.sql"),
     },
     Preset {
         name: "zammad",
-        tickets: include_str!("../../config/sources/zammad/tickets.sql"),
-        events: include_str!("../../config/sources/zammad/events.sql"),
-        surveys: include_str!("../../config/sources/zammad/surveys.sql"),
-        engagement: include_str!("../../config/sources/zammad/engagement.sql"),
+        tickets: sql_file!("zammad/tickets.sql"),
+        events: sql_file!("zammad/events.sql"),
+        surveys: sql_file!("none/surveys.sql"),
+        engagement: sql_file!("none/engagement.sql"),
     },
 ];
 
@@ -65,15 +88,22 @@ mod tests {
     fn every_preset_query_is_one_select_that_can_be_wrapped() {
         for p in PRESETS {
             for r in Relation::ALL {
-                let q = p.query(r).trim();
-                // Wrapped as `(query) AS src`: no statement separator.
-                assert!(!q.contains(';'), "{} {r:?} has a ';'", p.name);
-                let body: String = q
+                let body: String = p
+                    .query(r)
                     .lines()
                     .filter(|l| !l.trim_start().starts_with("--"))
                     .collect::<Vec<_>>()
                     .join("\n");
+                // Wrapped as `(query) AS src`: no statement separator.
+                assert!(!body.contains(';'), "{} {r:?} has a ';'", p.name);
                 assert!(body.trim_start().starts_with("SELECT"), "{} {r:?}", p.name);
+                assert!(
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join(p.file(r))
+                        .is_file(),
+                    "{}",
+                    p.file(r)
+                );
             }
         }
         assert!(find("zammad").is_some() && find("osticket").is_none());

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::helpers::{Scrape, Served, TestDb, fixture, http_get, run};
+use crate::helpers::{Scrape, Served, TestDb, assert_same_cumulative, fixture, http_get, run};
 
 /// Every instant of the fixtures is inside this period.
 pub const ALL_TIME: [&str; 4] = [
@@ -334,13 +334,8 @@ async fn a_restart_resumes_without_double_counting() {
     let whole = single.scrape();
     single.stop();
 
-    let (a, b) = (resumed.cumulative(), whole.cumulative());
-    let only_resumed: Vec<_> = a.iter().filter(|s| !b.contains(s)).collect();
-    let only_whole: Vec<_> = b.iter().filter(|s| !a.contains(s)).collect();
-    assert!(
-        only_resumed.is_empty() && only_whole.is_empty(),
-        "after the restart: {only_resumed:#?}\nin one run: {only_whole:#?}"
-    );
+    assert_same_cumulative(&resumed, &whole);
+    let a = resumed.cumulative();
     assert!(a.len() > 100, "{} samples", a.len());
     // The restart did count something new, and kept what it had.
     let created = |m: &Scrape| m.sum("support_tickets_created_total", &[]);

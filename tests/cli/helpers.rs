@@ -194,6 +194,20 @@ fn rand_suffix() -> u32 {
     nanos % 100_000 + N.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The cumulative series of an exporter that resumed after a restart equal
+/// those of one uninterrupted run over the same data: nothing counted twice
+/// or lost.
+#[track_caller]
+pub fn assert_same_cumulative(resumed: &Scrape, whole: &Scrape) {
+    let (a, b) = (resumed.cumulative(), whole.cumulative());
+    let only_resumed: Vec<_> = a.iter().filter(|s| !b.contains(s)).collect();
+    let only_whole: Vec<_> = b.iter().filter(|s| !a.contains(s)).collect();
+    assert!(
+        only_resumed.is_empty() && only_whole.is_empty(),
+        "after the restart: {only_resumed:#?}\nin one run: {only_whole:#?}"
+    );
+}
+
 /// Float equality to 1e-6, with the JSON path in the message.
 #[track_caller]
 pub fn assert_num(v: &serde_json::Value, path: &str, want: f64) {

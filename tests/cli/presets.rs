@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::exporter::{ALL_TIME, check_against_report};
-use crate::helpers::{Served, TestDb, assert_num, fixture, run};
+use crate::helpers::{Served, TestDb, assert_num, assert_same_cumulative, fixture, run};
 
 /// A configuration reading `db` through `preset`, with its state in `state`
 /// and collection at start-up only.
@@ -75,13 +75,7 @@ async fn incremental_equals_fresh(db: &TestDb, preset: &str, more: &str) -> f64 
     single.wait_ready();
     let whole = single.scrape();
     single.stop();
-    let (a, b) = (resumed.cumulative(), whole.cumulative());
-    let only_resumed: Vec<_> = a.iter().filter(|s| !b.contains(s)).collect();
-    let only_whole: Vec<_> = b.iter().filter(|s| !a.contains(s)).collect();
-    assert!(
-        only_resumed.is_empty() && only_whole.is_empty(),
-        "after the restart: {only_resumed:#?}\nin one run: {only_whole:#?}"
-    );
+    assert_same_cumulative(&resumed, &whole);
     check_against_report(
         &resumed,
         &report(db, &cfg, &ALL_TIME, None),

@@ -1,5 +1,6 @@
--- support_engagement_responses: Chatwoot has no employee surveys. Point
--- source.relations.engagement (or source.queries.engagement) at yours.
+-- support_engagement_responses for a helpdesk without employee surveys
+-- (Chatwoot, Zammad): no rows. Point source.relations.engagement (or
+-- source.queries.engagement) at yours.
 SELECT CAST(NULL AS text) AS id,
        CAST(NULL AS text) AS employee_id,
        CAST(NULL AS text) AS team,

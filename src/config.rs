@@ -404,10 +404,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
 
     // source
     if let Some(url) = raw.source.url {
-        if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
-            .iter()
-            .any(|p| url.starts_with(p))
-        {
+        if crate::source::dialect_of(&url).is_none() {
             problems.push(format!(
                 "source.url: `{}` is not a database URL; expected sqlite://FILE, postgres://… or mysql://…",
                 redact_url(&url)

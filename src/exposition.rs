@@ -81,7 +81,6 @@ pub fn registry(shared: Shared) -> prometheus::Result<Registry> {
     Ok(r)
 }
 
-/// The text format of everything `registry` gathers.
 /// The `/metrics` body of the current snapshot, rendered once per
 /// published snapshot: scrapes between two jobs share one rendering (a
 /// snapshot of thousands of series takes milliseconds to encode; a copy of
@@ -122,6 +121,7 @@ impl Exposition {
     }
 }
 
+/// The text format of everything `registry` gathers.
 pub fn render(registry: &Registry) -> Result<String, prometheus::Error> {
     let mut buf = Vec::new();
     TextEncoder::new().encode(&registry.gather(), &mut buf)?;

@@ -128,6 +128,11 @@ impl Priority {
             Priority::None => "none",
         }
     }
+
+    /// The source column's value: none is stored as NULL.
+    pub fn stored(self) -> Option<&'static str> {
+        (self != Priority::None).then(|| self.as_str())
+    }
 }
 
 impl std::str::FromStr for Priority {
@@ -273,6 +278,16 @@ pub struct SurveyResponse {
 pub enum EngagementAnswer {
     Enps(u8),
     Likert { item: String, score: u8 },
+}
+
+impl EngagementAnswer {
+    /// The row's `question` (`enps` or the item code) and `score`.
+    pub fn parts(&self) -> (&str, u8) {
+        match self {
+            EngagementAnswer::Enps(v) => ("enps", *v),
+            EngagementAnswer::Likert { item, score } => (item.as_str(), *score),
+        }
+    }
 }
 
 /// One row of `support_engagement_responses`.

@@ -23,9 +23,7 @@ use crate::config::Settings;
 use crate::engine::surveys::NpsClass;
 use crate::engine::timeline::{self, Measure, Observation, Timeline};
 use crate::metrics::{self, Buckets, Layout};
-use crate::model::{
-    EngagementAnswer, EngagementResponse, Instant, Relation, SurveyResponse, SurveyScore, Ticket,
-};
+use crate::model::{EngagementResponse, Instant, Relation, SurveyResponse, SurveyScore, Ticket};
 use crate::rejects::Rejects;
 use crate::report::aggregate::{NONE, UNASSIGNED};
 use crate::source::{Rows, Source, SourceError};
@@ -546,12 +544,12 @@ impl Run<'_> {
             return;
         }
         let team = self.labels.fold(Dimension::Team, &e.team);
-        let (question, score) = engagement_parts(&e.answer);
+        let (question, score) = e.answer.parts();
         self.cumulative.inc(
             &metrics::ENGAGEMENT,
             vec![
                 ("team", team),
-                ("question", question),
+                ("question", question.to_string()),
                 ("score", score.to_string()),
             ],
             1.0,
@@ -650,21 +648,14 @@ fn answer_row(s: &SurveyResponse, team: Option<&str>) -> AnswerRow {
     }
 }
 
-fn engagement_parts(a: &EngagementAnswer) -> (String, u8) {
-    match a {
-        EngagementAnswer::Enps(v) => ("enps".to_string(), *v),
-        EngagementAnswer::Likert { item, score } => (item.clone(), *score),
-    }
-}
-
 fn engagement_row(e: &EngagementResponse) -> AnswerRow {
-    let (question, score) = engagement_parts(&e.answer);
+    let (question, score) = e.answer.parts();
     AnswerRow {
         relation: "engagement",
         id: e.id.clone(),
         responded_at: e.responded_at,
         team: Some(e.team.clone()),
-        question,
+        question: question.to_string(),
         score: i64::from(score),
     }
 }

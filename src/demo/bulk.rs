@@ -17,7 +17,7 @@ use sqlx::PgPool;
 use super::generate::{self, Dataset, Shape};
 use super::write;
 use crate::config::{Settings, SourceSettings, redact_url};
-use crate::model::{EngagementAnswer, Instant, Priority};
+use crate::model::Instant;
 use crate::source::{Access, Pool, Source};
 
 #[derive(Debug, Clone)]
@@ -132,7 +132,7 @@ async fn copy_week(pool: &PgPool, d: &Dataset) -> Result<(), sqlx::Error> {
         csv.text(&t.id);
         csv.time(t.created_at);
         csv.text(&t.channel);
-        csv.opt((t.priority != Priority::None).then(|| t.priority.as_str()));
+        csv.opt(t.priority.stored());
         csv.opt(t.category.as_deref());
         csv.text(&t.requester_id);
         csv.text(t.created_by.as_str());
@@ -177,10 +177,7 @@ async fn copy_week(pool: &PgPool, d: &Dataset) -> Result<(), sqlx::Error> {
     )
     .await?;
     for e in &d.engagement {
-        let (question, score) = match &e.answer {
-            EngagementAnswer::Enps(s) => ("enps", *s),
-            EngagementAnswer::Likert { item, score } => (item.as_str(), *score),
-        };
+        let (question, score) = e.answer.parts();
         csv.text(&e.id);
         csv.text(&e.employee_id);
         csv.text(&e.team);

@@ -23,11 +23,10 @@ macro_rules! insert_all {
                 "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, created_by, status, updated_at) ",
             );
             q.push_values(chunk, |mut b, t| {
-                let priority = (t.priority != crate::model::Priority::None).then(|| t.priority.as_str());
                 b.push_bind(t.id.clone())
                     .push_bind($time(t.created_at))
                     .push_bind(t.channel.clone())
-                    .push_bind(priority)
+                    .push_bind(t.priority.stored())
                     .push_bind(t.category.clone())
                     .push_bind(t.requester_id.clone())
                     .push_bind(t.created_by.as_str())
@@ -72,15 +71,12 @@ macro_rules! insert_all {
                 "INSERT INTO support_engagement_responses (id, employee_id, team, responded_at, question, score) ",
             );
             q.push_values(chunk, |mut b, e| {
-                let (question, score) = match &e.answer {
-                    crate::model::EngagementAnswer::Enps(s) => ("enps".to_string(), *s),
-                    crate::model::EngagementAnswer::Likert { item, score } => (item.clone(), *score),
-                };
+                let (question, score) = e.answer.parts();
                 b.push_bind(e.id.clone())
                     .push_bind(e.employee_id.clone())
                     .push_bind(e.team.clone())
                     .push_bind($time(e.responded_at))
-                    .push_bind(question)
+                    .push_bind(question.to_string())
                     .push_bind(i32::from(score));
             });
             q.build().execute(&mut *tx).await?;

@@ -57,10 +57,9 @@ pub async fn scan<V: Visitor>(
         .cloned()
         .collect();
     let mut event_reads = vec![rows];
-    let mut extra = HashMap::new();
-    if since.is_some() && !surveyed.is_empty() {
+    let extra = if since.is_some() && !surveyed.is_empty() {
         // Their rows' rejections were not counted by the first read.
-        extra = source
+        source
             .tickets_matching(
                 &Rows::OfTickets {
                     ids: &surveyed,
@@ -68,8 +67,10 @@ pub async fn scan<V: Visitor>(
                 },
                 &mut rejects,
             )
-            .await?;
-    }
+            .await?
+    } else {
+        HashMap::new()
+    };
     let extra_ids: Vec<String> = extra.keys().cloned().collect();
     tickets.extend(extra);
     if !extra_ids.is_empty() {

@@ -23,6 +23,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder};
 use crate::config::{StateSettings, redact_url};
 use crate::metrics;
 use crate::model::Instant;
+use crate::source::{Dialect, dialect_of};
 use series::{Cumulative, Histogram, Labels, SeriesKey};
 
 #[derive(Debug, thiserror::Error)]
@@ -218,48 +219,53 @@ impl StateStore {
             message: e.to_string(),
         };
         let acquire = Duration::from_secs(10);
-        let pool = if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(bad_url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(30));
-            let path = opts.get_filename().to_path_buf();
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| StateError::Connect {
-                    url: shown_url.clone(),
-                    message: format!("cannot create directory {}: {e}", dir.display()),
-                })?;
+        let pool = match dialect_of(url) {
+            Some(Dialect::Sqlite) => {
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(bad_url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(30));
+                let path = opts.get_filename().to_path_buf();
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| StateError::Connect {
+                        url: shown_url.clone(),
+                        message: format!("cannot create directory {}: {e}", dir.display()),
+                    })?;
+                }
+                Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(4)
+                        .acquire_timeout(acquire)
+                        .connect_with(opts)
+                        .await
+                        .map_err(connect_err)?,
+                )
             }
-            Pool::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .acquire_timeout(acquire)
-                    .connect_with(opts)
-                    .await
-                    .map_err(connect_err)?,
-            )
-        } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
-            let url = url.replacen("mariadb:", "mysql:", 1);
-            let opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
-            Pool::MySql(
-                MySqlPoolOptions::new()
-                    .max_connections(4)
-                    .acquire_timeout(acquire)
-                    .connect_with(opts)
-                    .await
-                    .map_err(connect_err)?,
-            )
-        } else {
-            let opts = PgConnectOptions::from_str(url).map_err(bad_url)?;
-            Pool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(4)
-                    .acquire_timeout(acquire)
-                    .connect_with(opts)
-                    .await
-                    .map_err(connect_err)?,
-            )
+            Some(Dialect::MySql) => {
+                let url = url.replacen("mariadb:", "mysql:", 1);
+                let opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
+                Pool::MySql(
+                    MySqlPoolOptions::new()
+                        .max_connections(4)
+                        .acquire_timeout(acquire)
+                        .connect_with(opts)
+                        .await
+                        .map_err(connect_err)?,
+                )
+            }
+            // Anything else is for PostgreSQL's parser to accept or refuse.
+            Some(Dialect::Postgres) | None => {
+                let opts = PgConnectOptions::from_str(url).map_err(bad_url)?;
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(4)
+                        .acquire_timeout(acquire)
+                        .connect_with(opts)
+                        .await
+                        .map_err(connect_err)?,
+                )
+            }
         };
         let store = StateStore { pool, shown_url };
         store.migrate().await?;

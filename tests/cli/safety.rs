@@ -57,22 +57,26 @@ async fn write_refused(db: &TestDb) -> String {
     }
 }
 
-#[tokio::test]
-async fn postgres_source_is_read_only_and_slow_queries_are_stopped() {
-    let Some(db) = TestDb::postgres("safety").await else {
+/// On a database server: a write is refused with `refused` in the error,
+/// and the events query `slow_events` is stopped, the error naming the
+/// relation and the server's `timeout` setting.
+async fn read_only_and_stopped(
+    db: Option<TestDb>,
+    refused: &str,
+    slow_events: &str,
+    timeout: &str,
+) {
+    let Some(db) = db else {
         return;
     };
     db.load_fixture("small_helpdesk.sql").await;
     let err = write_refused(&db).await;
-    assert!(err.contains("read-only transaction"), "{err}");
+    assert!(err.contains(refused), "{err}");
 
-    let r = slow_report(
-        &db,
-        "SELECT e.* FROM support_ticket_events e CROSS JOIN (SELECT pg_sleep(5)) AS s",
-    );
+    let r = slow_report(&db, slow_events);
     assert!(!r.ok);
     assert!(
-        r.stderr.contains("source.queries.events") && r.stderr.contains("statement timeout"),
+        r.stderr.contains("source.queries.events") && r.stderr.contains(timeout),
         "{}",
         r.stderr
     );
@@ -80,25 +84,25 @@ async fn postgres_source_is_read_only_and_slow_queries_are_stopped() {
 }
 
 #[tokio::test]
-async fn mariadb_source_is_read_only_and_slow_queries_are_stopped() {
-    let Some(db) = TestDb::mysql("safety").await else {
-        return;
-    };
-    db.load_fixture("small_helpdesk.sql").await;
-    let err = write_refused(&db).await;
-    assert!(err.contains("READ ONLY"), "{err}");
+async fn postgres_source_is_read_only_and_slow_queries_are_stopped() {
+    read_only_and_stopped(
+        TestDb::postgres("safety").await,
+        "read-only transaction",
+        "SELECT e.* FROM support_ticket_events e CROSS JOIN (SELECT pg_sleep(5)) AS s",
+        "statement timeout",
+    )
+    .await;
+}
 
-    let r = slow_report(
-        &db,
+#[tokio::test]
+async fn mariadb_source_is_read_only_and_slow_queries_are_stopped() {
+    read_only_and_stopped(
+        TestDb::mysql("safety").await,
+        "READ ONLY",
         "SELECT e.* FROM support_ticket_events e WHERE SLEEP(5) = 0",
-    );
-    assert!(!r.ok);
-    assert!(
-        r.stderr.contains("source.queries.events") && r.stderr.contains("max_statement_time"),
-        "{}",
-        r.stderr
-    );
-    db.cleanup().await;
+        "max_statement_time",
+    )
+    .await;
 }
 
 #[tokio::test]

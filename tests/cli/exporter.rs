@@ -34,8 +34,18 @@ fn sqlite_state(db: &TestDb, name: &str) -> String {
 }
 
 fn report(db: &TestDb, config: &std::path::Path, by: Option<&str>) -> Value {
+    report_of(db, config, &ALL_TIME, by)
+}
+
+/// `report --format json` of `period` (`--from … --to …`) with `config`.
+pub fn report_of(
+    db: &TestDb,
+    config: &std::path::Path,
+    period: &[&str],
+    by: Option<&str>,
+) -> Value {
     let mut args = vec!["--config", config.to_str().expect("utf-8"), "report"];
-    args.extend_from_slice(&ALL_TIME);
+    args.extend_from_slice(period);
     args.extend_from_slice(&["--format", "json"]);
     if let Some(by) = by {
         args.extend_from_slice(&["--by", by]);

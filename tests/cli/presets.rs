@@ -4,10 +4,8 @@
 //! are computed by hand in the comments; the exporter's incremental
 //! collection over the preset must equal one fresh collection.
 
-use serde_json::Value;
-
-use crate::exporter::{ALL_TIME, check_against_report};
-use crate::helpers::{Served, TestDb, assert_num, assert_same_cumulative, fixture, run};
+use crate::exporter::{ALL_TIME, check_against_report, report_of as report};
+use crate::helpers::{Served, TestDb, assert_num, assert_same_cumulative, fixture};
 
 /// A configuration reading `db` through `preset`, with its state in `state`
 /// and collection at start-up only.
@@ -24,18 +22,6 @@ fn config(db: &TestDb, preset: &str, state: &str) -> std::path::PathBuf {
     )
     .expect("write config");
     path
-}
-
-fn report(db: &TestDb, config: &std::path::Path, period: &[&str], by: Option<&str>) -> Value {
-    let mut args = vec!["--config", config.to_str().expect("utf-8"), "report"];
-    args.extend_from_slice(period);
-    args.extend_from_slice(&["--format", "json"]);
-    if let Some(by) = by {
-        args.extend_from_slice(&["--by", by]);
-    }
-    let r = run(db.dir.path(), &args, &[]);
-    assert!(r.ok, "report failed: {}", r.stderr);
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.stdout))
 }
 
 const WEEK: [&str; 4] = [

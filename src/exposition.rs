@@ -176,7 +176,9 @@ fn value_metric(kind: Kind, key: &SeriesKey, v: f64) -> proto::Metric {
 pub fn families(s: &Snapshot) -> Vec<MetricFamily> {
     let mut by_name: BTreeMap<&str, Vec<proto::Metric>> = BTreeMap::new();
     let buckets = s.buckets.clone().unwrap_or_else(|| Buckets::for_slos(&[]));
-    for (key, h) in s.cumulative.histograms() {
+    let mut histograms: Vec<_> = s.cumulative.histograms().collect();
+    histograms.sort_by(|a, b| a.0.cmp(b.0));
+    for (key, h) in histograms {
         if let Some(Family {
             kind: Kind::Histogram(layout),
             ..
@@ -192,12 +194,7 @@ pub fn families(s: &Snapshot) -> Vec<MetricFamily> {
             }
         }
     }
-    let mut values: Vec<(&SeriesKey, f64)> = s
-        .cumulative
-        .counters()
-        .iter()
-        .map(|(k, v)| (k, *v))
-        .collect();
+    let mut values: Vec<(&SeriesKey, f64)> = s.cumulative.counters().collect();
     values.extend(s.values.iter().map(|(k, v)| (k, *v)));
     values.sort_by(|a, b| a.0.cmp(b.0));
     for (key, v) in values {
@@ -265,14 +262,9 @@ mod tests {
             ("channel", "email".to_string()),
             ("priority", "high".to_string()),
         ];
-        c.inc(&metrics::CREATED, labels.clone(), 3.0);
+        c.inc(&metrics::CREATED, &labels, 3.0);
         for v in [30.0, 90.0, 1e9] {
-            c.observe(
-                &metrics::FIRST_RESPONSE,
-                labels.clone(),
-                &buckets.seconds,
-                v,
-            );
+            c.observe(&metrics::FIRST_RESPONSE, &labels, &buckets.seconds, v);
         }
         let shared = Shared::default();
         shared.publish(Snapshot {

@@ -90,11 +90,19 @@ impl Status {
 
 impl std::str::FromStr for Status {
     type Err = ();
+    /// Any case; `-` or a space for `_` (`On-Hold`, `on hold`).
     fn from_str(s: &str) -> Result<Self, ()> {
-        let s = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        let s = s.trim();
+        let same = |name: &str| {
+            s.len() == name.len()
+                && s.bytes().zip(name.bytes()).all(|(a, b)| {
+                    let a = a.to_ascii_lowercase();
+                    a == b || (b == b'_' && (a == b'-' || a == b' '))
+                })
+        };
         Status::ALL
             .into_iter()
-            .find(|st| st.as_str() == s)
+            .find(|st| same(st.as_str()))
             .ok_or(())
     }
 }
@@ -138,10 +146,10 @@ impl Priority {
 impl std::str::FromStr for Priority {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        let s = s.trim().to_ascii_lowercase();
+        let s = s.trim();
         Priority::ALL
             .into_iter()
-            .find(|p| p.as_str() == s)
+            .find(|p| s.eq_ignore_ascii_case(p.as_str()))
             .ok_or(())
     }
 }

@@ -14,6 +14,7 @@
 //! transaction with the new watermark; only then do they replace the live
 //! values, so a failed or interrupted run leaves no trace.
 
+mod backfill;
 pub mod gauges;
 pub mod labels;
 
@@ -23,7 +24,9 @@ use crate::config::Settings;
 use crate::engine::surveys::NpsClass;
 use crate::engine::timeline::{self, Measure, Observation, Timeline};
 use crate::metrics::{self, Buckets, Layout};
-use crate::model::{EngagementResponse, Instant, Relation, SurveyResponse, SurveyScore, Ticket};
+use crate::model::{
+    EngagementResponse, Event, Instant, Relation, SurveyResponse, SurveyScore, Ticket,
+};
 use crate::rejects::Rejects;
 use crate::report::aggregate::{NONE, UNASSIGNED};
 use crate::source::{Rows, Source, SourceError};
@@ -120,229 +123,49 @@ pub async fn run(
     let upto = source.max_event_id().await?;
     let after = prev.as_ref().and_then(|w| w.last_event_id);
     let late = chrono::TimeDelta::from_std(settings.source.late_arrival).unwrap_or_default();
+    let forget_answers_before = now - late - LONGEST_WINDOW - chrono::TimeDelta::days(1);
 
-    // 1. What changed: tickets, new events, new answers.
-    let (mut tickets, new_event_tickets) = match &prev {
+    // Tickets, events and survey answers: walked and written.
+    let (writer, tickets, mut answers) = match &prev {
         None => {
             tracing::info!("first collection: backfilling the whole history");
-            let tickets = source.tickets(&mut run.rejects).await?;
-            run.read(Relation::Tickets, tickets.len() as u64);
-            tracing::info!(
-                tickets = tickets.len(),
-                "backfill: tickets read; walking their events"
-            );
-            (tickets, HashSet::new())
+            let mut writer = store.begin().await?;
+            backfill::walk_all(source, &mut run, upto, &mut writer, forget_answers_before).await?;
+            (writer, Vec::new(), Vec::new())
         }
         Some(w) => {
-            let since = w
-                .tickets_since
-                .map_or(Rows::All, |t| Rows::ChangedSince(t - late));
-            let tickets = source.tickets_matching(&since, &mut run.rejects).await?;
-            run.read(Relation::Tickets, tickets.len() as u64);
-            let mut touched = HashSet::new();
-            if let Some(upto) = upto.filter(|u| after.is_none_or(|a| a < *u)) {
-                let n = source
-                    .events_matching(&Rows::EventIds { after, upto }, &mut run.rejects, |e| {
-                        touched.insert(e.ticket_id);
-                    })
-                    .await?;
-                run.outcome.new_events = n;
-                run.read(Relation::Events, n);
-            }
-            (tickets, touched)
+            let (tickets, answers) = incremental(source, store, &mut run, w, upto, late).await?;
+            (store.begin().await?, tickets, answers)
         }
     };
-    let answers_since = prev
-        .as_ref()
-        .and_then(|w| w.responses_since)
-        .map_or(Rows::All, |t| Rows::ChangedSince(t - late));
-    let surveys = source
-        .surveys_matching(&answers_since, &mut run.rejects)
-        .await?;
-    run.read(Relation::Surveys, surveys.len() as u64);
+
+    // Engagement answers not counted yet.
+    let answers_since = changed_since(prev.as_ref().and_then(|w| w.responses_since), late);
     let engagement = source
         .engagement_matching(&answers_since, &mut run.rejects)
         .await?;
     run.read(Relation::Engagement, engagement.len() as u64);
-    let survey_ids: Vec<String> = surveys.iter().map(|s| s.id.clone()).collect();
-    let counted_surveys = store.known_answers("surveys", &survey_ids).await?;
-    let engagement_ids: Vec<String> = engagement.iter().map(|e| e.id.clone()).collect();
-    let counted_engagement = store.known_answers("engagement", &engagement_ids).await?;
-    let mut new_surveys: HashMap<Option<String>, Vec<SurveyResponse>> = HashMap::new();
-    for s in surveys {
-        if !counted_surveys.contains(&s.id) {
-            new_surveys.entry(s.ticket_id.clone()).or_default().push(s);
-        }
-    }
-
-    // 2. The tickets to walk, with their rows.
-    let mut touched: HashSet<String> = tickets.keys().cloned().collect();
-    touched.extend(new_event_tickets.iter().cloned());
-    touched.extend(new_surveys.keys().flatten().cloned());
-    if prev.is_some() {
-        let missing: Vec<String> = touched
-            .iter()
-            .filter(|id| !tickets.contains_key(*id))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            // Rows read again only to walk them: their rejections were counted.
-            let more = source
-                .tickets_matching(
-                    &Rows::OfTickets {
-                        ids: &missing,
-                        upto_event: None,
-                    },
-                    &mut Rejects::default(),
-                )
-                .await?;
-            run.read(Relation::Tickets, more.len() as u64);
-            tickets.extend(more);
-        }
-    }
-    let ids: Vec<String> = touched.iter().cloned().collect();
-    // A backfill starts from an empty store: nothing is known yet.
-    let known = match &prev {
+    let counted = match &prev {
+        // A backfill starts from an empty store: nothing is counted yet.
         None => HashSet::new(),
-        Some(_) => store.known_tickets(&ids).await?,
+        Some(_) => {
+            let ids: Vec<String> = engagement.iter().map(|e| e.id.clone()).collect();
+            store.known_answers("engagement", &ids).await?
+        }
     };
-
-    // 3. Walk every touched ticket's history up to `upto`.
-    let mut ticket_rows = Vec::new();
-    let mut answers = Vec::new();
-    let mut walked: HashSet<String> = HashSet::new();
-    let total = touched.len();
-    if let Some(upto) = upto {
-        let rows = match &prev {
-            None => Rows::EventIds { after: None, upto },
-            Some(_) => Rows::OfTickets {
-                ids: &ids,
-                upto_event: Some(upto),
-            },
-        };
-        // A backfill reads each event once and counts its rejections here;
-        // an incremental run counted them when reading the new events.
-        let mut read_rejects = Rejects::default();
-        let mut orphans: Vec<(String, Vec<i64>)> = Vec::new();
-        let mut walk_one = |ticket_id: String, events: Vec<crate::model::Event>| {
-            let Some(ticket) = tickets.get(&ticket_id) else {
-                orphans.push((ticket_id, events.iter().map(|e| e.id).collect()));
-                return;
-            };
-            walked.insert(ticket_id.clone());
-            let is_new = !known.contains(&ticket_id);
-            let surveys = new_surveys
-                .remove(&Some(ticket_id.clone()))
-                .unwrap_or_default();
-            let window = EventWindow {
-                after: if is_new { None } else { after },
-                upto,
-            };
-            run_ticket(
-                &mut run,
-                ticket,
-                events,
-                is_new,
-                window,
-                &surveys,
-                &mut ticket_rows,
-                &mut answers,
-            );
-            if walked.len().is_multiple_of(50_000) {
-                tracing::info!(walked = walked.len(), of = total, "collect: tickets walked");
-            }
-        };
-        let n = source
-            .events_grouped(&rows, None, &mut read_rejects, &mut walk_one)
-            .await?;
-        if prev.is_none() {
-            run.outcome.new_events = n;
-            run.rejects.absorb(read_rejects);
-        }
-        run.read(Relation::Events, n);
-        // Events of tickets the source does not have (counted once: when new).
-        for (ticket_id, event_ids) in orphans {
-            for id in event_ids
-                .into_iter()
-                .filter(|id| after.is_none_or(|a| *id > a))
-            {
-                run.rejects.add(
-                    Relation::Events,
-                    "unknown_ticket",
-                    &format!("event {id} refers to ticket {ticket_id}, which is not in the tickets relation"),
-                );
-            }
-        }
-    }
-    // Touched tickets without any event (up to `upto`).
-    let eventless: Vec<String> = touched
-        .iter()
-        .filter(|id| !walked.contains(*id))
-        .cloned()
-        .collect();
-    for id in eventless {
-        if let Some(ticket) = tickets.get(&id) {
-            let is_new = !known.contains(&id);
-            let surveys = new_surveys.remove(&Some(id.clone())).unwrap_or_default();
-            let window = EventWindow {
-                after: if is_new { None } else { after },
-                upto: upto.unwrap_or(0),
-            };
-            run_ticket(
-                &mut run,
-                ticket,
-                Vec::new(),
-                is_new,
-                window,
-                &surveys,
-                &mut ticket_rows,
-                &mut answers,
-            );
-        }
-    }
-    run.outcome.tickets_walked = ticket_rows.len();
-
-    // 4. Answers without a (usable) ticket, and engagement.
-    for (ticket_id, surveys) in new_surveys {
-        for s in surveys {
-            match &ticket_id {
-                None => {
-                    run.survey(None, None, &s);
-                    answers.push(answer_row(&s, None));
-                }
-                // Every ticket in the source was walked with its surveys:
-                // what is left points at a ticket the source does not have.
-                Some(id) => {
-                    run.rejects.add(
-                        Relation::Surveys,
-                        "unknown_ticket",
-                        &format!(
-                            "survey {} refers to ticket {id}, which is not in the tickets relation",
-                            s.id
-                        ),
-                    );
-                    // Remembered so that a re-read is not reported again.
-                    answers.push(AnswerRow {
-                        question: "_skipped".into(),
-                        ..answer_row(&s, None)
-                    });
-                }
-            }
-        }
-    }
     for e in engagement {
-        if counted_engagement.contains(&e.id) {
+        if counted.contains(&e.id) {
             continue;
         }
         run.engagement(&e);
         answers.push(engagement_row(&e));
     }
 
-    // 5. Rejections, then commit with the new watermark.
+    // Rejections, then commit with the new watermark.
     for r in run.rejects.summary() {
         run.cumulative.inc(
             &metrics::ROWS_REJECTED,
-            vec![
+            &[
                 ("relation", r.relation.to_string()),
                 ("reason", r.reason.to_string()),
             ],
@@ -358,15 +181,14 @@ pub async fn run(
         responses_since: Some(now),
         bucket_layout: layout,
     };
-    let forget_answers_before = now - late - LONGEST_WINDOW - chrono::TimeDelta::days(1);
     answers.retain(|a| a.responded_at >= forget_answers_before);
     let (counters, histograms) = run.cumulative.changed();
-    store
-        .commit(&Commit {
+    writer
+        .finish(&Commit {
             watermark: watermark.clone(),
             counters,
             histograms,
-            tickets: ticket_rows,
+            tickets,
             answers,
             label_values: run.labels.fresh().to_vec(),
             forget_answers_before,
@@ -379,10 +201,192 @@ pub async fn run(
     live.labels = run.labels;
     live.watermark = Some(watermark);
 
-    // 6. State gauges from the open tickets as committed.
+    // State gauges from the open tickets as committed.
     let open = store.open_tickets().await?;
     live.gauges = gauges::state_gauges(&open, settings, &mut live.labels, now);
     Ok(outcome)
+}
+
+/// Rows changed at or after `since` less the late-arrival margin; all of
+/// them before the first collection.
+fn changed_since(since: Option<Instant>, late: chrono::TimeDelta) -> Rows<'static> {
+    since.map_or(Rows::All, |t| Rows::ChangedSince(t - late))
+}
+
+/// An incremental run: the tickets touched since the watermark (changed
+/// rows, new events, new survey answers) walked again, returning their rows
+/// and the answers to remember.
+async fn incremental(
+    source: &Source,
+    store: &StateStore,
+    run: &mut Run<'_>,
+    prev: &Watermark,
+    upto: Option<i64>,
+    late: chrono::TimeDelta,
+) -> Result<(Vec<TicketRow>, Vec<AnswerRow>), CollectError> {
+    let after = prev.last_event_id;
+    // 1. What changed: tickets, new events, new answers.
+    let mut tickets = source
+        .tickets_matching(&changed_since(prev.tickets_since, late), &mut run.rejects)
+        .await?;
+    run.read(Relation::Tickets, tickets.len() as u64);
+    let mut touched: HashSet<String> = tickets.keys().cloned().collect();
+    if let Some(upto) = upto.filter(|u| after.is_none_or(|a| a < *u)) {
+        let n = source
+            .events_matching(&Rows::EventIds { after, upto }, &mut run.rejects, |e| {
+                touched.insert(e.ticket_id);
+            })
+            .await?;
+        run.outcome.new_events = n;
+        run.read(Relation::Events, n);
+    }
+    let surveys = source
+        .surveys_matching(&changed_since(prev.responses_since, late), &mut run.rejects)
+        .await?;
+    run.read(Relation::Surveys, surveys.len() as u64);
+    let survey_ids: Vec<String> = surveys.iter().map(|s| s.id.clone()).collect();
+    let counted_surveys = store.known_answers("surveys", &survey_ids).await?;
+    let mut new_surveys: HashMap<Option<String>, Vec<SurveyResponse>> = HashMap::new();
+    for s in surveys {
+        if !counted_surveys.contains(&s.id) {
+            new_surveys.entry(s.ticket_id.clone()).or_default().push(s);
+        }
+    }
+
+    // 2. The tickets to walk, with their rows.
+    touched.extend(new_surveys.keys().flatten().cloned());
+    let missing: Vec<String> = touched
+        .iter()
+        .filter(|id| !tickets.contains_key(*id))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        // Rows read again only to walk them: their rejections were counted.
+        let more = source
+            .tickets_matching(
+                &Rows::OfTickets {
+                    ids: &missing,
+                    upto_event: None,
+                },
+                &mut Rejects::default(),
+            )
+            .await?;
+        run.read(Relation::Tickets, more.len() as u64);
+        tickets.extend(more);
+    }
+    let ids: Vec<String> = touched.iter().cloned().collect();
+    let known = store.known_tickets(&ids).await?;
+
+    // 3. Walk every touched ticket's history up to `upto`; count what is
+    // new (everything, for a ticket the store has never seen).
+    let mut ticket_rows = Vec::new();
+    let mut answers = Vec::new();
+    let mut walked: HashSet<String> = HashSet::new();
+    let mut walk = |run: &mut Run<'_>, ticket: &Ticket, events, window_upto| {
+        let is_new = !known.contains(&ticket.id);
+        let surveys = new_surveys
+            .remove(&Some(ticket.id.clone()))
+            .unwrap_or_default();
+        let window = EventWindow {
+            after: if is_new { None } else { after },
+            upto: window_upto,
+        };
+        run_ticket(
+            run,
+            ticket,
+            events,
+            is_new,
+            window,
+            &surveys,
+            &mut ticket_rows,
+            &mut answers,
+        );
+    };
+    if let Some(upto) = upto {
+        let rows = Rows::OfTickets {
+            ids: &ids,
+            upto_event: Some(upto),
+        };
+        // Rejections were counted when the new events were read.
+        let mut orphans: Vec<Event> = Vec::new();
+        let n =
+            source
+                .events_grouped(&rows, None, &mut Rejects::default(), |ticket_id, events| {
+                    match tickets.get(&ticket_id) {
+                        Some(ticket) => {
+                            walked.insert(ticket_id);
+                            walk(run, ticket, events, upto);
+                        }
+                        None => orphans.extend(events),
+                    }
+                })
+                .await?;
+        run.read(Relation::Events, n);
+        // Events of tickets the source does not have (counted once: when new).
+        for e in orphans.iter().filter(|e| after.is_none_or(|a| e.id > a)) {
+            orphan_event(e, &mut run.rejects);
+        }
+    }
+    // Touched tickets without any event (up to `upto`).
+    for id in touched.iter().filter(|id| !walked.contains(*id)) {
+        if let Some(ticket) = tickets.get(id) {
+            walk(run, ticket, Vec::new(), upto.unwrap_or(0));
+        }
+    }
+    run.outcome.tickets_walked = ticket_rows.len();
+
+    // 4. Answers without a (usable) ticket.
+    for (ticket_id, surveys) in new_surveys {
+        for s in surveys {
+            match &ticket_id {
+                None => relationship_survey(run, &s, &mut answers),
+                // Every ticket in the source was walked with its surveys:
+                // what is left points at a ticket the source does not have.
+                Some(id) => orphan_survey(run, &s, id, &mut answers),
+            }
+        }
+    }
+    Ok((ticket_rows, answers))
+}
+
+/// An event whose ticket is not in the tickets relation.
+fn orphan_event(e: &Event, rejects: &mut Rejects) {
+    rejects.add(
+        Relation::Events,
+        "unknown_ticket",
+        &format!(
+            "event {} refers to ticket {}, which is not in the tickets relation",
+            e.id, e.ticket_id
+        ),
+    );
+}
+
+/// A survey answer about no ticket (a relationship survey): counted.
+fn relationship_survey(run: &mut Run<'_>, s: &SurveyResponse, answers: &mut Vec<AnswerRow>) {
+    run.survey(None, None, s);
+    answers.push(answer_row(s, None));
+}
+
+/// A survey answer about a ticket the source does not have: rejected, and
+/// remembered so that a re-read is not reported again.
+fn orphan_survey(
+    run: &mut Run<'_>,
+    s: &SurveyResponse,
+    ticket_id: &str,
+    answers: &mut Vec<AnswerRow>,
+) {
+    run.rejects.add(
+        Relation::Surveys,
+        "unknown_ticket",
+        &format!(
+            "survey {} refers to ticket {ticket_id}, which is not in the tickets relation",
+            s.id
+        ),
+    );
+    answers.push(AnswerRow {
+        question: "_skipped".into(),
+        ..answer_row(s, None)
+    });
 }
 
 /// Which of a ticket's events count in this run: `after < id <= upto`.
@@ -443,51 +447,41 @@ impl Run<'_> {
         if !self.counted(obs.at) {
             return;
         }
-        let labels = self.ticket_labels(ticket, obs.team.as_deref());
-        let secs = self.buckets.bounds(Layout::Seconds).to_vec();
-        let counts = self.buckets.bounds(Layout::Count).to_vec();
+        let labels = &self.ticket_labels(ticket, obs.team.as_deref());
+        let secs = self.buckets.bounds(Layout::Seconds);
+        let counts = self.buckets.bounds(Layout::Count);
         let c = &mut self.cumulative;
         match obs.measure {
             Measure::Created => c.inc(&metrics::CREATED, labels, 1.0),
             // Tracked by `report`; no series in DESIGN.md §4.
             Measure::FirstAcknowledgement(_) => {}
             Measure::FirstResponse(e) => {
-                c.observe(
-                    &metrics::FIRST_RESPONSE,
-                    labels.clone(),
-                    &secs,
-                    e.calendar.0,
-                );
+                c.observe(&metrics::FIRST_RESPONSE, labels, secs, e.calendar.0);
                 c.observe(
                     &metrics::FIRST_RESPONSE_BUSINESS,
                     labels,
-                    &secs,
+                    secs,
                     e.business.0,
                 );
             }
             Measure::FirstResolution(e) => {
-                c.observe(&metrics::FIRST_RESOLUTION, labels, &secs, e.calendar.0)
+                c.observe(&metrics::FIRST_RESOLUTION, labels, secs, e.calendar.0)
             }
             Measure::Solve(s) => {
-                c.inc(&metrics::SOLVED, labels.clone(), 1.0);
+                c.inc(&metrics::SOLVED, labels, 1.0);
                 c.observe(
                     &metrics::FULL_RESOLUTION,
-                    labels.clone(),
-                    &secs,
+                    labels,
+                    secs,
                     s.full_resolution.calendar.0,
                 );
                 c.observe(
                     &metrics::INTERACTIONS,
-                    labels.clone(),
-                    &counts,
+                    labels,
+                    counts,
                     f64::from(s.interactions),
                 );
-                c.observe(
-                    &metrics::REPLIES,
-                    labels.clone(),
-                    &counts,
-                    f64::from(s.replies),
-                );
+                c.observe(&metrics::REPLIES, labels, counts, f64::from(s.replies));
                 if s.one_touch() {
                     c.inc(&metrics::ONE_TOUCH, labels, 1.0);
                 }
@@ -498,8 +492,8 @@ impl Run<'_> {
         }
         for slo in &self.settings.slos {
             if let Some(breached) = slo.judge(ticket, obs) {
-                let l = vec![("slo", slo.name.clone())];
-                c.inc(&metrics::SLO_MEASURED, l.clone(), 1.0);
+                let l = &[("slo", slo.name.clone())];
+                c.inc(&metrics::SLO_MEASURED, l, 1.0);
                 c.inc(&metrics::SLO_BREACHES, l, if breached { 1.0 } else { 0.0 });
             }
         }
@@ -510,33 +504,33 @@ impl Run<'_> {
         if !self.counted(s.responded_at) {
             return;
         }
-        let team = self.team_label(team);
-        let channel = match ticket {
-            Some(t) => self.labels.fold(Dimension::Channel, &t.channel),
-            None => NONE.to_string(),
-        };
-        let c = &mut self.cumulative;
-        match s.score {
-            SurveyScore::Csat(v) => c.inc(
-                &metrics::CSAT,
-                vec![
-                    ("team", team),
-                    ("channel", channel),
-                    ("score", v.to_string()),
-                ],
-                1.0,
-            ),
-            SurveyScore::Nps(v) => c.inc(
+        // Labels are folded only for the series that carry them: a value
+        // admitted under the cap is one that is exposed.
+        let (family, labels) = match s.score {
+            SurveyScore::Csat(v) => {
+                let channel = match ticket {
+                    Some(t) => self.labels.fold(Dimension::Channel, &t.channel),
+                    None => NONE.to_string(),
+                };
+                (
+                    &metrics::CSAT,
+                    vec![
+                        ("team", self.team_label(team)),
+                        ("channel", channel),
+                        ("score", v.to_string()),
+                    ],
+                )
+            }
+            SurveyScore::Nps(v) => (
                 &metrics::NPS,
                 vec![("score_class", NpsClass::of(v).as_str().to_string())],
-                1.0,
             ),
-            SurveyScore::Ces(v) => c.inc(
+            SurveyScore::Ces(v) => (
                 &metrics::CES,
-                vec![("team", team), ("score", v.to_string())],
-                1.0,
+                vec![("team", self.team_label(team)), ("score", v.to_string())],
             ),
-        }
+        };
+        self.cumulative.inc(family, &labels, 1.0);
     }
 
     fn engagement(&mut self, e: &EngagementResponse) {
@@ -547,7 +541,7 @@ impl Run<'_> {
         let (question, score) = e.answer.parts();
         self.cumulative.inc(
             &metrics::ENGAGEMENT,
-            vec![
+            &[
                 ("team", team),
                 ("question", question.to_string()),
                 ("score", score.to_string()),

@@ -4,7 +4,8 @@
 //! the representations its backend can produce, so a view may use any.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 use sqlx::mysql::MySqlRow;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -33,6 +34,27 @@ pub(crate) async fn for_each_row(
         Pool::MySql(p) => stream!(p),
     }
     Ok(())
+}
+
+/// Runs `sql` and streams `f` of every row: for merging several reads.
+pub(crate) fn map_rows<'a, T: Send + 'a>(
+    pool: &'a Pool,
+    sql: String,
+    f: impl Fn(&dyn RowAccess) -> T + Send + Sync + 'a,
+) -> BoxStream<'a, Result<T, sqlx::Error>> {
+    macro_rules! stream {
+        ($pool:expr) => {
+            sqlx::query(AssertSqlSafe(sql))
+                .fetch($pool)
+                .map_ok(move |row| f(&row))
+                .boxed()
+        };
+    }
+    match pool {
+        Pool::Sqlite(p) => stream!(p),
+        Pool::Postgres(p) => stream!(p),
+        Pool::MySql(p) => stream!(p),
+    }
 }
 
 /// Tries each `type => conversion` in turn; the first that decodes wins.
@@ -83,8 +105,8 @@ macro_rules! int_with_fallbacks {
 }
 
 impl RowAccess for SqliteRow {
-    fn text(&self, col: &str) -> Result<Option<String>, String> {
-        first_decoding!(self, col, String => |s| s)
+    fn text(&self, col: &str) -> Result<Option<&str>, String> {
+        first_decoding!(self, col, &str => |s| s)
     }
     fn int(&self, col: &str) -> Result<Option<i64>, String> {
         int_with_fallbacks!(self, col, i64)
@@ -99,8 +121,8 @@ impl RowAccess for SqliteRow {
 }
 
 impl RowAccess for PgRow {
-    fn text(&self, col: &str) -> Result<Option<String>, String> {
-        first_decoding!(self, col, String => |s| s)
+    fn text(&self, col: &str) -> Result<Option<&str>, String> {
+        first_decoding!(self, col, &str => |s| s)
     }
     fn int(&self, col: &str) -> Result<Option<i64>, String> {
         int_with_fallbacks!(self, col, i64, i32, i16)
@@ -117,8 +139,8 @@ impl RowAccess for PgRow {
 }
 
 impl RowAccess for MySqlRow {
-    fn text(&self, col: &str) -> Result<Option<String>, String> {
-        first_decoding!(self, col, String => |s| s)
+    fn text(&self, col: &str) -> Result<Option<&str>, String> {
+        first_decoding!(self, col, &str => |s| s)
     }
     fn int(&self, col: &str) -> Result<Option<i64>, String> {
         int_with_fallbacks!(self, col, i64, i32, i16, i8, u32, u16, u8)

@@ -25,8 +25,9 @@ pub enum RawTime {
 
 /// Typed access to one row's columns, implemented per backend.
 pub trait RowAccess {
-    /// A text column; `Err` when the value is not text (e.g. invalid UTF-8).
-    fn text(&self, col: &str) -> Result<Option<String>, String>;
+    /// A text column, borrowed from the row (decoding allocates only what
+    /// it keeps); `Err` when the value is not text (e.g. invalid UTF-8).
+    fn text(&self, col: &str) -> Result<Option<&str>, String>;
     /// An integer column (any integer width, or numeric text).
     fn int(&self, col: &str) -> Result<Option<i64>, String>;
     fn time(&self, col: &str) -> Result<Option<RawTime>, String>;
@@ -102,14 +103,30 @@ fn instant(row: &dyn RowAccess, col: &str) -> Result<Instant, Rejection> {
     Ok(t)
 }
 
-fn text(row: &dyn RowAccess, col: &str) -> Result<Option<String>, Rejection> {
+fn text<'r>(row: &'r dyn RowAccess, col: &str) -> Result<Option<&'r str>, Rejection> {
     row.text(col)
         .map(|v| v.filter(|s| !s.is_empty()))
         .map_err(|e| reject("bad_text", format!("{col}: {e}")))
 }
 
-fn required(row: &dyn RowAccess, col: &str, reason: &'static str) -> Result<String, Rejection> {
+fn owned(row: &dyn RowAccess, col: &str) -> Result<Option<String>, Rejection> {
+    Ok(text(row, col)?.map(str::to_string))
+}
+
+fn required<'r>(
+    row: &'r dyn RowAccess,
+    col: &str,
+    reason: &'static str,
+) -> Result<&'r str, Rejection> {
     text(row, col)?.ok_or_else(|| reject(reason, format!("{col} is null or empty")))
+}
+
+/// The value of `options` that `v` names, ignoring ASCII case.
+fn one_of<T: Copy>(v: &str, options: &[(&str, T)]) -> Option<T> {
+    options
+        .iter()
+        .find(|(name, _)| v.eq_ignore_ascii_case(name))
+        .map(|(_, t)| *t)
 }
 
 fn parsed<T: std::str::FromStr>(
@@ -124,19 +141,17 @@ fn parsed<T: std::str::FromStr>(
 }
 
 pub fn ticket(row: &dyn RowAccess) -> Result<Ticket, Rejection> {
-    let created_by = match required(row, "created_by", "unknown_created_by")?
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "customer" => Creator::Customer,
-        "agent" => Creator::Agent,
-        other => {
-            return Err(reject(
-                "unknown_created_by",
-                format!("created_by = `{other}`; expected customer or agent"),
-            ));
-        }
-    };
+    let created_by = required(row, "created_by", "unknown_created_by")?;
+    let created_by = one_of(
+        created_by,
+        &[("customer", Creator::Customer), ("agent", Creator::Agent)],
+    )
+    .ok_or_else(|| {
+        reject(
+            "unknown_created_by",
+            format!("created_by = `{created_by}`; expected customer or agent"),
+        )
+    })?;
     let priority = match text(row, "priority")? {
         None => Priority::None,
         Some(p) => p.parse().map_err(|_| {
@@ -148,14 +163,14 @@ pub fn ticket(row: &dyn RowAccess) -> Result<Ticket, Rejection> {
     };
     let created_at = instant(row, "created_at")?;
     Ok(Ticket {
-        id: required(row, "id", "null_id")?,
+        id: required(row, "id", "null_id")?.to_string(),
         created_at,
         // A missing channel or requester is kept as `unknown` rather than
         // losing the ticket: neither changes any duration or count.
         channel: text(row, "channel")?.map_or_else(|| "unknown".into(), |c| c.to_ascii_lowercase()),
         priority,
-        category: text(row, "category")?,
-        requester_id: text(row, "requester_id")?.unwrap_or_else(|| "unknown".into()),
+        category: owned(row, "category")?,
+        requester_id: owned(row, "requester_id")?.unwrap_or_else(|| "unknown".into()),
         created_by,
         status: parsed(
             row,
@@ -174,31 +189,37 @@ pub fn event(row: &dyn RowAccess) -> Result<Event, Rejection> {
         .map_err(|e| reject("bad_id", format!("id: {e}")))?
         .ok_or_else(|| reject("null_id", "id is null"))?;
     let kind_text = required(row, "kind", "unknown_kind")?;
-    let kind = match kind_text.to_ascii_lowercase().as_str() {
-        "message" => EventKind::Message,
-        "note" => EventKind::Note,
-        "assign" => EventKind::Assign,
-        "status" => EventKind::Status,
-        other => {
-            return Err(reject(
-                "unknown_kind",
-                format!("event {id}: kind = `{other}`; expected message, note, assign or status"),
-            ));
-        }
-    };
+    let kind = one_of(
+        kind_text,
+        &[
+            ("message", EventKind::Message),
+            ("note", EventKind::Note),
+            ("assign", EventKind::Assign),
+            ("status", EventKind::Status),
+        ],
+    )
+    .ok_or_else(|| {
+        reject(
+            "unknown_kind",
+            format!("event {id}: kind = `{kind_text}`; expected message, note, assign or status"),
+        )
+    })?;
     let actor_text = required(row, "actor", "unknown_actor")?;
-    let actor = match actor_text.to_ascii_lowercase().as_str() {
-        "customer" => Actor::Customer,
-        "agent" => Actor::Agent,
-        "bot" => Actor::Bot,
-        "system" => Actor::System,
-        other => {
-            return Err(reject(
-                "unknown_actor",
-                format!("event {id}: actor = `{other}`; expected customer, agent, bot or system"),
-            ));
-        }
-    };
+    let actor = one_of(
+        actor_text,
+        &[
+            ("customer", Actor::Customer),
+            ("agent", Actor::Agent),
+            ("bot", Actor::Bot),
+            ("system", Actor::System),
+        ],
+    )
+    .ok_or_else(|| {
+        reject(
+            "unknown_actor",
+            format!("event {id}: actor = `{actor_text}`; expected customer, agent, bot or system"),
+        )
+    })?;
     let status = match text(row, "status")? {
         None if kind == EventKind::Status => {
             return Err(reject(
@@ -214,13 +235,13 @@ pub fn event(row: &dyn RowAccess) -> Result<Event, Rejection> {
     };
     Ok(Event {
         id,
-        ticket_id: required(row, "ticket_id", "null_ticket_id")?,
+        ticket_id: required(row, "ticket_id", "null_ticket_id")?.to_string(),
         occurred_at: instant(row, "occurred_at")?,
         kind,
         actor,
-        actor_id: text(row, "actor_id")?,
-        team: text(row, "team")?,
-        agent_id: text(row, "agent_id")?,
+        actor_id: owned(row, "actor_id")?,
+        team: owned(row, "team")?,
+        agent_id: owned(row, "agent_id")?,
         status,
     })
 }
@@ -244,30 +265,40 @@ fn score_in(
 }
 
 pub fn survey(row: &dyn RowAccess, ces: CesDirection) -> Result<SurveyResponse, Rejection> {
-    let kind = required(row, "kind", "unknown_kind")?.to_ascii_lowercase();
-    let score = match kind.as_str() {
-        "csat" => SurveyScore::Csat(score_in(row, 1..=5, "csat")?),
-        "nps" => SurveyScore::Nps(score_in(row, 0..=10, "nps")?),
-        "ces" => {
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Csat,
+        Nps,
+        Ces,
+    }
+    let kind_text = required(row, "kind", "unknown_kind")?;
+    let kind = one_of(
+        kind_text,
+        &[("csat", Kind::Csat), ("nps", Kind::Nps), ("ces", Kind::Ces)],
+    )
+    .ok_or_else(|| {
+        reject(
+            "unknown_kind",
+            format!("kind = `{kind_text}`; expected csat, nps or ces"),
+        )
+    })?;
+    let score = match kind {
+        Kind::Csat => SurveyScore::Csat(score_in(row, 1..=5, "csat")?),
+        Kind::Nps => SurveyScore::Nps(score_in(row, 0..=10, "nps")?),
+        Kind::Ces => {
             let s = score_in(row, 1..=7, "ces")?;
             SurveyScore::Ces(match ces {
                 CesDirection::OneIsLowEffort => s,
                 CesDirection::SevenIsLowEffort => 8 - s,
             })
         }
-        other => {
-            return Err(reject(
-                "unknown_kind",
-                format!("kind = `{other}`; expected csat, nps or ces"),
-            ));
-        }
     };
     Ok(SurveyResponse {
-        id: required(row, "id", "null_id")?,
-        ticket_id: text(row, "ticket_id")?,
+        id: required(row, "id", "null_id")?.to_string(),
+        ticket_id: owned(row, "ticket_id")?,
         responded_at: instant(row, "responded_at")?,
         score,
-        comment: text(row, "comment")?,
+        comment: owned(row, "comment")?,
     })
 }
 
@@ -278,13 +309,13 @@ pub fn engagement(row: &dyn RowAccess) -> Result<EngagementResponse, Rejection> 
     } else {
         EngagementAnswer::Likert {
             score: score_in(row, 1..=5, &format!("likert item `{question}`"))?,
-            item: question,
+            item: question.to_string(),
         }
     };
     Ok(EngagementResponse {
-        id: required(row, "id", "null_id")?,
-        employee_id: required(row, "employee_id", "null_employee_id")?,
-        team: required(row, "team", "null_team")?,
+        id: required(row, "id", "null_id")?.to_string(),
+        employee_id: required(row, "employee_id", "null_employee_id")?.to_string(),
+        team: required(row, "team", "null_team")?.to_string(),
         responded_at: instant(row, "responded_at")?,
         answer,
     })
@@ -299,8 +330,8 @@ mod tests {
     struct Cells(HashMap<&'static str, Option<&'static str>>);
 
     impl RowAccess for Cells {
-        fn text(&self, col: &str) -> Result<Option<String>, String> {
-            Ok(self.0.get(col).copied().flatten().map(str::to_string))
+        fn text(&self, col: &str) -> Result<Option<&str>, String> {
+            Ok(self.0.get(col).copied().flatten())
         }
         fn int(&self, col: &str) -> Result<Option<i64>, String> {
             self.text(col)?
@@ -308,7 +339,7 @@ mod tests {
                 .transpose()
         }
         fn time(&self, col: &str) -> Result<Option<RawTime>, String> {
-            Ok(self.text(col)?.map(RawTime::Text))
+            Ok(self.text(col)?.map(|s| RawTime::Text(s.to_string())))
         }
     }
 

@@ -23,8 +23,10 @@ use sqlx::AssertSqlSafe;
 use crate::config::{RelationSource, SourceSettings, redact_url};
 use crate::model::{EngagementResponse, Event, Instant, Relation, SurveyResponse, Ticket};
 use crate::rejects::Rejects;
-use backends::for_each_row;
+use backends::{for_each_row, map_rows};
 use decode::RowAccess;
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -63,7 +65,8 @@ impl Dialect {
     }
 }
 
-/// The connection pool of one backend.
+/// The connection pool of one backend (a handle: clones share it).
+#[derive(Clone)]
 pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
@@ -233,6 +236,11 @@ impl Source {
         }
     }
 
+    /// How CES answers are read (`source.ces_direction`).
+    pub fn ces_direction(&self) -> crate::config::CesDirection {
+        self.settings.ces_direction
+    }
+
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
@@ -299,15 +307,7 @@ impl Source {
     }
 
     fn relation_error(&self, relation: Relation, e: sqlx::Error) -> SourceError {
-        let message = match &e {
-            sqlx::Error::Database(db) => db.message().to_string(),
-            other => other.to_string(),
-        };
-        SourceError::Relation {
-            relation,
-            from: self.describe(relation),
-            message,
-        }
+        relation_error(relation, self.describe(relation), e)
     }
 
     async fn read_all<T>(
@@ -417,6 +417,83 @@ impl Source {
                 .await?;
         }
         Ok(total)
+    }
+
+    /// The rows `rows` selects of relation `r`, decoded, in the order of
+    /// their ticket id (tickets: `id`; events: `ticket_id`, then `id`;
+    /// surveys: `ticket_id`, answers without a ticket first). The order is
+    /// byte order (`str::cmp`) in every database, not its collation, so
+    /// that streams of several relations can be merged in Rust.
+    ///
+    /// A task of its own reads and decodes the rows, a batch ahead of the
+    /// consumer: on a backfill, decoding runs on another core than the walk.
+    pub fn by_ticket<T: Send + 'static>(
+        &self,
+        r: Relation,
+        rows: &Rows<'_>,
+        decode: impl Fn(&dyn RowAccess) -> Result<T, decode::Rejection> + Send + Sync + 'static,
+    ) -> BoxStream<'static, Result<Result<T, decode::Rejection>, SourceError>> {
+        let key = if r == Relation::Tickets {
+            "id"
+        } else {
+            "ticket_id"
+        };
+        let key = match self.dialect() {
+            Dialect::Postgres => format!("{key} COLLATE \"C\" NULLS FIRST"),
+            Dialect::MySql => format!("CAST({key} AS BINARY)"),
+            Dialect::Sqlite => format!("{key} COLLATE BINARY"),
+        };
+        let then = if r == Relation::Events { ", id" } else { "" };
+        let selects = self.selects(r, rows);
+        if selects.is_empty() {
+            return Box::pin(stream::empty());
+        }
+        let sql = format!(
+            "SELECT * FROM ({}) AS by_ticket ORDER BY {key}{then}",
+            selects.join(" UNION ALL ")
+        );
+        const AHEAD: usize = 1_024;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let pool = self.pool.clone();
+        let from = self.describe(r);
+        tokio::spawn(async move {
+            let mut rows = map_rows(&pool, sql, decode);
+            let mut batch = Vec::with_capacity(AHEAD);
+            while let Some(row) = rows.next().await {
+                match row {
+                    Ok(v) => batch.push(v),
+                    Err(e) => {
+                        let _ = tx.send(Err(relation_error(r, from, e))).await;
+                        return;
+                    }
+                }
+                if batch.len() == AHEAD {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(AHEAD));
+                    if tx.send(Ok(full)).await.is_err() {
+                        // The consumer stopped (an error elsewhere).
+                        return;
+                    }
+                }
+            }
+            let _ = tx.send(Ok(batch)).await;
+        });
+        Box::pin(
+            stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).flat_map(
+                |batch| match batch {
+                    Ok(rows) => stream::iter(rows.into_iter().map(Ok)).left_stream(),
+                    Err(e) => stream::once(std::future::ready(Err(e))).right_stream(),
+                },
+            ),
+        )
+    }
+
+    /// An error about relation `r` that is not the database's.
+    pub fn order_error(&self, r: Relation, message: &str) -> SourceError {
+        SourceError::Relation {
+            relation: r,
+            from: self.describe(r),
+            message: message.to_string(),
+        }
     }
 
     /// The highest event id, `None` when there are no events.
@@ -532,6 +609,19 @@ impl Source {
                 }
             }
         }
+    }
+}
+
+/// A database error reading `relation` (from `from`: its table or query).
+fn relation_error(relation: Relation, from: String, e: sqlx::Error) -> SourceError {
+    let message = match &e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
+    };
+    SourceError::Relation {
+        relation,
+        from,
+        message,
     }
 }
 

@@ -549,100 +549,21 @@ impl StateStore {
 
     /// Writes one collection's changes and its watermark in one transaction.
     pub async fn commit(&self, c: &Commit<'_>) -> Result<(), StateError> {
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await.map_err(self.err("begin a transaction"))?;
-            for chunk in c.counters.chunks(BATCH) {
-                let mut qb = QueryBuilder::new("INSERT INTO counter_series (name, labels, value) ");
-                qb.push_values(chunk, |mut b, (k, v)| {
-                    b.push_bind(k.name).push_bind(encode_labels(&k.labels)).push_bind(*v);
-                });
-                qb.push(self.upsert("name, labels", &["value"]));
-                qb.build().execute(&mut *tx).await.map_err(self.err("save counters"))?;
-            }
-            for chunk in c.histograms.chunks(BATCH) {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO histogram_series (name, labels, buckets, sum, count) ",
-                );
-                qb.push_values(chunk, |mut b, (k, h)| {
-                    b.push_bind(k.name)
-                        .push_bind(encode_labels(&k.labels))
-                        .push_bind(serde_json::to_string(&h.counts).unwrap_or_default())
-                        .push_bind(h.sum)
-                        .push_bind(i64::try_from(h.count).unwrap_or(i64::MAX));
-                });
-                qb.push(self.upsert("name, labels", &["buckets", "sum", "count"]));
-                qb.build().execute(&mut *tx).await.map_err(self.err("save histograms"))?;
-            }
-            for chunk in c.tickets.chunks(BATCH) {
-                let mut qb = QueryBuilder::new(format!(
-                    "INSERT INTO ticket_state ({}) ",
-                    TICKET_COLUMNS.join(", ")
-                ));
-                qb.push_values(chunk, |mut b, t| {
-                    b.push_bind(t.id.clone())
-                        .push_bind(micros(t.created_at))
-                        .push_bind(t.created_by.clone())
-                        .push_bind(t.priority.clone())
-                        .push_bind(t.channel.clone())
-                        .push_bind(t.team.clone())
-                        .push_bind(t.status.clone())
-                        .push_bind(i16::from(t.is_open))
-                        .push_bind(t.first_response_at.map(micros))
-                        .push_bind(t.first_response_seconds)
-                        .push_bind(t.first_resolution_at.map(micros));
-                });
-                qb.push(self.upsert("id", &TICKET_COLUMNS[1..]));
-                qb.build().execute(&mut *tx).await.map_err(self.err("save tickets"))?;
-            }
-            for chunk in c.answers.chunks(BATCH) {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO recent_answer (relation, id, responded_at, team, question, score) ",
-                );
-                qb.push_values(chunk, |mut b, a| {
-                    b.push_bind(a.relation)
-                        .push_bind(a.id.clone())
-                        .push_bind(micros(a.responded_at))
-                        .push_bind(a.team.clone())
-                        .push_bind(a.question.clone())
-                        .push_bind(a.score);
-                });
-                qb.push(self.upsert("relation, id", &[]));
-                qb.build().execute(&mut *tx).await.map_err(self.err("save answers"))?;
-            }
-            for chunk in c.label_values.chunks(BATCH) {
-                let mut qb = QueryBuilder::new("INSERT INTO label_value (dimension, value) ");
-                qb.push_values(chunk, |mut b, (d, v)| {
-                    b.push_bind(d.clone()).push_bind(v.clone());
-                });
-                qb.push(self.upsert("dimension, value", &[]));
-                qb.build().execute(&mut *tx).await.map_err(self.err("save label values"))?;
-            }
-            sqlx::query(self.sql("DELETE FROM recent_answer WHERE responded_at < $1"))
-                .bind(micros(c.forget_answers_before))
-                .execute(&mut *tx)
-                .await
-                .map_err(self.err("forget old answers"))?;
-            let w = &c.watermark;
-            let upsert = self.upsert(
-                "id",
-                &["last_event_id", "tickets_since", "responses_since", "bucket_layout", "updated_at"],
-            );
-            sqlx::query(AssertSqlSafe(format!(
-                "INSERT INTO collect_watermark (id, last_event_id, tickets_since, responses_since, \
-                 bucket_layout, updated_at) VALUES (1, {}){upsert}",
-                self.placeholders(5)
-            )))
-            .bind(w.last_event_id)
-            .bind(w.tickets_since.map(micros))
-            .bind(w.responses_since.map(micros))
-            .bind(w.bucket_layout.clone())
-            .bind(micros(Utc::now()))
-            .execute(&mut *tx)
-            .await
-            .map_err(self.err("save the watermark"))?;
-            tx.commit().await.map_err(self.err("commit"))?;
-        });
-        Ok(())
+        self.begin().await?.finish(c).await
+    }
+
+    /// Opens the transaction of one collection: rows written through the
+    /// [`Writer`] count only once [`Writer::finish`] commits them with the
+    /// watermark; dropped unfinished, it rolls back. A backfill writes its
+    /// ticket rows in batches this way instead of holding them all.
+    pub async fn begin(&self) -> Result<Writer<'_>, StateError> {
+        let begin = self.err("begin a transaction");
+        let tx = match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await.map_err(begin)?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await.map_err(begin)?),
+            Pool::MySql(p) => Tx::MySql(p.begin().await.map_err(begin)?),
+        };
+        Ok(Writer { store: self, tx })
     }
 
     /// Replaces the stored KPI gauges.
@@ -685,6 +606,150 @@ impl StateStore {
                     .map_err(self.err("reset"))?;
             }
             tx.commit().await.map_err(self.err("commit"))?;
+        });
+        Ok(())
+    }
+}
+
+/// An open transaction of the state store.
+enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    MySql(sqlx::Transaction<'static, sqlx::MySql>),
+}
+
+/// Runs `$body` with `$t` bound to whichever transaction is open.
+macro_rules! on_tx {
+    ($tx:expr, $t:ident => $body:expr) => {
+        match $tx {
+            Tx::Sqlite($t) => $body,
+            Tx::Postgres($t) => $body,
+            Tx::MySql($t) => $body,
+        }
+    };
+}
+
+/// One collection's open transaction (see [`StateStore::begin`]).
+pub struct Writer<'s> {
+    store: &'s StateStore,
+    tx: Tx,
+}
+
+impl Writer<'_> {
+    /// Inserts or replaces ticket rows.
+    pub async fn tickets(&mut self, rows: &[TicketRow]) -> Result<(), StateError> {
+        let s = self.store;
+        on_tx!(&mut self.tx, tx => {
+            for chunk in rows.chunks(BATCH) {
+                let mut qb = QueryBuilder::new(format!(
+                    "INSERT INTO ticket_state ({}) ",
+                    TICKET_COLUMNS.join(", ")
+                ));
+                qb.push_values(chunk, |mut b, t| {
+                    b.push_bind(t.id.clone())
+                        .push_bind(micros(t.created_at))
+                        .push_bind(t.created_by.clone())
+                        .push_bind(t.priority.clone())
+                        .push_bind(t.channel.clone())
+                        .push_bind(t.team.clone())
+                        .push_bind(t.status.clone())
+                        .push_bind(i16::from(t.is_open))
+                        .push_bind(t.first_response_at.map(micros))
+                        .push_bind(t.first_response_seconds)
+                        .push_bind(t.first_resolution_at.map(micros));
+                });
+                qb.push(s.upsert("id", &TICKET_COLUMNS[1..]));
+                qb.build().execute(&mut **tx).await.map_err(s.err("save tickets"))?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Inserts answers not yet remembered.
+    pub async fn answers(&mut self, rows: &[AnswerRow]) -> Result<(), StateError> {
+        let s = self.store;
+        on_tx!(&mut self.tx, tx => {
+            for chunk in rows.chunks(BATCH) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO recent_answer (relation, id, responded_at, team, question, score) ",
+                );
+                qb.push_values(chunk, |mut b, a| {
+                    b.push_bind(a.relation)
+                        .push_bind(a.id.clone())
+                        .push_bind(micros(a.responded_at))
+                        .push_bind(a.team.clone())
+                        .push_bind(a.question.clone())
+                        .push_bind(a.score);
+                });
+                qb.push(s.upsert("relation, id", &[]));
+                qb.build().execute(&mut **tx).await.map_err(s.err("save answers"))?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Writes the rest of the collection's changes and its watermark, and
+    /// commits.
+    pub async fn finish(mut self, c: &Commit<'_>) -> Result<(), StateError> {
+        self.tickets(&c.tickets).await?;
+        self.answers(&c.answers).await?;
+        let s = self.store;
+        on_tx!(self.tx, tx => {
+            let mut tx = tx;
+            for chunk in c.counters.chunks(BATCH) {
+                let mut qb = QueryBuilder::new("INSERT INTO counter_series (name, labels, value) ");
+                qb.push_values(chunk, |mut b, (k, v)| {
+                    b.push_bind(k.name).push_bind(encode_labels(&k.labels)).push_bind(*v);
+                });
+                qb.push(s.upsert("name, labels", &["value"]));
+                qb.build().execute(&mut *tx).await.map_err(s.err("save counters"))?;
+            }
+            for chunk in c.histograms.chunks(BATCH) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO histogram_series (name, labels, buckets, sum, count) ",
+                );
+                qb.push_values(chunk, |mut b, (k, h)| {
+                    b.push_bind(k.name)
+                        .push_bind(encode_labels(&k.labels))
+                        .push_bind(serde_json::to_string(&h.counts).unwrap_or_default())
+                        .push_bind(h.sum)
+                        .push_bind(i64::try_from(h.count).unwrap_or(i64::MAX));
+                });
+                qb.push(s.upsert("name, labels", &["buckets", "sum", "count"]));
+                qb.build().execute(&mut *tx).await.map_err(s.err("save histograms"))?;
+            }
+            for chunk in c.label_values.chunks(BATCH) {
+                let mut qb = QueryBuilder::new("INSERT INTO label_value (dimension, value) ");
+                qb.push_values(chunk, |mut b, (d, v)| {
+                    b.push_bind(d.clone()).push_bind(v.clone());
+                });
+                qb.push(s.upsert("dimension, value", &[]));
+                qb.build().execute(&mut *tx).await.map_err(s.err("save label values"))?;
+            }
+            sqlx::query(s.sql("DELETE FROM recent_answer WHERE responded_at < $1"))
+                .bind(micros(c.forget_answers_before))
+                .execute(&mut *tx)
+                .await
+                .map_err(s.err("forget old answers"))?;
+            let w = &c.watermark;
+            let upsert = s.upsert(
+                "id",
+                &["last_event_id", "tickets_since", "responses_since", "bucket_layout", "updated_at"],
+            );
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO collect_watermark (id, last_event_id, tickets_since, responses_since, \
+                 bucket_layout, updated_at) VALUES (1, {}){upsert}",
+                s.placeholders(5)
+            )))
+            .bind(w.last_event_id)
+            .bind(w.tickets_since.map(micros))
+            .bind(w.responses_since.map(micros))
+            .bind(w.bucket_layout.clone())
+            .bind(micros(Utc::now()))
+            .execute(&mut *tx)
+            .await
+            .map_err(s.err("save the watermark"))?;
+            tx.commit().await.map_err(s.err("commit"))?;
         });
         Ok(())
     }

@@ -4,7 +4,7 @@
 //! Values only grow: a collection adds to them and the state store saves the
 //! changed series in the same transaction as the watermark.
 
-use std::collections::{BTreeMap, BTreeSet};
+use hashbrown::{Equivalent, HashMap};
 
 use crate::metrics::Family;
 
@@ -72,67 +72,152 @@ pub type Changed<'a> = (
     Vec<(&'a SeriesKey, &'a Histogram)>,
 );
 
+/// A series looked up by borrowed labels: hashes like [`SeriesKey`]
+/// (`Vec` and slices hash alike), so a count on an existing series builds
+/// no key. A backfill makes tens of millions of these lookups.
+#[derive(Hash)]
+struct KeyRef<'a> {
+    name: &'static str,
+    labels: &'a [(&'static str, String)],
+}
+
+impl Equivalent<SeriesKey> for KeyRef<'_> {
+    fn equivalent(&self, key: &SeriesKey) -> bool {
+        self.name == key.name && self.labels == key.labels.as_slice()
+    }
+}
+
+impl From<&KeyRef<'_>> for SeriesKey {
+    fn from(k: &KeyRef<'_>) -> SeriesKey {
+        SeriesKey {
+            name: k.name,
+            labels: k.labels.to_vec(),
+        }
+    }
+}
+
+/// A value and whether it changed since the last save.
+#[derive(Debug, Clone)]
+struct Slot<T> {
+    value: T,
+    dirty: bool,
+}
+
 /// Every cumulative series.
 #[derive(Debug, Default, Clone)]
 pub struct Cumulative {
-    counters: BTreeMap<SeriesKey, f64>,
-    histograms: BTreeMap<SeriesKey, Histogram>,
-    dirty_counters: BTreeSet<SeriesKey>,
-    dirty_histograms: BTreeSet<SeriesKey>,
+    counters: HashMap<SeriesKey, Slot<f64>>,
+    histograms: HashMap<SeriesKey, Slot<Histogram>>,
+}
+
+/// The slot of series `family{labels}`, created with `init` when new.
+fn slot<'m, T>(
+    map: &'m mut HashMap<SeriesKey, Slot<T>>,
+    family: &Family,
+    labels: &[(&'static str, String)],
+    init: impl FnOnce() -> T,
+) -> &'m mut Slot<T> {
+    let probe = KeyRef {
+        name: family.name,
+        labels,
+    };
+    map.entry_ref(&probe).or_insert_with(|| Slot {
+        value: init(),
+        dirty: false,
+    })
 }
 
 impl Cumulative {
-    pub fn inc(&mut self, family: &Family, labels: Labels, by: f64) {
-        let key = SeriesKey::new(family, labels);
-        *self.counters.entry(key.clone()).or_default() += by;
-        self.dirty_counters.insert(key);
+    pub fn inc(&mut self, family: &Family, labels: &[(&'static str, String)], by: f64) {
+        let s = slot(&mut self.counters, family, labels, || 0.0);
+        s.value += by;
+        s.dirty = true;
     }
 
-    pub fn observe(&mut self, family: &Family, labels: Labels, bounds: &[f64], v: f64) {
-        let key = SeriesKey::new(family, labels);
-        self.histograms
-            .entry(key.clone())
-            .or_insert_with(|| Histogram::empty(bounds))
-            .observe(bounds, v);
-        self.dirty_histograms.insert(key);
+    pub fn observe(
+        &mut self,
+        family: &Family,
+        labels: &[(&'static str, String)],
+        bounds: &[f64],
+        v: f64,
+    ) {
+        let s = slot(&mut self.histograms, family, labels, || {
+            Histogram::empty(bounds)
+        });
+        s.value.observe(bounds, v);
+        s.dirty = true;
     }
 
     /// Puts back a saved series (loading the state store).
     pub fn restore_counter(&mut self, key: SeriesKey, value: f64) {
-        self.counters.insert(key, value);
+        self.counters.insert(
+            key,
+            Slot {
+                value,
+                dirty: false,
+            },
+        );
     }
 
     pub fn restore_histogram(&mut self, key: SeriesKey, h: Histogram) {
-        self.histograms.insert(key, h);
+        self.histograms.insert(
+            key,
+            Slot {
+                value: h,
+                dirty: false,
+            },
+        );
     }
 
-    pub fn counters(&self) -> &BTreeMap<SeriesKey, f64> {
-        &self.counters
+    /// The value of one counter.
+    pub fn counter(&self, key: &SeriesKey) -> Option<f64> {
+        self.counters.get(key).map(|s| s.value)
     }
 
-    pub fn histograms(&self) -> &BTreeMap<SeriesKey, Histogram> {
-        &self.histograms
+    /// Every counter, in no particular order.
+    pub fn counters(&self) -> impl Iterator<Item = (&SeriesKey, f64)> {
+        self.counters.iter().map(|(k, s)| (k, s.value))
+    }
+
+    /// Every histogram, in no particular order.
+    pub fn histograms(&self) -> impl Iterator<Item = (&SeriesKey, &Histogram)> {
+        self.histograms.iter().map(|(k, s)| (k, &s.value))
+    }
+
+    /// How many series there are.
+    pub fn len(&self) -> usize {
+        self.counters.len() + self.histograms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The series changed since the last call, to be saved.
     pub fn changed(&self) -> Changed<'_> {
         let counters = self
-            .dirty_counters
+            .counters
             .iter()
-            .filter_map(|k| self.counters.get(k).map(|v| (k, *v)))
+            .filter(|(_, s)| s.dirty)
+            .map(|(k, s)| (k, s.value))
             .collect();
         let histograms = self
-            .dirty_histograms
+            .histograms
             .iter()
-            .filter_map(|k| self.histograms.get(k).map(|h| (k, h)))
+            .filter(|(_, s)| s.dirty)
+            .map(|(k, s)| (k, &s.value))
             .collect();
         (counters, histograms)
     }
 
     /// Marks everything saved.
     pub fn mark_saved(&mut self) {
-        self.dirty_counters.clear();
-        self.dirty_histograms.clear();
+        for s in self.counters.values_mut() {
+            s.dirty = false;
+        }
+        for s in self.histograms.values_mut() {
+            s.dirty = false;
+        }
     }
 }
 
@@ -161,9 +246,9 @@ mod tests {
     #[test]
     fn changed_lists_only_what_moved_since_saved() {
         let mut c = Cumulative::default();
-        c.inc(&metrics::CREATED, vec![("team", "a".into())], 1.0);
+        c.inc(&metrics::CREATED, &[("team", "a".into())], 1.0);
         c.mark_saved();
-        c.inc(&metrics::SOLVED, vec![("team", "a".into())], 2.0);
+        c.inc(&metrics::SOLVED, &[("team", "a".into())], 2.0);
         let (counters, hists) = c.changed();
         assert_eq!(counters.len(), 1);
         assert_eq!(counters[0].0.name, metrics::SOLVED.name);

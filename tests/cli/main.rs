@@ -1,6 +1,7 @@
 //! Integration tests: the real `support-metrics` binary against real
 //! databases (an SQLite file, and PostgreSQL and MariaDB on loopback).
 
+mod backfill;
 mod demo;
 mod digest;
 mod errors;

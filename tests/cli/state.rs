@@ -25,7 +25,7 @@ async fn round_trip(url: &str) {
     for team in ["Billing", "billing"] {
         cumulative.inc(
             &metrics::CREATED,
-            vec![
+            &[
                 ("team", team.into()),
                 ("channel", "email".into()),
                 ("priority", "high".into()),
@@ -80,7 +80,7 @@ async fn round_trip(url: &str) {
             .unwrap_or_else(|e| panic!("commit {round}: {e}"));
         cumulative.inc(
             &metrics::CREATED,
-            vec![
+            &[
                 ("team", "billing".into()),
                 ("channel", "email".into()),
                 ("priority", "high".into()),
@@ -99,7 +99,7 @@ async fn round_trip(url: &str) {
                 ("priority", "high".into()),
             ],
         );
-        loaded.cumulative.counters().get(&key).copied()
+        loaded.cumulative.counter(&key)
     };
     assert_eq!(value("Billing"), Some(2.0), "{url}");
     // 3, plus the 1 added after the first commit.

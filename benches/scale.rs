@@ -234,47 +234,77 @@ fn backfill(dir: &Path, url: &str, label: &str, events: i64) -> String {
     state
 }
 
-/// Five rounds of 1,000 new events, each followed by `run-once collect`.
-async fn incremental(dir: &Path, url: &str, state: &str, label: &str) {
-    let source = Source::connect(&SourceSettings::with_url(url), Access::ReadWrite)
+/// Where the benchmark's new events go: 750 recently solved tickets to
+/// reopen and the next free event id.
+struct Traffic {
+    source: Source,
+    conn: PgConnection,
+    existing: Vec<String>,
+    next: i64,
+}
+
+impl Traffic {
+    async fn new(url: &str) -> Traffic {
+        let source = Source::connect(&SourceSettings::with_url(url), Access::ReadWrite)
+            .await
+            .expect("source");
+        let mut conn = connect(url).await;
+        let existing: Vec<String> = sqlx::query(
+            "SELECT id FROM support_tickets WHERE status IN ('solved', 'closed') ORDER BY created_at DESC LIMIT 750",
+        )
+        .fetch_all(&mut conn)
         .await
-        .expect("source");
-    let mut c = connect(url).await;
-    let existing: Vec<String> = sqlx::query(
-        "SELECT id FROM support_tickets WHERE status IN ('solved', 'closed') ORDER BY created_at DESC LIMIT 750",
-    )
-    .fetch_all(&mut c)
-    .await
-    .expect("existing")
-    .iter()
-    .map(|r| r.get(0))
-    .collect();
-    let mut next: i64 = sqlx::query("SELECT max(id) FROM support_ticket_events")
-        .fetch_one(&mut c)
-        .await
-        .expect("max id")
-        .get::<i64, _>(0)
-        + 1;
-    let mut jobs = Vec::new();
-    let mut rss: f64 = 0.0;
-    for round in 0..5 {
-        let traffic = new_traffic(next, round, &existing);
-        next += traffic.events.len() as i64;
-        write::insert(&source, &traffic).await.expect("traffic");
+        .expect("existing")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        let next: i64 = sqlx::query("SELECT max(id) FROM support_ticket_events")
+            .fetch_one(&mut conn)
+            .await
+            .expect("max id")
+            .get::<i64, _>(0)
+            + 1;
+        Traffic {
+            source,
+            conn,
+            existing,
+            next,
+        }
+    }
+
+    /// Round `round`'s 1,000 new events (and the ticket rows they change).
+    async fn add(&mut self, round: u32) {
+        let traffic = new_traffic(self.next, round, &self.existing);
+        self.next += traffic.events.len() as i64;
+        write::insert(&self.source, &traffic)
+            .await
+            .expect("traffic");
         sqlx::query(
             "UPDATE support_tickets SET updated_at = now(), status = 'solved' WHERE id = ANY($1)",
         )
         .bind(
-            existing
+            self.existing
                 .iter()
-                .skip(round as usize * 150)
+                .skip((round % 5) as usize * 150)
                 .take(150)
                 .cloned()
                 .collect::<Vec<_>>(),
         )
-        .execute(&mut c)
+        .execute(&mut self.conn)
         .await
         .expect("touch");
+    }
+}
+
+/// Five rounds of 1,000 new events, each followed by `run-once collect`: a
+/// process of its own each time, which reads the backlog back from the
+/// state store before its gauges.
+async fn incremental(dir: &Path, url: &str, state: &str, label: &str) {
+    let mut traffic = Traffic::new(url).await;
+    let mut jobs = Vec::new();
+    let mut rss: f64 = 0.0;
+    for round in 0..5 {
+        traffic.add(round).await;
         let m = measure(support_metrics(dir, url, state).args(["run-once", "--job", "collect"]));
         jobs.push(Duration::from_secs_f64(job_ms(&m.stdout) / 1e3));
         rss = rss.max(m.peak_rss_mib);
@@ -285,10 +315,80 @@ async fn incremental(dir: &Path, url: &str, state: &str, label: &str) {
         );
     }
     summary(
-        &format!("incremental collect over {label} (1,000 new events, job time)"),
+        &format!("incremental run-once collect over {label} (1,000 new events, job time)"),
         jobs,
     );
     println!("  peak RSS of one run-once collect: {rss:.0} MiB");
+}
+
+/// The same rounds collected by a running `serve` (every 5 s), as an
+/// exporter runs for months: the job time its `/metrics` reports.
+async fn incremental_in_serve(dir: &Path, url: &str, state: &str, label: &str) {
+    let mut traffic = Traffic::new(url).await;
+    let (mut child, addr) = start_serve(
+        dir,
+        url,
+        state,
+        &[("SUPPORT_METRICS__SCHEDULE__COLLECT", "*/5 * * * * *")],
+    );
+    let runs = |body: &str| {
+        value(
+            body,
+            "support_job_runs_total{job_name=\"collect\",result=\"ok\"}",
+        )
+    };
+    let mut jobs = Vec::new();
+    for round in 5..10 {
+        traffic.add(round).await;
+        let before = runs(&get(&addr, "/metrics"));
+        let started = Instant::now();
+        let body = loop {
+            std::thread::sleep(Duration::from_millis(100));
+            let body = get(&addr, "/metrics");
+            if runs(&body) > before {
+                break body;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no collect ran"
+            );
+        };
+        let job = value(&body, "support_job_duration_seconds{job_name=\"collect\"}");
+        let events = value(
+            &body,
+            "support_job_rows_read{job_name=\"collect\",relation=\"support_ticket_events\"}",
+        );
+        println!(
+            "  {label} in serve, round {round}: {:.1} ms, {events} event rows read",
+            job * 1e3
+        );
+        jobs.push(Duration::from_secs_f64(job));
+    }
+    summary(
+        &format!("incremental collect in serve over {label} (1,000 new events, job time)"),
+        jobs,
+    );
+    // SAFETY: our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+}
+
+/// The value of the sample line starting with `series` (0 when absent).
+fn value(body: &str, series: &str) -> f64 {
+    body.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// `GET path`: the response body.
+fn get(addr: &str, path: &str) -> String {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(s, "GET {path} HTTP/1.0\r\n\r\n").expect("write");
+    let mut b = String::new();
+    s.read_to_string(&mut b).expect("read");
+    b.split_once("\r\n\r\n")
+        .map_or(b.clone(), |(_, body)| body.to_string())
 }
 
 fn report(dir: &Path, url: &str, weeks: i64) {
@@ -313,15 +413,21 @@ fn report(dir: &Path, url: &str, weeks: i64) {
     );
 }
 
-/// `serve` on the backfilled state; `clients` concurrent scrapers.
-fn scrapes(dir: &Path, url: &str, state: &str) {
+/// `serve` on `state` with extra environment `env`, once ready: the child
+/// and its address.
+fn start_serve(
+    dir: &Path,
+    url: &str,
+    state: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
     let mut child = support_metrics(dir, url, state)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("serve");
-    let pid = child.id();
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let addr = lines
         .find_map(|l| {
@@ -336,6 +442,17 @@ fn scrapes(dir: &Path, url: &str, state: &str) {
         assert!(ready.elapsed() < Duration::from_secs(600), "never ready");
         std::thread::sleep(Duration::from_millis(200));
     }
+    println!(
+        "serve ready {:.1} s after start",
+        ready.elapsed().as_secs_f64()
+    );
+    (child, addr)
+}
+
+/// `serve` on the backfilled state; `clients` concurrent scrapers.
+fn scrapes(dir: &Path, url: &str, state: &str) {
+    let (mut child, addr) = start_serve(dir, url, state, &[]);
+    let pid = child.id();
     let body = {
         let mut s = std::net::TcpStream::connect(&addr).expect("connect");
         use std::io::Write;
@@ -348,11 +465,7 @@ fn scrapes(dir: &Path, url: &str, state: &str) {
         .lines()
         .filter(|l| !l.starts_with('#') && l.starts_with("support_"))
         .count();
-    println!(
-        "/metrics: {series} samples, {} KiB (ready {:.1} s after start)",
-        body.len() / 1024,
-        ready.elapsed().as_secs_f64()
-    );
+    println!("/metrics: {series} samples, {} KiB", body.len() / 1024);
     for clients in [1usize, 8, 32] {
         let per = 2_000 / clients;
         let threads: Vec<_> = (0..clients)
@@ -525,6 +638,8 @@ fn main() {
         let small_state = backfill(dir.path(), &small_url, "small", small_events);
         incremental(dir.path(), &big_url, &state, &format!("{tickets} tickets")).await;
         incremental(dir.path(), &small_url, &small_state, "the small helpdesk").await;
+        incremental_in_serve(dir.path(), &big_url, &state, &format!("{tickets} tickets")).await;
+        incremental_in_serve(dir.path(), &small_url, &small_state, "the small helpdesk").await;
         report(dir.path(), &big_url, 1);
         report(dir.path(), &big_url, 12);
         scrapes(dir.path(), &big_url, &state);

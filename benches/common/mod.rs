@@ -48,8 +48,8 @@ pub fn http_get(addr: &str, path: &str) -> usize {
 }
 
 /// 1,000 new events: 200 new tickets (message + assignment) and 150
-/// existing tickets (from `existing`, a different slice each round)
-/// reopened and solved again (4 events each).
+/// existing tickets (from `existing`, a different slice each round, five
+/// slices in turn) reopened and solved again (4 events each).
 pub fn new_traffic(first_event: i64, round: u32, existing: &[String]) -> Dataset {
     let now = Utc::now();
     let mut d = Dataset::default();
@@ -99,7 +99,7 @@ pub fn new_traffic(first_event: i64, round: u32, existing: &[String]) -> Dataset
         );
         d.tickets.push(t);
     }
-    for t in existing.iter().skip(round as usize * 150).take(150) {
+    for t in existing.iter().skip((round % 5) as usize * 150).take(150) {
         ev(&mut d, t, EventKind::Message, Actor::Customer, None, None);
         ev(
             &mut d,

@@ -43,8 +43,8 @@ fn engine_view(row: &TicketRow) -> Option<(Ticket, TicketState)> {
     Some((ticket, state))
 }
 
-pub fn state_gauges(
-    open: &[TicketRow],
+pub fn state_gauges<'a>(
+    open: impl IntoIterator<Item = &'a TicketRow>,
     settings: &Settings,
     labels: &mut LabelFolder,
     now: Instant,

@@ -29,6 +29,7 @@ use crate::model::{
 };
 use crate::rejects::Rejects;
 use crate::report::aggregate::{NONE, UNASSIGNED};
+use crate::source::merge::{self, orphan_event};
 use crate::source::{Rows, Source, SourceError};
 use crate::state::series::{Cumulative, Labels, SeriesKey};
 use crate::state::{AnswerRow, Commit, Loaded, StateError, StateStore, TicketRow, Watermark};
@@ -55,6 +56,10 @@ pub struct Live {
     pub gauges: Vec<(SeriesKey, f64)>,
     /// Windowed KPI gauges of the last `kpi` run.
     pub kpis: Vec<(SeriesKey, f64)>,
+    /// The state store's open tickets as last committed, by id: read once,
+    /// then kept up to date with each run's rows, so that the state gauges
+    /// of a run do not re-read the whole backlog. `None` until read.
+    pub open: Option<HashMap<String, TicketRow>>,
 }
 
 impl Live {
@@ -65,6 +70,7 @@ impl Live {
             watermark: loaded.watermark,
             gauges: Vec::new(),
             kpis: loaded.kpis,
+            open: None,
         }
     }
 }
@@ -183,17 +189,17 @@ pub async fn run(
     };
     answers.retain(|a| a.responded_at >= forget_answers_before);
     let (counters, histograms) = run.cumulative.changed();
-    writer
-        .finish(&Commit {
-            watermark: watermark.clone(),
-            counters,
-            histograms,
-            tickets,
-            answers,
-            label_values: run.labels.fresh().to_vec(),
-            forget_answers_before,
-        })
-        .await?;
+    let commit = Commit {
+        watermark: watermark.clone(),
+        counters,
+        histograms,
+        tickets,
+        answers,
+        label_values: run.labels.fresh().to_vec(),
+        forget_answers_before,
+    };
+    writer.finish(&commit).await?;
+    let tickets = commit.tickets;
     run.cumulative.mark_saved();
     run.labels.mark_saved();
     let outcome = run.outcome;
@@ -201,9 +207,26 @@ pub async fn run(
     live.labels = run.labels;
     live.watermark = Some(watermark);
 
-    // State gauges from the open tickets as committed.
-    let open = store.open_tickets().await?;
-    live.gauges = gauges::state_gauges(&open, settings, &mut live.labels, now);
+    // State gauges from the open tickets as committed. A backfill wrote its
+    // rows as it went: they are read back once.
+    let open = match live.open.as_mut() {
+        Some(open) if !outcome.backfill => {
+            for t in tickets {
+                if t.is_open {
+                    open.insert(t.id.clone(), t);
+                } else {
+                    open.remove(&t.id);
+                }
+            }
+            open
+        }
+        _ => {
+            let rows = store.open_tickets().await?;
+            live.open
+                .insert(rows.into_iter().map(|t| (t.id.clone(), t)).collect())
+        }
+    };
+    live.gauges = gauges::state_gauges(open.values(), settings, &mut live.labels, now);
     Ok(outcome)
 }
 
@@ -309,21 +332,25 @@ async fn incremental(
         };
         // Rejections were counted when the new events were read.
         let mut orphans: Vec<Event> = Vec::new();
-        let n =
-            source
-                .events_grouped(&rows, None, &mut Rejects::default(), |ticket_id, events| {
-                    match tickets.get(&ticket_id) {
-                        Some(ticket) => {
-                            walked.insert(ticket_id);
-                            walk(run, ticket, events, upto);
-                        }
-                        None => orphans.extend(events),
+        let n = source
+            .events_grouped(
+                &rows,
+                &mut Rejects::default(),
+                |ticket_id, events| match tickets.get(&ticket_id) {
+                    Some(ticket) => {
+                        walked.insert(ticket_id);
+                        walk(run, ticket, events, upto);
                     }
-                })
-                .await?;
+                    None => orphans.extend(events),
+                },
+            )
+            .await?;
         run.read(Relation::Events, n);
         // Events of tickets the source does not have (counted once: when new).
-        for e in orphans.iter().filter(|e| after.is_none_or(|a| e.id > a)) {
+        for e in orphans
+            .into_iter()
+            .filter(|e| after.is_none_or(|a| e.id > a))
+        {
             orphan_event(e, &mut run.rejects);
         }
     }
@@ -349,18 +376,6 @@ async fn incremental(
     Ok((ticket_rows, answers))
 }
 
-/// An event whose ticket is not in the tickets relation.
-fn orphan_event(e: &Event, rejects: &mut Rejects) {
-    rejects.add(
-        Relation::Events,
-        "unknown_ticket",
-        &format!(
-            "event {} refers to ticket {}, which is not in the tickets relation",
-            e.id, e.ticket_id
-        ),
-    );
-}
-
 /// A survey answer about no ticket (a relationship survey): counted.
 fn relationship_survey(run: &mut Run<'_>, s: &SurveyResponse, answers: &mut Vec<AnswerRow>) {
     run.survey(None, None, s);
@@ -375,14 +390,7 @@ fn orphan_survey(
     ticket_id: &str,
     answers: &mut Vec<AnswerRow>,
 ) {
-    run.rejects.add(
-        Relation::Surveys,
-        "unknown_ticket",
-        &format!(
-            "survey {} refers to ticket {ticket_id}, which is not in the tickets relation",
-            s.id
-        ),
-    );
+    merge::orphan_survey(s, ticket_id, &mut run.rejects);
     answers.push(AnswerRow {
         question: "_skipped".into(),
         ..answer_row(s, None)

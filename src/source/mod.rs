@@ -8,6 +8,7 @@
 
 mod backends;
 pub mod decode;
+pub mod merge;
 pub mod presets;
 
 use std::collections::HashMap;
@@ -331,14 +332,6 @@ impl Source {
         Ok(rows)
     }
 
-    /// Every ticket, by id.
-    pub async fn tickets(
-        &self,
-        rejects: &mut Rejects,
-    ) -> Result<HashMap<String, Ticket>, SourceError> {
-        self.tickets_matching(&Rows::All, rejects).await
-    }
-
     /// The tickets `rows` selects, by id. Ids seen twice keep the last row.
     pub async fn tickets_matching(
         &self,
@@ -365,12 +358,11 @@ impl Source {
         Ok(out)
     }
 
-    /// The events `rows` selects (and before `until`), handed over one
-    /// ticket at a time. Returns the number of rows read.
+    /// The events `rows` selects, handed over one ticket at a time.
+    /// Returns the number of rows read.
     pub async fn events_grouped(
         &self,
         rows: &Rows<'_>,
-        until: Option<Instant>,
         rejects: &mut Rejects,
         mut sink: impl FnMut(String, Vec<Event>),
     ) -> Result<u64, SourceError> {
@@ -379,11 +371,12 @@ impl Source {
             let sql = format!("{sql} ORDER BY 2");
             let mut current: Option<(String, Vec<Event>)> = None;
             total += self
-                .read_all(Relation::Events, sql, rejects, decode::event, |ev| {
-                    if until.is_some_and(|u| ev.occurred_at >= u) {
-                        return;
-                    }
-                    match &mut current {
+                .read_all(
+                    Relation::Events,
+                    sql,
+                    rejects,
+                    decode::event,
+                    |ev| match &mut current {
                         Some((id, evs)) if *id == ev.ticket_id => evs.push(ev),
                         _ => {
                             let next = (ev.ticket_id.clone(), vec![ev]);
@@ -391,8 +384,8 @@ impl Source {
                                 sink(id, evs);
                             }
                         }
-                    }
-                })
+                    },
+                )
                 .await?;
             if let Some((id, evs)) = current {
                 sink(id, evs);
@@ -485,15 +478,6 @@ impl Source {
                 },
             ),
         )
-    }
-
-    /// An error about relation `r` that is not the database's.
-    pub fn order_error(&self, r: Relation, message: &str) -> SourceError {
-        SourceError::Relation {
-            relation: r,
-            from: self.describe(r),
-            message: message.to_string(),
-        }
     }
 
     /// The highest event id, `None` when there are no events.
@@ -596,12 +580,31 @@ impl Source {
             }
             Rows::Active { from, to } => {
                 let active = active_tickets(dialect, *from, *to);
+                // Surveyed tickets are read even when done and unchanged
+                // since: their answers need their team and channel. A
+                // second SELECT rather than an OR, which the databases
+                // cannot turn into a (hashed) semi-join.
+                let text = dialect.text_type();
+                let surveyed = format!(
+                    "({active}) IS NOT TRUE AND CAST(id AS {text}) IN \
+                     (SELECT CAST(ticket_id AS {text}) FROM {} WHERE {})",
+                    self.read_from(Relation::Surveys),
+                    at_or_after(dialect, "responded_at", *from)
+                );
+                let tickets = self.read_from(Relation::Tickets);
                 match r {
-                    Relation::Tickets => vec![format!("{base} WHERE {active}")],
-                    Relation::Events => vec![format!(
-                        "{base} WHERE ticket_id IN (SELECT id FROM {} WHERE {active})",
-                        self.read_from(Relation::Tickets)
-                    )],
+                    Relation::Tickets => [active, surveyed]
+                        .iter()
+                        .map(|w| format!("{base} WHERE {w}"))
+                        .collect(),
+                    Relation::Events => [active, surveyed]
+                        .iter()
+                        .map(|w| {
+                            format!(
+                                "{base} WHERE ticket_id IN (SELECT id FROM {tickets} WHERE {w})"
+                            )
+                        })
+                        .collect(),
                     Relation::Surveys | Relation::Engagement => vec![format!(
                         "{base} WHERE {}",
                         at_or_after(dialect, "responded_at", *from)
@@ -645,7 +648,8 @@ pub enum Rows<'a> {
     },
     /// What a period `[from, to)` can need: the tickets created before `to`
     /// that changed since `from` or are not done yet (deleted and spam
-    /// left out), their events, and the answers given since `from`.
+    /// left out) or were surveyed since `from`, their events, and the
+    /// answers given since `from`.
     Active {
         from: Instant,
         to: Instant,

@@ -140,3 +140,85 @@ async fn backfill_merges_by_ticket_id_mariadb() {
         backfill_merges_by_ticket_id(db).await;
     }
 }
+
+/// The backlog gauges of a long-running exporter come from the open tickets
+/// it keeps in memory between runs; they must equal what a fresh process
+/// reads back from the state store after the same collections.
+#[tokio::test]
+async fn backlog_kept_in_memory_equals_the_state_store() {
+    use support_metrics::collect::{self, Live};
+    use support_metrics::config::Settings;
+    use support_metrics::source::{Access, Source};
+    use support_metrics::state::StateStore;
+
+    let db = TestDb::sqlite();
+    db.load_fixture("small_helpdesk.sql").await;
+    let state = format!("sqlite://{}", db.dir.path().join("state.sqlite").display());
+    let mut text = std::fs::read_to_string(crate::helpers::fixture("small_helpdesk.toml"))
+        .expect("fixture config");
+    text.push_str(&format!(
+        "\n[source]\nurl = \"{}\"\n\n[state]\nurl = \"{state}\"\n",
+        db.url
+    ));
+    let path = db.dir.path().join("gauges.toml");
+    std::fs::write(&path, text).expect("config");
+    let settings = Settings::load(Some(&path)).expect("settings");
+    let source = Source::connect(&settings.source, Access::ReadOnly)
+        .await
+        .expect("source");
+    let store = StateStore::open(&settings.state).await.expect("state");
+    let now = chrono::Utc::now();
+    let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
+    collect::run(&source, &store, &settings, &mut live, now)
+        .await
+        .expect("backfill");
+    let backlog = |gauges: &[(support_metrics::state::series::SeriesKey, f64)]| -> f64 {
+        gauges
+            .iter()
+            .filter(|(k, _)| k.name == "support_backlog_tickets")
+            .map(|(_, v)| v)
+            .sum()
+    };
+    // Tickets 5 (new) and 6 (pending) are open.
+    assert_eq!(backlog(&live.gauges), 2.0);
+
+    // Ticket 5 is answered and solved; ticket 7 arrives.
+    let later = now + chrono::TimeDelta::minutes(2);
+    let at = (now + chrono::TimeDelta::minutes(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    db.execute(&format!(
+        "UPDATE support_tickets SET status = 'solved', updated_at = '{at}' WHERE id = '5';
+         INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, created_by, status, updated_at)
+           VALUES ('7', '{at}', 'chat', 'low', NULL, 'c7', 'customer', 'new', '{at}');
+         INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status) VALUES
+           (100, '5', '{at}', 'message', 'agent', 'a1', NULL, NULL, NULL),
+           (101, '5', '{at}', 'status', 'agent', 'a1', NULL, NULL, 'solved'),
+           (102, '7', '{at}', 'message', 'customer', 'c7', NULL, NULL, NULL);"
+    ))
+    .await;
+    collect::run(&source, &store, &settings, &mut live, later)
+        .await
+        .expect("incremental");
+    assert_eq!(backlog(&live.gauges), 2.0, "6 pending, 7 new");
+    let unassigned_new = live.gauges.iter().find(|(k, _)| {
+        k.name == "support_backlog_tickets"
+            && k.labels
+                .iter()
+                .any(|(n, v)| *n == "team" && v == "unassigned")
+            && k.labels.iter().any(|(n, v)| *n == "status" && v == "new")
+    });
+    assert_eq!(unassigned_new.map(|(_, v)| *v), Some(1.0), "ticket 7");
+
+    // A fresh process reads the backlog back from the store: the same.
+    let mut fresh = Live::from_loaded(store.load().await.expect("load"), &settings);
+    collect::run(&source, &store, &settings, &mut fresh, later)
+        .await
+        .expect("fresh run");
+    let mut kept = live.gauges.clone();
+    let mut read_back = fresh.gauges.clone();
+    kept.sort_by(|a, b| a.0.cmp(&b.0));
+    read_back.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(kept, read_back);
+    db.cleanup().await;
+}

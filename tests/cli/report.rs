@@ -273,3 +273,57 @@ async fn table_and_csv_formats_show_the_same_numbers() {
         .collect();
     assert_eq!(phone[col("first_response_seconds_mean")], "");
 }
+
+/// A period starting after ticket 1 was solved (13:00) and last changed:
+/// the ticket itself is not active in it, but its CSAT (s1, 4 at 14:00) and
+/// CES (s8, 2 at 14:05) answers are, and count under its team, billing.
+/// With s2 (3, tech) and s3 (5, billing): CSAT 3 answers, 2 satisfied.
+async fn answers_about_inactive_tickets_count(db: Option<TestDb>) {
+    let Some(db) = db else {
+        return;
+    };
+    load_fixture(&db).await;
+    let config = fixture("small_helpdesk.toml");
+    let r = run(
+        db.dir.path(),
+        &[
+            "--config",
+            config.to_str().expect("utf-8 path"),
+            "report",
+            "--from",
+            "2026-01-05T13:30:00Z",
+            "--to",
+            TO,
+            "--by",
+            "team",
+            "--format",
+            "json",
+        ],
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(r.ok, "report failed: {}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_num(&v, "/overall/csat/responses", 3.0);
+    assert_num(&v, "/overall/csat/satisfied", 2.0);
+    assert_num(&v, "/groups/billing/csat/responses", 2.0);
+    assert_num(&v, "/groups/billing/csat/satisfied", 2.0);
+    assert_num(&v, "/overall/ces/responses", 2.0);
+    // Ticket 1 was solved (twice) before the period; only ticket 3 is in it.
+    assert_num(&v, "/groups/billing/tickets_solved", 1.0);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn answers_about_inactive_tickets_count_sqlite() {
+    answers_about_inactive_tickets_count(Some(TestDb::sqlite())).await;
+}
+
+#[tokio::test]
+async fn answers_about_inactive_tickets_count_postgres() {
+    answers_about_inactive_tickets_count(TestDb::postgres("inactive").await).await;
+}
+
+#[tokio::test]
+async fn answers_about_inactive_tickets_count_mariadb() {
+    answers_about_inactive_tickets_count(TestDb::mysql("inactive").await).await;
+}

@@ -1,0 +1,274 @@
+//! Tickets with their events and survey answers, one ticket at a time, in
+//! bounded memory.
+//!
+//! The three relations are read as streams in the same order — by ticket
+//! id, in byte order ([`Source::by_ticket`]) — and merged: a ticket is
+//! handed over as soon as its events and answers have arrived, so memory
+//! holds one ticket's history at a time whatever the size of the helpdesk.
+//! Both the first collection and `report`/`digest` read this way.
+
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+
+use super::decode::{self, Rejection};
+use super::{Rows, Source, SourceError};
+use crate::model::{Event, Relation, SurveyResponse, Ticket};
+use crate::rejects::Rejects;
+
+/// One relation's stream, one decoded row ahead.
+struct Cursor<T> {
+    relation: Relation,
+    rows: BoxStream<'static, Result<Result<T, Rejection>, SourceError>>,
+    head: Option<T>,
+    done: bool,
+    /// Rows read, rejected ones included.
+    read: u64,
+    /// The ticket a row belongs to (`None`: no ticket).
+    key: fn(&T) -> Option<&str>,
+    /// The last ticket id seen: keys must not go back.
+    last: Option<String>,
+    /// Where the relation is read from, for the out-of-order error.
+    from: String,
+}
+
+impl<T> Cursor<T> {
+    fn new(
+        source: &Source,
+        relation: Relation,
+        rows: BoxStream<'static, Result<Result<T, Rejection>, SourceError>>,
+        key: fn(&T) -> Option<&str>,
+    ) -> Self {
+        Cursor {
+            relation,
+            rows,
+            head: None,
+            done: false,
+            read: 0,
+            key,
+            last: None,
+            from: source.describe(relation),
+        }
+    }
+
+    /// The next row that decodes (rejections are counted on the way).
+    async fn peek(&mut self, rejects: &mut Rejects) -> Result<Option<&T>, SourceError> {
+        while self.head.is_none() && !self.done {
+            match self.rows.next().await {
+                None => self.done = true,
+                Some(row) => {
+                    self.read += 1;
+                    match row? {
+                        Ok(v) => {
+                            self.check_order((self.key)(&v))?;
+                            self.head = Some(v);
+                        }
+                        Err(r) => rejects.add(self.relation, r.reason, &r.detail),
+                    }
+                }
+            }
+        }
+        Ok(self.head.as_ref())
+    }
+
+    /// The merge is only right when every stream is in the same order: a
+    /// database that sorts otherwise is an error, not wrong numbers.
+    fn check_order(&mut self, key: Option<&str>) -> Result<(), SourceError> {
+        let last = self.last.as_deref();
+        if key == last {
+            return Ok(());
+        }
+        if key < last {
+            return Err(SourceError::Relation {
+                relation: self.relation,
+                from: self.from.clone(),
+                message: format!(
+                    "ticket id `{}` arrived after `{}` although the query sorts by ticket id \
+                     (byte order); the database does not sort as asked",
+                    key.unwrap_or("NULL"),
+                    last.unwrap_or("NULL")
+                ),
+            });
+        }
+        self.last = key.map(str::to_string);
+        Ok(())
+    }
+
+    /// Takes the rows of tickets ordered before `upto` (all of them when
+    /// `None`), handing each to `skipped`, then returns those of `upto`.
+    async fn until(
+        &mut self,
+        upto: Option<&str>,
+        rejects: &mut Rejects,
+        mut skipped: impl FnMut(T, &mut Rejects),
+    ) -> Result<Vec<T>, SourceError> {
+        let mut of = Vec::new();
+        let key_of = self.key;
+        while let Some(head) = self.peek(rejects).await? {
+            let key = key_of(head);
+            let before = match upto {
+                None => true,
+                Some(u) => key.is_none_or(|k| k < u),
+            };
+            if !before && key != upto {
+                break;
+            }
+            let Some(row) = self.head.take() else { break };
+            if before {
+                skipped(row, rejects);
+            } else {
+                of.push(row);
+            }
+        }
+        Ok(of)
+    }
+}
+
+/// A ticket and what belongs to it.
+pub struct Merged {
+    pub ticket: Ticket,
+    /// In id order.
+    pub events: Vec<Event>,
+    pub surveys: Vec<SurveyResponse>,
+}
+
+/// Rows read per relation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Read {
+    pub tickets: u64,
+    pub events: u64,
+    pub surveys: u64,
+}
+
+/// The merge of the three relations.
+pub struct ByTicket {
+    tickets: Cursor<Ticket>,
+    events: Cursor<Event>,
+    surveys: Cursor<SurveyResponse>,
+}
+
+/// What to read of each relation.
+pub struct Reads<'a> {
+    pub tickets: Rows<'a>,
+    /// `None`: no events at all.
+    pub events: Option<Rows<'a>>,
+    pub surveys: Rows<'a>,
+}
+
+impl ByTicket {
+    pub fn open(source: &Source, reads: &Reads<'_>) -> ByTicket {
+        let ces = source.ces_direction();
+        let events = match &reads.events {
+            Some(rows) => source.by_ticket(Relation::Events, rows, decode::event),
+            None => Box::pin(futures_util::stream::empty()),
+        };
+        ByTicket {
+            tickets: Cursor::new(
+                source,
+                Relation::Tickets,
+                source.by_ticket(Relation::Tickets, &reads.tickets, decode::ticket),
+                |t: &Ticket| Some(t.id.as_str()),
+            ),
+            events: Cursor::new(source, Relation::Events, events, |e: &Event| {
+                Some(e.ticket_id.as_str())
+            }),
+            surveys: Cursor::new(
+                source,
+                Relation::Surveys,
+                source.by_ticket(Relation::Surveys, &reads.surveys, move |r| {
+                    decode::survey(r, ces)
+                }),
+                |s: &SurveyResponse| s.ticket_id.as_deref(),
+            ),
+        }
+    }
+
+    /// The next ticket with its events and answers; `None` at the end.
+    /// Events of tickets the source does not have are rejected on the way;
+    /// answers without a ticket, or whose ticket it does not have, go to
+    /// `unmatched`.
+    pub async fn next(
+        &mut self,
+        rejects: &mut Rejects,
+        unmatched: &mut Vec<SurveyResponse>,
+    ) -> Result<Option<Merged>, SourceError> {
+        self.tickets.peek(rejects).await?;
+        let Some(mut ticket) = self.tickets.head.take() else {
+            return Ok(None);
+        };
+        // A ticket id seen twice: the last row is used, as everywhere.
+        while let Some(next) = self.tickets.peek(rejects).await?
+            && next.id == ticket.id
+        {
+            rejects.add(
+                Relation::Tickets,
+                "duplicate_ticket_id",
+                &format!(
+                    "ticket {} appears more than once; the last row is used",
+                    ticket.id
+                ),
+            );
+            if let Some(t) = self.tickets.head.take() {
+                ticket = t;
+            }
+        }
+        // Rows ordered before this ticket belong to no ticket in the source.
+        let events = self
+            .events
+            .until(Some(&ticket.id), rejects, orphan_event)
+            .await?;
+        let surveys = self
+            .surveys
+            .until(Some(&ticket.id), rejects, |s, _| unmatched.push(s))
+            .await?;
+        Ok(Some(Merged {
+            ticket,
+            events,
+            surveys,
+        }))
+    }
+
+    /// After the last ticket: what is left belongs to no ticket.
+    pub async fn finish(
+        mut self,
+        rejects: &mut Rejects,
+        unmatched: &mut Vec<SurveyResponse>,
+    ) -> Result<Read, SourceError> {
+        self.events.until(None, rejects, orphan_event).await?;
+        self.surveys
+            .until(None, rejects, |s, _| unmatched.push(s))
+            .await?;
+        Ok(self.read())
+    }
+
+    pub fn read(&self) -> Read {
+        Read {
+            tickets: self.tickets.read,
+            events: self.events.read,
+            surveys: self.surveys.read,
+        }
+    }
+}
+
+/// An event whose ticket is not in the tickets relation.
+pub fn orphan_event(e: Event, rejects: &mut Rejects) {
+    rejects.add(
+        Relation::Events,
+        "unknown_ticket",
+        &format!(
+            "event {} refers to ticket {}, which is not in the tickets relation",
+            e.id, e.ticket_id
+        ),
+    );
+}
+
+/// A survey answer about a ticket the source does not have.
+pub fn orphan_survey(s: &SurveyResponse, ticket_id: &str, rejects: &mut Rejects) {
+    rejects.add(
+        Relation::Surveys,
+        "unknown_ticket",
+        &format!(
+            "survey {} refers to ticket {ticket_id}, which is not in the tickets relation",
+            s.id
+        ),
+    );
+}

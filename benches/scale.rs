@@ -413,6 +413,23 @@ fn report(dir: &Path, url: &str, weeks: i64) {
     );
 }
 
+/// `digest --preview` of the last full week, every team's and the
+/// all-teams digest: it reads the trend weeks behind that week too.
+fn digest(dir: &Path, url: &str) {
+    let out = dir.join("digest-preview");
+    let m = measure(support_metrics(dir, url, "sqlite::memory:").args([
+        "digest",
+        "--preview",
+        out.to_str().expect("utf-8 path"),
+    ]));
+    println!(
+        "digest preview, every team: {:.1} s, peak RSS {:.0} MiB — {} digests",
+        m.wall.as_secs_f64(),
+        m.peak_rss_mib,
+        m.stdout.lines().count()
+    );
+}
+
 /// `serve` on `state` with extra environment `env`, once ready: the child
 /// and its address.
 fn start_serve(
@@ -642,6 +659,7 @@ fn main() {
         incremental_in_serve(dir.path(), &small_url, &small_state, "the small helpdesk").await;
         report(dir.path(), &big_url, 1);
         report(dir.path(), &big_url, 12);
+        digest(dir.path(), &big_url);
         scrapes(dir.path(), &big_url, &state);
         match std::env::var("BENCH_PEERS_PYTHON") {
             Ok(python) => peers(dir.path(), &big_url, &python).await,

@@ -253,11 +253,12 @@ async fn incremental(
         .tickets_matching(&changed_since(prev.tickets_since, late), &mut run.rejects)
         .await?;
     run.read(Relation::Tickets, tickets.len() as u64);
-    let mut touched: HashSet<String> = tickets.keys().cloned().collect();
+    // Tickets with a new event or answer.
+    let mut with_news: HashSet<String> = HashSet::new();
     if let Some(upto) = upto.filter(|u| after.is_none_or(|a| a < *u)) {
         let n = source
             .events_matching(&Rows::EventIds { after, upto }, &mut run.rejects, |e| {
-                touched.insert(e.ticket_id);
+                with_news.insert(e.ticket_id);
             })
             .await?;
         run.outcome.new_events = n;
@@ -275,9 +276,27 @@ async fn incremental(
             new_surveys.entry(s.ticket_id.clone()).or_default().push(s);
         }
     }
+    with_news.extend(new_surveys.keys().flatten().cloned());
 
-    // 2. The tickets to walk, with their rows.
-    touched.extend(new_surveys.keys().flatten().cloned());
+    // 2. The tickets to walk, with their rows. A ticket re-read only because
+    // its row changed within the late-arrival margin, whose row is the one
+    // it was last walked with and which has no new events or answers, has
+    // nothing new to count: it is not walked again.
+    let mut candidates: HashSet<String> = tickets.keys().cloned().collect();
+    candidates.extend(with_news.iter().cloned());
+    let ids: Vec<String> = candidates.iter().cloned().collect();
+    let known = store.known_tickets(&ids).await?;
+    let touched: HashSet<String> = candidates
+        .into_iter()
+        .filter(|id| {
+            with_news.contains(id)
+                || match (tickets.get(id), known.get(id)) {
+                    (Some(t), Some(walked_with)) => *walked_with != Some(t.updated_at),
+                    _ => true,
+                }
+        })
+        .collect();
+    tickets.retain(|id, _| touched.contains(id));
     let missing: Vec<String> = touched
         .iter()
         .filter(|id| !tickets.contains_key(*id))
@@ -298,7 +317,6 @@ async fn incremental(
         tickets.extend(more);
     }
     let ids: Vec<String> = touched.iter().cloned().collect();
-    let known = store.known_tickets(&ids).await?;
 
     // 3. Walk every touched ticket's history up to `upto`; count what is
     // new (everything, for a ticket the store has never seen).
@@ -306,7 +324,7 @@ async fn incremental(
     let mut answers = Vec::new();
     let mut walked: HashSet<String> = HashSet::new();
     let mut walk = |run: &mut Run<'_>, ticket: &Ticket, events, window_upto| {
-        let is_new = !known.contains(&ticket.id);
+        let is_new = !known.contains_key(&ticket.id);
         let surveys = new_surveys
             .remove(&Some(ticket.id.clone()))
             .unwrap_or_default();
@@ -636,6 +654,7 @@ fn ignored_row(ticket: &Ticket) -> TicketRow {
         first_response_at: None,
         first_response_seconds: None,
         first_resolution_at: None,
+        source_updated_at: Some(ticket.updated_at),
     }
 }
 

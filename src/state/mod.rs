@@ -70,6 +70,8 @@ pub struct TicketRow {
     pub first_response_at: Option<Instant>,
     pub first_response_seconds: Option<f64>,
     pub first_resolution_at: Option<Instant>,
+    /// The source row's `updated_at` when the ticket was walked.
+    pub source_updated_at: Option<Instant>,
 }
 
 /// A survey or engagement answer kept for de-duplication and the KPI windows.
@@ -109,7 +111,7 @@ pub struct Commit<'a> {
 }
 
 /// The columns of `ticket_state`, key first, in `TicketRow` order.
-const TICKET_COLUMNS: [&str; 11] = [
+const TICKET_COLUMNS: [&str; 12] = [
     "id",
     "created_at",
     "created_by",
@@ -121,6 +123,7 @@ const TICKET_COLUMNS: [&str; 11] = [
     "first_response_at",
     "first_response_seconds",
     "first_resolution_at",
+    "source_updated_at",
 ];
 
 /// `$n` placeholders replaced by `?`, for MySQL.
@@ -404,12 +407,18 @@ impl StateStore {
         Ok(loaded)
     }
 
-    /// Which of `ids` the store already knows (their creation was counted).
-    pub async fn known_tickets(&self, ids: &[String]) -> Result<HashSet<String>, StateError> {
-        let mut known = HashSet::new();
+    /// Which of `ids` the store already knows (their creation was counted),
+    /// with the source row's `updated_at` when each was last walked.
+    pub async fn known_tickets(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Option<Instant>>, StateError> {
+        let mut known = HashMap::new();
         for chunk in ids.chunks(BATCH) {
-            let found: Vec<(String,)> = on_pool!(&self.pool, p => {
-                let mut qb = QueryBuilder::new("SELECT id FROM ticket_state WHERE id IN (");
+            let found: Vec<(String, Option<i64>)> = on_pool!(&self.pool, p => {
+                let mut qb = QueryBuilder::new(
+                    "SELECT id, source_updated_at FROM ticket_state WHERE id IN (",
+                );
                 let mut sep = qb.separated(", ");
                 for id in chunk {
                     sep.push_bind(id.clone());
@@ -418,7 +427,11 @@ impl StateStore {
                 qb.build_query_as().fetch_all(p).await
             })
             .map_err(self.err("look up known tickets"))?;
-            known.extend(found.into_iter().map(|(id,)| id));
+            known.extend(
+                found
+                    .into_iter()
+                    .map(|(id, at)| (id, at.and_then(from_micros))),
+            );
         }
         Ok(known)
     }
@@ -461,12 +474,13 @@ impl StateStore {
             Option<i64>,
             Option<f64>,
             Option<i64>,
+            Option<i64>,
         );
         let rows: Vec<Row> = on_pool!(&self.pool, p =>
             sqlx::query_as(
                 "SELECT id, created_at, created_by, priority, channel, team, status, \
-                 first_response_at, first_response_seconds, first_resolution_at \
-                 FROM ticket_state WHERE is_open = 1",
+                 first_response_at, first_response_seconds, first_resolution_at, \
+                 source_updated_at FROM ticket_state WHERE is_open = 1",
             )
             .fetch_all(p)
             .await
@@ -487,6 +501,7 @@ impl StateStore {
                     first_response_at: r.7.and_then(from_micros),
                     first_response_seconds: r.8,
                     first_resolution_at: r.9.and_then(from_micros),
+                    source_updated_at: r.10.and_then(from_micros),
                 })
             })
             .collect())
@@ -656,7 +671,8 @@ impl Writer<'_> {
                         .push_bind(i16::from(t.is_open))
                         .push_bind(t.first_response_at.map(micros))
                         .push_bind(t.first_response_seconds)
-                        .push_bind(t.first_resolution_at.map(micros));
+                        .push_bind(t.first_resolution_at.map(micros))
+                        .push_bind(t.source_updated_at.map(micros));
                 });
                 qb.push(s.upsert("id", &TICKET_COLUMNS[1..]));
                 qb.build().execute(&mut **tx).await.map_err(s.err("save tickets"))?;

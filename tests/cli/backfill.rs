@@ -210,9 +210,24 @@ async fn backlog_kept_in_memory_equals_the_state_store() {
     });
     assert_eq!(unassigned_new.map(|(_, v)| *v), Some(1.0), "ticket 7");
 
+    // Tickets 5 and 7 changed within the late-arrival margin, so the next
+    // run reads their rows again; unchanged and without news, they are not
+    // walked again.
+    let last = later + chrono::TimeDelta::minutes(1);
+    let third = collect::run(&source, &store, &settings, &mut live, last)
+        .await
+        .expect("quiet run");
+    assert_eq!(
+        third
+            .rows_read
+            .get(&support_metrics::model::Relation::Tickets),
+        Some(&2)
+    );
+    assert_eq!(third.tickets_walked, 0);
+
     // A fresh process reads the backlog back from the store: the same.
     let mut fresh = Live::from_loaded(store.load().await.expect("load"), &settings);
-    collect::run(&source, &store, &settings, &mut fresh, later)
+    collect::run(&source, &store, &settings, &mut fresh, last)
         .await
         .expect("fresh run");
     let mut kept = live.gauges.clone();

@@ -45,6 +45,7 @@ async fn round_trip(url: &str) {
         first_response_at: Some(t0 + chrono::TimeDelta::minutes(30)),
         first_response_seconds: Some(1800.0),
         first_resolution_at: None,
+        source_updated_at: Some(t0 + chrono::TimeDelta::minutes(31)),
     };
     let answer = AnswerRow {
         relation: "surveys",
@@ -111,8 +112,15 @@ async fn round_trip(url: &str) {
     );
     assert_eq!(
         store.open_tickets().await.expect("open tickets"),
-        vec![ticket]
+        vec![ticket.clone()]
     );
+    // What incremental runs compare a re-read row with.
+    let known = store
+        .known_tickets(&["T-1".into(), "T-2".into()])
+        .await
+        .expect("known tickets");
+    assert_eq!(known.len(), 1, "{url}");
+    assert_eq!(known.get("T-1"), Some(&ticket.source_updated_at), "{url}");
     let answers = store.answers_since(t0).await.expect("answers");
     assert_eq!(answers, vec![answer]);
     assert_eq!(

@@ -13,10 +13,15 @@ async fn load_fixture(db: &TestDb) {
 }
 
 fn report(db: &TestDb, extra: &[&str]) -> Value {
+    report_between(db, FROM, TO, extra)
+}
+
+/// `report --format json` of `[from, to)` on the fixture's configuration.
+fn report_between(db: &TestDb, from: &str, to: &str, extra: &[&str]) -> Value {
     let config = fixture("small_helpdesk.toml");
     let config = config.to_str().expect("utf-8 path");
     let mut args = vec![
-        "--config", config, "report", "--from", FROM, "--to", TO, "--format", "json",
+        "--config", config, "report", "--from", from, "--to", to, "--format", "json",
     ];
     args.extend_from_slice(extra);
     let r = run(
@@ -283,26 +288,7 @@ async fn answers_about_inactive_tickets_count(db: Option<TestDb>) {
         return;
     };
     load_fixture(&db).await;
-    let config = fixture("small_helpdesk.toml");
-    let r = run(
-        db.dir.path(),
-        &[
-            "--config",
-            config.to_str().expect("utf-8 path"),
-            "report",
-            "--from",
-            "2026-01-05T13:30:00Z",
-            "--to",
-            TO,
-            "--by",
-            "team",
-            "--format",
-            "json",
-        ],
-        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
-    );
-    assert!(r.ok, "report failed: {}", r.stderr);
-    let v: Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let v = report_between(&db, "2026-01-05T13:30:00Z", TO, &["--by", "team"]);
     assert_num(&v, "/overall/csat/responses", 3.0);
     assert_num(&v, "/overall/csat/satisfied", 2.0);
     assert_num(&v, "/groups/billing/csat/responses", 2.0);

@@ -118,7 +118,7 @@ async fn bench_metrics() {
     }
     common::summary("/metrics render in process", render);
 
-    let app = support_metrics::server::app(exporter).expect("app");
+    let app = support_metrics::server::app(exporter, &Default::default()).expect("app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -92,6 +92,16 @@ struct RawState {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: Option<String>,
+    tls: Option<RawTls>,
+    #[serde(default)]
+    basic_auth_users: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    cert_file: PathBuf,
+    key_file: PathBuf,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -242,6 +252,36 @@ pub struct StateSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
+    /// HTTPS instead of HTTP (`[server.tls]`).
+    pub tls: Option<TlsFiles>,
+    /// Users allowed on `/metrics` (`[server.basic_auth_users]`); none: no
+    /// authentication.
+    pub basic_auth_users: BTreeMap<String, BcryptHash>,
+}
+
+impl ServerSettings {
+    /// `https` with `[server.tls]`, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+}
+
+/// The server's certificate chain and private key, PEM files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsFiles {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+/// A bcrypt password hash (`$2y$10$…`, as `htpasswd -nBC 10 USER` makes);
+/// not shown by `Debug`.
+#[derive(Clone, PartialEq)]
+pub struct BcryptHash(pub String);
+
+impl std::fmt::Debug for BcryptHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BcryptHash(…)")
+    }
 }
 
 /// When each job runs: cron expressions (with a seconds field) in `timezone`.
@@ -300,6 +340,8 @@ impl Default for Settings {
             },
             server: ServerSettings {
                 listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT)),
+                tls: None,
+                basic_auth_users: BTreeMap::new(),
             },
             schedule: ScheduleSettings::default(),
             digest: DigestSettings::default(),
@@ -504,6 +546,28 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
             Err(_) => problems.push(format!(
                 "server.listen: `{listen}` is not an address; expected IP:PORT, e.g. 0.0.0.0:{DEFAULT_PORT}"
             )),
+        }
+    }
+    settings.server.tls = raw.server.tls.map(|t| TlsFiles {
+        cert_file: t.cert_file,
+        key_file: t.key_file,
+    });
+    for (user, hash) in raw.server.basic_auth_users {
+        let key = format!("server.basic_auth_users.{user}");
+        if user.is_empty() || user.contains(':') {
+            problems.push(format!("{key}: a user name is not empty and has no `:`"));
+        } else if hash.parse::<bcrypt::HashParts>().is_err() {
+            // The value itself is not repeated: it may be a password typed
+            // where its hash belongs.
+            problems.push(format!(
+                "{key}: not a bcrypt hash; make one with `support-metrics hash-password` \
+                 or `htpasswd -nBC 10 {user}`"
+            ));
+        } else {
+            settings
+                .server
+                .basic_auth_users
+                .insert(user, BcryptHash(hash));
         }
     }
 
@@ -965,6 +1029,33 @@ priority = "critical"
         match load("[source]\nurll = \"x\"\n") {
             Err(ConfigError::Parse { message, .. }) => {
                 assert!(message.contains("urll"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn basic_auth_users_need_bcrypt_hashes_that_are_never_echoed() {
+        let hash = "$2y$04$Mxd9SlZ4D1vk7lY.HG2nbuq1YSUzwoaShhyn4WmNrIVDJ7.i6hTrC";
+        let s = load(&format!(
+            "[server.basic_auth_users]\nprometheus = \"{hash}\"\n[server.tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n"
+        ))
+        .expect("valid");
+        assert_eq!(s.server.basic_auth_users.len(), 1);
+        assert!(!format!("{s:?}").contains(hash), "Debug shows no hash");
+        assert_eq!(
+            s.server.tls.map(|t| t.key_file),
+            Some(PathBuf::from("k.pem"))
+        );
+        match load("[server.basic_auth_users]\nprometheus = \"hunter2\"\n\"a:b\" = \"x\"\n") {
+            Err(ConfigError::Invalid { problems, .. }) => {
+                let all = problems.join("\n");
+                assert!(
+                    all.contains("server.basic_auth_users.prometheus: not a bcrypt hash"),
+                    "{all}"
+                );
+                assert!(all.contains("server.basic_auth_users.a:b"), "{all}");
+                assert!(!all.contains("hunter2"), "the value is not echoed: {all}");
             }
             other => panic!("{other:?}"),
         }

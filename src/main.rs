@@ -144,6 +144,12 @@ enum Command {
         #[arg(value_enum)]
         target: MigrateTarget,
     },
+    /// Print a bcrypt hash of a password read from standard input, for [server.basic_auth_users]
+    HashPassword {
+        /// bcrypt cost: each check takes about 2^cost × 60 µs (the server remembers a pair that passed)
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(4..=31))]
+        cost: u32,
+    },
     /// Validate a configuration file and print every problem with its key path
     CheckConfig {
         /// The file to check (default: --config, else config/support-metrics.toml)
@@ -227,6 +233,19 @@ fn print_deliveries(week: IsoWeek, deliveries: &[digest::send::Delivery]) -> any
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::HashPassword { cost } => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(!password.is_empty(), "no password on standard input");
+            println!(
+                "{}",
+                bcrypt::hash(password, cost).context("cannot hash the password")?
+            );
+            Ok(())
+        }
         Command::Rules { out } => {
             let settings = Settings::load(cli.config.as_deref())?;
             let source = config_name(cli.config.as_deref());
@@ -284,11 +303,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen } => {
             let settings = Settings::load(cli.config.as_deref())?;
             let listen = listen.unwrap_or(settings.server.listen);
+            let scheme = settings.server.scheme();
             support_metrics::service::serve(
                 settings,
                 listen,
                 support_metrics::service::shutdown_signal(),
-                |addr| println!("Serving metrics at http://{addr}/metrics"),
+                |addr| println!("Serving metrics at {scheme}://{addr}/metrics"),
             )
             .await
         }

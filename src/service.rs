@@ -47,6 +47,25 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// Serves `app` on `listener` until `stop` turns true.
+fn spawn_server<L>(
+    listener: L,
+    app: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<std::io::Result<()>>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            })
+            .await
+    })
+}
+
 /// Serves until `stop` resolves. `announce` is called with the bound address.
 pub async fn serve(
     settings: Settings,
@@ -71,15 +90,18 @@ pub async fn serve(
         let _ = tx.send(true);
     });
 
-    let app = server::app(Arc::clone(&exporter)).context("cannot build the metrics registry")?;
-    let mut server_rx = rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = server_rx.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let app = server::app(Arc::clone(&exporter), &settings.server.basic_auth_users)
+        .context("cannot build the metrics registry")?;
+    let server_rx = rx.clone();
+    let server = match &settings.server.tls {
+        None => spawn_server(listener, app, server_rx),
+        Some(files) => {
+            let config = server::tls::server_config(files).map_err(anyhow::Error::msg)?;
+            let listener = server::tls::TlsListener::new(listener, config)
+                .context("cannot read the bound address")?;
+            spawn_server(listener, app, server_rx)
+        }
+    };
 
     // A first collection and KPI run at once, then the schedule.
     let jobs = {

@@ -184,8 +184,9 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
         service::shutdown_signal().await;
         let _ = stop_tx.send(true);
     };
+    let scheme = serve_settings.server.scheme();
     let result = service::serve(serve_settings, listen, stop, |addr| {
-        println!("Serving metrics at http://{addr}/metrics");
+        println!("Serving metrics at {scheme}://{addr}/metrics");
         println!(
             "  The exporter backfills the history, then collects every 15 s while a few live tickets \
              per minute arrive. Point Prometheus at {addr} (job `support-metrics`), or:"

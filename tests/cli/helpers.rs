@@ -265,7 +265,11 @@ impl Served {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("Serving metrics at http://") {
+                let url = line.strip_prefix("Serving metrics at ");
+                if let Some(rest) = url.and_then(|u| {
+                    u.strip_prefix("http://")
+                        .or_else(|| u.strip_prefix("https://"))
+                }) {
                     let _ = tx.send(rest.trim_end_matches("/metrics").to_string());
                 }
             }
@@ -337,7 +341,7 @@ pub fn tool(name: &str, env_var: &str, test: &str) -> Option<String> {
     if Command::new(&path).arg("--version").output().is_ok() {
         return Some(path);
     }
-    skip_outside_ci(test, &format!("no {path} (apt-get install prometheus)"));
+    skip_outside_ci(test, &format!("no {path} on PATH (.ci/run installs it)"));
     None
 }
 

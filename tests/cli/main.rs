@@ -13,4 +13,5 @@ mod prometheus;
 mod report;
 mod rules;
 mod safety;
+mod security;
 mod state;

@@ -1,7 +1,16 @@
 //! The HTTP side of `serve` (axum): `/metrics` renders the latest snapshot,
 //! `/healthz` says the process runs, `/readyz` says a collection has
 //! succeeded. Nothing here touches a database.
+//!
+//! With `[server.basic_auth_users]`, `/metrics` and `/` ask for a user and
+//! password; `/healthz` and `/readyz` stay open for liveness and readiness
+//! probes (they say nothing about the data). With `[server.tls]` it all
+//! goes over HTTPS.
 
+pub mod auth;
+pub mod tls;
+
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -19,14 +28,25 @@ struct AppState {
     exposition: Arc<Exposition>,
 }
 
-/// The router, testable in-process.
-pub fn app(exporter: Arc<Exporter>) -> prometheus::Result<Router> {
+/// The router, testable in-process; `users` guard `/metrics` and `/`
+/// when there are any.
+pub fn app(
+    exporter: Arc<Exporter>,
+    users: &BTreeMap<String, crate::config::BcryptHash>,
+) -> prometheus::Result<Router> {
     let exposition = Arc::new(Exposition::new(exporter.shared())?);
-    Ok(Router::new()
+    let mut guarded = Router::new()
         .route("/metrics", get(metrics))
+        .route("/", get(index));
+    if !users.is_empty() {
+        guarded = guarded.route_layer(axum::middleware::from_fn_with_state(
+            auth::Users::new(users.clone()),
+            auth::require,
+        ));
+    }
+    Ok(guarded
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
-        .route("/", get(index))
         .with_state(AppState {
             exporter,
             exposition,

@@ -5,7 +5,7 @@
 use support_metrics::config::SourceSettings;
 use support_metrics::source::{Access, Pool, Source};
 
-use crate::helpers::{TestDb, run};
+use crate::helpers::{TestDb, run, skip_outside_ci};
 
 /// A `report` whose events query outlasts a 1 s statement timeout.
 fn slow_report(db: &TestDb, slow_events: &str) -> crate::helpers::Run {
@@ -111,4 +111,88 @@ async fn sqlite_source_is_read_only() {
     db.load_fixture("small_helpdesk.sql").await;
     let err = write_refused(&db).await;
     assert!(err.contains("readonly"), "{err}");
+}
+
+/// A source reached over TLS (`sslmode` in the URL): the session really is
+/// encrypted, and with `verify-ca` the server's certificate is checked
+/// against the CA file — a managed PostgreSQL (RDS, Cloud SQL) asks for it.
+/// The local server has Debian's self-signed "snakeoil" certificate.
+#[tokio::test]
+async fn postgres_source_over_tls() {
+    let test = "postgres_source_over_tls";
+    let Some(db) = TestDb::postgres("tls").await else {
+        return;
+    };
+    db.load_fixture("small_helpdesk.sql").await;
+    let ca = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    if !std::path::Path::new(ca).exists() {
+        skip_outside_ci(test, &format!("no {ca}: the server has no TLS certificate"));
+        db.cleanup().await;
+        return;
+    }
+    let encrypted = |url: String| async move {
+        let source = Source::connect(&SourceSettings::with_url(&url), Access::ReadOnly)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let Pool::Postgres(p) = source.pool() else {
+            panic!("not PostgreSQL")
+        };
+        let (ssl,): (bool,) =
+            sqlx::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_one(p)
+                .await
+                .expect("pg_stat_ssl");
+        ssl
+    };
+    assert!(encrypted(format!("{}&sslmode=require", db.url)).await);
+    assert!(encrypted(format!("{}&sslmode=verify-ca&sslrootcert={ca}", db.url)).await);
+    // The report reads through it as through a plain connection.
+    let r = run(
+        db.dir.path(),
+        &[
+            "report",
+            "--from",
+            "2026-01-05",
+            "--to",
+            "2026-01-12",
+            "--format",
+            "json",
+        ],
+        &[(
+            "SUPPORT_METRICS__SOURCE__URL",
+            &format!("{}&sslmode=verify-ca&sslrootcert={ca}", db.url),
+        )],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stdout.contains("\"tickets_created\""), "{}", r.stdout);
+    // A certificate that is not the server's CA is refused, by name.
+    let wrong = db.dir.path().join("other-ca.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
+        .arg(db.dir.path().join("other-key.pem"))
+        .arg("-out")
+        .arg(&wrong)
+        .args(["-days", "1", "-subj", "/CN=someone else"])
+        .output();
+    if made.is_ok_and(|o| o.status.success()) {
+        let r = run(
+            db.dir.path(),
+            &["report", "--from", "2026-01-05", "--to", "2026-01-12"],
+            &[(
+                "SUPPORT_METRICS__SOURCE__URL",
+                &format!(
+                    "{}&sslmode=verify-ca&sslrootcert={}",
+                    db.url,
+                    wrong.display()
+                ),
+            )],
+        );
+        assert!(!r.ok);
+        assert!(
+            r.stderr.contains("cannot connect to source database"),
+            "{}",
+            r.stderr
+        );
+    }
+    db.cleanup().await;
 }

@@ -25,3 +25,6 @@ pub mod service;
 pub mod source;
 pub mod state;
 pub mod timearg;
+
+#[cfg(test)]
+mod fuzz;

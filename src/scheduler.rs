@@ -37,11 +37,17 @@ pub fn longest_gap(schedule: &cron::Schedule, tz: Tz, from: Instant) -> Option<c
     times.windows(2).map(|w| w[1] - w[0]).max()
 }
 
-/// Runs `job` on its schedule until `shutdown` turns true.
+/// Runs `job` on its schedule until `shutdown` turns true. A failed
+/// collection or KPI run (database down, restarted, timing out) is retried
+/// after [`backoff`] rather than at the next scheduled time, unless that
+/// comes first: an hourly collection catches up seconds after the database
+/// is back. Meanwhile `/metrics` keeps the last good values.
+/// `failures`: failed runs in a row so far (the start-up run's).
 pub async fn job_loop(
     exporter: Arc<Exporter>,
     job: Job,
     schedule: cron::Schedule,
+    mut failures: u32,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let tz = exporter.settings().timezone;
@@ -51,7 +57,10 @@ pub async fn job_loop(
             tracing::warn!(job = job.as_str(), "schedule has no future time; job stops");
             return;
         };
-        let wait = (next - now).to_std().unwrap_or_default();
+        let mut wait = (next - now).to_std().unwrap_or_default();
+        if failures > 0 {
+            wait = wait.min(backoff(failures));
+        }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => return,
@@ -59,12 +68,24 @@ pub async fn job_loop(
         if *shutdown.borrow() {
             return;
         }
-        // Errors are logged and counted by the exporter; the next run retries.
+        // Errors are logged and counted by the exporter.
         let mut outcome = exporter.run_job(job, Utc::now()).await;
+        if job != Job::Digest {
+            if outcome.is_err() {
+                failures = failures.saturating_add(1);
+                tracing::warn!(
+                    job = job.as_str(),
+                    failures,
+                    "retrying in at most {} s",
+                    backoff(failures).as_secs()
+                );
+            } else {
+                failures = 0;
+            }
+            continue;
+        }
         // A digest that could not be sent is retried soon, not next week.
-        while matches!(&outcome, Ok(o) if o.needs_retry())
-            || (job == Job::Digest && outcome.is_err())
-        {
+        while matches!(&outcome, Ok(o) if o.needs_retry()) || outcome.is_err() {
             tracing::info!(job = job.as_str(), "retrying in {} s", RETRY.as_secs());
             tokio::select! {
                 _ = tokio::time::sleep(RETRY) => {}
@@ -76,6 +97,15 @@ pub async fn job_loop(
             outcome = exporter.run_job(job, Utc::now()).await;
         }
     }
+}
+
+/// The wait before retrying after `failures` failed runs in a row: 5 s,
+/// doubled each time, at most 5 minutes.
+pub fn backoff(failures: u32) -> std::time::Duration {
+    const FIRST: u64 = 5;
+    const MAX: u64 = 300;
+    let doublings = failures.saturating_sub(1).min(16);
+    std::time::Duration::from_secs((FIRST << doublings).min(MAX))
 }
 
 /// Wait before a digest run that left messages unsent runs again.
@@ -92,6 +122,13 @@ mod tests {
     use super::*;
     use crate::config::parse_cron;
     use crate::engine::calendar::tests::t;
+
+    #[test]
+    fn retries_back_off_from_5_seconds_to_5_minutes() {
+        let secs: Vec<u64> = (1..=9).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(secs, vec![5, 10, 20, 40, 80, 160, 300, 300, 300]);
+        assert_eq!(backoff(u32::MAX).as_secs(), 300);
+    }
 
     #[test]
     fn longest_gap_spans_nights_and_weekends() {

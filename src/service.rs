@@ -113,7 +113,12 @@ pub async fn serve(
                 settings.timezone,
                 Utc::now(),
             );
-            for job in [Job::Collect, Job::Kpi, Job::Digest] {
+            // Whether each start-up run failed: its loop then retries soon.
+            let mut failed = [0u32; 3];
+            for (i, job) in [Job::Collect, Job::Kpi, Job::Digest]
+                .into_iter()
+                .enumerate()
+            {
                 if *rx.borrow() {
                     return;
                 }
@@ -122,18 +127,22 @@ pub async fn serve(
                 if job == Job::Digest && !catch_up {
                     continue;
                 }
-                let _ = exporter.run_job(job, Utc::now()).await;
+                // (A digest has its own retry: see `scheduler::RETRY`.)
+                if exporter.run_job(job, Utc::now()).await.is_err() && job != Job::Digest {
+                    failed[i] = 1;
+                }
             }
             let loops = [
-                (Job::Collect, settings.schedule.collect.clone()),
-                (Job::Kpi, settings.schedule.kpi.clone()),
-                (Job::Digest, settings.schedule.digest.clone()),
+                (Job::Collect, settings.schedule.collect.clone(), failed[0]),
+                (Job::Kpi, settings.schedule.kpi.clone(), failed[1]),
+                (Job::Digest, settings.schedule.digest.clone(), failed[2]),
             ]
-            .map(|(job, schedule)| {
+            .map(|(job, schedule, failures)| {
                 tokio::spawn(scheduler::job_loop(
                     Arc::clone(&exporter),
                     job,
                     schedule,
+                    failures,
                     rx.clone(),
                 ))
             });

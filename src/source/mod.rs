@@ -191,6 +191,10 @@ impl Source {
                 if access == Access::ReadOnly {
                     opts = opts.options([("default_transaction_read_only", "on")]);
                 }
+                // Named in pg_stat_activity, unless the URL names it.
+                if opts.get_application_name().is_none() {
+                    opts = opts.application_name("support-metrics");
+                }
                 Pool::Postgres(
                     PgPoolOptions::new()
                         .max_connections(4)

@@ -288,7 +288,7 @@ async fn metrics_equal_the_report_mariadb_source_and_state() {
 /// A ticket opened three hours ago, its events and a survey written now
 /// (the survey's time is its insertion time, as in a live helpdesk), plus
 /// two new events on fixture ticket 5.
-fn recent_batch(first_event_id: i64) -> String {
+pub fn recent_batch(first_event_id: i64) -> String {
     let at = |minutes_ago: i64| {
         (chrono::Utc::now() - chrono::TimeDelta::minutes(minutes_ago))
             .format("%Y-%m-%dT%H:%M:%SZ")

@@ -6,6 +6,7 @@ mod demo;
 mod digest;
 mod errors;
 mod exporter;
+mod faults;
 mod generate;
 mod helpers;
 mod presets;

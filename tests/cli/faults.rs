@@ -1,0 +1,137 @@
+//! Faults while `serve` runs against PostgreSQL: the source unreadable at
+//! start, then its connections killed by the server. The exporter stays up,
+//! keeps the last good values, says `support_source_up 0`, counts the
+//! failed runs, retries soon (not at the next hourly time) and catches up
+//! completely: the final series equal those of an exporter that never saw a
+//! fault.
+
+use crate::exporter::recent_batch;
+use crate::helpers::{Scrape, Served, TestDb, assert_same_cumulative, fixture, http_get};
+
+/// Config with the collection on `collect` (cron).
+fn config(db: &TestDb, state: &str, collect: &str) -> std::path::PathBuf {
+    let mut text = std::fs::read_to_string(fixture("small_helpdesk.toml")).expect("fixture");
+    text.push_str(&format!(
+        "\n[source]\nurl = \"{}\"\n\n[state]\nurl = \"sqlite://{}\"\n\n\
+         [schedule]\ncollect = \"{collect}\"\nkpi = \"0 0 * * * *\"\n",
+        db.url,
+        db.dir.path().join(state).display()
+    ));
+    let path = db.dir.path().join(format!("{state}.toml"));
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+/// Scrapes until `done` holds, for up to a minute.
+fn until(served: &Served, what: &str, done: impl Fn(&Scrape) -> bool) -> Scrape {
+    for _ in 0..600 {
+        let m = served.scrape();
+        if done(&m) {
+            return m;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("never: {what}");
+}
+
+fn runs(m: &Scrape, result: &str) -> f64 {
+    m.sum(
+        "support_job_runs_total",
+        &[("job_name", "collect"), ("result", result)],
+    )
+}
+
+fn created(m: &Scrape) -> f64 {
+    m.sum("support_tickets_created_total", &[])
+}
+
+const HOURLY: &str = "0 0 * * * *";
+const EVERY_2S: &str = "*/2 * * * * *";
+
+#[tokio::test]
+async fn postgres_faults_are_survived_and_caught_up() {
+    let Some(mut db) = TestDb::postgres("faults").await else {
+        return;
+    };
+    // Other tests share the database: only this exporter's connections are
+    // killed below.
+    let name = format!("sm_faults_{}", std::process::id());
+    let plain_url = db.url.clone();
+    db.url = format!("{}&application_name={name}", db.url);
+    db.load_fixture("small_helpdesk.sql").await;
+    let away = "ALTER TABLE support_ticket_events RENAME TO events_away";
+    let back = "ALTER TABLE events_away RENAME TO support_ticket_events";
+
+    // 1. The events relation is gone when the exporter starts: it stays up,
+    // says so, and — collecting hourly — retries within seconds.
+    db.execute(away).await;
+    let served = Served::start(db.dir.path(), &config(&db, "faulty.sqlite", HOURLY), &[]);
+    let m = until(&served, "a failed collection", |m| runs(m, "error") >= 1.0);
+    assert_eq!(m.sum("support_source_up", &[]), 0.0);
+    assert_eq!(http_get(&served.addr, "/readyz").0, 503);
+    assert_eq!(http_get(&served.addr, "/healthz").0, 200);
+    assert_eq!(created(&m), 0.0);
+    db.execute(back).await;
+    let started = std::time::Instant::now();
+    let m = until(&served, "recovery", |m| runs(m, "ok") >= 1.0);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(m.sum("support_source_up", &[]), 1.0);
+    assert_eq!(created(&m), 5.0, "the fixture's five tickets");
+    served.stop();
+
+    // 2. Collecting every 2 s on the same state: the server kills every
+    // connection of the exporter's, new rows arrive — counted once the pool
+    // reconnects.
+    let served = Served::start(db.dir.path(), &config(&db, "faulty.sqlite", EVERY_2S), &[]);
+    served.wait_ready();
+    let killed: i64 = {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&plain_url)
+            .await
+            .expect("connect");
+        sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1) AS k",
+        )
+        .bind(&name)
+        .fetch_one(&mut c)
+        .await
+        .expect("terminate")
+    };
+    assert!(killed >= 1, "the exporter holds pooled connections");
+    db.execute(&recent_batch(100)).await;
+    until(&served, "ticket 7 counted", |m| created(m) == 6.0);
+
+    // 3. The relation goes away again while rows keep arriving: failed runs
+    // are counted, /metrics keeps the last good values, and the catch-up
+    // counts what arrived meanwhile exactly once.
+    db.execute(away).await;
+    let before = runs(&served.scrape(), "error");
+    let m = until(&served, "failing again", |m| runs(m, "error") > before);
+    assert_eq!(m.sum("support_source_up", &[]), 0.0);
+    assert_eq!(created(&m), 6.0, "the last good values stay");
+    db.execute(
+        "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, created_by, status, updated_at) \
+         VALUES ('8', now(), 'email', 'low', NULL, 'c8', 'customer', 'new', now())",
+    )
+    .await;
+    db.execute(
+        "INSERT INTO events_away (id, ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status) VALUES \
+         (200, '8', now(), 'message', 'customer', 'c8', NULL, NULL, NULL), \
+         (201, '8', now(), 'assign', 'system', NULL, 'billing', NULL, NULL)",
+    )
+    .await;
+    db.execute(back).await;
+    let resumed = until(&served, "caught up", |m| {
+        created(m) == 7.0 && m.sum("support_source_up", &[]) == 1.0
+    });
+    served.stop();
+
+    // Against an exporter that never saw a fault: the same series.
+    let served = Served::start(db.dir.path(), &config(&db, "clean.sqlite", HOURLY), &[]);
+    served.wait_ready();
+    let clean = served.scrape();
+    served.stop();
+    assert_same_cumulative(&resumed, &clean);
+    db.cleanup().await;
+}

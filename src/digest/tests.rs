@@ -334,3 +334,72 @@ fn outcome_labels_lists_every_outcome() {
     let labels: Vec<&str> = all.iter().map(Outcome::label).collect();
     assert_eq!(labels, Outcome::LABELS);
 }
+
+/// Values taken from the data — a category, survey comments — arrive in
+/// the email as text: HTML is escaped in the HTML part, and a line break
+/// in a value cannot start a header.
+#[test]
+fn values_from_the_data_are_escaped_and_cannot_inject_headers() {
+    let (weeks, mut f) = with_baseline();
+    let evil = "login<script>alert(1)</script>\r\nBcc: victim@evil.example";
+    fill(&mut f, weeks.week, "refunds", 60, 15, 1, 10, 8);
+    for (i, text) in [
+        "<img src=x onerror=alert(1)> never again",
+        "bad\r\nBcc: victim@evil.example",
+        "<b>worst</b> & rudest",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        f.comments.push(Comment {
+            at: at(weeks.week, i as u64),
+            team: "t".into(),
+            category: "refunds".into(),
+            score: SurveyScore::Csat(1),
+            text: text.into(),
+        });
+    }
+    // A low-CSAT category whose name is itself an injection attempt.
+    fill(&mut f, weeks.week, evil, 15, 15, 1, 12, 2);
+    let scope = Scope::Team("t".into());
+    let findings = issues(&f, &scope, &weeks, chrono_tz::UTC, &Thresholds::default());
+    assert!(!findings.issues.is_empty());
+    let d = super::Digest {
+        week: "2026-W47".parse().unwrap(),
+        period: weeks.week,
+        scope,
+        headline: Vec::new(),
+        trend: Vec::new(),
+        findings,
+    };
+    let r = super::render::render(&d, super::locale::Locale::En, None).expect("render");
+    assert!(!r.html.contains("<script>"), "{}", r.html);
+    assert!(!r.html.contains("<img"), "{}", r.html);
+    assert!(!r.html.contains("<b>worst"), "{}", r.html);
+    assert!(r.html.contains("&lt;b&gt;worst"), "{}", r.html);
+    assert!(
+        r.html.contains("login&lt;script&gt;"),
+        "the category is listed, escaped"
+    );
+    let from: lettre::message::Mailbox = "Support metrics <sm@support.example>".parse().unwrap();
+    let to: lettre::message::Mailbox = "Lead <lead@support.example>".parse().unwrap();
+    let id = super::render::message_id(&d, &to, &from);
+    let m = super::render::message(&r, &from, &[to], id, weeks.week.to).expect("message");
+    let raw = String::from_utf8(m.formatted()).expect("utf-8");
+    let headers = raw.split("\r\n\r\n").next().unwrap_or_default();
+    assert!(
+        !headers
+            .lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
+        "{headers}"
+    );
+    // Only the body may hold the text, where it is a line of a quote.
+    assert_eq!(
+        raw.matches("victim@evil.example").count(),
+        raw[headers.len()..].matches("victim@evil.example").count()
+    );
+    assert!(
+        r.text.contains("<b>worst</b> & rudest"),
+        "the text part quotes as written"
+    );
+}

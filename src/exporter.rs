@@ -19,7 +19,7 @@ use crate::metrics::{self, Buckets};
 use crate::model::Instant;
 use crate::source::{Access, Source, SourceError};
 use crate::state::series::SeriesKey;
-use crate::state::{StateError, StateStore};
+use crate::state::{Lease, StateError, StateStore};
 
 /// A scheduled job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
@@ -74,6 +74,8 @@ pub enum JobOutcome {
         week: crate::digest::IsoWeek,
         deliveries: Vec<crate::digest::send::Delivery>,
     },
+    /// Not run: another process leads on this state store.
+    Follower,
 }
 
 impl JobOutcome {
@@ -95,6 +97,8 @@ struct SelfMetrics {
     last_success: BTreeMap<Job, f64>,
     rows_read: BTreeMap<(Job, String), f64>,
     source_up: Option<bool>,
+    /// `None` until the first job asked.
+    leader: Option<bool>,
     digest_emails: BTreeMap<&'static str, f64>,
 }
 
@@ -112,6 +116,7 @@ impl SelfMetrics {
             last_success: BTreeMap::new(),
             rows_read: BTreeMap::new(),
             source_up: None,
+            leader: None,
             digest_emails: crate::digest::send::Outcome::LABELS
                 .iter()
                 .map(|l| (*l, 0.0))
@@ -164,6 +169,12 @@ impl SelfMetrics {
                 *v,
             ));
         }
+        if let Some(leader) = self.leader {
+            out.push((
+                SeriesKey::new(&metrics::LEADER, vec![]),
+                if leader { 1.0 } else { 0.0 },
+            ));
+        }
         if let Some(up) = self.source_up {
             out.push((
                 SeriesKey::new(&metrics::SOURCE_UP, vec![]),
@@ -186,6 +197,8 @@ pub struct Exporter {
     ready: AtomicBool,
     /// This process's name in the digest log.
     owner: String,
+    /// The leadership among the replicas sharing the state store.
+    lease: Mutex<Option<Lease>>,
 }
 
 impl Exporter {
@@ -205,6 +218,7 @@ impl Exporter {
             shared: Shared::default(),
             ready: AtomicBool::new(false),
             owner: crate::digest::owner_id(),
+            lease: Mutex::new(None),
         };
         let live = exporter.live.lock().await;
         exporter.publish(&live);
@@ -232,15 +246,65 @@ impl Exporter {
         }
     }
 
+    /// Publishes the live values and self-metrics. A follower publishes
+    /// only its self-metrics: the leader serves the data, so that a `sum()`
+    /// over every replica counts it once.
     fn publish(&self, live: &Live) {
-        let mut values = live.gauges.clone();
-        values.extend(live.kpis.iter().cloned());
-        self.with_selfm(|s| values.extend(s.series()));
+        let mut leads = true;
+        let mut own = Vec::new();
+        self.with_selfm(|s| {
+            leads = s.leader != Some(false);
+            own = s.series();
+        });
+        let mut values = Vec::new();
+        if leads {
+            values.extend(live.gauges.iter().cloned());
+            values.extend(live.kpis.iter().cloned());
+        }
+        values.extend(own);
         self.shared.publish(Snapshot {
-            cumulative: live.cumulative.clone(),
+            cumulative: if leads {
+                live.cumulative.clone()
+            } else {
+                Default::default()
+            },
             values,
             buckets: Some(Buckets::for_slos(&self.settings.slos)),
         });
+    }
+
+    /// Whether this process leads, becoming the leader if nobody does. A
+    /// process that becomes the leader reloads the state first: the
+    /// previous leader committed since it was loaded.
+    async fn lead(&self, live: &mut Live) -> Result<bool, StateError> {
+        let mut lease = self.lease.lock().await;
+        if let Some(l) = lease.as_mut() {
+            if l.held().await {
+                return Ok(true);
+            }
+            tracing::warn!("lost the leadership: its state store session ended; asking again");
+            *lease = None;
+        }
+        let was = self.selfm.lock().ok().and_then(|s| s.leader);
+        let leads = match self.store.try_lead().await? {
+            Some(l) => {
+                *live = Live::from_loaded(self.store.load().await?, &self.settings);
+                *lease = Some(l);
+                true
+            }
+            None => false,
+        };
+        if was != Some(leads) {
+            if leads {
+                tracing::info!("leading: this process runs the jobs and serves the data");
+            } else {
+                tracing::info!(
+                    "following: another process leads on this state store; taking over when it stops"
+                );
+            }
+        }
+        self.with_selfm(|s| s.leader = Some(leads));
+        Ok(leads)
     }
 
     /// Runs `job` at wall-clock `now`, records its self-metrics and
@@ -248,6 +312,21 @@ impl Exporter {
     pub async fn run_job(&self, job: Job, now: Instant) -> Result<JobOutcome, JobError> {
         let mut live = self.live.lock().await;
         let started = Stopwatch::now();
+        match self.lead(&mut live).await {
+            Ok(true) => {}
+            Ok(false) => {
+                // A follower is ready: it answers for what it is.
+                self.ready.store(true, Ordering::Relaxed);
+                self.publish(&live);
+                return Ok(JobOutcome::Follower);
+            }
+            Err(e) => {
+                self.with_selfm(|s| *s.runs.entry((job, "error")).or_default() += 1.0);
+                self.publish(&live);
+                tracing::error!(job = job.as_str(), "job failed: {e}");
+                return Err(e.into());
+            }
+        }
         let result = match job {
             Job::Collect => self.collect(&mut live, now).await,
             Job::Kpi => kpi::run(&self.store, now)
@@ -307,6 +386,7 @@ impl Exporter {
                 failed = deliveries.iter().filter(|d| d.outcome.is_failed()).count(),
                 "job done"
             ),
+            Ok(JobOutcome::Follower) => {}
             Err(e) => tracing::error!(job = job.as_str(), "job failed: {e}"),
         }
         result

@@ -332,6 +332,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("kpi: {gauges} windowed gauges computed in {ms:.0} ms")
                 }
                 JobOutcome::Digest { week, deliveries } => print_deliveries(week, &deliveries)?,
+                JobOutcome::Follower => anyhow::bail!(
+                    "{} not run: another process leads the jobs on this state store (state.url); \
+                     run-once is for deployments without a running `serve`",
+                    job.as_str()
+                ),
             }
             Ok(())
         }

@@ -240,6 +240,11 @@ pub const SOURCE_UP: Family = gauge(
     "1 when the last collection could read the source, else 0.",
     &[],
 );
+pub const LEADER: Family = gauge(
+    "support_leader",
+    "1 when this process leads (runs the jobs and serves the data) among those sharing its state store, else 0.",
+    &[],
+);
 pub const DIGEST_EMAILS: Family = counter(
     "support_digest_emails_total",
     "Weekly digest emails by result.",
@@ -287,6 +292,7 @@ pub const ALL: &[Family] = &[
     JOB_LAST_SUCCESS,
     JOB_ROWS_READ,
     SOURCE_UP,
+    LEADER,
     DIGEST_EMAILS,
     BUILD_INFO,
 ];

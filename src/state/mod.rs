@@ -169,7 +169,9 @@ macro_rules! on_pool {
 }
 
 mod digest_log;
+mod lease;
 pub use digest_log::{Claim, DigestKey, DigestLogRow, LEASE};
+pub use lease::Lease;
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind limits.
 const BATCH: usize = 500;

@@ -325,6 +325,14 @@ impl Served {
     }
 }
 
+impl Served {
+    /// Kills the process with SIGKILL, as a crash or an OOM kill would.
+    pub fn crash(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -11,6 +11,7 @@ mod generate;
 mod helpers;
 mod presets;
 mod prometheus;
+mod replicas;
 mod report;
 mod rules;
 mod safety;

@@ -313,3 +313,29 @@ async fn answers_about_inactive_tickets_count_postgres() {
 async fn answers_about_inactive_tickets_count_mariadb() {
     answers_about_inactive_tickets_count(TestDb::mysql("inactive").await).await;
 }
+
+/// Bytes that are not UTF-8 in a text column, a megabyte-long comment and a
+/// category full of markup: the bad row is rejected by name, the rest is
+/// counted as usual (SQLite stores such bytes; PostgreSQL refuses them).
+#[tokio::test]
+async fn invalid_utf8_and_huge_values_are_handled() {
+    let db = TestDb::sqlite();
+    load_fixture(&db).await;
+    let huge = "very slow ".repeat(100_000);
+    db.execute(&format!(
+        "INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment) VALUES \
+         ('bad-bytes', '2', '2026-01-06T12:30:00Z', 'csat', 2, CAST(X'C328FF' AS TEXT)), \
+         ('huge', '3', '2026-01-07T11:30:00Z', 'csat', 1, '{huge}');"
+    ))
+    .await;
+    let v = report(&db, &[]);
+    // 4, 3, 5 as in the fixture, plus the huge comment's 1.
+    assert_num(&v, "/overall/csat/responses", 4.0);
+    let rejected = v["rejected"].as_array().expect("rejected list");
+    assert!(
+        rejected
+            .iter()
+            .any(|r| r["relation"] == "surveys" && r["reason"] == "bad_text" && r["count"] == 1),
+        "{rejected:?}"
+    );
+}

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::helpers::{Scrape, Served, TestDb, assert_same_cumulative, fixture, http_get, run};
+use crate::helpers::{
+    Scrape, Served, TestDb, assert_same_cumulative, fixture_config, http_get, run,
+};
 
 /// Every instant of the fixtures is inside this period.
 pub const ALL_TIME: [&str; 4] = [
@@ -19,14 +21,7 @@ pub const ALL_TIME: [&str; 4] = [
 /// The fixture's calendars and SLO, plus the test's source and state, with
 /// collection once an hour so only the start-up collection runs.
 fn config(db: &TestDb, state_url: &str) -> PathBuf {
-    let mut text = std::fs::read_to_string(fixture("small_helpdesk.toml")).expect("fixture config");
-    text.push_str(&format!(
-        "\n[source]\nurl = \"{}\"\n\n[state]\nurl = \"{state_url}\"\n\n[schedule]\ncollect = \"0 0 * * * *\"\nkpi = \"0 0 * * * *\"\n",
-        db.url
-    ));
-    let path = db.dir.path().join("exporter.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
+    fixture_config(db, state_url, "0 0 * * * *", "exporter")
 }
 
 fn sqlite_state(db: &TestDb, name: &str) -> String {

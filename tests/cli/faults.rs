@@ -6,32 +6,15 @@
 //! fault.
 
 use crate::exporter::recent_batch;
-use crate::helpers::{Scrape, Served, TestDb, assert_same_cumulative, fixture, http_get};
+use crate::helpers::{Scrape, Served, TestDb, assert_same_cumulative, fixture_config, http_get};
 
-/// Config with the collection on `collect` (cron).
+/// Source `db`, an SQLite state store `DIR/STATE.sqlite`, collection on `collect`.
 fn config(db: &TestDb, state: &str, collect: &str) -> std::path::PathBuf {
-    let mut text = std::fs::read_to_string(fixture("small_helpdesk.toml")).expect("fixture");
-    text.push_str(&format!(
-        "\n[source]\nurl = \"{}\"\n\n[state]\nurl = \"sqlite://{}\"\n\n\
-         [schedule]\ncollect = \"{collect}\"\nkpi = \"0 0 * * * *\"\n",
-        db.url,
-        db.dir.path().join(state).display()
-    ));
-    let path = db.dir.path().join(format!("{state}.toml"));
-    std::fs::write(&path, text).expect("config");
-    path
-}
-
-/// Scrapes until `done` holds, for up to a minute.
-fn until(served: &Served, what: &str, done: impl Fn(&Scrape) -> bool) -> Scrape {
-    for _ in 0..600 {
-        let m = served.scrape();
-        if done(&m) {
-            return m;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("never: {what}");
+    let url = format!(
+        "sqlite://{}",
+        db.dir.path().join(format!("{state}.sqlite")).display()
+    );
+    fixture_config(db, &url, collect, state)
 }
 
 fn runs(m: &Scrape, result: &str) -> f64 {
@@ -65,15 +48,15 @@ async fn postgres_faults_are_survived_and_caught_up() {
     // 1. The events relation is gone when the exporter starts: it stays up,
     // says so, and — collecting hourly — retries within seconds.
     db.execute(away).await;
-    let served = Served::start(db.dir.path(), &config(&db, "faulty.sqlite", HOURLY), &[]);
-    let m = until(&served, "a failed collection", |m| runs(m, "error") >= 1.0);
+    let served = Served::start(db.dir.path(), &config(&db, "faulty", HOURLY), &[]);
+    let m = served.scrape_until("a failed collection", |m| runs(m, "error") >= 1.0);
     assert_eq!(m.sum("support_source_up", &[]), 0.0);
     assert_eq!(http_get(&served.addr, "/readyz").0, 503);
     assert_eq!(http_get(&served.addr, "/healthz").0, 200);
     assert_eq!(created(&m), 0.0);
     db.execute(back).await;
     let started = std::time::Instant::now();
-    let m = until(&served, "recovery", |m| runs(m, "ok") >= 1.0);
+    let m = served.scrape_until("recovery", |m| runs(m, "ok") >= 1.0);
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert_eq!(m.sum("support_source_up", &[]), 1.0);
     assert_eq!(created(&m), 5.0, "the fixture's five tickets");
@@ -82,7 +65,7 @@ async fn postgres_faults_are_survived_and_caught_up() {
     // 2. Collecting every 2 s on the same state: the server kills every
     // connection of the exporter's, new rows arrive — counted once the pool
     // reconnects.
-    let served = Served::start(db.dir.path(), &config(&db, "faulty.sqlite", EVERY_2S), &[]);
+    let served = Served::start(db.dir.path(), &config(&db, "faulty", EVERY_2S), &[]);
     served.wait_ready();
     let killed: i64 = {
         use sqlx::Connection;
@@ -100,14 +83,14 @@ async fn postgres_faults_are_survived_and_caught_up() {
     };
     assert!(killed >= 1, "the exporter holds pooled connections");
     db.execute(&recent_batch(100)).await;
-    until(&served, "ticket 7 counted", |m| created(m) == 6.0);
+    served.scrape_until("ticket 7 counted", |m| created(m) == 6.0);
 
     // 3. The relation goes away again while rows keep arriving: failed runs
     // are counted, /metrics keeps the last good values, and the catch-up
     // counts what arrived meanwhile exactly once.
     db.execute(away).await;
     let before = runs(&served.scrape(), "error");
-    let m = until(&served, "failing again", |m| runs(m, "error") > before);
+    let m = served.scrape_until("failing again", |m| runs(m, "error") > before);
     assert_eq!(m.sum("support_source_up", &[]), 0.0);
     assert_eq!(created(&m), 6.0, "the last good values stay");
     db.execute(
@@ -122,13 +105,13 @@ async fn postgres_faults_are_survived_and_caught_up() {
     )
     .await;
     db.execute(back).await;
-    let resumed = until(&served, "caught up", |m| {
+    let resumed = served.scrape_until("caught up", |m| {
         created(m) == 7.0 && m.sum("support_source_up", &[]) == 1.0
     });
     served.stop();
 
     // Against an exporter that never saw a fault: the same series.
-    let served = Served::start(db.dir.path(), &config(&db, "clean.sqlite", HOURLY), &[]);
+    let served = Served::start(db.dir.path(), &config(&db, "clean", HOURLY), &[]);
     served.wait_ready();
     let clean = served.scrape();
     served.stop();

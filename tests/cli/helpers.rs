@@ -325,7 +325,39 @@ impl Served {
     }
 }
 
+/// The fixture's calendars and SLO (`small_helpdesk.toml`) with `db` as the
+/// source, `state_url` as the state store and collection on the cron
+/// expression `collect` (KPIs hourly), written as `DIR/NAME.toml`.
+pub fn fixture_config(
+    db: &TestDb,
+    state_url: &str,
+    collect: &str,
+    name: &str,
+) -> std::path::PathBuf {
+    let mut text = std::fs::read_to_string(fixture("small_helpdesk.toml")).expect("fixture");
+    text.push_str(&format!(
+        "\n[source]\nurl = \"{}\"\n\n[state]\nurl = \"{state_url}\"\n\n\
+         [schedule]\ncollect = \"{collect}\"\nkpi = \"0 0 * * * *\"\n",
+        db.url
+    ));
+    let path = db.dir.path().join(format!("{name}.toml"));
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
 impl Served {
+    /// Scrapes until `done` holds, for up to a minute.
+    pub fn scrape_until(&self, what: &str, done: impl Fn(&Scrape) -> bool) -> Scrape {
+        for _ in 0..600 {
+            let m = self.scrape();
+            if done(&m) {
+                return m;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("never: {what}");
+    }
+
     /// Kills the process with SIGKILL, as a crash or an OOM kill would.
     pub fn crash(mut self) {
         let _ = self.child.kill();

@@ -4,30 +4,9 @@
 //! interval and counts what arrived meanwhile, once.
 
 use crate::exporter::recent_batch;
-use crate::helpers::{Scrape, Served, TestDb, assert_same_cumulative, fixture, http_get};
+use crate::helpers::{Scrape, Served, TestDb, assert_same_cumulative, fixture_config, http_get};
 
-fn config(db: &TestDb, state_url: &str, name: &str) -> std::path::PathBuf {
-    let mut text = std::fs::read_to_string(fixture("small_helpdesk.toml")).expect("fixture");
-    text.push_str(&format!(
-        "\n[source]\nurl = \"{}\"\n\n[state]\nurl = \"{state_url}\"\n\n\
-         [schedule]\ncollect = \"*/2 * * * * *\"\nkpi = \"0 0 * * * *\"\n",
-        db.url
-    ));
-    let path = db.dir.path().join(format!("{name}.toml"));
-    std::fs::write(&path, text).expect("config");
-    path
-}
-
-fn until(served: &Served, what: &str, done: impl Fn(&Scrape) -> bool) -> Scrape {
-    for _ in 0..600 {
-        let m = served.scrape();
-        if done(&m) {
-            return m;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("never: {what}");
-}
+const EVERY_2S: &str = "*/2 * * * * *";
 
 fn leader(m: &Scrape) -> f64 {
     m.sum("support_leader", &[])
@@ -51,16 +30,16 @@ async fn a_follower_takes_over_when_the_leader_dies_mariadb() {
 async fn takeover(state: TestDb) {
     let db = TestDb::sqlite();
     db.load_fixture("small_helpdesk.sql").await;
-    let shared = config(&db, &state.url, "replica");
+    let shared = fixture_config(&db, &state.url, EVERY_2S, "replica");
 
     let first = Served::start(db.dir.path(), &shared, &[]);
     first.wait_ready();
-    let m = until(&first, "the first leads", |m| leader(m) == 1.0);
+    let m = first.scrape_until("the first leads", |m| leader(m) == 1.0);
     assert_eq!(m.sum("support_tickets_created_total", &[]), 5.0);
 
     let second = Served::start(db.dir.path(), &shared, &[]);
     second.wait_ready();
-    let f = until(&second, "the second follows", |m| {
+    let f = second.scrape_until("the second follows", |m| {
         m.samples.iter().any(|s| s.name == "support_leader")
     });
     assert_eq!(leader(&f), 0.0);
@@ -80,9 +59,7 @@ async fn takeover(state: TestDb) {
         )
     };
     let before = runs(&first.scrape());
-    let m = until(&first, "three more collections", |m| {
-        runs(m) >= before + 3.0
-    });
+    let m = first.scrape_until("three more collections", |m| runs(m) >= before + 3.0);
     assert_eq!(leader(&m), 1.0);
     assert_eq!(leader(&second.scrape()), 0.0);
 
@@ -90,7 +67,7 @@ async fn takeover(state: TestDb) {
     first.crash();
     db.execute(&recent_batch(100)).await;
     let killed = std::time::Instant::now();
-    let m = until(&second, "the follower takes over and catches up", |m| {
+    let m = second.scrape_until("the follower takes over and catches up", |m| {
         leader(m) == 1.0 && m.sum("support_tickets_created_total", &[]) == 6.0
     });
     // Within one 2 s interval, plus the collection itself and the polling.
@@ -102,9 +79,10 @@ async fn takeover(state: TestDb) {
     second.stop();
 
     // Nothing counted twice or lost: the same as one exporter from scratch.
-    let alone = config(
+    let alone = fixture_config(
         &db,
         &format!("sqlite://{}", db.dir.path().join("alone.sqlite").display()),
+        EVERY_2S,
         "alone",
     );
     let served = Served::start(db.dir.path(), &alone, &[]);

@@ -100,7 +100,38 @@ fn instant(row: &dyn RowAccess, col: &str) -> Result<Instant, Rejection> {
     if t < epoch() {
         return Err(reject("timestamp_before_1970", format!("{col} = {t}")));
     }
+    if t > horizon() {
+        return Err(reject(
+            "timestamp_in_future",
+            format!("{col} = {t} is more than a day ahead of this machine's clock"),
+        ));
+    }
     Ok(t)
+}
+
+/// The latest instant accepted: a day ahead of the clock, room for clock
+/// skew between the helpdesk and this machine; anything later is broken
+/// data that would stretch every duration. Read from the clock once per
+/// 4,096 timestamps (millions are decoded per backfill).
+fn horizon() -> Instant {
+    use std::cell::Cell;
+    thread_local! {
+        static CACHED: Cell<(Option<Instant>, u16)> = const { Cell::new((None, 0)) };
+    }
+    CACHED.with(|c| {
+        let (cached, n) = c.get();
+        match cached {
+            Some(h) if n < 4_096 => {
+                c.set((Some(h), n + 1));
+                h
+            }
+            _ => {
+                let h = chrono::Utc::now() + chrono::TimeDelta::days(1);
+                c.set((Some(h), 0));
+                h
+            }
+        }
+    })
 }
 
 fn text<'r>(row: &'r dyn RowAccess, col: &str) -> Result<Option<&'r str>, Rejection> {
@@ -438,6 +469,14 @@ mod tests {
             event(&Cells(r)).unwrap_err().reason,
             "timestamp_before_1970"
         );
+        let mut r = base();
+        r.insert("occurred_at", Some("2999-01-01T00:00:00Z"));
+        assert_eq!(event(&Cells(r)).unwrap_err().reason, "timestamp_in_future");
+        // Clock skew of an hour is not an error.
+        let soon = (chrono::Utc::now() + chrono::TimeDelta::hours(1)).to_rfc3339();
+        let mut r = base();
+        r.insert("occurred_at", Some(Box::leak(soon.into_boxed_str())));
+        assert!(event(&Cells(r)).is_ok());
         let mut r = base();
         r.insert("actor", Some("alien"));
         let e = event(&Cells(r)).unwrap_err();

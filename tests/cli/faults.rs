@@ -118,3 +118,90 @@ async fn postgres_faults_are_survived_and_caught_up() {
     assert_same_cumulative(&resumed, &clean);
     db.cleanup().await;
 }
+
+/// The state store (PostgreSQL) fails while the source is fine: the runs
+/// fail and are counted, the source stays `up`, `/metrics` keeps the last
+/// good values, and once the store is back nothing is missing or doubled.
+#[tokio::test]
+async fn a_failing_state_store_loses_nothing() {
+    let Some(state) = TestDb::postgres("faults_state").await else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    db.load_fixture("small_helpdesk.sql").await;
+    let served = Served::start(
+        db.dir.path(),
+        &fixture_config(&db, &state.url, EVERY_2S, "state-faults"),
+        &[],
+    );
+    served.wait_ready();
+    let m = served.scrape_until("the fixture counted", |m| created(m) == 5.0);
+    let failed = runs(&m, "error");
+
+    // A commit cannot write its counters any more.
+    state
+        .execute("ALTER TABLE counter_series RENAME TO counter_series_away")
+        .await;
+    db.execute(&recent_batch(100)).await;
+    let m = served.scrape_until("a failed run", |m| runs(m, "error") > failed);
+    assert_eq!(created(&m), 5.0, "the last committed values stay");
+    assert_eq!(m.sum("support_source_up", &[]), 1.0, "the source is fine");
+
+    state
+        .execute("ALTER TABLE counter_series_away RENAME TO counter_series")
+        .await;
+    let resumed = served.scrape_until("caught up", |m| created(m) == 6.0);
+    served.stop();
+
+    let alone = format!("sqlite://{}", db.dir.path().join("alone.sqlite").display());
+    let served = Served::start(
+        db.dir.path(),
+        &fixture_config(&db, &alone, HOURLY, "alone"),
+        &[],
+    );
+    served.wait_ready();
+    let clean = served.scrape();
+    served.stop();
+    assert_same_cumulative(&resumed, &clean);
+    state.cleanup().await;
+}
+
+/// A source so slow that queries outlast `source.statement_timeout` (here
+/// a transaction holds an exclusive lock on the events table): the runs
+/// are stopped by the server and counted, and the exporter catches up once
+/// the lock is gone.
+#[tokio::test]
+async fn a_slow_source_times_out_and_catches_up() {
+    use sqlx::{Connection, Executor};
+    let Some(db) = TestDb::postgres("faults_slow").await else {
+        return;
+    };
+    db.load_fixture("small_helpdesk.sql").await;
+    let state = format!("sqlite://{}", db.dir.path().join("slow.sqlite").display());
+    let served = Served::start(
+        db.dir.path(),
+        &fixture_config(&db, &state, EVERY_2S, "slow"),
+        &[("SUPPORT_METRICS__SOURCE__STATEMENT_TIMEOUT", "1s")],
+    );
+    served.wait_ready();
+    let m = served.scrape_until("the fixture counted", |m| created(m) == 5.0);
+    let failed = runs(&m, "error");
+
+    let mut locker = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    locker.execute("BEGIN").await.expect("begin");
+    locker
+        .execute("LOCK TABLE support_ticket_events IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let m = served.scrape_until("a timed-out run", |m| runs(m, "error") > failed);
+    assert_eq!(m.sum("support_source_up", &[]), 0.0);
+    assert_eq!(created(&m), 5.0, "the last good values stay");
+    locker.execute("COMMIT").await.expect("commit");
+    db.execute(&recent_batch(100)).await;
+    let m = served.scrape_until("caught up", |m| {
+        created(m) == 6.0 && m.sum("support_source_up", &[]) == 1.0
+    });
+    served.stop();
+    assert!(runs(&m, "error") > failed);
+    db.cleanup().await;
+}

@@ -86,6 +86,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawState {
     url: Option<String>,
+    password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,6 +118,7 @@ struct RawSource {
     preset: Option<String>,
     backfill_days: Option<u32>,
     late_arrival: Option<String>,
+    password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -527,6 +529,13 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
         }
     }
 
+    password_from_file(
+        "source.password_file",
+        raw.source.password_file,
+        &mut settings.source.url,
+        &mut problems,
+    );
+
     // state and server
     if let Some(url) = raw.state.url {
         if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
@@ -540,6 +549,12 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
         }
         settings.state.url = url;
     }
+    password_from_file(
+        "state.password_file",
+        raw.state.password_file,
+        &mut settings.state.url,
+        &mut problems,
+    );
     if let Some(listen) = raw.server.listen {
         match listen.parse::<SocketAddr>() {
             Ok(a) => settings.server.listen = a,
@@ -865,6 +880,65 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// A secret kept in a file (a Kubernetes or Docker secret): its text
+/// without the final line break; a problem under `key` when unreadable.
+pub(crate) fn read_secret_file(
+    key: &str,
+    path: &Path,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(p) => Some(p.trim_end_matches(['\r', '\n']).to_string()),
+        Err(e) => {
+            problems.push(format!("{key}: cannot read {}: {e}", path.display()));
+            None
+        }
+    }
+}
+
+/// Puts the password in the file at `path` (key `key`) into `url`.
+fn password_from_file(
+    key: &str,
+    path: Option<PathBuf>,
+    url: &mut String,
+    problems: &mut Vec<String>,
+) {
+    let Some(password) = path.and_then(|p| read_secret_file(key, &p, problems)) else {
+        return;
+    };
+    match with_password(url, &password) {
+        Ok(u) => *url = u,
+        Err(e) => problems.push(format!("{key}: {e}")),
+    }
+}
+
+/// `url` with `password` for its user (percent-encoded): the URL's own
+/// password, if any, is replaced.
+fn with_password(url: &str, password: &str) -> Result<String, String> {
+    let shown = redact_url(url);
+    let (scheme, rest) = url
+        .split_once("://")
+        .filter(|(s, _)| !s.starts_with("sqlite"))
+        .ok_or_else(|| format!("`{shown}` is not a server URL that takes a password"))?;
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (userinfo, host) = authority
+        .rsplit_once('@')
+        .ok_or_else(|| format!("`{shown}` names no user (expected {scheme}://USER@HOST/…)"))?;
+    let user = userinfo.split(':').next().unwrap_or_default();
+    let encoded: String = password
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Ok(format!("{scheme}://{user}:{encoded}@{host}{tail}"))
+}
+
 /// The URL with any password replaced by `***`, for logs and errors.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -1056,6 +1130,40 @@ priority = "critical"
                 );
                 assert!(all.contains("server.basic_auth_users.a:b"), "{all}");
                 assert!(!all.contains("hunter2"), "the value is not echoed: {all}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn passwords_come_from_files_and_are_never_shown() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "p@ss:w/rd %\n").expect("write");
+        let s = load(&format!(
+            "[source]\nurl = \"postgres://reader@db.internal:5432/helpdesk?sslmode=require\"\npassword_file = {:?}\n\
+             [state]\nurl = \"mysql://sm:old@state/db\"\npassword_file = {:?}\n",
+            file, file
+        ))
+        .expect("valid");
+        assert_eq!(
+            s.source.url,
+            "postgres://reader:p%40ss%3Aw%2Frd%20%25@db.internal:5432/helpdesk?sslmode=require"
+        );
+        assert_eq!(s.state.url, "mysql://sm:p%40ss%3Aw%2Frd%20%25@state/db");
+        assert!(!redact_url(&s.source.url).contains("p%40ss"));
+        let missing = dir.path().join("nope");
+        match load(&format!(
+            "[source]\nurl = \"postgres://db/helpdesk\"\npassword_file = {file:?}\n[state]\npassword_file = {missing:?}\n"
+        )) {
+            Err(ConfigError::Invalid { problems, .. }) => {
+                let all = problems.join("\n");
+                assert!(
+                    all.contains("source.password_file: `postgres://db/helpdesk` names no user"),
+                    "{all}"
+                );
+                assert!(all.contains("state.password_file: cannot read"), "{all}");
+                assert!(!all.contains("p@ss"), "{all}");
             }
             other => panic!("{other:?}"),
         }

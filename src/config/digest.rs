@@ -265,18 +265,8 @@ fn smtp(s: RawSmtp, problems: &mut Vec<String>) -> Option<SmtpSettings> {
     };
     let password = match (s.password, s.password_file) {
         (Some(p), None) => Some(SecretString::from(p)),
-        (None, Some(path)) => match std::fs::read_to_string(&path) {
-            Ok(p) => Some(SecretString::from(
-                p.trim_end_matches(['\r', '\n']).to_string(),
-            )),
-            Err(e) => {
-                problems.push(format!(
-                    "digest.smtp.password_file: cannot read {}: {e}",
-                    path.display()
-                ));
-                None
-            }
-        },
+        (None, Some(path)) => super::read_secret_file("digest.smtp.password_file", &path, problems)
+            .map(SecretString::from),
         (Some(_), Some(_)) => {
             problems.push(
                 "digest.smtp.password_file: set either the password variable or password_file, not both"

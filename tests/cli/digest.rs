@@ -11,16 +11,16 @@ use mailparse::{MailHeaderMap, ParsedMail};
 use crate::helpers::run;
 
 /// A real SMTP server in its own process; killed on drop.
-struct SmtpServer {
+pub struct SmtpServer {
     child: Child,
-    port: u16,
+    pub port: u16,
     maildir: PathBuf,
 }
 
 impl SmtpServer {
     /// `None` (test skipped, with the reason printed) when Python's aiosmtpd
     /// is missing, except in CI, where that fails the test.
-    fn start(test: &str, maildir: &Path, refuse: u32) -> Option<SmtpServer> {
+    pub fn start(test: &str, maildir: &Path, refuse: u32) -> Option<SmtpServer> {
         let has = Command::new("python3")
             .args(["-c", "import aiosmtpd"])
             .output()
@@ -58,7 +58,7 @@ impl SmtpServer {
     }
 
     /// The messages received so far, in arrival order.
-    fn received(&self) -> Vec<Vec<u8>> {
+    pub fn received(&self) -> Vec<Vec<u8>> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.maildir)
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();

@@ -1,8 +1,10 @@
 //! Two `serve` processes on one PostgreSQL state store: one leads (runs the
 //! jobs, serves the data), the other follows (serves its own health only);
 //! when the leader is killed the follower takes over within one collection
-//! interval and counts what arrived meanwhile, once.
+//! interval and counts what arrived meanwhile, once; the week's digest is
+//! emailed once in all.
 
+use crate::digest::SmtpServer;
 use crate::exporter::recent_batch;
 use crate::helpers::{Scrape, Served, TestDb, assert_same_cumulative, fixture_config, http_get};
 
@@ -31,6 +33,20 @@ async fn takeover(state: TestDb) {
     let db = TestDb::sqlite();
     db.load_fixture("small_helpdesk.sql").await;
     let shared = fixture_config(&db, &state.url, EVERY_2S, "replica");
+    // The week's digest, due every 2 s too: sent once, whoever leads.
+    let mail = db.dir.path().join("mail");
+    std::fs::create_dir_all(&mail).expect("maildir");
+    let Some(smtp) = SmtpServer::start("replicas", &mail, 0) else {
+        return;
+    };
+    let mut text = std::fs::read_to_string(&shared).expect("config");
+    text.push_str(&format!(
+        "digest = \"*/2 * * * * *\"\n\n[digest]\nfrom = \"Support metrics <sm@support.example>\"\n\
+         recipients = [\"head-of-support@support.example\"]\n\
+         [digest.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n",
+        smtp.port
+    ));
+    std::fs::write(&shared, text).expect("config");
 
     let first = Served::start(db.dir.path(), &shared, &[]);
     first.wait_ready();
@@ -63,6 +79,12 @@ async fn takeover(state: TestDb) {
     assert_eq!(leader(&m), 1.0);
     assert_eq!(leader(&second.scrape()), 0.0);
 
+    // The leader sent the week's digest, once.
+    first.scrape_until("the digest sent", |m| {
+        m.sum("support_digest_emails_total", &[("result", "sent")]) == 1.0
+    });
+    assert_eq!(smtp.received().len(), 1);
+
     // The leader dies; rows keep arriving.
     first.crash();
     db.execute(&recent_batch(100)).await;
@@ -76,6 +98,17 @@ async fn takeover(state: TestDb) {
         "took {:?}",
         killed.elapsed()
     );
+    // The new leader's digest runs find it sent: no second email.
+    second.scrape_until("the digest found sent", |m| {
+        m.sum("support_digest_emails_total", &[("result", "already_sent")]) >= 1.0
+    });
+    assert_eq!(
+        second
+            .scrape()
+            .sum("support_digest_emails_total", &[("result", "sent")]),
+        0.0
+    );
+    assert_eq!(smtp.received().len(), 1, "the digest went out once");
     second.stop();
 
     // Nothing counted twice or lost: the same as one exporter from scratch.

@@ -205,3 +205,61 @@ async fn a_slow_source_times_out_and_catches_up() {
     assert!(runs(&m, "error") > failed);
     db.cleanup().await;
 }
+
+/// The server's connection slots for the exporter's role are used up (a
+/// role limited to three connections — what a backfill reads with at once —
+/// all held by someone else): the run fails like any unreachable source,
+/// and the exporter catches up once the slots are free.
+#[tokio::test]
+async fn exhausted_connections_are_waited_out() {
+    use sqlx::{Connection, Executor};
+    let Some(db) = TestDb::postgres("faults_slots").await else {
+        return;
+    };
+    db.load_fixture("small_helpdesk.sql").await;
+    let role = format!("sm_slots_{}", std::process::id());
+    db.execute(&format!(
+        "CREATE ROLE {role} LOGIN CONNECTION LIMIT 3; \
+         GRANT USAGE ON SCHEMA {schema} TO {role}; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role};",
+        schema = db.schema().expect("a PostgreSQL schema")
+    ))
+    .await;
+    let as_role = db.url.replacen("://postgres@", &format!("://{role}@"), 1);
+    assert_ne!(as_role, db.url, "the test URL names its user");
+
+    // Someone else holds the role's slots when the exporter starts.
+    let mut holders = Vec::new();
+    for _ in 0..3 {
+        let mut c = sqlx::PgConnection::connect(&as_role)
+            .await
+            .expect("connect");
+        c.execute("SELECT 1").await.expect("holds a slot");
+        holders.push(c);
+    }
+    let state = format!("sqlite://{}", db.dir.path().join("slots.sqlite").display());
+    let config = fixture_config(&db, &state, HOURLY, "slots");
+    let served = Served::start(
+        db.dir.path(),
+        &config,
+        &[("SUPPORT_METRICS__SOURCE__URL", &as_role)],
+    );
+    let m = served.scrape_until("a failed collection", |m| runs(m, "error") >= 1.0);
+    assert_eq!(m.sum("support_source_up", &[]), 0.0);
+    assert_eq!(created(&m), 0.0);
+
+    for c in holders {
+        c.close().await.expect("slot freed");
+    }
+    let m = served.scrape_until("recovery", |m| runs(m, "ok") >= 1.0);
+    assert_eq!(m.sum("support_source_up", &[]), 1.0);
+    assert_eq!(created(&m), 5.0);
+    served.stop();
+    db.execute(&format!("DROP OWNED BY {role}")).await;
+    db.cleanup().await;
+    let admin = crate::helpers::TestDb::postgres("faults_slots_drop").await;
+    if let Some(admin) = admin {
+        admin.execute(&format!("DROP ROLE IF EXISTS {role}")).await;
+        admin.cleanup().await;
+    }
+}

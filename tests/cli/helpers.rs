@@ -106,6 +106,11 @@ impl TestDb {
         })
     }
 
+    /// The PostgreSQL schema of this test's database, if it is one.
+    pub fn schema(&self) -> Option<&str> {
+        self.pg_schema.as_ref().map(|(_, s)| s.as_str())
+    }
+
     /// `support-metrics migrate source` on this database.
     pub fn migrate_source(&self) {
         let r = run(

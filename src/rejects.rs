@@ -34,13 +34,6 @@ impl Rejects {
         *n += 1;
     }
 
-    /// Adds another run's counts (already logged there).
-    pub fn absorb(&mut self, other: Rejects) {
-        for (k, n) in other.counts {
-            *self.counts.entry(k).or_insert(0) += n;
-        }
-    }
-
     pub fn total(&self) -> u64 {
         self.counts.values().sum()
     }

@@ -15,9 +15,9 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 use sqlx::AssertSqlSafe;
 
@@ -47,6 +47,15 @@ pub enum SourceError {
     },
     #[error("cannot create the canonical tables in {url}: {message}")]
     Migrate { url: String, message: String },
+}
+
+/// The pool settings of every connection pool, source and state store: at
+/// most four connections (a backfill or report reads three relations at
+/// once), and an error after 10 s without a free one.
+pub(crate) fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(10))
 }
 
 /// SQL flavour of a backend.
@@ -158,7 +167,6 @@ impl Source {
             url: shown.clone(),
             message: e.to_string(),
         };
-        let acquire = Duration::from_secs(10);
         let pool = match dialect_of(url) {
             Some(Dialect::Sqlite) => {
                 let mut opts = SqliteConnectOptions::from_str(url).map_err(bad_url)?;
@@ -175,9 +183,7 @@ impl Source {
                 }
                 let opts = opts.busy_timeout(settings.statement_timeout);
                 Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(4)
-                        .acquire_timeout(acquire)
+                    pool_options()
                         .connect_with(opts)
                         .await
                         .map_err(connect_err)?,
@@ -196,9 +202,7 @@ impl Source {
                     opts = opts.application_name("support-metrics");
                 }
                 Pool::Postgres(
-                    PgPoolOptions::new()
-                        .max_connections(4)
-                        .acquire_timeout(acquire)
+                    pool_options()
                         .connect_with(opts)
                         .await
                         .map_err(connect_err)?,
@@ -209,9 +213,7 @@ impl Source {
                 let opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
                 let timeout = settings.statement_timeout;
                 Pool::MySql(
-                    MySqlPoolOptions::new()
-                        .max_connections(4)
-                        .acquire_timeout(acquire)
+                    pool_options()
                         .after_connect(move |conn, _| {
                             Box::pin(mysql_session(conn, access, timeout))
                         })

@@ -15,15 +15,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use crate::config::{StateSettings, redact_url};
 use crate::metrics;
 use crate::model::Instant;
-use crate::source::{Dialect, dialect_of};
+use crate::source::{Dialect, dialect_of, pool_options};
 use series::{Cumulative, Histogram, Labels, SeriesKey};
 
 #[derive(Debug, thiserror::Error)]
@@ -223,7 +223,6 @@ impl StateStore {
             url: shown_url.clone(),
             message: e.to_string(),
         };
-        let acquire = Duration::from_secs(10);
         let pool = match dialect_of(url) {
             Some(Dialect::Sqlite) => {
                 let opts = SqliteConnectOptions::from_str(url)
@@ -239,9 +238,7 @@ impl StateStore {
                     })?;
                 }
                 Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(4)
-                        .acquire_timeout(acquire)
+                    pool_options()
                         .connect_with(opts)
                         .await
                         .map_err(connect_err)?,
@@ -251,9 +248,7 @@ impl StateStore {
                 let url = url.replacen("mariadb:", "mysql:", 1);
                 let opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
                 Pool::MySql(
-                    MySqlPoolOptions::new()
-                        .max_connections(4)
-                        .acquire_timeout(acquire)
+                    pool_options()
                         .connect_with(opts)
                         .await
                         .map_err(connect_err)?,
@@ -263,9 +258,7 @@ impl StateStore {
             Some(Dialect::Postgres) | None => {
                 let opts = PgConnectOptions::from_str(url).map_err(bad_url)?;
                 Pool::Postgres(
-                    PgPoolOptions::new()
-                        .max_connections(4)
-                        .acquire_timeout(acquire)
+                    pool_options()
                         .connect_with(opts)
                         .await
                         .map_err(connect_err)?,

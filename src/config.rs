@@ -916,18 +916,45 @@ fn password_from_file(
 /// password, if any, is replaced.
 fn with_password(url: &str, password: &str) -> Result<String, String> {
     let shown = redact_url(url);
-    let (scheme, rest) = url
-        .split_once("://")
-        .filter(|(s, _)| !s.starts_with("sqlite"))
+    let (scheme, userinfo) = url_userinfo(url)
+        .filter(|(scheme, _)| !scheme.starts_with("sqlite"))
         .ok_or_else(|| format!("`{shown}` is not a server URL that takes a password"))?;
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let (userinfo, host) = authority
-        .rsplit_once('@')
+    let (userinfo, after) = userinfo
         .ok_or_else(|| format!("`{shown}` names no user (expected {scheme}://USER@HOST/…)"))?;
     let user = userinfo.split(':').next().unwrap_or_default();
-    let encoded: String = password
-        .bytes()
+    Ok(format!(
+        "{scheme}://{user}:{}@{after}",
+        percent_encode(password)
+    ))
+}
+
+/// The URL with any password replaced by `***`, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match url_userinfo(url) {
+        Some((scheme, Some((userinfo, after)))) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{after}"),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+/// `scheme://[userinfo@]host…` taken apart: the scheme and, when there is
+/// one, the user info with what follows its `@` (host, path, query). The
+/// user info ends at the last `@` before the path.
+fn url_userinfo(url: &str) -> Option<(&str, Option<(&str, &str)>)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let userinfo = authority
+        .rfind('@')
+        .map(|at| (&rest[..at], &rest[at + 1..]));
+    Some((scheme, userinfo))
+}
+
+/// `s` percent-encoded for a URL component: the unreserved characters
+/// (letters, digits, `-._~`) as they are, every other byte as `%XX`.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
                 (b as char).to_string()
@@ -935,26 +962,7 @@ fn with_password(url: &str, password: &str) -> Result<String, String> {
                 format!("%{b:02X}")
             }
         })
-        .collect();
-    Ok(format!("{scheme}://{user}:{encoded}@{host}{tail}"))
-}
-
-/// The URL with any password replaced by `***`, for logs and errors.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
+        .collect()
 }
 
 #[cfg(test)]

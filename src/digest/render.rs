@@ -497,17 +497,7 @@ pub fn dashboard_link(base: &str, d: &Digest) -> String {
     );
     if let Some(t) = d.scope.team() {
         url.push_str("&var-team=");
-        url.extend(t.chars().flat_map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.~".contains(c) {
-                vec![c]
-            } else {
-                let mut b = [0u8; 4];
-                c.encode_utf8(&mut b)
-                    .bytes()
-                    .flat_map(|x| format!("%{x:02X}").chars().collect::<Vec<_>>())
-                    .collect()
-            }
-        }));
+        url.push_str(&crate::config::percent_encode(t));
     }
     url
 }

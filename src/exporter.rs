@@ -285,10 +285,15 @@ impl Exporter {
             tracing::warn!("lost the leadership: its state store session ended; asking again");
             *lease = None;
         }
-        let was = self.selfm.lock().ok().and_then(|s| s.leader);
+        let mut was = None;
+        self.with_selfm(|s| was = s.leader);
         let leads = match self.store.try_lead().await? {
             Some(l) => {
-                *live = Live::from_loaded(self.store.load().await?, &self.settings);
+                // Alone on its store (SQLite), the state loaded at start
+                // is current; shared, another leader may have committed.
+                if l.shared() {
+                    *live = Live::from_loaded(self.store.load().await?, &self.settings);
+                }
                 *lease = Some(l);
                 true
             }

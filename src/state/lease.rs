@@ -55,6 +55,11 @@ impl StateStore {
 }
 
 impl Lease {
+    /// Whether other processes may share the state store.
+    pub fn shared(&self) -> bool {
+        !matches!(self, Lease::Sole)
+    }
+
     /// Whether the leadership is still held: the lock's session is alive
     /// (a database restart ends it, and another replica may lead now).
     pub async fn held(&mut self) -> bool {

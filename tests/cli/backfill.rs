@@ -154,14 +154,8 @@ async fn backlog_kept_in_memory_equals_the_state_store() {
     let db = TestDb::sqlite();
     db.load_fixture("small_helpdesk.sql").await;
     let state = format!("sqlite://{}", db.dir.path().join("state.sqlite").display());
-    let mut text = std::fs::read_to_string(crate::helpers::fixture("small_helpdesk.toml"))
-        .expect("fixture config");
-    text.push_str(&format!(
-        "\n[source]\nurl = \"{}\"\n\n[state]\nurl = \"{state}\"\n",
-        db.url
-    ));
-    let path = db.dir.path().join("gauges.toml");
-    std::fs::write(&path, text).expect("config");
+    // The schedule is not used: the test runs the collections itself.
+    let path = crate::helpers::fixture_config(&db, &state, "0 0 * * * *", "gauges");
     let settings = Settings::load(Some(&path)).expect("settings");
     let source = Source::connect(&settings.source, Access::ReadOnly)
         .await

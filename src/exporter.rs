@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant as Stopwatch;
 
+use futures_util::FutureExt;
 use tokio::sync::Mutex;
 
+use crate::clock::{Clock, SystemClock};
 use crate::collect::{self, CollectError, Live, Outcome};
 use crate::config::Settings;
 use crate::exposition::{Shared, Snapshot};
@@ -52,6 +54,10 @@ pub enum JobError {
     State(#[from] StateError),
     #[error(transparent)]
     Digest(#[from] crate::digest::DigestError),
+    /// A bug: the job panicked. It is counted as failed, the live values are
+    /// reloaded from the last commit, and the scheduler runs it again.
+    #[error("the {job} job panicked (a bug; please report it): {message}")]
+    Panicked { job: &'static str, message: String },
 }
 
 impl From<CollectError> for JobError {
@@ -199,6 +205,8 @@ pub struct Exporter {
     owner: String,
     /// The leadership among the replicas sharing the state store.
     lease: Mutex<Option<Lease>>,
+    /// Where the scheduler reads the time (the machine's, or a test's).
+    clock: std::sync::Arc<dyn Clock>,
 }
 
 impl Exporter {
@@ -206,6 +214,14 @@ impl Exporter {
     /// connected by the first job, so a source that is down does not stop
     /// the exporter from starting (it reports `support_source_up 0`).
     pub async fn open(settings: Settings) -> Result<Exporter, StateError> {
+        Exporter::open_with_clock(settings, std::sync::Arc::new(SystemClock)).await
+    }
+
+    /// [`Exporter::open`], reading the time from `clock`.
+    pub async fn open_with_clock(
+        settings: Settings,
+        clock: std::sync::Arc<dyn Clock>,
+    ) -> Result<Exporter, StateError> {
         let store = StateStore::open(&settings.state).await?;
         let loaded = store.load().await?;
         let live = Live::from_loaded(loaded, &settings);
@@ -219,6 +235,7 @@ impl Exporter {
             ready: AtomicBool::new(false),
             owner: crate::digest::owner_id(),
             lease: Mutex::new(None),
+            clock,
         };
         let live = exporter.live.lock().await;
         exporter.publish(&live);
@@ -232,6 +249,12 @@ impl Exporter {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The time now, by the exporter's clock: what the scheduler hands its
+    /// jobs.
+    pub fn now(&self) -> Instant {
+        self.clock.now()
     }
 
     /// True once a collection has succeeded in this process.
@@ -332,17 +355,38 @@ impl Exporter {
                 return Err(e.into());
             }
         }
-        let result = match job {
-            Job::Collect => self.collect(&mut live, now).await,
-            Job::Kpi => kpi::run(&self.store, now)
-                .await
-                .map(|gauges| {
-                    let n = gauges.len();
-                    live.kpis = gauges;
-                    JobOutcome::Kpi { gauges: n }
+        let run = async {
+            match job {
+                Job::Collect => self.collect(&mut live, now).await,
+                Job::Kpi => kpi::run(&self.store, now)
+                    .await
+                    .map(|gauges| {
+                        let n = gauges.len();
+                        live.kpis = gauges;
+                        JobOutcome::Kpi { gauges: n }
+                    })
+                    .map_err(JobError::from),
+                Job::Digest => self.digest(now).await,
+            }
+        };
+        // A panic (a bug, never data: see `source::decode`) must not end
+        // the scheduler's loop for good while `/metrics` serves stale data.
+        let result = match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+            Ok(result) => result,
+            Err(payload) => {
+                let message = crate::panic::message(payload.as_ref());
+                // What the interrupted run changed in memory is dropped:
+                // the last commit is the truth.
+                match self.store.load().await {
+                    Ok(loaded) => *live = Live::from_loaded(loaded, &self.settings),
+                    Err(e) => tracing::error!("cannot reload the state after a panic: {e}"),
+                }
+                *self.source.lock().await = None;
+                Err(JobError::Panicked {
+                    job: job.as_str(),
+                    message,
                 })
-                .map_err(JobError::from),
-            Job::Digest => self.digest(now).await,
+            }
         };
         let elapsed = started.elapsed().as_secs_f64();
         self.with_selfm(|s| {

@@ -130,7 +130,7 @@ proptest! {
             ("comment", None),
         ]));
         for ces in [CesDirection::OneIsLowEffort, CesDirection::SevenIsLowEffort] {
-            if let Ok(s) = decode::survey(&row, ces) {
+            if let Ok(s) = decode::survey(&row, ces, decode::Horizon::NONE) {
                 let v = s.score.value();
                 let max = match s.score.kind_str() { "csat" => 5, "nps" => 10, _ => 7 };
                 let min = if s.score.kind_str() == "nps" { 0 } else { 1 };

@@ -5,6 +5,7 @@
 //! `exporter` runs the jobs that `scheduler` and `service` drive. `config` validates settings once; `demo` generates a
 //! realistic helpdesk. `main.rs` only parses the command line.
 
+pub mod clock;
 pub mod collect;
 pub mod config;
 pub mod dashboards;
@@ -16,6 +17,7 @@ pub mod exposition;
 pub mod kpi;
 pub mod metrics;
 pub mod model;
+pub mod panic;
 pub mod rejects;
 pub mod report;
 pub mod rules;

@@ -52,7 +52,7 @@ pub async fn job_loop(
 ) {
     let tz = exporter.settings().timezone;
     loop {
-        let now = Utc::now();
+        let now = exporter.now();
         let Some(next) = next_after(&schedule, tz, now) else {
             tracing::warn!(job = job.as_str(), "schedule has no future time; job stops");
             return;
@@ -69,7 +69,7 @@ pub async fn job_loop(
             return;
         }
         // Errors are logged and counted by the exporter.
-        let mut outcome = exporter.run_job(job, Utc::now()).await;
+        let mut outcome = exporter.run_job(job, exporter.now()).await;
         if job != Job::Digest {
             if outcome.is_err() {
                 failures = failures.saturating_add(1);
@@ -94,7 +94,7 @@ pub async fn job_loop(
             if *shutdown.borrow() {
                 return;
             }
-            outcome = exporter.run_job(job, Utc::now()).await;
+            outcome = exporter.run_job(job, exporter.now()).await;
         }
     }
 }

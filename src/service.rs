@@ -12,9 +12,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::Utc;
 use tokio::sync::watch;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::exporter::{Exporter, Job};
 use crate::{scheduler, server};
@@ -66,6 +66,37 @@ where
     })
 }
 
+/// Runs `job`'s scheduler loop, starting it again if it panics (a bug):
+/// a job must never stop for good while `/metrics` goes on serving.
+async fn supervise(
+    exporter: Arc<Exporter>,
+    job: Job,
+    schedule: cron::Schedule,
+    failures: u32,
+    shutdown: watch::Receiver<bool>,
+) {
+    let mut failures = failures;
+    loop {
+        let looped = tokio::spawn(scheduler::job_loop(
+            Arc::clone(&exporter),
+            job,
+            schedule.clone(),
+            failures,
+            shutdown.clone(),
+        ));
+        match looped.await {
+            Err(e) if e.is_panic() && !*shutdown.borrow() => {
+                tracing::error!(
+                    job = job.as_str(),
+                    "the job's scheduler loop panicked (a bug); restarting it"
+                );
+                failures = 1;
+            }
+            _ => return,
+        }
+    }
+}
+
 /// Serves until `stop` resolves. `announce` is called with the bound address.
 pub async fn serve(
     settings: Settings,
@@ -73,7 +104,18 @@ pub async fn serve(
     stop: impl Future<Output = ()> + Send + 'static,
     announce: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    let exporter = Arc::new(Exporter::open(settings.clone()).await?);
+    serve_with_clock(settings, Arc::new(SystemClock), listen, stop, announce).await
+}
+
+/// [`serve`], its jobs timed by `clock`.
+pub async fn serve_with_clock(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    listen: SocketAddr,
+    stop: impl Future<Output = ()> + Send + 'static,
+    announce: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let exporter = Arc::new(Exporter::open_with_clock(settings.clone(), clock).await?);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (set server.listen or --listen)"))?;
@@ -111,7 +153,7 @@ pub async fn serve(
             let catch_up = scheduler::missed_recently(
                 &settings.schedule.digest,
                 settings.timezone,
-                Utc::now(),
+                exporter.now(),
             );
             // Whether each start-up run failed: its loop then retries soon.
             let mut failed = [0u32; 3];
@@ -128,7 +170,7 @@ pub async fn serve(
                     continue;
                 }
                 // (A digest has its own retry: see `scheduler::RETRY`.)
-                if exporter.run_job(job, Utc::now()).await.is_err() && job != Job::Digest {
+                if exporter.run_job(job, exporter.now()).await.is_err() && job != Job::Digest {
                     failed[i] = 1;
                 }
             }
@@ -138,7 +180,7 @@ pub async fn serve(
                 (Job::Digest, settings.schedule.digest.clone(), failed[2]),
             ]
             .map(|(job, schedule, failures)| {
-                tokio::spawn(scheduler::job_loop(
+                tokio::spawn(supervise(
                     Arc::clone(&exporter),
                     job,
                     schedule,

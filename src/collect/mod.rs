@@ -96,6 +96,7 @@ pub async fn run(
     live: &mut Live,
     now: Instant,
 ) -> Result<Outcome, CollectError> {
+    source.set_now(now);
     let buckets = Buckets::for_slos(&settings.slos);
     let layout = buckets.fingerprint();
     if let Some(w) = &live.watermark

@@ -90,6 +90,7 @@ pub async fn analyse(
     week: IsoWeek,
     now: Instant,
 ) -> Result<Analysis, SourceError> {
+    source.set_now(now);
     let thresholds = &settings.digest.thresholds;
     let tz = settings.timezone;
     let weeks = Weeks {

@@ -42,6 +42,7 @@ pub async fn build(
     by: Option<Dimension>,
     now: Instant,
 ) -> Result<Report, SourceError> {
+    source.set_now(now);
     let as_of = period.to.min(now);
     let mut agg =
         aggregate::Aggregator::new(period, by, as_of, &settings.calendars, &settings.slos);

@@ -77,7 +77,7 @@ pub fn parse_timestamp(s: &str) -> Option<Instant> {
     None
 }
 
-fn instant(row: &dyn RowAccess, col: &str) -> Result<Instant, Rejection> {
+fn instant(row: &dyn RowAccess, col: &str, horizon: Horizon) -> Result<Instant, Rejection> {
     let raw = row
         .time(col)
         .map_err(|e| reject("bad_timestamp", format!("{col}: {e}")))?
@@ -100,7 +100,7 @@ fn instant(row: &dyn RowAccess, col: &str) -> Result<Instant, Rejection> {
     if t < epoch() {
         return Err(reject("timestamp_before_1970", format!("{col} = {t}")));
     }
-    if t > horizon() {
+    if !horizon.admits(t) {
         return Err(reject(
             "timestamp_in_future",
             format!("{col} = {t} is more than a day ahead of this machine's clock"),
@@ -109,29 +109,31 @@ fn instant(row: &dyn RowAccess, col: &str) -> Result<Instant, Rejection> {
     Ok(t)
 }
 
-/// The latest instant accepted: a day ahead of the clock, room for clock
-/// skew between the helpdesk and this machine; anything later is broken
-/// data that would stretch every duration. Read from the clock once per
-/// 4,096 timestamps (millions are decoded per backfill).
-fn horizon() -> Instant {
-    use std::cell::Cell;
-    thread_local! {
-        static CACHED: Cell<(Option<Instant>, u16)> = const { Cell::new((None, 0)) };
+/// The latest instant a decoded timestamp may hold: a day ahead of the
+/// job's clock, room for clock skew between the helpdesk and this machine;
+/// anything later is broken data that would stretch every duration.
+///
+/// Built from the `now` the job was started with (DESIGN: time is an
+/// input), never from a clock read here: a long-running `serve` whose
+/// helpdesk was quiet for a weekend must accept Monday's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Horizon(Option<Instant>);
+
+impl Horizon {
+    /// How far ahead of the clock a timestamp may be.
+    pub const SKEW: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+    /// The horizon of a job started at `now`.
+    pub fn at(now: Instant) -> Horizon {
+        Horizon(now.checked_add_signed(Self::SKEW))
     }
-    CACHED.with(|c| {
-        let (cached, n) = c.get();
-        match cached {
-            Some(h) if n < 4_096 => {
-                c.set((Some(h), n + 1));
-                h
-            }
-            _ => {
-                let h = chrono::Utc::now() + chrono::TimeDelta::days(1);
-                c.set((Some(h), 0));
-                h
-            }
-        }
-    })
+
+    /// No upper bound (tools that decode rows outside any job).
+    pub const NONE: Horizon = Horizon(None);
+
+    fn admits(self, t: Instant) -> bool {
+        self.0.is_none_or(|h| t <= h)
+    }
 }
 
 fn text<'r>(row: &'r dyn RowAccess, col: &str) -> Result<Option<&'r str>, Rejection> {
@@ -171,7 +173,7 @@ fn parsed<T: std::str::FromStr>(
         .map_err(|_| reject(reason, format!("{col} = `{v}`; expected {expected}")))
 }
 
-pub fn ticket(row: &dyn RowAccess) -> Result<Ticket, Rejection> {
+pub fn ticket(row: &dyn RowAccess, horizon: Horizon) -> Result<Ticket, Rejection> {
     let created_by = required(row, "created_by", "unknown_created_by")?;
     let created_by = one_of(
         created_by,
@@ -192,7 +194,7 @@ pub fn ticket(row: &dyn RowAccess) -> Result<Ticket, Rejection> {
             )
         })?,
     };
-    let created_at = instant(row, "created_at")?;
+    let created_at = instant(row, "created_at", horizon)?;
     Ok(Ticket {
         id: required(row, "id", "null_id")?.to_string(),
         created_at,
@@ -210,11 +212,11 @@ pub fn ticket(row: &dyn RowAccess) -> Result<Ticket, Rejection> {
             "new, open, pending, on_hold, solved, closed, deleted or spam",
         )?,
         // updated_at only drives incremental reads; a missing one means "now".
-        updated_at: instant(row, "updated_at").unwrap_or(created_at),
+        updated_at: instant(row, "updated_at", horizon).unwrap_or(created_at),
     })
 }
 
-pub fn event(row: &dyn RowAccess) -> Result<Event, Rejection> {
+pub fn event(row: &dyn RowAccess, horizon: Horizon) -> Result<Event, Rejection> {
     let id = row
         .int("id")
         .map_err(|e| reject("bad_id", format!("id: {e}")))?
@@ -267,7 +269,7 @@ pub fn event(row: &dyn RowAccess) -> Result<Event, Rejection> {
     Ok(Event {
         id,
         ticket_id: required(row, "ticket_id", "null_ticket_id")?.to_string(),
-        occurred_at: instant(row, "occurred_at")?,
+        occurred_at: instant(row, "occurred_at", horizon)?,
         kind,
         actor,
         actor_id: owned(row, "actor_id")?,
@@ -295,7 +297,11 @@ fn score_in(
     u8::try_from(s).map_err(|_| reject("score_out_of_range", format!("{what} score {s}")))
 }
 
-pub fn survey(row: &dyn RowAccess, ces: CesDirection) -> Result<SurveyResponse, Rejection> {
+pub fn survey(
+    row: &dyn RowAccess,
+    ces: CesDirection,
+    horizon: Horizon,
+) -> Result<SurveyResponse, Rejection> {
     #[derive(Clone, Copy)]
     enum Kind {
         Csat,
@@ -327,13 +333,13 @@ pub fn survey(row: &dyn RowAccess, ces: CesDirection) -> Result<SurveyResponse, 
     Ok(SurveyResponse {
         id: required(row, "id", "null_id")?.to_string(),
         ticket_id: owned(row, "ticket_id")?,
-        responded_at: instant(row, "responded_at")?,
+        responded_at: instant(row, "responded_at", horizon)?,
         score,
         comment: owned(row, "comment")?,
     })
 }
 
-pub fn engagement(row: &dyn RowAccess) -> Result<EngagementResponse, Rejection> {
+pub fn engagement(row: &dyn RowAccess, horizon: Horizon) -> Result<EngagementResponse, Rejection> {
     let question = required(row, "question", "null_question")?;
     let answer = if question.eq_ignore_ascii_case("enps") {
         EngagementAnswer::Enps(score_in(row, 0..=10, "enps")?)
@@ -347,7 +353,7 @@ pub fn engagement(row: &dyn RowAccess) -> Result<EngagementResponse, Rejection> 
         id: required(row, "id", "null_id")?.to_string(),
         employee_id: required(row, "employee_id", "null_employee_id")?.to_string(),
         team: required(row, "team", "null_team")?.to_string(),
-        responded_at: instant(row, "responded_at")?,
+        responded_at: instant(row, "responded_at", horizon)?,
         answer,
     })
 }
@@ -372,6 +378,15 @@ mod tests {
         fn time(&self, col: &str) -> Result<Option<RawTime>, String> {
             Ok(self.text(col)?.map(|s| RawTime::Text(s.to_string())))
         }
+    }
+
+    /// The clock of these tests: the day after their rows.
+    fn now() -> Horizon {
+        Horizon::at(parse_timestamp("2026-01-06T00:00:00Z").expect("fixed"))
+    }
+
+    fn event_at(row: &Cells) -> Result<Event, Rejection> {
+        event(row, now())
     }
 
     fn survey_row(kind: &'static str, score: &'static str) -> Cells {
@@ -404,39 +419,56 @@ mod tests {
     #[test]
     fn scores_out_of_range_are_rejected_at_every_boundary() {
         let d = CesDirection::OneIsLowEffort;
-        assert!(survey(&survey_row("csat", "1"), d).is_ok());
-        assert!(survey(&survey_row("csat", "5"), d).is_ok());
+        assert!(survey(&survey_row("csat", "1"), d, now()).is_ok());
+        assert!(survey(&survey_row("csat", "5"), d, now()).is_ok());
         assert_eq!(
-            survey(&survey_row("csat", "0"), d).unwrap_err().reason,
+            survey(&survey_row("csat", "0"), d, now())
+                .unwrap_err()
+                .reason,
             "score_out_of_range"
         );
         assert_eq!(
-            survey(&survey_row("csat", "6"), d).unwrap_err().reason,
+            survey(&survey_row("csat", "6"), d, now())
+                .unwrap_err()
+                .reason,
             "score_out_of_range"
         );
-        assert!(survey(&survey_row("nps", "0"), d).is_ok());
+        assert!(survey(&survey_row("nps", "0"), d, now()).is_ok());
         assert_eq!(
-            survey(&survey_row("nps", "11"), d).unwrap_err().reason,
+            survey(&survey_row("nps", "11"), d, now())
+                .unwrap_err()
+                .reason,
             "score_out_of_range"
         );
         assert_eq!(
-            survey(&survey_row("ces", "8"), d).unwrap_err().reason,
+            survey(&survey_row("ces", "8"), d, now())
+                .unwrap_err()
+                .reason,
             "score_out_of_range"
         );
         assert_eq!(
-            survey(&survey_row("stars", "3"), d).unwrap_err().reason,
+            survey(&survey_row("stars", "3"), d, now())
+                .unwrap_err()
+                .reason,
             "unknown_kind"
         );
         assert_eq!(
-            survey(&survey_row("nps", "x"), d).unwrap_err().reason,
+            survey(&survey_row("nps", "x"), d, now())
+                .unwrap_err()
+                .reason,
             "bad_score"
         );
     }
 
     #[test]
     fn ces_direction_is_normalised() {
-        let one = survey(&survey_row("ces", "2"), CesDirection::OneIsLowEffort).expect("ok");
-        let seven = survey(&survey_row("ces", "2"), CesDirection::SevenIsLowEffort).expect("ok");
+        let one = survey(&survey_row("ces", "2"), CesDirection::OneIsLowEffort, now()).expect("ok");
+        let seven = survey(
+            &survey_row("ces", "2"),
+            CesDirection::SevenIsLowEffort,
+            now(),
+        )
+        .expect("ok");
         assert_eq!(one.score, SurveyScore::Ces(2));
         assert_eq!(seven.score, SurveyScore::Ces(6));
     }
@@ -453,33 +485,51 @@ mod tests {
                 ("status", Some("solved")),
             ])
         };
-        assert!(event(&Cells(base())).is_ok());
+        assert!(event_at(&Cells(base())).is_ok());
         let mut r = base();
         r.insert("kind", Some("like"));
-        assert_eq!(event(&Cells(r)).unwrap_err().reason, "unknown_kind");
+        assert_eq!(event_at(&Cells(r)).unwrap_err().reason, "unknown_kind");
         let mut r = base();
         r.insert("status", None);
-        assert_eq!(event(&Cells(r)).unwrap_err().reason, "null_status");
+        assert_eq!(event_at(&Cells(r)).unwrap_err().reason, "null_status");
         let mut r = base();
         r.insert("occurred_at", None);
-        assert_eq!(event(&Cells(r)).unwrap_err().reason, "null_timestamp");
+        assert_eq!(event_at(&Cells(r)).unwrap_err().reason, "null_timestamp");
         let mut r = base();
         r.insert("occurred_at", Some("1969-12-31T23:59:59Z"));
         assert_eq!(
-            event(&Cells(r)).unwrap_err().reason,
+            event_at(&Cells(r)).unwrap_err().reason,
             "timestamp_before_1970"
         );
         let mut r = base();
         r.insert("occurred_at", Some("2999-01-01T00:00:00Z"));
-        assert_eq!(event(&Cells(r)).unwrap_err().reason, "timestamp_in_future");
-        // Clock skew of an hour is not an error.
-        let soon = (chrono::Utc::now() + chrono::TimeDelta::hours(1)).to_rfc3339();
+        assert_eq!(
+            event_at(&Cells(r)).unwrap_err().reason,
+            "timestamp_in_future"
+        );
+        // Clock skew of up to a day is not an error; past it, it is.
         let mut r = base();
-        r.insert("occurred_at", Some(Box::leak(soon.into_boxed_str())));
-        assert!(event(&Cells(r)).is_ok());
+        r.insert("occurred_at", Some("2026-01-07T00:00:00Z"));
+        assert!(event_at(&Cells(r)).is_ok());
+        let mut r = base();
+        r.insert("occurred_at", Some("2026-01-07T00:00:01Z"));
+        assert_eq!(
+            event_at(&Cells(r)).unwrap_err().reason,
+            "timestamp_in_future"
+        );
+        // The horizon is the job's clock, not the machine's: three days
+        // later (a quiet weekend inside one `serve`) the same row is fine.
+        let later = Horizon::at(parse_timestamp("2026-01-09T00:00:00Z").expect("fixed"));
+        let mut r = base();
+        r.insert("occurred_at", Some("2026-01-08T12:00:00Z"));
+        assert_eq!(
+            event(&Cells(r.clone()), now()).unwrap_err().reason,
+            "timestamp_in_future"
+        );
+        assert!(event(&Cells(r), later).is_ok());
         let mut r = base();
         r.insert("actor", Some("alien"));
-        let e = event(&Cells(r)).unwrap_err();
+        let e = event_at(&Cells(r)).unwrap_err();
         assert_eq!(e.reason, "unknown_actor");
         assert!(e.detail.contains("alien"));
     }

@@ -157,15 +157,18 @@ pub struct Reads<'a> {
 impl ByTicket {
     pub fn open(source: &Source, reads: &Reads<'_>) -> ByTicket {
         let ces = source.ces_direction();
+        let h = source.horizon();
         let events = match &reads.events {
-            Some(rows) => source.by_ticket(Relation::Events, rows, decode::event),
+            Some(rows) => source.by_ticket(Relation::Events, rows, move |r| decode::event(r, h)),
             None => Box::pin(futures_util::stream::empty()),
         };
         ByTicket {
             tickets: Cursor::new(
                 source,
                 Relation::Tickets,
-                source.by_ticket(Relation::Tickets, &reads.tickets, decode::ticket),
+                source.by_ticket(Relation::Tickets, &reads.tickets, move |r| {
+                    decode::ticket(r, h)
+                }),
                 |t: &Ticket| Some(t.id.as_str()),
             ),
             events: Cursor::new(source, Relation::Events, events, |e: &Event| {
@@ -175,7 +178,7 @@ impl ByTicket {
                 source,
                 Relation::Surveys,
                 source.by_ticket(Relation::Surveys, &reads.surveys, move |r| {
-                    decode::survey(r, ces)
+                    decode::survey(r, ces, h)
                 }),
                 |s: &SurveyResponse| s.ticket_id.as_deref(),
             ),

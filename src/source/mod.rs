@@ -87,6 +87,9 @@ pub enum Pool {
 pub struct Source {
     pool: Pool,
     settings: SourceSettings,
+    /// The reading job's clock (unix microseconds; `i64::MIN` until a job
+    /// sets it: no bound on timestamps).
+    horizon: std::sync::atomic::AtomicI64,
 }
 
 /// Whether the pool may write (only `migrate source` and the demo generator).
@@ -232,7 +235,26 @@ impl Source {
         Ok(Source {
             pool,
             settings: settings.clone(),
+            horizon: std::sync::atomic::AtomicI64::new(i64::MIN),
         })
+    }
+
+    /// Sets the clock of the job about to read: rows later than a day
+    /// after `now` are rejected as `timestamp_in_future`. Every job that
+    /// reads calls it with its own `now` (time is an input, never read
+    /// here), so a `serve` running for months judges each run by its time.
+    pub fn set_now(&self, now: Instant) {
+        self.horizon
+            .store(now.timestamp_micros(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The latest timestamp a row read now may hold.
+    pub fn horizon(&self) -> decode::Horizon {
+        match self.horizon.load(std::sync::atomic::Ordering::Relaxed) {
+            i64::MIN => decode::Horizon::NONE,
+            now => chrono::DateTime::from_timestamp_micros(now)
+                .map_or(decode::Horizon::NONE, decode::Horizon::at),
+        }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -346,12 +368,19 @@ impl Source {
     ) -> Result<HashMap<String, Ticket>, SourceError> {
         let mut out = HashMap::new();
         let mut dup = Vec::new();
+        let h = self.horizon();
         for sql in self.selects(Relation::Tickets, rows) {
-            self.read_all(Relation::Tickets, sql, rejects, decode::ticket, |t| {
-                if let Some(old) = out.insert(t.id.clone(), t) {
-                    dup.push(old.id);
-                }
-            })
+            self.read_all(
+                Relation::Tickets,
+                sql,
+                rejects,
+                |r| decode::ticket(r, h),
+                |t| {
+                    if let Some(old) = out.insert(t.id.clone(), t) {
+                        dup.push(old.id);
+                    }
+                },
+            )
             .await?;
         }
         for id in dup {
@@ -373,6 +402,7 @@ impl Source {
         mut sink: impl FnMut(String, Vec<Event>),
     ) -> Result<u64, SourceError> {
         let mut total = 0;
+        let h = self.horizon();
         for sql in self.selects(Relation::Events, rows) {
             let sql = format!("{sql} ORDER BY 2");
             let mut current: Option<(String, Vec<Event>)> = None;
@@ -381,7 +411,7 @@ impl Source {
                     Relation::Events,
                     sql,
                     rejects,
-                    decode::event,
+                    |r| decode::event(r, h),
                     |ev| match &mut current {
                         Some((id, evs)) if *id == ev.ticket_id => evs.push(ev),
                         _ => {
@@ -409,10 +439,17 @@ impl Source {
         mut sink: impl FnMut(Event),
     ) -> Result<u64, SourceError> {
         let mut total = 0;
+        let h = self.horizon();
         for sql in self.selects(Relation::Events, rows) {
             let sql = format!("{sql} ORDER BY 1");
             total += self
-                .read_all(Relation::Events, sql, rejects, decode::event, &mut sink)
+                .read_all(
+                    Relation::Events,
+                    sql,
+                    rejects,
+                    |r| decode::event(r, h),
+                    &mut sink,
+                )
                 .await?;
         }
         Ok(total)
@@ -455,7 +492,8 @@ impl Source {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let pool = self.pool.clone();
         let from = self.describe(r);
-        tokio::spawn(async move {
+        let on_panic = (tx.clone(), self.describe(r));
+        let reader = async move {
             let mut rows = map_rows(&pool, sql, decode);
             let mut batch = Vec::with_capacity(AHEAD);
             while let Some(row) = rows.next().await {
@@ -475,6 +513,25 @@ impl Source {
                 }
             }
             let _ = tx.send(Ok(batch)).await;
+        };
+        // A reader that panics (a driver's decoding bug) must end the
+        // stream with an error, not quietly: a stream that just stops
+        // would be taken for the end of the relation and its rows lost.
+        tokio::spawn(async move {
+            use futures_util::FutureExt;
+            if let Err(payload) = std::panic::AssertUnwindSafe(reader).catch_unwind().await {
+                let message = crate::panic::message(payload.as_ref());
+                let (tx, from) = on_panic;
+                let _ = tx
+                    .send(Err(SourceError::Relation {
+                        relation: r,
+                        from,
+                        message: format!(
+                            "reading a row failed inside the database driver: {message}"
+                        ),
+                    }))
+                    .await;
+            }
         });
         Box::pin(
             stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).flat_map(
@@ -517,12 +574,13 @@ impl Source {
     ) -> Result<Vec<SurveyResponse>, SourceError> {
         let mut out = Vec::new();
         let ces = self.settings.ces_direction;
+        let h = self.horizon();
         for sql in self.selects(Relation::Surveys, rows) {
             self.read_all(
                 Relation::Surveys,
                 sql,
                 rejects,
-                |r| decode::survey(r, ces),
+                |r| decode::survey(r, ces, h),
                 |s| out.push(s),
             )
             .await?;
@@ -536,12 +594,13 @@ impl Source {
         rejects: &mut Rejects,
     ) -> Result<Vec<EngagementResponse>, SourceError> {
         let mut out = Vec::new();
+        let h = self.horizon();
         for sql in self.selects(Relation::Engagement, rows) {
             self.read_all(
                 Relation::Engagement,
                 sql,
                 rejects,
-                decode::engagement,
+                |r| decode::engagement(r, h),
                 |e| out.push(e),
             )
             .await?;

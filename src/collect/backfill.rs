@@ -10,7 +10,7 @@ use super::{CollectError, EventWindow, Run, orphan_survey, relationship_survey};
 use crate::model::{Instant, Relation, SurveyResponse};
 use crate::source::merge::{ByTicket, Reads};
 use crate::source::{Rows, Source};
-use crate::state::{AnswerRow, TicketRow, Writer};
+use crate::state::{AnswerRow, Pending, TicketRow, Writer, pending};
 
 /// Ticket rows (and answers) handed to the state store at a time.
 const FLUSH: usize = 5_000;
@@ -27,7 +27,7 @@ pub(super) async fn walk_all(
     upto: Option<i64>,
     writer: &mut Writer<'_>,
     keep_answers_from: Instant,
-) -> Result<(), CollectError> {
+) -> Result<Vec<i64>, CollectError> {
     let (batches, mut to_write) = tokio::sync::mpsc::channel::<Batch>(2);
     let write = async {
         while let Some(b) = to_write.recv().await {
@@ -37,8 +37,8 @@ pub(super) async fn walk_all(
         Ok::<(), CollectError>(())
     };
     let walk = walk_in_order(source, run, upto, batches, keep_answers_from);
-    futures_util::future::try_join(walk, write).await?;
-    Ok(())
+    let (top, ()) = futures_util::future::try_join(walk, write).await?;
+    Ok(top)
 }
 
 /// Rows for the state store.
@@ -54,7 +54,7 @@ async fn walk_in_order(
     upto: Option<i64>,
     out: tokio::sync::mpsc::Sender<Batch>,
     keep_answers_from: Instant,
-) -> Result<(), CollectError> {
+) -> Result<Vec<i64>, CollectError> {
     let mut merged = ByTicket::open(
         source,
         &Reads {
@@ -63,9 +63,15 @@ async fn walk_in_order(
             surveys: Rows::All,
         },
     );
-    let window = EventWindow {
-        after: None,
+    // The holes among the highest ids read are inserts whose transactions
+    // were still open: the next runs await them.
+    merged.track_event_ids(pending::MAX_RANGES + 1);
+    // Every event the read returned counts: those it did not return were
+    // never walked (they are awaited by the next runs).
+    let none = Pending::default();
+    let window = EventWindow::Whole {
         upto: upto.unwrap_or(0),
+        awaited: &none,
     };
     let mut rows = Vec::with_capacity(FLUSH);
     let mut answers = Vec::new();
@@ -100,6 +106,7 @@ async fn walk_in_order(
         }
     }
     let read = merged.finish(&mut run.rejects, &mut unmatched).await?;
+    let merged_ids = merged.top_event_ids();
     for s in unmatched {
         unmatched_survey(run, s, &mut answers);
     }
@@ -115,7 +122,7 @@ async fn walk_in_order(
         seconds = started.elapsed().as_secs(),
         "backfill: every ticket walked"
     );
-    Ok(())
+    Ok(merged_ids)
 }
 
 /// An answer met before any ticket it could belong to: a relationship

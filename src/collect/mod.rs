@@ -32,7 +32,9 @@ use crate::report::aggregate::{NONE, UNASSIGNED};
 use crate::source::merge::{self, orphan_event};
 use crate::source::{Rows, Source, SourceError};
 use crate::state::series::{Cumulative, Labels, SeriesKey};
-use crate::state::{AnswerRow, Commit, Loaded, StateError, StateStore, TicketRow, Watermark};
+use crate::state::{
+    AnswerRow, Commit, Loaded, Pending, StateError, StateStore, TicketRow, Watermark,
+};
 use labels::{Dimension, LabelFolder};
 
 /// The longest KPI window; answers are remembered this long (plus margins).
@@ -86,6 +88,8 @@ pub struct Outcome {
     pub tickets_walked: usize,
     pub rows_rejected: u64,
     pub last_event_id: Option<i64>,
+    /// Ids below the watermark not read yet (commit order), awaited.
+    pub awaited_event_ids: u64,
 }
 
 /// Runs one collection at wall-clock `now` and commits it.
@@ -133,18 +137,26 @@ pub async fn run(
     let forget_answers_before = now - late - LONGEST_WINDOW - chrono::TimeDelta::days(1);
 
     // Tickets, events and survey answers: walked and written.
-    let (writer, tickets, mut answers) = match &prev {
+    let (writer, tickets, mut answers, pending) = match &prev {
         None => {
             tracing::info!("first collection: backfilling the whole history");
             let mut writer = store.begin().await?;
-            backfill::walk_all(source, &mut run, upto, &mut writer, forget_answers_before).await?;
-            (writer, Vec::new(), Vec::new())
+            let top =
+                backfill::walk_all(source, &mut run, upto, &mut writer, forget_answers_before)
+                    .await?;
+            // The holes among the highest ids the backfill read: inserts
+            // whose transactions were still open.
+            let mut ids = top;
+            let pending = Pending::default().after_reads(&mut ids, None, upto, now);
+            (writer, Vec::new(), Vec::new(), pending)
         }
         Some(w) => {
-            let (tickets, answers) = incremental(source, store, &mut run, w, upto, late).await?;
-            (store.begin().await?, tickets, answers)
+            let (tickets, answers, pending) =
+                incremental(source, store, &mut run, w, upto, late, now).await?;
+            (store.begin().await?, tickets, answers, pending)
         }
     };
+    run.outcome.awaited_event_ids = pending.ids();
 
     // Engagement answers not counted yet.
     let answers_since = changed_since(prev.as_ref().and_then(|w| w.responses_since), late);
@@ -180,13 +192,15 @@ pub async fn run(
         );
     }
     run.outcome.rows_rejected = run.rejects.total();
-    let last_event_id = upto.or(after);
+    // Never back: ids at or below it were read (or are awaited).
+    let last_event_id = upto.max(after);
     run.outcome.last_event_id = last_event_id;
     let watermark = Watermark {
         last_event_id,
         tickets_since: Some(now),
         responses_since: Some(now),
         bucket_layout: layout,
+        pending,
     };
     answers.retain(|a| a.responded_at >= forget_answers_before);
     let (counters, histograms) = run.cumulative.changed();
@@ -247,24 +261,45 @@ async fn incremental(
     prev: &Watermark,
     upto: Option<i64>,
     late: chrono::TimeDelta,
-) -> Result<(Vec<TicketRow>, Vec<AnswerRow>), CollectError> {
+    now: Instant,
+) -> Result<(Vec<TicketRow>, Vec<AnswerRow>, Pending), CollectError> {
     let after = prev.last_event_id;
     // 1. What changed: tickets, new events, new answers.
     let mut tickets = source
         .tickets_matching(&changed_since(prev.tickets_since, late), &mut run.rejects)
         .await?;
     run.read(Relation::Tickets, tickets.len() as u64);
-    // Tickets with a new event or answer.
+    // New events: above the watermark, and those awaited below it (see
+    // `state::pending`). Every row these reads return is new: its
+    // rejection, if any, is counted now and never again.
+    let mut awaited = prev.pending.clone();
+    let given_up = awaited.expire(now - late);
+    if given_up > 0 {
+        tracing::info!(
+            ids = given_up,
+            "event ids missing for longer than source.late_arrival are taken for rolled-back inserts"
+        );
+    }
+    let top = upto.filter(|u| after.is_none_or(|a| a < *u));
+    let ranges: Vec<(i64, i64)> = awaited.ranges().iter().map(|r| (r.lo, r.hi)).collect();
+    let reads = [
+        top.map(|upto| Rows::EventIds { after, upto }),
+        (!ranges.is_empty()).then_some(Rows::EventIdRanges(&ranges)),
+    ];
+    let mut fresh: HashSet<i64> = HashSet::new();
+    let mut seen: Vec<i64> = Vec::new();
     let mut with_news: HashSet<String> = HashSet::new();
-    if let Some(upto) = upto.filter(|u| after.is_none_or(|a| a < *u)) {
+    for rows in reads.iter().flatten() {
         let n = source
-            .events_matching(&Rows::EventIds { after, upto }, &mut run.rejects, |e| {
+            .events_matching(rows, &mut run.rejects, &mut seen, |e| {
+                fresh.insert(e.id);
                 with_news.insert(e.ticket_id);
             })
             .await?;
-        run.outcome.new_events = n;
         run.read(Relation::Events, n);
     }
+    run.outcome.new_events = fresh.len() as u64;
+    let pending = awaited.after_reads(&mut seen, after, top, now);
     let surveys = source
         .surveys_matching(&changed_since(prev.responses_since, late), &mut run.rejects)
         .await?;
@@ -324,14 +359,19 @@ async fn incremental(
     let mut ticket_rows = Vec::new();
     let mut answers = Vec::new();
     let mut walked: HashSet<String> = HashSet::new();
-    let mut walk = |run: &mut Run<'_>, ticket: &Ticket, events, window_upto| {
+    let walk_upto = upto.max(after).unwrap_or(0);
+    let mut walk = |run: &mut Run<'_>, ticket: &Ticket, events| {
         let is_new = !known.contains_key(&ticket.id);
         let surveys = new_surveys
             .remove(&Some(ticket.id.clone()))
             .unwrap_or_default();
-        let window = EventWindow {
-            after: if is_new { None } else { after },
-            upto: window_upto,
+        let window = if is_new {
+            EventWindow::Whole {
+                upto: walk_upto,
+                awaited: &pending,
+            }
+        } else {
+            EventWindow::Fresh(&fresh)
         };
         run_ticket(
             run,
@@ -344,10 +384,10 @@ async fn incremental(
             &mut answers,
         );
     };
-    if let Some(upto) = upto {
+    if upto.max(after).is_some() {
         let rows = Rows::OfTickets {
             ids: &ids,
-            upto_event: Some(upto),
+            upto_event: Some(walk_upto),
         };
         // Rejections were counted when the new events were read.
         let mut orphans: Vec<Event> = Vec::new();
@@ -358,7 +398,7 @@ async fn incremental(
                 |ticket_id, events| match tickets.get(&ticket_id) {
                     Some(ticket) => {
                         walked.insert(ticket_id);
-                        walk(run, ticket, events, upto);
+                        walk(run, ticket, events);
                     }
                     None => orphans.extend(events),
                 },
@@ -366,17 +406,14 @@ async fn incremental(
             .await?;
         run.read(Relation::Events, n);
         // Events of tickets the source does not have (counted once: when new).
-        for e in orphans
-            .into_iter()
-            .filter(|e| after.is_none_or(|a| e.id > a))
-        {
+        for e in orphans.into_iter().filter(|e| fresh.contains(&e.id)) {
             orphan_event(e, &mut run.rejects);
         }
     }
     // Touched tickets without any event (up to `upto`).
     for id in touched.iter().filter(|id| !walked.contains(*id)) {
         if let Some(ticket) = tickets.get(id) {
-            walk(run, ticket, Vec::new(), upto.unwrap_or(0));
+            walk(run, ticket, Vec::new());
         }
     }
     run.outcome.tickets_walked = ticket_rows.len();
@@ -392,7 +429,7 @@ async fn incremental(
             }
         }
     }
-    Ok((ticket_rows, answers))
+    Ok((ticket_rows, answers, pending))
 }
 
 /// A survey answer about no ticket (a relationship survey): counted.
@@ -416,19 +453,33 @@ fn orphan_survey(
     });
 }
 
-/// Which of a ticket's events count in this run: `after < id <= upto`.
+/// Which of a ticket's events count in this run.
 #[derive(Debug, Clone, Copy)]
-struct EventWindow {
-    after: Option<i64>,
-    upto: i64,
+enum EventWindow<'a> {
+    /// A ticket counted for the first time: its creation and every event up
+    /// to `upto`, except those still awaited (read after this run's reads
+    /// of new events: they are counted when those reads see them).
+    Whole { upto: i64, awaited: &'a Pending },
+    /// A ticket counted before: only the events this run's reads of new
+    /// events returned (above the watermark, or awaited and now arrived).
+    Fresh(&'a HashSet<i64>),
 }
 
-impl EventWindow {
+impl EventWindow<'_> {
+    fn counts(&self, event_id: i64) -> bool {
+        match self {
+            EventWindow::Whole { upto, awaited } => {
+                event_id <= *upto && !awaited.contains(event_id)
+            }
+            EventWindow::Fresh(ids) => ids.contains(&event_id),
+        }
+    }
+
     fn contains(&self, obs: &Observation) -> bool {
         match obs.event_id {
-            Some(id) => self.after.is_none_or(|a| id > a) && id <= self.upto,
+            Some(id) => self.counts(id),
             // The creation: counted with a ticket seen for the first time.
-            None => self.after.is_none(),
+            None => matches!(self, EventWindow::Whole { .. }),
         }
     }
 }
@@ -585,7 +636,7 @@ fn run_ticket(
     ticket: &Ticket,
     events: Vec<crate::model::Event>,
     is_new: bool,
-    window: EventWindow,
+    window: EventWindow<'_>,
     surveys: &[SurveyResponse],
     ticket_rows: &mut Vec<TicketRow>,
     answers: &mut Vec<AnswerRow>,
@@ -606,7 +657,7 @@ fn run_ticket(
     }
     let tl = timeline::walk(ticket, events, &run.settings.calendars);
     for (why, event_id) in &tl.rejected {
-        if window.after.is_none_or(|a| *event_id > a) && *event_id <= window.upto {
+        if window.counts(*event_id) {
             run.rejects.add(
                 Relation::Events,
                 why.reason(),

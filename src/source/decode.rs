@@ -38,12 +38,16 @@ pub trait RowAccess {
 pub struct Rejection {
     pub reason: &'static str,
     pub detail: String,
+    /// The rejected event's id, when it could be read: a rejected row is
+    /// still a row seen (see `collect::pending`).
+    pub event_id: Option<i64>,
 }
 
 fn reject(reason: &'static str, detail: impl Into<String>) -> Rejection {
     Rejection {
         reason,
         detail: detail.into(),
+        event_id: None,
     }
 }
 
@@ -221,6 +225,13 @@ pub fn event(row: &dyn RowAccess, horizon: Horizon) -> Result<Event, Rejection> 
         .int("id")
         .map_err(|e| reject("bad_id", format!("id: {e}")))?
         .ok_or_else(|| reject("null_id", "id is null"))?;
+    event_with_id(row, id, horizon).map_err(|r| Rejection {
+        event_id: Some(id),
+        ..r
+    })
+}
+
+fn event_with_id(row: &dyn RowAccess, id: i64, horizon: Horizon) -> Result<Event, Rejection> {
     let kind_text = required(row, "kind", "unknown_kind")?;
     let kind = one_of(
         kind_text,

@@ -15,6 +15,37 @@ use super::{Rows, Source, SourceError};
 use crate::model::{Event, Relation, SurveyResponse, Ticket};
 use crate::rejects::Rejects;
 
+/// The highest ids a read returned, at most `cap` of them (a backfill's
+/// last events, among which `state::pending` looks for holes).
+#[derive(Debug)]
+pub struct TopIds {
+    cap: usize,
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<i64>>,
+}
+
+impl TopIds {
+    pub fn new(cap: usize) -> TopIds {
+        TopIds {
+            cap,
+            heap: Default::default(),
+        }
+    }
+
+    pub fn add(&mut self, id: i64) {
+        if self.heap.len() < self.cap {
+            self.heap.push(std::cmp::Reverse(id));
+        } else if self.heap.peek().is_some_and(|low| id > low.0) {
+            self.heap.pop();
+            self.heap.push(std::cmp::Reverse(id));
+        }
+    }
+
+    /// The ids kept, in no order.
+    pub fn into_ids(self) -> Vec<i64> {
+        self.heap.into_iter().map(|r| r.0).collect()
+    }
+}
+
 /// One relation's stream, one decoded row ahead.
 struct Cursor<T> {
     relation: Relation,
@@ -29,6 +60,8 @@ struct Cursor<T> {
     last: Option<String>,
     /// Where the relation is read from, for the out-of-order error.
     from: String,
+    /// Events: the highest ids read, decoded or rejected.
+    ids: Option<(fn(&T) -> i64, TopIds)>,
 }
 
 impl<T> Cursor<T> {
@@ -47,6 +80,7 @@ impl<T> Cursor<T> {
             key,
             last: None,
             from: source.describe(relation),
+            ids: None,
         }
     }
 
@@ -57,7 +91,14 @@ impl<T> Cursor<T> {
                 None => self.done = true,
                 Some(row) => {
                     self.read += 1;
-                    match row? {
+                    let row = row?;
+                    if let Some((id_of, top)) = &mut self.ids {
+                        match &row {
+                            Ok(v) => top.add(id_of(v)),
+                            Err(r) => r.event_id.into_iter().for_each(|id| top.add(id)),
+                        }
+                    }
+                    match row {
                         Ok(v) => {
                             self.check_order((self.key)(&v))?;
                             self.head = Some(v);
@@ -232,7 +273,7 @@ impl ByTicket {
 
     /// After the last ticket: what is left belongs to no ticket.
     pub async fn finish(
-        mut self,
+        &mut self,
         rejects: &mut Rejects,
         unmatched: &mut Vec<SurveyResponse>,
     ) -> Result<Read, SourceError> {
@@ -241,6 +282,21 @@ impl ByTicket {
             .until(None, rejects, |s, _| unmatched.push(s))
             .await?;
         Ok(self.read())
+    }
+
+    /// Keeps the highest `cap` event ids read from now on (see
+    /// [`ByTicket::top_event_ids`]).
+    pub fn track_event_ids(&mut self, cap: usize) {
+        self.events.ids = Some((|e: &Event| e.id, TopIds::new(cap)));
+    }
+
+    /// The ids [`ByTicket::track_event_ids`] kept.
+    pub fn top_event_ids(&mut self) -> Vec<i64> {
+        self.events
+            .ids
+            .take()
+            .map(|(_, top)| top.into_ids())
+            .unwrap_or_default()
     }
 
     pub fn read(&self) -> Read {

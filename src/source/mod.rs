@@ -430,26 +430,30 @@ impl Source {
         Ok(total)
     }
 
-    /// The events `rows` selects, in id order, one at a time. Returns the
+    /// The events `rows` selects, in id order, one at a time; the id of
+    /// every row read, decoded or rejected, goes to `seen`. Returns the
     /// number of rows read.
     pub async fn events_matching(
         &self,
         rows: &Rows<'_>,
         rejects: &mut Rejects,
+        seen: &mut Vec<i64>,
         mut sink: impl FnMut(Event),
     ) -> Result<u64, SourceError> {
         let mut total = 0;
         let h = self.horizon();
         for sql in self.selects(Relation::Events, rows) {
             let sql = format!("{sql} ORDER BY 1");
+            let decode = |r: &dyn RowAccess| {
+                let e = decode::event(r, h);
+                match &e {
+                    Ok(e) => seen.push(e.id),
+                    Err(rej) => seen.extend(rej.event_id),
+                }
+                e
+            };
             total += self
-                .read_all(
-                    Relation::Events,
-                    sql,
-                    rejects,
-                    |r| decode::event(r, h),
-                    &mut sink,
-                )
+                .read_all(Relation::Events, sql, rejects, decode, &mut sink)
                 .await?;
         }
         Ok(total)
@@ -643,6 +647,22 @@ impl Source {
                 let lower = after.map(|a| format!("id > {a} AND ")).unwrap_or_default();
                 vec![format!("{base} WHERE {lower}id <= {upto}")]
             }
+            Rows::EventIdRanges(ranges) => ranges
+                .chunks(ID_CHUNK)
+                .map(|chunk| {
+                    let any: Vec<String> = chunk
+                        .iter()
+                        .map(|(lo, hi)| {
+                            if lo == hi {
+                                format!("id = {lo}")
+                            } else {
+                                format!("id BETWEEN {lo} AND {hi}")
+                            }
+                        })
+                        .collect();
+                    format!("{base} WHERE {}", any.join(" OR "))
+                })
+                .collect(),
             Rows::Active { from, to } => {
                 let active = active_tickets(dialect, *from, *to);
                 // Surveyed tickets are read even when done and unchanged
@@ -711,6 +731,8 @@ pub enum Rows<'a> {
         after: Option<i64>,
         upto: i64,
     },
+    /// Events whose id is in one of the ranges `lo..=hi`.
+    EventIdRanges(&'a [(i64, i64)]),
     /// What a period `[from, to)` can need: the tickets created before `to`
     /// that changed since `from` or are not done yet (deleted and spam
     /// left out) or were surveyed since `from`, their events, and the

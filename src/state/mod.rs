@@ -8,6 +8,7 @@
 //! so a restart resumes exactly where the last committed run stopped. This
 //! module knows SQL and rows; what the values mean is `collect`'s business.
 
+pub mod pending;
 pub mod series;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -24,6 +25,7 @@ use crate::config::{StateSettings, redact_url};
 use crate::metrics;
 use crate::model::Instant;
 use crate::source::{Dialect, dialect_of, pool_options};
+pub use pending::Pending;
 use series::{Cumulative, Histogram, Labels, SeriesKey};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,8 @@ pub struct Watermark {
     pub responses_since: Option<Instant>,
     /// `metrics::Buckets::fingerprint` the histograms were saved under.
     pub bucket_layout: String,
+    /// Ids at or below `last_event_id` not read yet (commit order).
+    pub pending: Pending,
 }
 
 /// What the state store remembers of a ticket.
@@ -144,7 +148,13 @@ fn positional(text: &str) -> String {
 }
 
 /// `last_event_id, tickets_since, responses_since, bucket_layout`.
-type WatermarkRow = (Option<i64>, Option<i64>, Option<i64>, String);
+type WatermarkRow = (
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    Option<String>,
+);
 
 enum Pool {
     Sqlite(SqlitePool),
@@ -331,17 +341,25 @@ impl StateStore {
         let mut loaded = Loaded::default();
         let wm: Option<WatermarkRow> = on_pool!(&self.pool, p =>
             sqlx::query_as(
-                "SELECT last_event_id, tickets_since, responses_since, bucket_layout FROM collect_watermark WHERE id = 1",
+                "SELECT last_event_id, tickets_since, responses_since, bucket_layout, pending_event_ids \
+                 FROM collect_watermark WHERE id = 1",
             )
             .fetch_optional(p)
             .await
         )
         .map_err(self.err("read the watermark"))?;
-        loaded.watermark = wm.map(|(e, t, r, layout)| Watermark {
+        loaded.watermark = wm.map(|(e, t, r, layout, pending)| Watermark {
             last_event_id: e,
             tickets_since: t.and_then(from_micros),
             responses_since: r.and_then(from_micros),
             bucket_layout: layout,
+            pending: pending
+                .as_deref()
+                .map_or(Some(Pending::default()), Pending::decode)
+                .unwrap_or_else(|| {
+                    tracing::warn!("the stored awaited event ids are unreadable; none are awaited");
+                    Pending::default()
+                }),
         });
 
         let counters: Vec<(String, String, f64)> = on_pool!(&self.pool, p =>
@@ -745,17 +763,25 @@ impl Writer<'_> {
             let w = &c.watermark;
             let upsert = s.upsert(
                 "id",
-                &["last_event_id", "tickets_since", "responses_since", "bucket_layout", "updated_at"],
+                &[
+                    "last_event_id",
+                    "tickets_since",
+                    "responses_since",
+                    "bucket_layout",
+                    "pending_event_ids",
+                    "updated_at",
+                ],
             );
             sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO collect_watermark (id, last_event_id, tickets_since, responses_since, \
-                 bucket_layout, updated_at) VALUES (1, {}){upsert}",
-                s.placeholders(5)
+                 bucket_layout, pending_event_ids, updated_at) VALUES (1, {}){upsert}",
+                s.placeholders(6)
             )))
             .bind(w.last_event_id)
             .bind(w.tickets_since.map(micros))
             .bind(w.responses_since.map(micros))
             .bind(w.bucket_layout.clone())
+            .bind(w.pending.encode())
             .bind(micros(Utc::now()))
             .execute(&mut *tx)
             .await

@@ -7,7 +7,7 @@ use support_metrics::config::StateSettings;
 use support_metrics::metrics;
 use support_metrics::state::series::{Cumulative, SeriesKey};
 use support_metrics::state::{
-    AnswerRow, Claim, Commit, DigestKey, StateStore, TicketRow, Watermark,
+    AnswerRow, Claim, Commit, DigestKey, Pending, StateStore, TicketRow, Watermark,
 };
 
 use crate::helpers::TestDb;
@@ -60,6 +60,8 @@ async fn round_trip(url: &str) {
         tickets_since: Some(t0),
         responses_since: Some(t0),
         bucket_layout: "layout-1".into(),
+        // Ids 3..=4 and 9 awaited (commit order): kept with the watermark.
+        pending: Pending::decode("3:4@1764583200000000,9:9@1764583260000000").expect("pending ids"),
     };
     for round in 0..2 {
         // The second commit rewrites the same keys: upserts, not duplicates.

@@ -7,6 +7,7 @@ mod digest;
 mod errors;
 mod exporter;
 mod faults;
+mod field;
 mod generate;
 mod helpers;
 mod presets;

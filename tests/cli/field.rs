@@ -1,0 +1,310 @@
+//! The exporter as it runs for months beside a live helpdesk: its clock
+//! moves on (an injected clock, not the machine's), ids commit out of
+//! order (two real connections), and every cumulative series must equal
+//! a fresh exporter's backfill of the same final data.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use sqlx::{AssertSqlSafe, Executor};
+use support_metrics::clock::{Clock, ManualClock};
+use support_metrics::config::Settings;
+use support_metrics::exporter::{Exporter, Job, JobOutcome};
+use support_metrics::exposition::Exposition;
+
+use crate::helpers::{Scrape, TestDb, assert_same_cumulative};
+
+/// A configuration with `db` as the source and its own SQLite state store
+/// named `state`.
+fn config(db: &TestDb, state: &str) -> PathBuf {
+    let state_url = format!("sqlite://{}", db.dir.path().join(state).display());
+    let text = format!(
+        "[source]\nurl = \"{}\"\nlate_arrival = \"10m\"\n\n[state]\nurl = \"{state_url}\"\n",
+        db.url
+    );
+    let path = db.dir.path().join(format!("{state}.toml"));
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+async fn exporter(config: &Path, clock: Arc<ManualClock>) -> Exporter {
+    let settings = Settings::load(Some(config)).expect("settings");
+    Exporter::open_with_clock(settings, clock)
+        .await
+        .expect("exporter opens")
+}
+
+/// One collection at the exporter's clock.
+async fn collect(e: &Exporter) -> support_metrics::collect::Outcome {
+    match e
+        .run_job(Job::Collect, e.now())
+        .await
+        .expect("collect runs")
+    {
+        JobOutcome::Collect(o) => o,
+        other => panic!("not a collection: {other:?}"),
+    }
+}
+
+fn scrape(e: &Exporter) -> Scrape {
+    let text = Exposition::new(e.shared())
+        .expect("registry")
+        .text()
+        .expect("exposition");
+    Scrape::parse(&String::from_utf8_lossy(&text))
+}
+
+/// A timestamp literal each backend reads as that UTC instant.
+fn lit(db: &TestDb, t: DateTime<Utc>) -> String {
+    if db.url.starts_with("mysql:") {
+        t.format("'%Y-%m-%d %H:%M:%S'").to_string()
+    } else {
+        format!("'{}'", t.to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+}
+
+fn ticket(db: &TestDb, id: &str, at: DateTime<Utc>) -> String {
+    format!(
+        "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, \
+         created_by, status, updated_at) VALUES ('{id}', {at}, 'email', 'normal', NULL, 'c', \
+         'customer', 'open', {at})",
+        at = lit(db, at)
+    )
+}
+
+/// An event whose id the database hands out (a sequence or
+/// auto-increment), as helpdesks do.
+fn message(db: &TestDb, ticket: &str, actor: &str, at: DateTime<Utc>) -> String {
+    format!(
+        "INSERT INTO support_ticket_events (ticket_id, occurred_at, kind, actor, actor_id) \
+         VALUES ('{ticket}', {}, 'message', '{actor}', 'x')",
+        lit(db, at)
+    )
+}
+
+#[tokio::test]
+async fn a_quiet_weekend_inside_one_serve_loses_no_row() {
+    let db = TestDb::sqlite();
+    db.migrate_source();
+    // The clock of the exporter: now, then three days later.
+    let start = Utc::now() - TimeDelta::minutes(5);
+    db.execute(&format!(
+        "{};\nINSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor) VALUES \
+         (1, 'fri', {}, 'message', 'customer')",
+        ticket(&db, "fri", start - TimeDelta::hours(1)),
+        lit(&db, start - TimeDelta::hours(1))
+    ))
+    .await;
+    let clock = Arc::new(ManualClock::new(start));
+    let e = exporter(&config(&db, "state.sqlite"), Arc::clone(&clock)).await;
+    collect(&e).await;
+    assert_eq!(scrape(&e).sum("support_tickets_created_total", &[]), 1.0);
+
+    // Monday, 72 h later: a ticket created half an hour ago, answered.
+    clock.advance(TimeDelta::days(3));
+    let monday = clock.now() - TimeDelta::minutes(30);
+    db.execute(&format!(
+        "{};\nINSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor) VALUES \
+         (2, 'mon', {}, 'message', 'customer'), (3, 'mon', {}, 'message', 'agent')",
+        ticket(&db, "mon", monday),
+        lit(&db, monday),
+        lit(&db, monday + TimeDelta::minutes(10)),
+    ))
+    .await;
+    let o = collect(&e).await;
+    let m = scrape(&e);
+    assert_eq!(
+        o.rows_rejected, 0,
+        "nothing is in the future of the job's clock"
+    );
+    assert_eq!(m.sum("support_tickets_created_total", &[]), 2.0);
+    assert_eq!(m.sum("support_first_response_seconds_count", &[]), 1.0);
+    assert_eq!(m.sum("support_first_response_seconds_sum", &[]), 600.0);
+    assert_eq!(m.sum("support_rows_rejected_total", &[]), 0.0);
+}
+
+/// Writer A takes an event id and holds its transaction across several
+/// collections while writer B commits a later id; a third transaction
+/// rolls back. Every series ends equal to a fresh backfill's.
+async fn ids_committed_out_of_order_are_counted_once(db: TestDb) {
+    let mysql = db.url.starts_with("mysql:");
+    db.migrate_source();
+    let auto_ids = if mysql {
+        "ALTER TABLE support_ticket_events MODIFY id BIGINT NOT NULL AUTO_INCREMENT"
+    } else {
+        "CREATE SEQUENCE event_ids; \
+         ALTER TABLE support_ticket_events ALTER COLUMN id SET DEFAULT nextval('event_ids')"
+    };
+    db.execute(auto_ids).await;
+    let t0 = Utc::now() - TimeDelta::hours(2);
+    db.execute(&format!(
+        "{}; {}; {}; {}",
+        ticket(&db, "A", t0),
+        ticket(&db, "B", t0),
+        message(&db, "A", "customer", t0),
+        message(&db, "B", "customer", t0),
+    ))
+    .await;
+
+    // Writer A: its event takes id 3, not committed yet.
+    let pool_a = writer_pool(&db).await;
+    let a = pool_a
+        .hold(message(&db, "A", "agent", t0 + TimeDelta::minutes(5)))
+        .await;
+    // Writer B commits id 4 meanwhile.
+    let pool_b = writer_pool(&db).await;
+    pool_b
+        .commit(message(&db, "B", "agent", t0 + TimeDelta::minutes(7)))
+        .await;
+
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let e = exporter(&config(&db, "state.sqlite"), Arc::clone(&clock)).await;
+    let o = collect(&e).await;
+    assert_eq!(o.last_event_id, Some(4));
+    assert_eq!(o.awaited_event_ids, 1, "id 3 is awaited");
+    let frt = |e: &Exporter| scrape(e).sum("support_first_response_seconds_count", &[]);
+    assert_eq!(frt(&e), 1.0, "B only: A's reply is not committed");
+
+    // A's transaction stays open over two more collections.
+    for _ in 0..2 {
+        clock.advance(TimeDelta::minutes(1));
+        let o = collect(&e).await;
+        assert_eq!(o.awaited_event_ids, 1);
+        assert_eq!(frt(&e), 1.0);
+    }
+    // A commits: its reply is counted, once.
+    a.commit().await;
+    clock.advance(TimeDelta::minutes(1));
+    let o = collect(&e).await;
+    assert_eq!(o.new_events, 1);
+    assert_eq!(o.awaited_event_ids, 0);
+    assert_eq!(frt(&e), 2.0);
+    assert_eq!(
+        scrape(&e).sum("support_first_response_seconds_sum", &[]),
+        300.0 + 420.0
+    );
+
+    // Above the watermark too: C's event (id 5) waits while D's (id 6)
+    // commits, and a rolled-back insert (id 7) leaves a hole for good.
+    db.execute(&ticket(&db, "C", t0)).await;
+    let c = pool_a.hold(message(&db, "C", "customer", t0)).await;
+    pool_b
+        .commit(message(&db, "A", "customer", t0 + TimeDelta::minutes(20)))
+        .await;
+    let r = pool_b.hold(message(&db, "B", "customer", t0)).await;
+    r.rollback().await;
+    pool_b
+        .commit(message(&db, "A", "agent", t0 + TimeDelta::minutes(30)))
+        .await;
+    clock.advance(TimeDelta::minutes(1));
+    let o = collect(&e).await;
+    assert_eq!(o.last_event_id, Some(8));
+    assert_eq!(o.awaited_event_ids, 2, "5 (open) and 7 (rolled back)");
+    c.commit().await;
+    clock.advance(TimeDelta::minutes(1));
+    let o = collect(&e).await;
+    assert_eq!(o.awaited_event_ids, 1, "7 only");
+    // Past source.late_arrival, 7 is taken for a rolled-back insert.
+    clock.advance(TimeDelta::minutes(11));
+    let o = collect(&e).await;
+    assert_eq!(o.awaited_event_ids, 0);
+    let resumed = scrape(&e);
+    assert_eq!(resumed.sum("support_tickets_created_total", &[]), 3.0);
+
+    // A fresh exporter's backfill of the final data: the same series.
+    let fresh = exporter(&config(&db, "fresh.sqlite"), Arc::clone(&clock)).await;
+    collect(&fresh).await;
+    assert_same_cumulative(&resumed, &scrape(&fresh));
+    pool_a.close().await;
+    pool_b.close().await;
+    db.cleanup().await;
+}
+
+/// A helpdesk writer: its own connection to the test database.
+enum Writer {
+    Pg(sqlx::PgPool),
+    My(sqlx::MySqlPool),
+}
+
+/// A writer's transaction, open until committed or rolled back.
+enum Held {
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+    My(sqlx::Transaction<'static, sqlx::MySql>),
+}
+
+async fn writer_pool(db: &TestDb) -> Writer {
+    if db.url.starts_with("mysql:") {
+        Writer::My(
+            sqlx::MySqlPool::connect(&db.url)
+                .await
+                .expect("writer connects"),
+        )
+    } else {
+        Writer::Pg(
+            sqlx::PgPool::connect(&db.url)
+                .await
+                .expect("writer connects"),
+        )
+    }
+}
+
+impl Writer {
+    /// Runs `sql` in a transaction left open.
+    async fn hold(&self, sql: String) -> Held {
+        match self {
+            Writer::Pg(p) => {
+                let mut tx = p.begin().await.expect("begin");
+                tx.execute(AssertSqlSafe(sql)).await.expect("insert");
+                Held::Pg(tx)
+            }
+            Writer::My(p) => {
+                let mut tx = p.begin().await.expect("begin");
+                tx.execute(AssertSqlSafe(sql)).await.expect("insert");
+                Held::My(tx)
+            }
+        }
+    }
+
+    /// Runs `sql` and commits.
+    async fn commit(&self, sql: String) {
+        self.hold(sql).await.commit().await;
+    }
+
+    async fn close(self) {
+        match self {
+            Writer::Pg(p) => p.close().await,
+            Writer::My(p) => p.close().await,
+        }
+    }
+}
+
+impl Held {
+    async fn commit(self) {
+        match self {
+            Held::Pg(tx) => tx.commit().await.expect("commit"),
+            Held::My(tx) => tx.commit().await.expect("commit"),
+        }
+    }
+
+    async fn rollback(self) {
+        match self {
+            Held::Pg(tx) => tx.rollback().await.expect("rollback"),
+            Held::My(tx) => tx.rollback().await.expect("rollback"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn ids_committed_out_of_order_postgres() {
+    if let Some(db) = TestDb::postgres("order").await {
+        ids_committed_out_of_order_are_counted_once(db).await;
+    }
+}
+
+#[tokio::test]
+async fn ids_committed_out_of_order_mariadb() {
+    if let Some(db) = TestDb::mysql("order").await {
+        ids_committed_out_of_order_are_counted_once(db).await;
+    }
+}

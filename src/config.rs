@@ -518,12 +518,27 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
         }
     }
 
+    // Bounded so that `now - backfill` and `now - late_arrival` can never
+    // leave the calendar (a panic on the job's clock arithmetic).
+    const MAX_BACKFILL_DAYS: u32 = 36_525;
+    const MAX_LATE_ARRIVAL: Duration = Duration::from_secs(7 * 86_400);
     if let Some(days) = raw.source.backfill_days {
-        settings.source.backfill =
-            (days > 0).then(|| Duration::from_secs(u64::from(days) * 86_400));
+        if days > MAX_BACKFILL_DAYS {
+            problems.push(format!(
+                "source.backfill_days: {days} is more than {MAX_BACKFILL_DAYS} (100 years); \
+                 use 0 for the whole history"
+            ));
+        } else {
+            settings.source.backfill =
+                (days > 0).then(|| Duration::from_secs(u64::from(days) * 86_400));
+        }
     }
     if let Some(t) = raw.source.late_arrival {
         match parse_duration(&t) {
+            Ok(d) if d > MAX_LATE_ARRIVAL => problems.push(format!(
+                "source.late_arrival: `{t}` is more than 7 days; rows are re-read and ids \
+                 awaited for this long, expected e.g. \"10m\""
+            )),
             Ok(d) => settings.source.late_arrival = d,
             Err(e) => problems.push(format!("source.late_arrival: {e}")),
         }
@@ -1063,6 +1078,20 @@ late_arrival = "soon"
                 "no problem for {key}: {p:?}"
             );
         }
+        // Margins and backfill are bounded, with the key named.
+        let p = problems("[source]\nbackfill_days = 4000000000\nlate_arrival = \"30d\"\n");
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("source.backfill_days") && m.contains("36525")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("source.late_arrival") && m.contains("7 days")),
+            "{p:?}"
+        );
+        let edge = load("[source]\nbackfill_days = 36525\nlate_arrival = \"7d\"\n").expect("valid");
+        assert_eq!(edge.source.late_arrival, Duration::from_secs(7 * 86_400));
         // MySQL/MariaDB is a supported state store.
         let mysql = load("[state]\nurl = \"mysql://root@localhost/state\"\n").expect("valid");
         assert!(mysql.state.url.starts_with("mysql://"));

@@ -226,7 +226,8 @@ pub struct Ticket {
     pub requester_id: String,
     pub created_by: Creator,
     pub status: Status,
-    pub updated_at: Instant,
+    /// `None` when the row has none (or an unreadable one).
+    pub updated_at: Option<Instant>,
 }
 
 /// One row of `support_ticket_events`.

@@ -79,7 +79,7 @@ pub fn new_traffic(first_event: i64, round: u32, existing: &[String]) -> Dataset
             requester_id: format!("r{i}"),
             created_by: Creator::Customer,
             status: Status::New,
-            updated_at: now,
+            updated_at: Some(now),
         };
         ev(
             &mut d,

@@ -32,7 +32,7 @@ fn engine_view(row: &TicketRow) -> Option<(Ticket, TicketState)> {
         requester_id: String::new(),
         created_by,
         status,
-        updated_at: row.created_at,
+        updated_at: Some(row.created_at),
     };
     let state = TicketState {
         status,

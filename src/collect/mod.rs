@@ -327,7 +327,7 @@ async fn incremental(
         .filter(|id| {
             with_news.contains(id)
                 || match (tickets.get(id), known.get(id)) {
-                    (Some(t), Some(walked_with)) => *walked_with != Some(t.updated_at),
+                    (Some(t), Some(walked_with)) => *walked_with != t.updated_at,
                     _ => true,
                 }
         })
@@ -655,6 +655,11 @@ fn run_ticket(
         }
         return;
     }
+    merge::stale_updated_at(
+        ticket,
+        events.iter().filter(|e| window.counts(e.id)),
+        &mut run.rejects,
+    );
     let tl = timeline::walk(ticket, events, &run.settings.calendars);
     for (why, event_id) in &tl.rejected {
         if window.counts(*event_id) {
@@ -706,7 +711,7 @@ fn ignored_row(ticket: &Ticket) -> TicketRow {
         first_response_at: None,
         first_response_seconds: None,
         first_resolution_at: None,
-        source_updated_at: Some(ticket.updated_at),
+        source_updated_at: ticket.updated_at,
     }
 }
 

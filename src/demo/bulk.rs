@@ -137,7 +137,7 @@ async fn copy_week(pool: &PgPool, d: &Dataset) -> Result<(), sqlx::Error> {
         csv.text(&t.requester_id);
         csv.text(t.created_by.as_str());
         csv.text(t.status.as_str());
-        csv.time(t.updated_at);
+        csv.time(t.updated_at.unwrap_or(t.created_at));
         csv.end_row();
     }
     csv.copy(

@@ -623,7 +623,7 @@ fn ticket(
             Creator::Customer
         },
         status,
-        updated_at: last,
+        updated_at: Some(last),
     };
     (ticket, events, surveys)
 }

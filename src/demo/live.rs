@@ -98,7 +98,7 @@ pub async fn run(source: Source, seed: u64, mut stop: watch::Receiver<bool>) {
                 requester_id: format!("live-customer-{serial}"),
                 created_by: Creator::Customer,
                 status: Status::New,
-                updated_at: now,
+                updated_at: Some(now),
             };
             event(
                 &mut data,

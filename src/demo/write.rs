@@ -31,7 +31,7 @@ macro_rules! insert_all {
                     .push_bind(t.requester_id.clone())
                     .push_bind(t.created_by.as_str())
                     .push_bind(t.status.as_str())
-                    .push_bind($time(t.updated_at));
+                    .push_bind($time(t.updated_at.unwrap_or(t.created_at)));
             });
             q.build().execute(&mut *tx).await?;
         }

@@ -19,7 +19,7 @@ fn ticket(created: &str, created_by: Creator) -> Ticket {
         requester_id: "C1".into(),
         created_by,
         status: Status::Open,
-        updated_at: t(created),
+        updated_at: Some(t(created)),
     }
 }
 

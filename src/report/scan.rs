@@ -9,7 +9,7 @@ use crate::config::Settings;
 use crate::engine::timeline::{self, Timeline};
 use crate::model::{EngagementResponse, Instant, Relation, SurveyResponse, Ticket};
 use crate::rejects::{RejectCount, Rejects};
-use crate::source::merge::{ByTicket, Reads, orphan_survey};
+use crate::source::merge::{ByTicket, Reads, orphan_survey, stale_updated_at};
 use crate::source::{Rows, Source, SourceError};
 
 /// What a scan hands each record to.
@@ -56,8 +56,16 @@ pub async fn scan<V: Visitor>(
         if m.ticket.status.is_ignored() {
             continue;
         }
-        let events = m.events.into_iter().filter(|e| e.occurred_at < upto);
-        let tl = timeline::walk(&m.ticket, events.collect(), &settings.calendars);
+        let events: Vec<_> = m
+            .events
+            .into_iter()
+            .filter(|e| e.occurred_at < upto)
+            .collect();
+        let in_period = events
+            .iter()
+            .filter(|e| since.is_none_or(|from| e.occurred_at >= from));
+        stale_updated_at(&m.ticket, in_period, &mut rejects);
+        let tl = timeline::walk(&m.ticket, events, &settings.calendars);
         for (why, event_id) in &tl.rejected {
             rejects.add(
                 Relation::Events,

@@ -128,6 +128,9 @@ impl RowAccess for PgRow {
         int_with_fallbacks!(self, col, i64, i32, i16)
     }
     fn time(&self, col: &str) -> Result<Option<RawTime>, String> {
+        if let Some(t) = pg_timestamp(self, col) {
+            return t;
+        }
         first_decoding!(self, col,
             DateTime<Utc> => RawTime::Instant,
             NaiveDateTime => RawTime::Naive,
@@ -136,6 +139,37 @@ impl RowAccess for PgRow {
             f64 => RawTime::Number,
         )
     }
+}
+
+/// A PostgreSQL TIMESTAMPTZ or TIMESTAMP in binary form, decoded here with
+/// checked arithmetic: sqlx's chrono decoding panics on `infinity`,
+/// `-infinity` and years past chrono's range, which must be rejected rows,
+/// not a dead reader. `None` for other types and formats.
+fn pg_timestamp(row: &PgRow, col: &str) -> Option<Result<Option<RawTime>, String>> {
+    use sqlx::postgres::PgValueFormat;
+    use sqlx::{TypeInfo, ValueRef};
+    /// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in unix microseconds.
+    const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+    let v = row.try_get_raw(col).ok()?;
+    if !matches!(v.type_info().name(), "TIMESTAMPTZ" | "TIMESTAMP") {
+        return None;
+    }
+    if v.is_null() {
+        return Some(Ok(None));
+    }
+    if v.format() != PgValueFormat::Binary {
+        return None;
+    }
+    let micros = i64::from_be_bytes(v.as_bytes().ok()?.try_into().ok()?);
+    Some(match micros {
+        i64::MAX => Err("`infinity` is not an instant".into()),
+        i64::MIN => Err("`-infinity` is not an instant".into()),
+        _ => micros
+            .checked_add(PG_EPOCH_MICROS)
+            .and_then(DateTime::from_timestamp_micros)
+            .map(|t| Some(RawTime::Instant(t)))
+            .ok_or_else(|| format!("{micros} µs after 2000-01-01 is out of range")),
+    })
 }
 
 impl RowAccess for MySqlRow {

@@ -56,29 +56,53 @@ fn epoch() -> Instant {
     DateTime::UNIX_EPOCH
 }
 
-/// Parses a text timestamp: RFC 3339 (`2026-01-05T09:00:00Z`, `+02:00`
-/// offsets), or a naive `YYYY-MM-DD[ T]HH:MM:SS[.ffffff]` taken as UTC.
+/// Parses a text timestamp in every form helpdesks write (DESIGN.md §2):
+/// RFC 3339 with `Z` or an offset (`+02:00`, `+0200`, `+00` as PostgreSQL
+/// prints timestamptz), `T` or a space between date and time (either case,
+/// as `Z`), with or without seconds and fractions; a naive one is taken as
+/// UTC; or unix seconds written as text (`1764583200`, `1764583200.5`).
 pub fn parse_timestamp(s: &str) -> Option<Instant> {
     let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
+    if let Some(secs) = unix_seconds(s) {
+        return DateTime::from_timestamp_micros((secs * 1e6).round() as i64);
     }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
+    // One spelling: `T` between date and time, `+00:00` for `Z`.
+    let mut t = String::with_capacity(s.len() + 6);
+    for (i, c) in s.char_indices() {
+        t.push(if i == 10 && matches!(c, ' ' | 't') {
+            'T'
+        } else {
+            c
+        });
+    }
+    if t.ends_with(['Z', 'z']) {
+        t.pop();
+        t.push_str("+00:00");
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z"] {
+        if let Ok(d) = DateTime::parse_from_str(&t, fmt) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(&t, fmt) {
             return Some(n.and_utc());
         }
     }
-    // "2026-01-05 09:00:00+00" / "+00:00" as PostgreSQL prints timestamptz.
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%:z"] {
-        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
-            return Some(t.with_timezone(&Utc));
-        }
-    }
     None
+}
+
+/// `s` as unix seconds, when it is only digits (a sign, one point).
+fn unix_seconds(s: &str) -> Option<f64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let plain = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|b| *b == b'.').count() <= 1
+        && digits.bytes().any(|b| b.is_ascii_digit());
+    if !plain {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 fn instant(row: &dyn RowAccess, col: &str, horizon: Horizon) -> Result<Instant, Rejection> {
@@ -215,8 +239,9 @@ pub fn ticket(row: &dyn RowAccess, horizon: Horizon) -> Result<Ticket, Rejection
             "unknown_status",
             "new, open, pending, on_hold, solved, closed, deleted or spam",
         )?,
-        // updated_at only drives incremental reads; a missing one means "now".
-        updated_at: instant(row, "updated_at", horizon).unwrap_or(created_at),
+        // updated_at only drives incremental reads (a hint: the events
+        // decide); a missing or unreadable one loses nothing.
+        updated_at: instant(row, "updated_at", horizon).ok(),
     })
 }
 
@@ -421,10 +446,24 @@ mod tests {
             "2026-01-05 09:00:00.000000",
             "2026-01-05 09:00:00+00",
             "2026-01-05 09:00",
+            "2026-01-05t09:00:00z",
+            "2026-01-05T10:00:00+0100",
+            "2026-01-05 10:00+01:00",
+            "2026-01-05T09:00Z",
+            "1767603600",
+            "1767603600.0",
+            " 2026-01-05T09:00:00Z ",
         ] {
             assert_eq!(parse_timestamp(s), Some(want), "{s}");
         }
         assert_eq!(parse_timestamp("05/01/2026"), None);
+        assert_eq!(
+            parse_timestamp("20260105"),
+            parse_timestamp("1970-08-23T11:48:25Z")
+        );
+        assert_eq!(parse_timestamp("1.2.3"), None);
+        assert_eq!(parse_timestamp(""), None);
+        assert_eq!(parse_timestamp("2026-01-05T09:00:00+25:00"), None);
     }
 
     #[test]

@@ -46,6 +46,9 @@ impl TopIds {
     }
 }
 
+/// How a row's event id is read, and the highest ids kept.
+type IdTracker<T> = (fn(&T) -> i64, TopIds);
+
 /// One relation's stream, one decoded row ahead.
 struct Cursor<T> {
     relation: Relation,
@@ -61,7 +64,7 @@ struct Cursor<T> {
     /// Where the relation is read from, for the out-of-order error.
     from: String,
     /// Events: the highest ids read, decoded or rejected.
-    ids: Option<(fn(&T) -> i64, TopIds)>,
+    ids: Option<IdTracker<T>>,
 }
 
 impl<T> Cursor<T> {
@@ -305,6 +308,30 @@ impl ByTicket {
             events: self.events.read,
             surveys: self.surveys.read,
         }
+    }
+}
+
+/// Events later than their ticket row's `updated_at` (of `events`: those
+/// counted now, so that each is counted once): still read and measured —
+/// the events decide — and counted as `stale_updated_at`, one per event.
+pub fn stale_updated_at<'e>(
+    ticket: &Ticket,
+    events: impl IntoIterator<Item = &'e Event>,
+    rejects: &mut Rejects,
+) {
+    let Some(updated) = ticket.updated_at else {
+        return;
+    };
+    for e in events.into_iter().filter(|e| e.occurred_at > updated) {
+        rejects.add(
+            Relation::Tickets,
+            "stale_updated_at",
+            &format!(
+                "ticket {}: updated_at {updated} is older than its event {} at {}; \
+                 the events are used",
+                ticket.id, e.id, e.occurred_at
+            ),
+        );
     }
 }
 

@@ -495,7 +495,17 @@ impl Source {
         const AHEAD: usize = 1_024;
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let pool = self.pool.clone();
-        let from = self.describe(r);
+        // The tickets a period needs are chosen by their events and answers
+        // too: an error may be any of theirs.
+        let from = match (r, rows) {
+            (Relation::Tickets, Rows::Active { .. }) => format!(
+                "{}, choosing by {} and {}",
+                self.describe(r),
+                self.describe(Relation::Events),
+                self.describe(Relation::Surveys)
+            ),
+            _ => self.describe(r),
+        };
         let on_panic = (tx.clone(), self.describe(r));
         let reader = async move {
             let mut rows = map_rows(&pool, sql, decode);
@@ -665,16 +675,14 @@ impl Source {
                 .collect(),
             Rows::Active { from, to } => {
                 let active = active_tickets(dialect, *from, *to);
-                // Surveyed tickets are read even when done and unchanged
-                // since: their answers need their team and channel. A
-                // second SELECT rather than an OR, which the databases
-                // cannot turn into a (hashed) semi-join.
+                // Surveyed tickets, and those with events in the period,
+                // are read even when done and unchanged since by their
+                // `updated_at`. A second SELECT rather than an OR, which
+                // the databases cannot turn into a (hashed) semi-join.
                 let text = dialect.text_type();
                 let surveyed = format!(
-                    "({active}) IS NOT TRUE AND CAST(id AS {text}) IN \
-                     (SELECT CAST(ticket_id AS {text}) FROM {} WHERE {})",
-                    self.read_from(Relation::Surveys),
-                    at_or_after(dialect, "responded_at", *from)
+                    "({active}) IS NOT TRUE AND CAST(id AS {text}) IN ({})",
+                    recent_tickets(self, *from, *to)
                 );
                 let tickets = self.read_from(Relation::Tickets);
                 match r {
@@ -682,14 +690,25 @@ impl Source {
                         .iter()
                         .map(|w| format!("{base} WHERE {w}"))
                         .collect(),
-                    Relation::Events => [active, surveyed]
-                        .iter()
-                        .map(|w| {
-                            format!(
-                                "{base} WHERE ticket_id IN (SELECT id FROM {tickets} WHERE {w})"
-                            )
-                        })
-                        .collect(),
+                    Relation::Events => {
+                        let mut reads: Vec<String> = [active, surveyed]
+                            .iter()
+                            .map(|w| {
+                                format!(
+                                    "{base} WHERE ticket_id IN (SELECT id FROM {tickets} WHERE {w})"
+                                )
+                            })
+                            .collect();
+                        // Events of the period whose ticket the source does
+                        // not have: read only to be rejected and counted.
+                        reads.push(format!(
+                            "{base} WHERE {} AND NOT ({}) AND ticket_id NOT IN \
+                             (SELECT id FROM {tickets} WHERE id IS NOT NULL)",
+                            at_or_after(dialect, "occurred_at", *from),
+                            at_or_after(dialect, "occurred_at", *to),
+                        ));
+                        reads
+                    }
                     Relation::Surveys | Relation::Engagement => vec![format!(
                         "{base} WHERE {}",
                         at_or_after(dialect, "responded_at", *from)
@@ -746,14 +765,74 @@ pub enum Rows<'a> {
 /// The tickets of [`Rows::Active`]. A ticket done before `from` and not
 /// changed since has all its events before `from` (`updated_at` is its last
 /// change), so it adds nothing to the period: not created, solved,
-/// reopened or open in it.
+/// reopened or open in it. (A ticket whose `updated_at` lags its events is
+/// read through [`recent_tickets`].)
+///
+/// A row the database cannot judge — a NULL or a timestamp it cannot read,
+/// a NULL status — is read, never filtered out: the decoder then measures
+/// it or rejects it and counts it (DESIGN.md §2: no row dropped uncounted).
 fn active_tickets(dialect: Dialect, from: Instant, to: Instant) -> String {
-    let status = "LOWER(TRIM(status))";
+    let status = "COALESCE(LOWER(TRIM(status)), '')";
     format!(
-        "NOT ({created_after_to}) AND {status} NOT IN ('deleted', 'spam') \
+        "{created_before_to} AND {status} NOT IN ('deleted', 'spam') \
          AND ({changed} OR {status} NOT IN ('solved', 'closed'))",
-        created_after_to = at_or_after(dialect, "created_at", to),
-        changed = at_or_after(dialect, "updated_at", from),
+        created_before_to = time_test(dialect, "created_at", "<", to),
+        changed = time_test(dialect, "updated_at", ">=", from),
+    )
+}
+
+/// The ids of tickets with an answer since `from` or an event in
+/// `[from, to)`: read even when done and unchanged since by their
+/// `updated_at` (answers need their team and channel; a stale `updated_at`
+/// is a hint, not a promise).
+fn recent_tickets(source: &Source, from: Instant, to: Instant) -> String {
+    let dialect = source.dialect();
+    let text = dialect.text_type();
+    format!(
+        "SELECT CAST(ticket_id AS {text}) FROM {} WHERE {} \
+         UNION SELECT CAST(ticket_id AS {text}) FROM {} WHERE {} AND NOT ({})",
+        source.read_from(Relation::Surveys),
+        at_or_after(dialect, "responded_at", from),
+        source.read_from(Relation::Events),
+        at_or_after(dialect, "occurred_at", from),
+        at_or_after(dialect, "occurred_at", to),
+    )
+}
+
+/// `column <op> t`, true as well when the database cannot read the column
+/// (NULL, or text SQLite's date functions do not know).
+fn time_test(dialect: Dialect, column: &str, op: &str, t: Instant) -> String {
+    match dialect {
+        Dialect::Sqlite => {
+            let v = sqlite_seconds(column);
+            format!(
+                "({v} IS NULL OR {v} {op} {})",
+                t.timestamp_micros() as f64 / 1e6
+            )
+        }
+        _ => format!(
+            "({column} IS NULL OR {column} {op} {})",
+            time_literal(dialect, t)
+        ),
+    }
+}
+
+/// A timestamp literal of `dialect` (PostgreSQL and MySQL).
+fn time_literal(dialect: Dialect, t: Instant) -> String {
+    match dialect {
+        Dialect::MySql => format!("'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f")),
+        _ => format!("'{}'", t.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+    }
+}
+
+/// An SQLite column as unix seconds: numbers as they are, text of digits
+/// as seconds, other text through `unixepoch`; NULL when unreadable.
+fn sqlite_seconds(column: &str) -> String {
+    format!(
+        "(CASE WHEN typeof({column}) IN ('integer', 'real') THEN {column} \
+         WHEN trim({column}) GLOB '[0-9]*' AND NOT trim({column}) GLOB '*[^0-9.]*' \
+         THEN CAST(trim({column}) AS REAL) \
+         ELSE unixepoch({column}, 'subsec') END)"
     )
 }
 
@@ -779,13 +858,14 @@ fn quote(dialect: Dialect, s: &str) -> String {
 /// `column >= t` for the column types the contract allows per backend.
 fn at_or_after(dialect: Dialect, column: &str, t: Instant) -> String {
     match dialect {
-        Dialect::Postgres => format!("{column} >= '{}'", t.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
-        Dialect::MySql => format!("{column} >= '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f")),
+        Dialect::Postgres | Dialect::MySql => {
+            format!("{column} >= {}", time_literal(dialect, t))
+        }
         // ISO-8601 text or unix seconds; text SQLite cannot read is kept so
         // that the decoder reports it.
         Dialect::Sqlite => format!(
-            "(CASE WHEN typeof({column}) IN ('integer', 'real') THEN {column} \
-             ELSE coalesce(unixepoch({column}, 'subsec'), 1e18) END) >= {}",
+            "coalesce({}, 1e18) >= {}",
+            sqlite_seconds(column),
             t.timestamp_micros() as f64 / 1e6
         ),
     }

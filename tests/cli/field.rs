@@ -65,11 +65,17 @@ fn lit(db: &TestDb, t: DateTime<Utc>) -> String {
 }
 
 fn ticket(db: &TestDb, id: &str, at: DateTime<Utc>) -> String {
+    ticket_updated(db, id, at, at)
+}
+
+/// A ticket row last updated at `updated`.
+fn ticket_updated(db: &TestDb, id: &str, at: DateTime<Utc>, updated: DateTime<Utc>) -> String {
     format!(
         "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, \
-         created_by, status, updated_at) VALUES ('{id}', {at}, 'email', 'normal', NULL, 'c', \
-         'customer', 'open', {at})",
-        at = lit(db, at)
+         created_by, status, updated_at) VALUES ('{id}', {}, 'email', 'normal', NULL, 'c', \
+         'customer', 'open', {})",
+        lit(db, at),
+        lit(db, updated)
     )
 }
 
@@ -107,7 +113,7 @@ async fn a_quiet_weekend_inside_one_serve_loses_no_row() {
     db.execute(&format!(
         "{};\nINSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor) VALUES \
          (2, 'mon', {}, 'message', 'customer'), (3, 'mon', {}, 'message', 'agent')",
-        ticket(&db, "mon", monday),
+        ticket_updated(&db, "mon", monday, monday + TimeDelta::minutes(10)),
         lit(&db, monday),
         lit(&db, monday + TimeDelta::minutes(10)),
     ))
@@ -306,5 +312,152 @@ async fn ids_committed_out_of_order_postgres() {
 async fn ids_committed_out_of_order_mariadb() {
     if let Some(db) = TestDb::mysql("order").await {
         ids_committed_out_of_order_are_counted_once(db).await;
+    }
+}
+
+/// Every timestamp form of DESIGN.md §2 that `db`'s column type can hold,
+/// as `(form, measured)`: each ticket is created at 2026-03-24 08:00 UTC
+/// in that form. `measured: false` forms must be rejected and counted.
+fn timestamp_forms(db: &TestDb) -> Vec<(&'static str, bool)> {
+    let mut forms = vec![
+        ("'2026-03-24T08:00:00Z'", true),
+        ("'2026-03-24 08:00:00'", true),
+        ("'2026-03-24 08:00'", true),
+    ];
+    if !db.url.starts_with("mysql:") {
+        forms.push(("'2026-03-24T10:00:00+02:00'", true));
+    }
+    if db.url.starts_with("sqlite:") {
+        // Text columns: every spelling reaches the decoder.
+        forms.extend([
+            ("'2026-03-24 08:00:00+00'", true),
+            ("'2026-03-24T09:00:00+0100'", true),
+            ("'2026-03-24t08:00:00z'", true),
+            ("'2026-03-24T08:00:00.000000Z'", true),
+            ("'1774339200'", true),
+            ("1774339200", true),
+            ("1774339200.0", true),
+            ("'24/03/2026 08:00'", false),
+            ("'soon'", false),
+        ]);
+    } else if db.url.starts_with("postgres:") {
+        forms.extend([
+            ("'2026-03-24 08:00:00+00'", true),
+            ("'2026-03-24T09:00:00+0100'", true),
+            ("'2026-03-24 08:00:00.000000+00'", true),
+            ("'infinity'", false),
+            ("'-infinity'", false),
+        ]);
+    } else {
+        forms.extend([("'2026-03-24 08:00:00.000000'", true)]);
+    }
+    forms
+}
+
+/// `report` and the exporter both measure every readable form and reject
+/// and count every other one: no ticket is absent from both.
+async fn every_timestamp_form_is_measured_or_counted(db: TestDb) {
+    db.migrate_source();
+    let pg = db.url.starts_with("postgres:");
+    let sqlite = db.url.starts_with("sqlite:");
+    if !sqlite {
+        // A NULL the canonical table would refuse: the column allows it, as
+        // many helpdesks' do.
+        let alter = if pg {
+            "ALTER TABLE support_tickets ALTER COLUMN created_at DROP NOT NULL"
+        } else {
+            "ALTER TABLE support_tickets MODIFY created_at DATETIME(6) NULL"
+        };
+        db.execute(alter).await;
+    }
+    let mut forms = timestamp_forms(&db);
+    if !sqlite {
+        forms.push(("NULL", false));
+    }
+    let mut sql = String::new();
+    for (i, (form, _)) in forms.iter().enumerate() {
+        let reply = lit(&db, "2026-03-24T08:10:00Z".parse().expect("instant"));
+        sql.push_str(&format!(
+            "INSERT INTO support_tickets (id, created_at, channel, priority, category, \
+             requester_id, created_by, status, updated_at) VALUES ('t{i}', {form}, 'email', \
+             'normal', NULL, 'c', 'customer', 'open', {reply});\n\
+             INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, actor_id) \
+             VALUES ({id}, 't{i}', {reply}, 'message', 'agent', 'a');\n",
+            id = i + 1
+        ));
+    }
+    db.execute(&sql).await;
+    let good = forms.iter().filter(|(_, ok)| *ok).count() as f64;
+    let bad = forms.len() as f64 - good;
+
+    let config = config(&db, "state.sqlite");
+    let period = [
+        "--from",
+        "2026-03-23T00:00:00Z",
+        "--to",
+        "2026-03-30T00:00:00Z",
+    ];
+    let r = crate::exporter::report_of(&db, &config, &period, None);
+    let rejected = |relation: &str| -> f64 {
+        r["rejected"]
+            .as_array()
+            .expect("rejected list")
+            .iter()
+            .filter(|x| x["relation"] == relation)
+            .map(|x| x["count"].as_f64().unwrap_or(0.0))
+            .sum()
+    };
+    assert_eq!(r["overall"]["tickets_created"].as_f64(), Some(good), "{r}");
+    assert_eq!(
+        r["overall"]["first_response_seconds"]["count"].as_f64(),
+        Some(good)
+    );
+    assert_eq!(
+        r["overall"]["first_response_seconds"]["mean"].as_f64(),
+        Some(600.0)
+    );
+    assert_eq!(rejected("tickets"), bad, "{}", r["rejected"]);
+    // The rejected tickets' replies belong to no ticket: counted too.
+    assert_eq!(rejected("events"), bad, "{}", r["rejected"]);
+
+    let clock = Arc::new(ManualClock::new("2026-03-25T00:00:00Z".parse().expect("t")));
+    let e = exporter(&config, clock).await;
+    collect(&e).await;
+    let m = scrape(&e);
+    assert_eq!(m.sum("support_tickets_created_total", &[]), good);
+    assert_eq!(m.sum("support_first_response_seconds_count", &[]), good);
+    assert_eq!(
+        m.sum(
+            "support_rows_rejected_total",
+            &[("relation", "support_tickets")]
+        ),
+        bad
+    );
+    assert_eq!(
+        m.sum(
+            "support_rows_rejected_total",
+            &[("relation", "support_ticket_events")]
+        ),
+        bad
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn every_timestamp_form_sqlite() {
+    every_timestamp_form_is_measured_or_counted(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn every_timestamp_form_postgres() {
+    if let Some(db) = TestDb::postgres("forms").await {
+        every_timestamp_form_is_measured_or_counted(db).await;
+    }
+}
+
+#[tokio::test]
+async fn every_timestamp_form_mariadb() {
+    if let Some(db) = TestDb::mysql("forms").await {
+        every_timestamp_form_is_measured_or_counted(db).await;
     }
 }

@@ -167,7 +167,9 @@ enum OneOrMany {
 struct RawLabels {
     max_teams: Option<usize>,
     max_channels: Option<usize>,
+    /// Accepted for old files; no series carries a category label.
     max_categories: Option<usize>,
+    max_questions: Option<usize>,
 }
 
 // ---------------------------------------------------------- validated types
@@ -231,7 +233,8 @@ impl SourceSettings {
 pub struct LabelCaps {
     pub teams: usize,
     pub channels: usize,
-    pub categories: usize,
+    /// Engagement survey items (`question` label).
+    pub questions: usize,
 }
 
 impl Default for LabelCaps {
@@ -239,7 +242,7 @@ impl Default for LabelCaps {
         LabelCaps {
             teams: 50,
             channels: 20,
-            categories: 50,
+            questions: 50,
         }
     }
 }
@@ -740,6 +743,12 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
     }
 
     // labels
+    if raw.labels.max_categories.is_some() {
+        tracing::warn!(
+            "labels.max_categories has no effect: no series carries a category label \
+             (categories are in `report --by category` and the digest); remove it"
+        );
+    }
     for (key, value, slot) in [
         (
             "max_teams",
@@ -752,9 +761,9 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
             &mut settings.labels.channels,
         ),
         (
-            "max_categories",
-            raw.labels.max_categories,
-            &mut settings.labels.categories,
+            "max_questions",
+            raw.labels.max_questions,
+            &mut settings.labels.questions,
         ),
     ] {
         match value {

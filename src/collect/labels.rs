@@ -1,6 +1,6 @@
-//! Label cardinality caps (DESIGN.md §3, §6): the first `max_teams` teams
-//! and `max_channels` channels seen keep their name; later ones fold into
-//! `other`. Admitted values are persisted, so a value never moves between
+//! Label cardinality caps (DESIGN.md §3, §6): the first `max_teams` teams,
+//! `max_channels` channels and `max_questions` engagement items seen keep
+//! their name; later ones fold into `other`. Admitted values are persisted, so a value never moves between
 //! itself and `other` across restarts.
 
 use std::collections::{BTreeSet, HashMap};
@@ -14,6 +14,8 @@ pub const OTHER: &str = "other";
 pub enum Dimension {
     Team,
     Channel,
+    /// An engagement survey item (`support_engagement_responses_total`).
+    Question,
 }
 
 impl Dimension {
@@ -21,6 +23,7 @@ impl Dimension {
         match self {
             Dimension::Team => "team",
             Dimension::Channel => "channel",
+            Dimension::Question => "question",
         }
     }
 }
@@ -37,7 +40,7 @@ impl LabelFolder {
     /// `saved`: admitted values per dimension name, from the state store.
     pub fn new(caps: LabelCaps, saved: &HashMap<String, BTreeSet<String>>) -> LabelFolder {
         let mut admitted = HashMap::new();
-        for dim in [Dimension::Team, Dimension::Channel] {
+        for dim in [Dimension::Team, Dimension::Channel, Dimension::Question] {
             admitted.insert(dim, saved.get(dim.as_str()).cloned().unwrap_or_default());
         }
         LabelFolder {
@@ -51,6 +54,7 @@ impl LabelFolder {
         match dim {
             Dimension::Team => self.caps.teams,
             Dimension::Channel => self.caps.channels,
+            Dimension::Question => self.caps.questions,
         }
     }
 
@@ -89,7 +93,7 @@ mod tests {
         let caps = LabelCaps {
             teams: 2,
             channels: 1,
-            categories: 1,
+            questions: 1,
         };
         let mut saved = HashMap::new();
         saved.insert("team".to_string(), BTreeSet::from(["billing".to_string()]));
@@ -100,11 +104,16 @@ mod tests {
         assert_eq!(f.fold(Dimension::Team, "frontline"), "frontline");
         assert_eq!(f.fold(Dimension::Channel, "email"), "email");
         assert_eq!(f.fold(Dimension::Channel, "chat"), OTHER);
+        // Engagement items are capped too: a survey with free-form codes
+        // cannot grow the series without bound.
+        assert_eq!(f.fold(Dimension::Question, "enps"), "enps");
+        assert_eq!(f.fold(Dimension::Question, "q-7f3a"), OTHER);
         assert_eq!(
             f.fresh(),
             &[
                 ("team".to_string(), "frontline".to_string()),
-                ("channel".to_string(), "email".to_string())
+                ("channel".to_string(), "email".to_string()),
+                ("question".to_string(), "enps".to_string())
             ]
         );
     }

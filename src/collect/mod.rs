@@ -617,11 +617,13 @@ impl Run<'_> {
         }
         let team = self.labels.fold(Dimension::Team, &e.team);
         let (question, score) = e.answer.parts();
+        // Item codes are the survey's own text: bounded like teams.
+        let question = self.labels.fold(Dimension::Question, question);
         self.cumulative.inc(
             &metrics::ENGAGEMENT,
             &[
                 ("team", team),
-                ("question", question.to_string()),
+                ("question", question),
                 ("score", score.to_string()),
             ],
             1.0,

@@ -1,7 +1,7 @@
 //! Label cardinality caps (DESIGN.md §3, §6): the first `max_teams` teams,
 //! `max_channels` channels and `max_questions` engagement items seen keep
-//! their name; later ones fold into `other`. Admitted values are persisted, so a value never moves between
-//! itself and `other` across restarts.
+//! their name; later ones fold into `other`. Admitted values are persisted,
+//! so a value never moves between itself and `other` across restarts.
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -141,13 +141,12 @@ pub async fn run(
         None => {
             tracing::info!("first collection: backfilling the whole history");
             let mut writer = store.begin().await?;
-            let top =
-                backfill::walk_all(source, &mut run, upto, &mut writer, forget_answers_before)
-                    .await?;
             // The holes among the highest ids the backfill read: inserts
             // whose transactions were still open.
-            let mut ids = top;
-            let pending = Pending::default().after_reads(&mut ids, None, upto, now);
+            let mut top =
+                backfill::walk_all(source, &mut run, upto, &mut writer, forget_answers_before)
+                    .await?;
+            let pending = Pending::default().after_reads(&mut top, None, upto, now);
             (writer, Vec::new(), Vec::new(), pending)
         }
         Some(w) => {

@@ -147,7 +147,8 @@ fn positional(text: &str) -> String {
     out
 }
 
-/// `last_event_id, tickets_since, responses_since, bucket_layout`.
+/// `last_event_id, tickets_since, responses_since, bucket_layout,
+/// pending_event_ids`.
 type WatermarkRow = (
     Option<i64>,
     Option<i64>,

@@ -119,7 +119,7 @@ impl Pending {
         Pending(out)
     }
 
-    /// Text for the state store: `lo-hi@since_micros`, comma-separated.
+    /// Text for the state store: `lo:hi@since_micros`, comma-separated.
     pub fn encode(&self) -> String {
         self.0
             .iter()

@@ -702,10 +702,9 @@ impl Source {
                         // Events of the period whose ticket the source does
                         // not have: read only to be rejected and counted.
                         reads.push(format!(
-                            "{base} WHERE {} AND NOT ({}) AND ticket_id NOT IN \
+                            "{base} WHERE {} AND ticket_id NOT IN \
                              (SELECT id FROM {tickets} WHERE id IS NOT NULL)",
-                            at_or_after(dialect, "occurred_at", *from),
-                            at_or_after(dialect, "occurred_at", *to),
+                            within(dialect, "occurred_at", *from, *to),
                         ));
                         reads
                     }
@@ -790,12 +789,20 @@ fn recent_tickets(source: &Source, from: Instant, to: Instant) -> String {
     let text = dialect.text_type();
     format!(
         "SELECT CAST(ticket_id AS {text}) FROM {} WHERE {} \
-         UNION SELECT CAST(ticket_id AS {text}) FROM {} WHERE {} AND NOT ({})",
+         UNION SELECT CAST(ticket_id AS {text}) FROM {} WHERE {}",
         source.read_from(Relation::Surveys),
         at_or_after(dialect, "responded_at", from),
         source.read_from(Relation::Events),
-        at_or_after(dialect, "occurred_at", from),
-        at_or_after(dialect, "occurred_at", to),
+        within(dialect, "occurred_at", from, to),
+    )
+}
+
+/// `column` in `[from, to)`, by [`at_or_after`]'s reading of the column.
+fn within(dialect: Dialect, column: &str, from: Instant, to: Instant) -> String {
+    format!(
+        "{} AND NOT ({})",
+        at_or_after(dialect, column, from),
+        at_or_after(dialect, column, to)
     )
 }
 

@@ -157,27 +157,17 @@ mod tests {
     use super::*;
     use crate::engine::calendar::tests::t;
 
+    fn range(lo: i64, hi: i64, since: Instant) -> Range {
+        Range { lo, hi, since }
+    }
+
     #[test]
     fn holes_of_a_read_are_awaited_and_filled_once() {
         let t0 = t("2026-12-01T10:00:00Z");
         // Ids 1..=10 read except 3 and 7..=8 (transactions still open).
         let mut seen = vec![10, 1, 2, 4, 5, 6, 9];
         let p = Pending::default().after_reads(&mut seen, None, Some(10), t0);
-        assert_eq!(
-            p.ranges(),
-            &[
-                Range {
-                    lo: 3,
-                    hi: 3,
-                    since: t0
-                },
-                Range {
-                    lo: 7,
-                    hi: 8,
-                    since: t0
-                }
-            ]
-        );
+        assert_eq!(p.ranges(), &[range(3, 3, t0), range(7, 8, t0)]);
         assert!(p.contains(3) && p.contains(7) && p.contains(8));
         assert!(!p.contains(2) && !p.contains(9) && !p.contains(11));
         assert_eq!(p.ids(), 3);
@@ -187,35 +177,12 @@ mod tests {
         let q = p.after_reads(&mut seen, Some(10), Some(14), t1);
         assert_eq!(
             q.ranges(),
-            &[
-                Range {
-                    lo: 3,
-                    hi: 3,
-                    since: t0
-                },
-                Range {
-                    lo: 7,
-                    hi: 7,
-                    since: t0
-                },
-                Range {
-                    lo: 12,
-                    hi: 12,
-                    since: t1
-                }
-            ]
+            &[range(3, 3, t0), range(7, 7, t0), range(12, 12, t1)]
         );
         // Expiry gives up what was missed before the cut-off only.
         let mut r = q.clone();
         assert_eq!(r.expire(t("2026-12-01T10:00:30Z")), 2);
-        assert_eq!(
-            r.ranges(),
-            &[Range {
-                lo: 12,
-                hi: 12,
-                since: t1
-            }]
-        );
+        assert_eq!(r.ranges(), &[range(12, 12, t1)]);
     }
 
     #[test]

@@ -196,8 +196,13 @@ pub struct Exporter {
     store: StateStore,
     /// Connected on first use and again after a failure.
     source: Mutex<Option<Source>>,
-    /// Also the job lock: one job at a time.
+    /// Also the lock of the jobs that change it (collect, KPI): one at a
+    /// time.
     live: Mutex<Live>,
+    /// One digest run at a time. The digest reads the source and sends
+    /// mail without the live lock: an SMTP outage (minutes of retries per
+    /// recipient) must not stall collection.
+    digest_lock: Mutex<()>,
     selfm: std::sync::Mutex<SelfMetrics>,
     shared: Shared,
     ready: AtomicBool,
@@ -230,6 +235,7 @@ impl Exporter {
             store,
             source: Mutex::new(None),
             live: Mutex::new(live),
+            digest_lock: Mutex::new(()),
             selfm: std::sync::Mutex::new(SelfMetrics::new()),
             shared: Shared::default(),
             ready: AtomicBool::new(false),
@@ -336,8 +342,13 @@ impl Exporter {
     }
 
     /// Runs `job` at wall-clock `now`, records its self-metrics and
-    /// publishes the new snapshot. Waits for a running job to finish first.
+    /// publishes the new snapshot. A collection or KPI run waits for the
+    /// running one to finish first; a digest waits only for another digest.
     pub async fn run_job(&self, job: Job, now: Instant) -> Result<JobOutcome, JobError> {
+        let _one_digest = match job {
+            Job::Digest => Some(self.digest_lock.lock().await),
+            Job::Collect | Job::Kpi => None,
+        };
         let mut live = self.live.lock().await;
         let started = Stopwatch::now();
         match self.lead(&mut live).await {
@@ -355,37 +366,28 @@ impl Exporter {
                 return Err(e.into());
             }
         }
-        let run = async {
-            match job {
-                Job::Collect => self.collect(&mut live, now).await,
-                Job::Kpi => kpi::run(&self.store, now)
-                    .await
-                    .map(|gauges| {
-                        let n = gauges.len();
-                        live.kpis = gauges;
-                        JobOutcome::Kpi { gauges: n }
-                    })
-                    .map_err(JobError::from),
-                Job::Digest => self.digest(now).await,
+        let result = match job {
+            Job::Collect => {
+                let result = caught(job, self.collect(&mut live, now)).await;
+                self.recover(job, &mut live, result).await
             }
-        };
-        // A panic (a bug, never data: see `source::decode`) must not end
-        // the scheduler's loop for good while `/metrics` serves stale data.
-        let result = match std::panic::AssertUnwindSafe(run).catch_unwind().await {
-            Ok(result) => result,
-            Err(payload) => {
-                let message = crate::panic::message(payload.as_ref());
-                // What the interrupted run changed in memory is dropped:
-                // the last commit is the truth.
-                match self.store.load().await {
-                    Ok(loaded) => *live = Live::from_loaded(loaded, &self.settings),
-                    Err(e) => tracing::error!("cannot reload the state after a panic: {e}"),
-                }
-                *self.source.lock().await = None;
-                Err(JobError::Panicked {
-                    job: job.as_str(),
-                    message,
-                })
+            Job::Kpi => {
+                let run = async {
+                    let gauges = kpi::run(&self.store, now).await?;
+                    let n = gauges.len();
+                    live.kpis = gauges;
+                    Ok(JobOutcome::Kpi { gauges: n })
+                };
+                let result = caught(job, run).await;
+                self.recover(job, &mut live, result).await
+            }
+            Job::Digest => {
+                // The digest changes nothing in `live`: it runs unlocked,
+                // and the lock is taken again to publish its self-metrics.
+                drop(live);
+                let result = caught(job, self.digest(now)).await;
+                live = self.live.lock().await;
+                result
             }
         };
         let elapsed = started.elapsed().as_secs_f64();
@@ -441,6 +443,28 @@ impl Exporter {
         result
     }
 
+    /// After a panic in a job that changes `live`, drops what the
+    /// interrupted run changed in memory (the last commit is the truth) and
+    /// the source connection it may have left half-used.
+    async fn recover(
+        &self,
+        job: Job,
+        live: &mut Live,
+        result: Result<JobOutcome, JobError>,
+    ) -> Result<JobOutcome, JobError> {
+        if matches!(result, Err(JobError::Panicked { .. })) {
+            match self.store.load().await {
+                Ok(loaded) => *live = Live::from_loaded(loaded, &self.settings),
+                Err(e) => tracing::error!(
+                    job = job.as_str(),
+                    "cannot reload the state after a panic: {e}"
+                ),
+            }
+            *self.source.lock().await = None;
+        }
+        result
+    }
+
     /// Sends the last full week's digests that were not sent yet.
     async fn digest(&self, now: Instant) -> Result<JobOutcome, JobError> {
         let settings = &self.settings;
@@ -484,5 +508,21 @@ impl Exporter {
         let outcome = result?;
         self.ready.store(true, Ordering::Relaxed);
         Ok(JobOutcome::Collect(outcome))
+    }
+}
+
+/// Runs a job, turning a panic (a bug, never data: see `source::decode`)
+/// into [`JobError::Panicked`]: it must not end the scheduler's loop for
+/// good while `/metrics` serves stale data.
+async fn caught(
+    job: Job,
+    run: impl std::future::Future<Output = Result<JobOutcome, JobError>>,
+) -> Result<JobOutcome, JobError> {
+    match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+        Ok(result) => result,
+        Err(payload) => Err(JobError::Panicked {
+            job: job.as_str(),
+            message: crate::panic::message(payload.as_ref()),
+        }),
     }
 }

@@ -224,11 +224,14 @@ where
     };
     let mut wait = retry.backoff;
     let mut last_error = String::new();
+    // The job's `now` moved on by the time spent here (retries wait
+    // minutes): the time it was sent, without reading the wall clock.
+    let started = tokio::time::Instant::now();
     for attempt in 1..=retry.attempts {
         match transport.send(message.clone()).await {
             Ok(_) => {
                 store
-                    .digest_sent(&key, owner, &message_id, attempt, chrono::Utc::now())
+                    .digest_sent(&key, owner, &message_id, attempt, now + elapsed(started))
                     .await?;
                 return Ok(Outcome::Sent {
                     message_id,
@@ -255,4 +258,8 @@ where
         error: last_error,
         attempts: retry.attempts,
     })
+}
+
+fn elapsed(since: tokio::time::Instant) -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(since.elapsed()).unwrap_or(chrono::TimeDelta::zero())
 }

@@ -461,3 +461,54 @@ async fn every_timestamp_form_mariadb() {
         every_timestamp_form_is_measured_or_counted(db).await;
     }
 }
+
+/// A mail server that accepts connections and never answers: the digest
+/// waits on it (up to its SMTP timeout, then retries) while collection goes
+/// on.
+#[tokio::test]
+async fn a_hung_mail_server_does_not_stall_collection() {
+    let db = TestDb::sqlite();
+    db.migrate_source();
+    let now = Utc::now();
+    db.execute(&ticket(&db, "a", now - TimeDelta::hours(1)))
+        .await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (accepted_tx, accepted_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+            let _ = accepted_tx.send(());
+        }
+    });
+    let path = config(&db, "state.sqlite");
+    let mut text = std::fs::read_to_string(&path).expect("config");
+    text.push_str(&format!(
+        "\n[digest]\nfrom = \"digest@support.example\"\nrecipients = [\"lead@support.example\"]\n\
+         [digest.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
+         timeout = \"10m\"\nattempts = 1\n"
+    ));
+    std::fs::write(&path, text).expect("config");
+    let e = Arc::new(exporter(&path, Arc::new(ManualClock::new(now))).await);
+
+    let digest = tokio::spawn({
+        let e = Arc::clone(&e);
+        async move { e.run_job(Job::Digest, e.now()).await }
+    });
+    // The digest is connected to the hung server: it is mid-send.
+    tokio::task::spawn_blocking(move || {
+        accepted_rx.recv_timeout(std::time::Duration::from_secs(60))
+    })
+    .await
+    .expect("join")
+    .expect("the digest connects to the mail server");
+    // A guard, not a measure: without the fix this waits the 10 minutes.
+    let o = tokio::time::timeout(std::time::Duration::from_secs(60), collect(&e))
+        .await
+        .expect("collection runs while the digest waits on SMTP");
+    assert_eq!(o.rows_rejected, 0);
+    assert_eq!(scrape(&e).sum("support_tickets_created_total", &[]), 1.0);
+    assert!(!digest.is_finished(), "the digest is still waiting on SMTP");
+    digest.abort();
+}

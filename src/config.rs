@@ -22,7 +22,10 @@ use crate::engine::slo::{Objective, Slo, SloClock, SloMetric};
 use crate::model::{Priority, Relation, Seconds};
 
 mod alerts;
+mod database;
 mod digest;
+
+pub use database::{Password, percent_encode, redact_url};
 
 pub use alerts::AlertSettings;
 pub use digest::{DigestSettings, Security, SmtpSettings};
@@ -86,6 +89,8 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawState {
     url: Option<String>,
+    /// Only from the environment (refused in the file before overrides).
+    password: Option<String>,
     password_file: Option<PathBuf>,
 }
 
@@ -118,6 +123,8 @@ struct RawSource {
     preset: Option<String>,
     backfill_days: Option<u32>,
     late_arrival: Option<String>,
+    /// Only from the environment (refused in the file before overrides).
+    password: Option<String>,
     password_file: Option<PathBuf>,
 }
 
@@ -193,7 +200,9 @@ pub enum CesDirection {
 
 #[derive(Debug, Clone)]
 pub struct SourceSettings {
+    /// Never with a password in it: see `password`.
     pub url: String,
+    pub password: Option<Password>,
     pub statement_timeout: Duration,
     pub ces_direction: CesDirection,
     relations: HashMap<Relation, RelationSource>,
@@ -215,9 +224,12 @@ impl SourceSettings {
             .unwrap_or_else(|| RelationSource::Table(r.canonical_name().to_string()))
     }
 
+    /// The defaults, reading `url` (a password in it is taken out).
     pub fn with_url(url: &str) -> SourceSettings {
+        let (url, password) = database::split_password(url);
         SourceSettings {
-            url: url.to_string(),
+            url,
+            password,
             statement_timeout: Duration::from_secs(60),
             ces_direction: CesDirection::default(),
             relations: HashMap::new(),
@@ -250,7 +262,17 @@ impl Default for LabelCaps {
 /// Where the exporter keeps its watermark and cumulative counters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateSettings {
+    /// Never with a password in it: see `password`.
     pub url: String,
+    pub password: Option<Password>,
+}
+
+impl StateSettings {
+    /// `url` (a password in it is taken out).
+    pub fn with_url(url: &str) -> StateSettings {
+        let (url, password) = database::split_password(url);
+        StateSettings { url, password }
+    }
 }
 
 /// The HTTP endpoint Prometheus scrapes.
@@ -340,9 +362,7 @@ impl Default for Settings {
             calendars: Calendars::default(),
             slos: Vec::new(),
             labels: LabelCaps::default(),
-            state: StateSettings {
-                url: DEFAULT_STATE_URL.to_string(),
-            },
+            state: StateSettings::with_url(DEFAULT_STATE_URL),
             server: ServerSettings {
                 listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT)),
                 tls: None,
@@ -387,15 +407,16 @@ impl Settings {
             message: e.to_string(),
         };
         let mut table: toml::Table = toml::from_str(text).map_err(parse_err)?;
-        let secret_in_file = digest::password_in_file(&table);
+        let mut secrets_in_file = database::passwords_in_file(&table);
+        secrets_in_file.extend(digest::password_in_file(&table));
         apply_env_overrides(&mut table, env);
         let raw: RawConfig = table.try_into().map_err(parse_err)?;
         let invalid = |problems| ConfigError::Invalid {
             origin: origin.to_string(),
             problems,
         };
-        if let Some(problem) = secret_in_file {
-            return Err(invalid(vec![problem]));
+        if !secrets_in_file.is_empty() {
+            return Err(invalid(secrets_in_file));
         }
         validate(raw).map_err(invalid)
     }
@@ -547,10 +568,11 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
         }
     }
 
-    password_from_file(
-        "source.password_file",
+    (settings.source.url, settings.source.password) = database::resolve(
+        "source",
+        &settings.source.url,
+        raw.source.password,
         raw.source.password_file,
-        &mut settings.source.url,
         &mut problems,
     );
 
@@ -567,10 +589,11 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
         }
         settings.state.url = url;
     }
-    password_from_file(
-        "state.password_file",
+    (settings.state.url, settings.state.password) = database::resolve(
+        "state",
+        &settings.state.url,
+        raw.state.password,
         raw.state.password_file,
-        &mut settings.state.url,
         &mut problems,
     );
     if let Some(listen) = raw.server.listen {
@@ -920,75 +943,6 @@ pub(crate) fn read_secret_file(
     }
 }
 
-/// Puts the password in the file at `path` (key `key`) into `url`.
-fn password_from_file(
-    key: &str,
-    path: Option<PathBuf>,
-    url: &mut String,
-    problems: &mut Vec<String>,
-) {
-    let Some(password) = path.and_then(|p| read_secret_file(key, &p, problems)) else {
-        return;
-    };
-    match with_password(url, &password) {
-        Ok(u) => *url = u,
-        Err(e) => problems.push(format!("{key}: {e}")),
-    }
-}
-
-/// `url` with `password` for its user (percent-encoded): the URL's own
-/// password, if any, is replaced.
-fn with_password(url: &str, password: &str) -> Result<String, String> {
-    let shown = redact_url(url);
-    let (scheme, userinfo) = url_userinfo(url)
-        .filter(|(scheme, _)| !scheme.starts_with("sqlite"))
-        .ok_or_else(|| format!("`{shown}` is not a server URL that takes a password"))?;
-    let (userinfo, after) = userinfo
-        .ok_or_else(|| format!("`{shown}` names no user (expected {scheme}://USER@HOST/…)"))?;
-    let user = userinfo.split(':').next().unwrap_or_default();
-    Ok(format!(
-        "{scheme}://{user}:{}@{after}",
-        percent_encode(password)
-    ))
-}
-
-/// The URL with any password replaced by `***`, for logs and errors.
-pub fn redact_url(url: &str) -> String {
-    match url_userinfo(url) {
-        Some((scheme, Some((userinfo, after)))) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{after}"),
-            None => url.to_string(),
-        },
-        _ => url.to_string(),
-    }
-}
-
-/// `scheme://[userinfo@]host…` taken apart: the scheme and, when there is
-/// one, the user info with what follows its `@` (host, path, query). The
-/// user info ends at the last `@` before the path.
-fn url_userinfo(url: &str) -> Option<(&str, Option<(&str, &str)>)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let userinfo = authority
-        .rfind('@')
-        .map(|at| (&rest[..at], &rest[at + 1..]));
-    Some((scheme, userinfo))
-}
-
-/// `s` percent-encoded for a URL component: the unreserved characters
-/// (letters, digits, `-._~`) as they are, every other byte as `%XX`.
-pub fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1047,7 +1001,7 @@ target = "1h"
 backfill_days = 30
 late_arrival = "5m"
 [state]
-url = "postgres://exporter:secret@db:5432/state"
+url = "postgres://exporter@db:5432/state"
 [server]
 listen = "0.0.0.0:9999"
 [schedule]
@@ -1185,19 +1139,23 @@ priority = "critical"
     fn passwords_come_from_files_and_are_never_shown() {
         let dir = tempfile::tempdir().expect("dir");
         let file = dir.path().join("pw");
-        std::fs::write(&file, "p@ss:w/rd %\n").expect("write");
+        std::fs::write(&file, "p@ss:w/rd %#?\n").expect("write");
         let s = load(&format!(
             "[source]\nurl = \"postgres://reader@db.internal:5432/helpdesk?sslmode=require\"\npassword_file = {:?}\n\
-             [state]\nurl = \"mysql://sm:old@state/db\"\npassword_file = {:?}\n",
+             [state]\nurl = \"mysql://sm@state/db\"\npassword_file = {:?}\n",
             file, file
         ))
         .expect("valid");
+        // The URLs stay as written; the password is a secret beside them.
         assert_eq!(
             s.source.url,
-            "postgres://reader:p%40ss%3Aw%2Frd%20%25@db.internal:5432/helpdesk?sslmode=require"
+            "postgres://reader@db.internal:5432/helpdesk?sslmode=require"
         );
-        assert_eq!(s.state.url, "mysql://sm:p%40ss%3Aw%2Frd%20%25@state/db");
-        assert!(!redact_url(&s.source.url).contains("p%40ss"));
+        assert_eq!(s.state.url, "mysql://sm@state/db");
+        let secret = |p: &Option<Password>| p.as_ref().map(|p| p.expose().to_string());
+        assert_eq!(secret(&s.source.password).as_deref(), Some("p@ss:w/rd %#?"));
+        assert_eq!(secret(&s.state.password).as_deref(), Some("p@ss:w/rd %#?"));
+        assert!(!format!("{s:?}").contains("p@ss"), "Debug shows no secret");
         let missing = dir.path().join("nope");
         match load(&format!(
             "[source]\nurl = \"postgres://db/helpdesk\"\npassword_file = {file:?}\n[state]\npassword_file = {missing:?}\n"
@@ -1216,11 +1174,41 @@ priority = "critical"
     }
 
     #[test]
+    fn a_password_written_in_the_file_is_refused_and_not_shown() {
+        let p = problems(
+            "[source]\nurl = \"postgres://reader:hun/ter2@db/helpdesk\"\n\
+             [state]\nurl = \"mysql://sm@state/db\"\npassword = \"hunter3\"\n",
+        );
+        let all = p.join("\n");
+        assert!(
+            all.contains(
+                "source.url: `postgres://reader:***@db/helpdesk` holds a password, which is not \
+                 read from the configuration file; remove it from the URL and put it in a file \
+                 named by source.password_file, or in the SUPPORT_METRICS__SOURCE__PASSWORD \
+                 environment variable"
+            ),
+            "{all}"
+        );
+        assert!(
+            all.contains("state.password: secrets are not read from the configuration file"),
+            "{all}"
+        );
+        assert!(
+            !all.contains("hun/ter2") && !all.contains("hunter3"),
+            "{all}"
+        );
+    }
+
+    #[test]
     fn environment_overrides_keys() {
         let env = vec![
             (
                 "SUPPORT_METRICS__SOURCE__URL".to_string(),
-                "postgres://u:secret@db/x".to_string(),
+                "postgres://u:se%2Fcret@db/x".to_string(),
+            ),
+            (
+                "SUPPORT_METRICS__STATE__PASSWORD".to_string(),
+                "a/b@c".to_string(),
             ),
             (
                 "SUPPORT_METRICS__LABELS__MAX_TEAMS".to_string(),
@@ -1228,9 +1216,17 @@ priority = "critical"
             ),
             ("UNRELATED".to_string(), "1".to_string()),
         ];
-        let s =
-            Settings::from_toml("t", "[source]\nurl = \"sqlite://a.db\"\n", env).expect("valid");
-        assert_eq!(s.source.url, "postgres://u:secret@db/x");
+        let s = Settings::from_toml(
+            "t",
+            "[source]\nurl = \"sqlite://a.db\"\n[state]\nurl = \"postgres://sm@db/state\"\n",
+            env,
+        )
+        .expect("valid");
+        // A password in the environment's URL is taken out of it.
+        assert_eq!(s.source.url, "postgres://u@db/x");
+        let secret = |p: &Option<Password>| p.as_ref().map(|p| p.expose().to_string());
+        assert_eq!(secret(&s.source.password).as_deref(), Some("se/cret"));
+        assert_eq!(secret(&s.state.password).as_deref(), Some("a/b@c"));
         assert_eq!(s.labels.teams, 7);
     }
 
@@ -1242,8 +1238,13 @@ priority = "critical"
         );
         assert_eq!(redact_url("postgres://u@db/x"), "postgres://u@db/x");
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
-        let p = problems("[source]\nurl = \"ftp://u:hunter2@x\"\n");
-        assert!(!p.join("").contains("hunter2"));
+        let p =
+            problems("[source]\nurl = \"ftp://u@x\"\npassword_file = \"/nonexistent/hunter2\"\n");
+        assert!(
+            p.join("")
+                .contains("source.url: `ftp://u@x` is not a database URL"),
+            "{p:?}"
+        );
     }
 
     #[test]

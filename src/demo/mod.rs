@@ -170,9 +170,7 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
 
     // Serve the demo helpdesk, with live traffic, until Ctrl-C.
     let mut serve_settings = Settings {
-        state: StateSettings {
-            url: format!("sqlite://{}", state_path.display()),
-        },
+        state: StateSettings::with_url(&format!("sqlite://{}", state_path.display())),
         ..report_settings
     };
     serve_settings.schedule.collect = parse_cron(DEMO_COLLECT_CRON).map_err(anyhow::Error::msg)?;

@@ -204,6 +204,9 @@ impl Source {
                 if opts.get_application_name().is_none() {
                     opts = opts.application_name("support-metrics");
                 }
+                if let Some(p) = &settings.password {
+                    opts = opts.password(p.expose());
+                }
                 Pool::Postgres(
                     pool_options()
                         .connect_with(opts)
@@ -213,7 +216,10 @@ impl Source {
             }
             Some(Dialect::MySql) => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
-                let opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
+                let mut opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
+                if let Some(p) = &settings.password {
+                    opts = opts.password(p.expose());
+                }
                 let timeout = settings.statement_timeout;
                 Pool::MySql(
                     pool_options()

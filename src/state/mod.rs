@@ -257,7 +257,10 @@ impl StateStore {
             }
             Some(Dialect::MySql) => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
-                let opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
+                let mut opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
+                if let Some(p) = &settings.password {
+                    opts = opts.password(p.expose());
+                }
                 Pool::MySql(
                     pool_options()
                         .connect_with(opts)
@@ -267,7 +270,10 @@ impl StateStore {
             }
             // Anything else is for PostgreSQL's parser to accept or refuse.
             Some(Dialect::Postgres) | None => {
-                let opts = PgConnectOptions::from_str(url).map_err(bad_url)?;
+                let mut opts = PgConnectOptions::from_str(url).map_err(bad_url)?;
+                if let Some(p) = &settings.password {
+                    opts = opts.password(p.expose());
+                }
                 Pool::Postgres(
                     pool_options()
                         .connect_with(opts)

@@ -150,3 +150,132 @@ async fn metrics_over_https_need_a_known_user_and_password() {
     assert!(!untrusted.status.success());
     served.stop();
 }
+
+/// A MariaDB user whose password holds every URL delimiter: it connects
+/// from `password_file` or the environment (handed to the driver, not
+/// spliced into the URL), a wrong one is refused, and neither is shown.
+#[tokio::test]
+async fn database_passwords_with_url_delimiters_connect_and_never_show() {
+    let Some(db) = TestDb::mysql("db_passwords").await else {
+        return;
+    };
+    db.load_fixture("small_helpdesk.sql").await;
+    let (server, name) = db.url.rsplit_once('/').expect("url has a database");
+    let user = format!("pw_{}", std::process::id());
+    let password = "p/@:#?w %";
+    db.execute(&format!(
+        "CREATE USER '{user}'@'%' IDENTIFIED BY '{password}';\n\
+         CREATE USER '{user}'@'localhost' IDENTIFIED BY '{password}';\n\
+         GRANT SELECT ON {name}.* TO '{user}'@'%';\n\
+         GRANT SELECT ON {name}.* TO '{user}'@'localhost'"
+    ))
+    .await;
+    let host = server.rsplit_once('@').map_or(server, |(_, h)| h);
+    let url = format!("mysql://{user}@{host}/{name}");
+    let dir = db.dir.path();
+    let secret = dir.join("db-password");
+    let state = format!("sqlite://{}", dir.join("state.sqlite").display());
+    let config = dir.join("config.toml");
+    let report = ["report", "--from", "2026-03-02", "--to", "2026-03-09"];
+    let config_arg = config.to_str().expect("utf-8 path").to_string();
+    let with_config = |args: &[&'static str]| -> Vec<String> {
+        let mut a = vec!["--config".to_string(), config_arg.clone()];
+        a.extend(args.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |dir: &Path, args: &[String], env: &[(&str, &str)]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(dir, &args, env)
+    };
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nurl = \"{url}\"\npassword_file = {secret:?}\n[state]\nurl = \"{state}\"\n"
+        ),
+    )
+    .expect("config");
+
+    std::fs::write(&secret, format!("{password}\n")).expect("secret");
+    let r = run(dir, &with_config(&report), &[]);
+    assert!(
+        r.ok,
+        "the right password from password_file connects: {}",
+        r.stderr
+    );
+
+    // The same password from the environment instead of the file.
+    std::fs::write(
+        &config,
+        format!("[source]\nurl = \"{url}\"\n[state]\nurl = \"{state}\"\n"),
+    )
+    .expect("config");
+    let r = run(
+        dir,
+        &with_config(&report),
+        &[("SUPPORT_METRICS__SOURCE__PASSWORD", password)],
+    );
+    assert!(
+        r.ok,
+        "the right password from the environment connects: {}",
+        r.stderr
+    );
+
+    let wrong = "wr/ong@:#?";
+    let r = run(
+        dir,
+        &with_config(&report),
+        &[("SUPPORT_METRICS__SOURCE__PASSWORD", wrong)],
+    );
+    assert!(!r.ok, "a wrong password is refused");
+    assert!(r.stderr.contains("cannot connect"), "{}", r.stderr);
+    assert!(!r.stderr.contains(wrong) && !r.stdout.contains(wrong));
+
+    // Written raw into the URL of the environment: refused, masked.
+    let raw = format!("mysql://{user}:{password}@{host}/{name}");
+    let r = run(
+        dir,
+        &with_config(&["check-config"]),
+        &[("SUPPORT_METRICS__SOURCE__URL", &raw)],
+    );
+    assert!(!r.ok, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains(&format!("mysql://{user}:***@{host}/{name}"))
+            && r.stderr.contains("not percent-encoded"),
+        "{}",
+        r.stderr
+    );
+    // Percent-encoded there, it is taken out of the URL and connects.
+    let encoded = format!(
+        "mysql://{user}:{}@{host}/{name}",
+        support_metrics::config::percent_encode(password)
+    );
+    let r = run(
+        dir,
+        &with_config(&["check-config"]),
+        &[("SUPPORT_METRICS__SOURCE__URL", &encoded)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("source mysql://{user}@{host}/{name},"))
+            || r.stdout
+                .contains(&format!("source mysql://{user}:***@{host}/{name},")),
+        "{}",
+        r.stdout
+    );
+    let r = run(
+        dir,
+        &with_config(&report),
+        &[("SUPPORT_METRICS__SOURCE__URL", &encoded)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    for out in [&r.stdout, &r.stderr] {
+        assert!(!out.contains(password) && !out.contains("p%2F%40"), "{out}");
+    }
+    db.execute(&format!(
+        "DROP USER '{user}'@'%';\nDROP USER '{user}'@'localhost'"
+    ))
+    .await;
+    db.cleanup().await;
+}

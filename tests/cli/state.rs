@@ -13,7 +13,7 @@ use support_metrics::state::{
 use crate::helpers::TestDb;
 
 async fn round_trip(url: &str) {
-    let store = StateStore::open(&StateSettings { url: url.into() })
+    let store = StateStore::open(&StateSettings::with_url(url))
         .await
         .expect("open the state store");
     let t0 = Utc

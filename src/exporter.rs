@@ -263,6 +263,11 @@ impl Exporter {
         self.clock.now()
     }
 
+    /// Resolves at `at` by the exporter's clock.
+    pub fn sleep_until(&self, at: Instant) -> crate::clock::Sleep {
+        self.clock.sleep_until(at)
+    }
+
     /// True once a collection has succeeded in this process.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)

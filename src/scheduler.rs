@@ -57,12 +57,12 @@ pub async fn job_loop(
             tracing::warn!(job = job.as_str(), "schedule has no future time; job stops");
             return;
         };
-        let mut wait = (next - now).to_std().unwrap_or_default();
+        let mut wake = next;
         if failures > 0 {
-            wait = wait.min(backoff(failures));
+            wake = wake.min(later(now, backoff(failures)));
         }
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = exporter.sleep_until(wake) => {}
             _ = shutdown.changed() => return,
         }
         if *shutdown.borrow() {
@@ -88,7 +88,7 @@ pub async fn job_loop(
         while matches!(&outcome, Ok(o) if o.needs_retry()) || outcome.is_err() {
             tracing::info!(job = job.as_str(), "retrying in {} s", RETRY.as_secs());
             tokio::select! {
-                _ = tokio::time::sleep(RETRY) => {}
+                _ = exporter.sleep_until(later(exporter.now(), RETRY)) => {}
                 _ = shutdown.changed() => return,
             }
             if *shutdown.borrow() {
@@ -97,6 +97,14 @@ pub async fn job_loop(
             outcome = exporter.run_job(job, exporter.now()).await;
         }
     }
+}
+
+/// `d` after `t`, or the end of time (never a panic on the clock's value).
+fn later(t: Instant, d: std::time::Duration) -> Instant {
+    chrono::TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC)
 }
 
 /// The wait before retrying after `failures` failed runs in a row: 5 s,

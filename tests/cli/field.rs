@@ -512,3 +512,95 @@ async fn a_hung_mail_server_does_not_stall_collection() {
     assert!(!digest.is_finished(), "the digest is still waiting on SMTP");
     digest.abort();
 }
+
+/// `serve` itself, its scheduler timed by an injected clock: the loop
+/// sleeps on that clock, so moving it three days wakes the collection at
+/// Monday's time, which counts Monday's rows.
+#[tokio::test]
+async fn the_scheduler_loop_runs_on_the_injected_clock() {
+    let db = TestDb::sqlite();
+    db.migrate_source();
+    // Friday 10:00:05 (UTC): the collection runs every minute at :00.
+    let start = DateTime::parse_from_rfc3339("2026-12-04T10:00:05Z")
+        .expect("time")
+        .with_timezone(&Utc);
+    db.execute(&ticket(&db, "fri", start - TimeDelta::hours(1)))
+        .await;
+    let path = config(&db, "state.sqlite");
+    let mut settings = Settings::load(Some(&path)).expect("settings");
+    settings.schedule.kpi = support_metrics::config::parse_cron("0 0 0 1 1 *").expect("cron");
+    let clock = Arc::new(ManualClock::new(start));
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(support_metrics::service::serve_with_clock(
+        settings,
+        Arc::clone(&clock) as Arc<dyn Clock>,
+        "127.0.0.1:0".parse().expect("addr"),
+        async move {
+            let _ = stop_rx.await;
+        },
+        move |addr| {
+            let _ = addr_tx.send(addr);
+        },
+    ));
+    let addr = addr_rx.await.expect("serve binds").to_string();
+    let runs = |m: &Scrape| m.sum("support_job_runs_total", &[("job_name", "collect")]);
+    let m = scrape_until(&addr, |m| runs(m) >= 1.0).await;
+    assert_eq!(m.sum("support_tickets_created_total", &[]), 1.0);
+
+    // Monday's rows are in the future of Friday's clock until it moves.
+    let monday = start + TimeDelta::days(3);
+    db.execute(&format!(
+        "{};\n{}",
+        ticket(&db, "mon", monday - TimeDelta::minutes(30)),
+        message(&db, "mon", "customer", monday - TimeDelta::minutes(30))
+    ))
+    .await;
+    clock.advance(TimeDelta::days(3));
+    let m = scrape_until(&addr, |m| runs(m) >= 2.0).await;
+    assert_eq!(
+        runs(&m),
+        2.0,
+        "one wake-up for the three days, not one per minute missed"
+    );
+    assert_eq!(m.sum("support_tickets_created_total", &[]), 2.0);
+    assert_eq!(m.sum("support_rows_rejected_total", &[]), 0.0);
+    assert_eq!(
+        m.sum(
+            "support_job_last_success_timestamp_seconds",
+            &[("job_name", "collect")]
+        ),
+        monday.timestamp() as f64,
+        "the run is stamped with the clock's time"
+    );
+    // Nothing more runs until the clock reaches the next minute.
+    clock.advance(TimeDelta::seconds(55));
+    let m = scrape_until(&addr, |m| runs(m) >= 3.0).await;
+    assert_eq!(runs(&m), 3.0);
+    let _ = stop_tx.send(());
+    served.await.expect("join").expect("serve stops cleanly");
+}
+
+/// Scrapes `/metrics` at `addr` until `done` holds (a condition, not a
+/// sleep: at most a minute, then the test fails).
+async fn scrape_until(addr: &str, done: impl Fn(&Scrape) -> bool) -> Scrape {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let addr = addr.to_string();
+        let (status, body) =
+            tokio::task::spawn_blocking(move || crate::helpers::http_get(&addr, "/metrics"))
+                .await
+                .expect("join");
+        if status == 200 {
+            let m = Scrape::parse(&body);
+            if done(&m) {
+                return m;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "condition not reached in 60 s; last /metrics ({status}):\n{body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -30,7 +30,7 @@ use support_metrics::config::SourceSettings;
 use support_metrics::demo::{self, write};
 use support_metrics::source::{Access, Source};
 
-use common::{http_get, ms, new_traffic, summary};
+use common::{get, http_get, ms, new_traffic, peak_rss_kib, summary};
 
 const BIN: &str = env!("CARGO_BIN_EXE_support-metrics");
 
@@ -75,18 +75,6 @@ fn measure(cmd: &mut Command) -> Measured {
         stdout,
         stderr,
     }
-}
-
-/// The peak RSS so far of a running process (VmHWM), in KiB.
-fn peak_rss_kib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
 }
 
 /// Waits for `pid`: exit status and peak RSS in KiB.
@@ -378,17 +366,6 @@ fn value(body: &str, series: &str) -> f64 {
     body.lines()
         .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
         .unwrap_or(0.0)
-}
-
-/// `GET path`: the response body.
-fn get(addr: &str, path: &str) -> String {
-    use std::io::Write;
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    write!(s, "GET {path} HTTP/1.0\r\n\r\n").expect("write");
-    let mut b = String::new();
-    s.read_to_string(&mut b).expect("read");
-    b.split_once("\r\n\r\n")
-        .map_or(b.clone(), |(_, body)| body.to_string())
 }
 
 fn report(dir: &Path, url: &str, weeks: i64) {

@@ -121,3 +121,25 @@ pub fn new_traffic(first_event: i64, round: u32, existing: &[String]) -> Dataset
     }
     d
 }
+
+/// The peak RSS so far of a running process (VmHWM), in KiB.
+pub fn peak_rss_kib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+/// `GET path`: the response body.
+pub fn get(addr: &str, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(s, "GET {path} HTTP/1.0\r\n\r\n").expect("write");
+    let mut b = String::new();
+    s.read_to_string(&mut b).expect("read");
+    b.split_once("\r\n\r\n")
+        .map_or(b.clone(), |(_, body)| body.to_string())
+}

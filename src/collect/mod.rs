@@ -179,7 +179,15 @@ pub async fn run(
         answers.push(engagement_row(&e));
     }
 
-    // Rejections, then commit with the new watermark.
+    // Rejections not counted by an earlier collection (a row re-read in
+    // the late-arrival margin, a ticket walked again), then commit with
+    // the new watermark.
+    let rejected_rows = run.rejects.keys();
+    if prev.is_some() {
+        let counted = store.counted_rejections(&rejected_rows).await?;
+        run.rejects.forget(&counted);
+    }
+    run.rejects.log();
     for r in run.rejects.summary() {
         run.cumulative.inc(
             &metrics::ROWS_REJECTED,
@@ -210,6 +218,7 @@ pub async fn run(
         tickets,
         answers,
         label_values: run.labels.fresh().to_vec(),
+        rejected_rows,
         forget_answers_before,
     };
     writer.finish(&commit).await?;
@@ -338,16 +347,19 @@ async fn incremental(
         .cloned()
         .collect();
     if !missing.is_empty() {
-        // Rows read again only to walk them: their rejections were counted.
+        // Rows read again to walk them: a rejection counted before is
+        // known by its row (see `rejects`), and not counted again.
+        let mut again = Rejects::default();
         let more = source
             .tickets_matching(
                 &Rows::OfTickets {
                     ids: &missing,
                     upto_event: None,
                 },
-                &mut Rejects::default(),
+                &mut again,
             )
             .await?;
+        run.rejects.absorb(again);
         run.read(Relation::Tickets, more.len() as u64);
         tickets.extend(more);
     }
@@ -388,21 +400,23 @@ async fn incremental(
             ids: &ids,
             upto_event: Some(walk_upto),
         };
-        // Rejections were counted when the new events were read.
+        // The ticket's events read again: a row rejected before is known
+        // by its row and not counted again; one never read by id (a NULL
+        // or non-integer id) is counted here, once.
+        let mut again = Rejects::default();
         let mut orphans: Vec<Event> = Vec::new();
         let n = source
-            .events_grouped(
-                &rows,
-                &mut Rejects::default(),
-                |ticket_id, events| match tickets.get(&ticket_id) {
+            .events_grouped(&rows, &mut again, |ticket_id, events| {
+                match tickets.get(&ticket_id) {
                     Some(ticket) => {
                         walked.insert(ticket_id);
                         walk(run, ticket, events);
                     }
                     None => orphans.extend(events),
-                },
-            )
+                }
+            })
             .await?;
+        run.rejects.absorb(again);
         run.read(Relation::Events, n);
         // Events of tickets the source does not have (counted once: when new).
         for e in orphans.into_iter().filter(|e| fresh.contains(&e.id)) {
@@ -667,6 +681,7 @@ fn run_ticket(
             run.rejects.add(
                 Relation::Events,
                 why.reason(),
+                &format!("id={event_id}"),
                 &format!("event {event_id} of ticket {}", ticket.id),
             );
         }

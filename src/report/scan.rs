@@ -70,6 +70,7 @@ pub async fn scan<V: Visitor>(
             rejects.add(
                 Relation::Events,
                 why.reason(),
+                &format!("id={event_id}"),
                 &format!("event {event_id} of ticket {}", m.ticket.id),
             );
         }
@@ -83,6 +84,7 @@ pub async fn scan<V: Visitor>(
     for e in &engagement {
         visitor.engagement(e);
     }
+    rejects.log();
     Ok(rejects.summary())
 }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use crate::config::CesDirection;
 use crate::model::{
     Actor, Creator, EngagementAnswer, EngagementResponse, Event, EventKind, Instant, Priority,
-    Status, SurveyResponse, SurveyScore, Ticket,
+    Relation, Status, SurveyResponse, SurveyScore, Ticket,
 };
 
 /// A timestamp column as the backend stored it.
@@ -41,6 +41,9 @@ pub struct Rejection {
     /// The rejected event's id, when it could be read: a rejected row is
     /// still a row seen (see `collect::pending`).
     pub event_id: Option<i64>,
+    /// What names the row across reads (see [`identity`]), so that a row
+    /// read again is not counted again.
+    pub row: String,
 }
 
 fn reject(reason: &'static str, detail: impl Into<String>) -> Rejection {
@@ -48,6 +51,43 @@ fn reject(reason: &'static str, detail: impl Into<String>) -> Rejection {
         reason,
         detail: detail.into(),
         event_id: None,
+        row: String::new(),
+    }
+}
+
+impl Rejection {
+    /// The rejection of `row` of `relation`, named by [`identity`].
+    fn of_row(self, row: &dyn RowAccess, relation: Relation) -> Rejection {
+        Rejection {
+            row: identity(row, super::columns(relation)),
+            ..self
+        }
+    }
+}
+
+/// What names a rejected row across reads: its id when the id reads (a
+/// ticket rejected again after its `updated_at` moved is the same row),
+/// else every cell of it (a row without a usable id is known by content).
+fn identity(row: &dyn RowAccess, columns: &[(&str, super::Col)]) -> String {
+    let cell = |col: &str| -> Option<String> {
+        if let Ok(Some(v)) = row.text(col) {
+            return Some(v.to_string());
+        }
+        if let Ok(Some(v)) = row.int(col) {
+            return Some(v.to_string());
+        }
+        match row.time(col) {
+            Ok(Some(t)) => Some(format!("{t:?}")),
+            _ => None,
+        }
+    };
+    match cell("id") {
+        Some(id) => format!("id={id}"),
+        None => columns
+            .iter()
+            .map(|(c, _)| cell(c).unwrap_or_else(|| "\u{2205}".into()))
+            .collect::<Vec<_>>()
+            .join("\u{1f}"),
     }
 }
 
@@ -202,6 +242,10 @@ fn parsed<T: std::str::FromStr>(
 }
 
 pub fn ticket(row: &dyn RowAccess, horizon: Horizon) -> Result<Ticket, Rejection> {
+    ticket_fields(row, horizon).map_err(|r| r.of_row(row, Relation::Tickets))
+}
+
+fn ticket_fields(row: &dyn RowAccess, horizon: Horizon) -> Result<Ticket, Rejection> {
     let created_by = required(row, "created_by", "unknown_created_by")?;
     let created_by = one_of(
         created_by,
@@ -246,6 +290,10 @@ pub fn ticket(row: &dyn RowAccess, horizon: Horizon) -> Result<Ticket, Rejection
 }
 
 pub fn event(row: &dyn RowAccess, horizon: Horizon) -> Result<Event, Rejection> {
+    event_fields(row, horizon).map_err(|r| r.of_row(row, Relation::Events))
+}
+
+fn event_fields(row: &dyn RowAccess, horizon: Horizon) -> Result<Event, Rejection> {
     let id = row
         .int("id")
         .map_err(|e| reject("bad_id", format!("id: {e}")))?
@@ -338,6 +386,14 @@ pub fn survey(
     ces: CesDirection,
     horizon: Horizon,
 ) -> Result<SurveyResponse, Rejection> {
+    survey_fields(row, ces, horizon).map_err(|r| r.of_row(row, Relation::Surveys))
+}
+
+fn survey_fields(
+    row: &dyn RowAccess,
+    ces: CesDirection,
+    horizon: Horizon,
+) -> Result<SurveyResponse, Rejection> {
     #[derive(Clone, Copy)]
     enum Kind {
         Csat,
@@ -376,6 +432,13 @@ pub fn survey(
 }
 
 pub fn engagement(row: &dyn RowAccess, horizon: Horizon) -> Result<EngagementResponse, Rejection> {
+    engagement_fields(row, horizon).map_err(|r| r.of_row(row, Relation::Engagement))
+}
+
+fn engagement_fields(
+    row: &dyn RowAccess,
+    horizon: Horizon,
+) -> Result<EngagementResponse, Rejection> {
     let question = required(row, "question", "null_question")?;
     let answer = if question.eq_ignore_ascii_case("enps") {
         EngagementAnswer::Enps(score_in(row, 0..=10, "enps")?)

@@ -106,7 +106,7 @@ impl<T> Cursor<T> {
                             self.check_order((self.key)(&v))?;
                             self.head = Some(v);
                         }
-                        Err(r) => rejects.add(self.relation, r.reason, &r.detail),
+                        Err(r) => rejects.add(self.relation, r.reason, &r.row, &r.detail),
                     }
                 }
             }
@@ -249,6 +249,7 @@ impl ByTicket {
             rejects.add(
                 Relation::Tickets,
                 "duplicate_ticket_id",
+                &ticket.id,
                 &format!(
                     "ticket {} appears more than once; the last row is used",
                     ticket.id
@@ -326,6 +327,7 @@ pub fn stale_updated_at<'e>(
         rejects.add(
             Relation::Tickets,
             "stale_updated_at",
+            &format!("{}/{}", ticket.id, e.id),
             &format!(
                 "ticket {}: updated_at {updated} is older than its event {} at {}; \
                  the events are used",
@@ -340,6 +342,7 @@ pub fn orphan_event(e: Event, rejects: &mut Rejects) {
     rejects.add(
         Relation::Events,
         "unknown_ticket",
+        &format!("id={}", e.id),
         &format!(
             "event {} refers to ticket {}, which is not in the tickets relation",
             e.id, e.ticket_id
@@ -352,6 +355,7 @@ pub fn orphan_survey(s: &SurveyResponse, ticket_id: &str, rejects: &mut Rejects)
     rejects.add(
         Relation::Surveys,
         "unknown_ticket",
+        &format!("id={}", s.id),
         &format!(
             "survey {} refers to ticket {ticket_id}, which is not in the tickets relation",
             s.id

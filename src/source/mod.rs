@@ -358,7 +358,7 @@ impl Source {
             rows += 1;
             match decode(row) {
                 Ok(v) => sink(v),
-                Err(rej) => rejects.add(r, rej.reason, &rej.detail),
+                Err(rej) => rejects.add(r, rej.reason, &rej.row, &rej.detail),
             }
         })
         .await
@@ -393,6 +393,7 @@ impl Source {
             rejects.add(
                 Relation::Tickets,
                 "duplicate_ticket_id",
+                &id,
                 &format!("ticket {id} appears more than once; the last row is used"),
             );
         }
@@ -565,8 +566,16 @@ impl Source {
 
     /// The highest event id, `None` when there are no events.
     pub async fn max_event_id(&self) -> Result<Option<i64>, SourceError> {
+        // SQLite's MAX() ranks text above every number: one id stored as
+        // 'abc' (or a real such as 60000.5) would become the maximum and
+        // stop every collection. Such a row is rejected (`bad_id`) when its
+        // ticket is read; the watermark counts only integers.
+        let integers_only = match self.pool {
+            Pool::Sqlite(_) => " WHERE typeof(id) = 'integer'",
+            Pool::Postgres(_) | Pool::MySql(_) => "",
+        };
         let sql = format!(
-            "SELECT MAX(id) AS id FROM ({}) AS ev",
+            "SELECT MAX(id) AS id FROM ({}) AS ev{integers_only}",
             self.select(Relation::Events)
         );
         let mut max = None;
@@ -653,16 +662,20 @@ impl Source {
                     .map(|chunk| {
                         let mut sql = format!("{base} WHERE {}", id_in(dialect, column, chunk));
                         if let (Relation::Events, Some(upto)) = (r, upto_event) {
-                            sql.push_str(&format!(" AND id <= {upto}"));
+                            sql.push_str(&format!(" AND {}", upto_or_unordered(dialect, *upto)));
                         }
                         sql
                     })
                     .collect()
             }
-            Rows::EventIds { after, upto } => {
-                let lower = after.map(|a| format!("id > {a} AND ")).unwrap_or_default();
-                vec![format!("{base} WHERE {lower}id <= {upto}")]
-            }
+            Rows::EventIds { after: None, upto } => vec![format!(
+                "{base} WHERE {}",
+                upto_or_unordered(dialect, *upto)
+            )],
+            Rows::EventIds {
+                after: Some(after),
+                upto,
+            } => vec![format!("{base} WHERE id > {after} AND id <= {upto}")],
             Rows::EventIdRanges(ranges) => ranges
                 .chunks(ID_CHUNK)
                 .map(|chunk| {
@@ -750,7 +763,9 @@ pub enum Rows<'a> {
         ids: &'a [String],
         upto_event: Option<i64>,
     },
-    /// Events with `after < id <= upto`.
+    /// Events with `after < id <= upto` (all of them up to `upto` without
+    /// `after`, including those whose id is NULL or, on SQLite, not an
+    /// integer: see [`upto_or_unordered`]).
     EventIds {
         after: Option<i64>,
         upto: i64,
@@ -851,6 +866,16 @@ fn sqlite_seconds(column: &str) -> String {
 
 /// Ids per `IN (…)` list.
 const ID_CHUNK: usize = 500;
+/// Events up to id `upto`, and those no id window can order — a NULL id,
+/// or on SQLite an id stored as text or a real: read with their ticket
+/// (the backfill, a ticket walked again) to be rejected and counted
+/// (`null_id`, `bad_id`) rather than never read.
+fn upto_or_unordered(dialect: Dialect, upto: i64) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("(id <= {upto} OR typeof(id) <> 'integer')"),
+        Dialect::Postgres | Dialect::MySql => format!("(id <= {upto} OR id IS NULL)"),
+    }
+}
 
 /// `column IN ('a', 'b')` with quoted literals: each backend coerces a quoted
 /// literal to the column's type, so integer and text keys both use their index.

@@ -24,6 +24,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder};
 use crate::config::{StateSettings, redact_url};
 use crate::metrics;
 use crate::model::Instant;
+use crate::rejects::RowKey;
 use crate::source::{Dialect, dialect_of, pool_options};
 pub use pending::Pending;
 use series::{Cumulative, Histogram, Labels, SeriesKey};
@@ -110,7 +111,10 @@ pub struct Commit<'a> {
     pub tickets: Vec<TicketRow>,
     pub answers: Vec<AnswerRow>,
     pub label_values: Vec<(String, String)>,
-    /// Answers older than this are forgotten.
+    /// The rejected rows seen by this collection (counted now or before).
+    pub rejected_rows: Vec<RowKey>,
+    /// Answers older than this are forgotten, and rejected rows unseen
+    /// since.
     pub forget_answers_before: Instant,
 }
 
@@ -481,6 +485,25 @@ impl StateStore {
         Ok(known)
     }
 
+    /// Which of the rejected rows `keys` an earlier collection counted.
+    pub async fn counted_rejections(&self, keys: &[RowKey]) -> Result<HashSet<RowKey>, StateError> {
+        let mut known = HashSet::new();
+        for chunk in keys.chunks(BATCH) {
+            let found: Vec<(i64,)> = on_pool!(&self.pool, p => {
+                let mut qb = QueryBuilder::new("SELECT row_key FROM rejected_row WHERE row_key IN (");
+                let mut sep = qb.separated(", ");
+                for k in chunk {
+                    sep.push_bind(k.0);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await
+            })
+            .map_err(self.err("look up counted rejections"))?;
+            known.extend(found.into_iter().map(|(k,)| RowKey(k)));
+        }
+        Ok(known)
+    }
+
     /// Every ticket not solved, closed, deleted or spam as of the last collection.
     pub async fn open_tickets(&self) -> Result<Vec<TicketRow>, StateError> {
         type Row = (
@@ -623,8 +646,9 @@ impl StateStore {
 
     /// Forgets everything collected: the next collection backfills from scratch.
     pub async fn reset(&self) -> Result<(), StateError> {
-        const TABLES: [&str; 7] = [
+        const TABLES: [&str; 8] = [
             "collect_watermark",
+            "rejected_row",
             "counter_series",
             "histogram_series",
             "ticket_state",
@@ -767,6 +791,20 @@ impl Writer<'_> {
                 .execute(&mut *tx)
                 .await
                 .map_err(s.err("forget old answers"))?;
+            let seen = micros(c.watermark.tickets_since.unwrap_or(c.forget_answers_before));
+            for chunk in c.rejected_rows.chunks(BATCH) {
+                let mut qb = QueryBuilder::new("INSERT INTO rejected_row (row_key, seen_at) ");
+                qb.push_values(chunk, |mut b, k| {
+                    b.push_bind(k.0).push_bind(seen);
+                });
+                qb.push(s.upsert("row_key", &["seen_at"]));
+                qb.build().execute(&mut *tx).await.map_err(s.err("save rejected rows"))?;
+            }
+            sqlx::query(s.sql("DELETE FROM rejected_row WHERE seen_at < $1"))
+                .bind(micros(c.forget_answers_before))
+                .execute(&mut *tx)
+                .await
+                .map_err(s.err("forget old rejected rows"))?;
             let w = &c.watermark;
             let upsert = s.upsert(
                 "id",

@@ -17,7 +17,7 @@ use crate::helpers::{Scrape, TestDb, assert_same_cumulative};
 
 /// A configuration with `db` as the source and its own SQLite state store
 /// named `state`.
-fn config(db: &TestDb, state: &str) -> PathBuf {
+pub fn config(db: &TestDb, state: &str) -> PathBuf {
     let state_url = format!("sqlite://{}", db.dir.path().join(state).display());
     let text = format!(
         "[source]\nurl = \"{}\"\nlate_arrival = \"10m\"\n\n[state]\nurl = \"{state_url}\"\n",
@@ -28,7 +28,7 @@ fn config(db: &TestDb, state: &str) -> PathBuf {
     path
 }
 
-async fn exporter(config: &Path, clock: Arc<ManualClock>) -> Exporter {
+pub async fn exporter(config: &Path, clock: Arc<ManualClock>) -> Exporter {
     let settings = Settings::load(Some(config)).expect("settings");
     Exporter::open_with_clock(settings, clock)
         .await
@@ -36,7 +36,7 @@ async fn exporter(config: &Path, clock: Arc<ManualClock>) -> Exporter {
 }
 
 /// One collection at the exporter's clock.
-async fn collect(e: &Exporter) -> support_metrics::collect::Outcome {
+pub async fn collect(e: &Exporter) -> support_metrics::collect::Outcome {
     match e
         .run_job(Job::Collect, e.now())
         .await
@@ -47,7 +47,7 @@ async fn collect(e: &Exporter) -> support_metrics::collect::Outcome {
     }
 }
 
-fn scrape(e: &Exporter) -> Scrape {
+pub fn scrape(e: &Exporter) -> Scrape {
     let text = Exposition::new(e.shared())
         .expect("registry")
         .text()
@@ -56,7 +56,7 @@ fn scrape(e: &Exporter) -> Scrape {
 }
 
 /// A timestamp literal each backend reads as that UTC instant.
-fn lit(db: &TestDb, t: DateTime<Utc>) -> String {
+pub fn lit(db: &TestDb, t: DateTime<Utc>) -> String {
     if db.url.starts_with("mysql:") {
         t.format("'%Y-%m-%d %H:%M:%S'").to_string()
     } else {
@@ -64,12 +64,12 @@ fn lit(db: &TestDb, t: DateTime<Utc>) -> String {
     }
 }
 
-fn ticket(db: &TestDb, id: &str, at: DateTime<Utc>) -> String {
+pub fn ticket(db: &TestDb, id: &str, at: DateTime<Utc>) -> String {
     ticket_updated(db, id, at, at)
 }
 
 /// A ticket row last updated at `updated`.
-fn ticket_updated(db: &TestDb, id: &str, at: DateTime<Utc>, updated: DateTime<Utc>) -> String {
+pub fn ticket_updated(db: &TestDb, id: &str, at: DateTime<Utc>, updated: DateTime<Utc>) -> String {
     format!(
         "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, \
          created_by, status, updated_at) VALUES ('{id}', {}, 'email', 'normal', NULL, 'c', \
@@ -81,7 +81,7 @@ fn ticket_updated(db: &TestDb, id: &str, at: DateTime<Utc>, updated: DateTime<Ut
 
 /// An event whose id the database hands out (a sequence or
 /// auto-increment), as helpdesks do.
-fn message(db: &TestDb, ticket: &str, actor: &str, at: DateTime<Utc>) -> String {
+pub fn message(db: &TestDb, ticket: &str, actor: &str, at: DateTime<Utc>) -> String {
     format!(
         "INSERT INTO support_ticket_events (ticket_id, occurred_at, kind, actor, actor_id) \
          VALUES ('{ticket}', {}, 'message', '{actor}', 'x')",

@@ -10,6 +10,7 @@ mod faults;
 mod field;
 mod generate;
 mod helpers;
+mod hostile;
 mod presets;
 mod prometheus;
 mod replicas;

@@ -2,9 +2,12 @@
 //! commit writes comes back on load, keys are exact (case and all), and the
 //! digest log's claims are exclusive.
 
+use std::collections::HashSet;
+
 use chrono::{TimeZone, Utc};
 use support_metrics::config::StateSettings;
 use support_metrics::metrics;
+use support_metrics::rejects::RowKey;
 use support_metrics::state::series::{Cumulative, SeriesKey};
 use support_metrics::state::{
     AnswerRow, Claim, Commit, DigestKey, Pending, StateStore, TicketRow, Watermark,
@@ -77,6 +80,8 @@ async fn round_trip(url: &str) {
                     ("team".into(), "Billing".into()),
                     ("team".into(), "billing".into()),
                 ],
+                // Both signs: the key is a 64-bit hash stored as BIGINT.
+                rejected_rows: vec![RowKey(7), RowKey(-9)],
                 forget_answers_before: t0 - chrono::TimeDelta::days(1),
             })
             .await
@@ -123,6 +128,11 @@ async fn round_trip(url: &str) {
         .expect("known tickets");
     assert_eq!(known.len(), 1, "{url}");
     assert_eq!(known.get("T-1"), Some(&ticket.source_updated_at), "{url}");
+    let counted = store
+        .counted_rejections(&[RowKey(7), RowKey(8), RowKey(-9)])
+        .await
+        .expect("counted rejections");
+    assert_eq!(counted, HashSet::from([RowKey(7), RowKey(-9)]), "{url}");
     let answers = store.answers_since(t0).await.expect("answers");
     assert_eq!(answers, vec![answer]);
     assert_eq!(

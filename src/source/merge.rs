@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::decode::{self, Rejection};
+use super::first_ids::FirstIds;
 use super::{Rows, Source, SourceError};
 use crate::model::{Event, Relation, SurveyResponse, Ticket};
 use crate::rejects::Rejects;
@@ -65,6 +66,8 @@ struct Cursor<T> {
     from: String,
     /// Events: the highest ids read, decoded or rejected.
     ids: Option<IdTracker<T>>,
+    /// Answers: the ids read, each counted once.
+    first: Option<(fn(&T) -> &str, FirstIds)>,
 }
 
 impl<T> Cursor<T> {
@@ -84,6 +87,7 @@ impl<T> Cursor<T> {
             last: None,
             from: source.describe(relation),
             ids: None,
+            first: None,
         }
     }
 
@@ -104,6 +108,11 @@ impl<T> Cursor<T> {
                     match row {
                         Ok(v) => {
                             self.check_order((self.key)(&v))?;
+                            if let Some((id_of, first)) = &mut self.first
+                                && !first.first(id_of(&v), rejects)
+                            {
+                                continue;
+                            }
                             self.head = Some(v);
                         }
                         Err(r) => rejects.add(self.relation, r.reason, &r.row, &r.detail),
@@ -218,14 +227,20 @@ impl ByTicket {
             events: Cursor::new(source, Relation::Events, events, |e: &Event| {
                 Some(e.ticket_id.as_str())
             }),
-            surveys: Cursor::new(
-                source,
-                Relation::Surveys,
-                source.by_ticket(Relation::Surveys, &reads.surveys, move |r| {
-                    decode::survey(r, ces, h)
-                }),
-                |s: &SurveyResponse| s.ticket_id.as_deref(),
-            ),
+            surveys: Cursor {
+                first: Some((
+                    |s: &SurveyResponse| s.id.as_str(),
+                    FirstIds::new(Relation::Surveys),
+                )),
+                ..Cursor::new(
+                    source,
+                    Relation::Surveys,
+                    source.by_ticket(Relation::Surveys, &reads.surveys, move |r| {
+                        decode::survey(r, ces, h)
+                    }),
+                    |s: &SurveyResponse| s.ticket_id.as_deref(),
+                )
+            },
         }
     }
 

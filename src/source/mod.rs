@@ -8,6 +8,7 @@
 
 mod backends;
 pub mod decode;
+pub mod first_ids;
 pub mod merge;
 pub mod presets;
 
@@ -614,7 +615,7 @@ impl Source {
             )
             .await?;
         }
-        Ok(out)
+        Ok(first_ids::FirstIds::new(Relation::Surveys).keep(out, |s| &s.id, rejects))
     }
 
     pub async fn engagement_matching(
@@ -634,7 +635,7 @@ impl Source {
             )
             .await?;
         }
-        Ok(out)
+        Ok(first_ids::FirstIds::new(Relation::Engagement).keep(out, |e| &e.id, rejects))
     }
 
     /// The SELECTs that read `rows` of relation `r` (several when a list of

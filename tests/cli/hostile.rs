@@ -131,3 +131,88 @@ async fn a_bad_row_is_not_counted_again_after_a_restart() {
     assert_eq!(o.rows_rejected, 0);
     assert_eq!(rejected(&scrape(&again), "unknown_created_by"), 1.0);
 }
+
+/// One survey id (or engagement id) on two rows is one answer: the second
+/// row is rejected as `duplicate_id`, in the exporter (backfill and a later
+/// collection reading the margin again) and in `report` alike.
+#[tokio::test]
+async fn an_answer_id_twice_is_counted_once() {
+    let db = TestDb::sqlite();
+    db.migrate_source();
+    db.execute(
+        "DROP TABLE support_survey_responses;\n\
+         CREATE TABLE support_survey_responses (id TEXT, ticket_id TEXT, responded_at TEXT, \
+         kind TEXT, score INTEGER, comment TEXT);\n\
+         DROP TABLE support_engagement_responses;\n\
+         CREATE TABLE support_engagement_responses (id TEXT, employee_id TEXT, team TEXT, \
+         responded_at TEXT, question TEXT, score INTEGER)",
+    )
+    .await;
+    let start = Utc::now() - TimeDelta::hours(1);
+    let t0 = start - TimeDelta::minutes(5);
+    let at = lit(&db, t0);
+    db.execute(&format!(
+        "{};\n\
+         INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score) VALUES \
+         ('r1', 'a', {at}, 'csat', 5), ('r1', 'a', {at}, 'csat', 1), ('r2', 'a', {at}, 'csat', 4);\n\
+         INSERT INTO support_engagement_responses (id, employee_id, team, responded_at, question, score) \
+         VALUES ('g1', 'e1', 'billing', {at}, 'enps', 9), ('g1', 'e1', 'billing', {at}, 'enps', 0)",
+        ticket(&db, "a", t0)
+    ))
+    .await;
+    let clock = Arc::new(ManualClock::new(start));
+    let e = exporter(&config(&db, "state.sqlite"), Arc::clone(&clock)).await;
+    collect(&e).await;
+    clock.advance(TimeDelta::minutes(1));
+    collect(&e).await;
+    let m = scrape(&e);
+    assert_eq!(
+        m.sum("support_csat_responses_total", &[]),
+        2.0,
+        "r1 once, r2"
+    );
+    assert_eq!(m.sum("support_engagement_responses_total", &[]), 1.0);
+    assert_eq!(
+        m.sum(
+            "support_rows_rejected_total",
+            &[
+                ("relation", "support_survey_responses"),
+                ("reason", "duplicate_id")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(
+        m.sum(
+            "support_rows_rejected_total",
+            &[
+                ("relation", "support_engagement_responses"),
+                ("reason", "duplicate_id")
+            ]
+        ),
+        1.0
+    );
+
+    let from = (t0 - TimeDelta::days(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let to = (start + TimeDelta::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let r = crate::helpers::run(
+        db.dir.path(),
+        &["report", "--from", &from, "--to", &to, "--format", "json"],
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    // r1's first row (5) and r2 (4): both satisfied; r1's 1 is not read.
+    crate::helpers::assert_num(&v, "/overall/csat/responses", 2.0);
+    crate::helpers::assert_num(&v, "/overall/csat/satisfied", 2.0);
+    crate::helpers::assert_num(&v, "/overall/enps/responses", 1.0);
+    let rejected = v.pointer("/rejected").expect("rejected").to_string();
+    assert!(
+        rejected.matches("duplicate_id").count() == 2,
+        "surveys and engagement: {rejected}"
+    );
+}

@@ -50,6 +50,9 @@ impl TopIds {
 /// How a row's event id is read, and the highest ids kept.
 type IdTracker<T> = (fn(&T) -> i64, TopIds);
 
+/// How an answer's id is read, and the ids read so far.
+type AnswerIds<T> = (fn(&T) -> &str, FirstIds);
+
 /// One relation's stream, one decoded row ahead.
 struct Cursor<T> {
     relation: Relation,
@@ -67,7 +70,7 @@ struct Cursor<T> {
     /// Events: the highest ids read, decoded or rejected.
     ids: Option<IdTracker<T>>,
     /// Answers: the ids read, each counted once.
-    first: Option<(fn(&T) -> &str, FirstIds)>,
+    first: Option<AnswerIds<T>>,
 }
 
 impl<T> Cursor<T> {

@@ -352,10 +352,7 @@ async fn incremental(
         let mut again = Rejects::default();
         let more = source
             .tickets_matching(
-                &Rows::OfTickets {
-                    ids: &missing,
-                    upto_event: None,
-                },
+                &Rows::OfTickets(&missing),
                 &mut again,
             )
             .await?;
@@ -396,10 +393,12 @@ async fn incremental(
         );
     };
     if upto.max(after).is_some() {
-        let rows = Rows::OfTickets {
-            ids: &ids,
-            upto_event: Some(walk_upto),
-        };
+        // Every event of the ticket, also those above `upto` (committed
+        // since `upto` was read): a transaction that wrote a ticket with
+        // two events may have taken ids on both sides of `upto`, and the
+        // ticket's creation (its team) is judged by all of them. What they
+        // complete is counted when a later read of new events returns them.
+        let rows = Rows::OfTickets(&ids);
         // The ticket's events read again: a row rejected before is known
         // by its row and not counted again; one never read by id (a NULL
         // or non-integer id) is counted here, once.

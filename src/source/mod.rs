@@ -653,20 +653,14 @@ impl Source {
                 };
                 vec![format!("{base} WHERE {}", at_or_after(dialect, column, *t))]
             }
-            Rows::OfTickets { ids, upto_event } => {
+            Rows::OfTickets(ids) => {
                 let column = if r == Relation::Tickets {
                     "id"
                 } else {
                     "ticket_id"
                 };
                 ids.chunks(ID_CHUNK)
-                    .map(|chunk| {
-                        let mut sql = format!("{base} WHERE {}", id_in(dialect, column, chunk));
-                        if let (Relation::Events, Some(upto)) = (r, upto_event) {
-                            sql.push_str(&format!(" AND {}", upto_or_unordered(dialect, *upto)));
-                        }
-                        sql
-                    })
+                    .map(|chunk| format!("{base} WHERE {}", id_in(dialect, column, chunk)))
                     .collect()
             }
             Rows::EventIds { after: None, upto } => vec![format!(
@@ -758,12 +752,8 @@ pub enum Rows<'a> {
     /// Rows whose time (tickets `updated_at`, events `occurred_at`, answers
     /// `responded_at`) is at or after the instant.
     ChangedSince(Instant),
-    /// Tickets with these ids, or the events of these tickets (with id up
-    /// to `upto_event`).
-    OfTickets {
-        ids: &'a [String],
-        upto_event: Option<i64>,
-    },
+    /// Tickets with these ids, or the events or answers of these tickets.
+    OfTickets(&'a [String]),
     /// Events with `after < id <= upto` (all of them up to `upto` without
     /// `after`, including those whose id is NULL or, on SQLite, not an
     /// integer: see [`upto_or_unordered`]).

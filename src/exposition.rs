@@ -172,6 +172,38 @@ fn value_metric(kind: Kind, key: &SeriesKey, v: f64) -> proto::Metric {
     m
 }
 
+/// One value of a summary family into the summary of its other labels:
+/// a quantile, or the sum or count (see [`metrics::SUMMARY_SUM`]).
+fn add_to_summary<'k>(
+    summaries: &mut BTreeMap<(&'k str, Vec<(&'k str, &'k str)>), proto::Summary>,
+    key: &'k SeriesKey,
+    v: f64,
+) {
+    let mut quantile = None;
+    let mut labels = Vec::new();
+    for (k, value) in &key.labels {
+        if *k == "quantile" {
+            quantile = Some(value.as_str());
+        } else {
+            labels.push((*k, value.as_str()));
+        }
+    }
+    let summary = summaries.entry((key.name, labels)).or_default();
+    match quantile {
+        Some(metrics::SUMMARY_SUM) => summary.set_sample_sum(v),
+        Some(metrics::SUMMARY_COUNT) => summary.set_sample_count(v as u64),
+        Some(q) => {
+            if let Ok(q) = q.parse::<f64>() {
+                let mut pq = proto::Quantile::default();
+                pq.set_quantile(q);
+                pq.set_value(v);
+                summary.quantile.push(pq);
+            }
+        }
+        None => {}
+    }
+}
+
 /// The metric families of a snapshot, in catalog order, series sorted.
 pub fn families(s: &Snapshot) -> Vec<MetricFamily> {
     let mut by_name: BTreeMap<&str, Vec<proto::Metric>> = BTreeMap::new();
@@ -197,13 +229,30 @@ pub fn families(s: &Snapshot) -> Vec<MetricFamily> {
     let mut values: Vec<(&SeriesKey, f64)> = s.cumulative.counters().collect();
     values.extend(s.values.iter().map(|(k, v)| (k, *v)));
     values.sort_by(|a, b| a.0.cmp(b.0));
+    let mut summaries: BTreeMap<(&str, Vec<(&str, &str)>), proto::Summary> = BTreeMap::new();
     for (key, v) in values {
-        if let Some(f) = metrics::family(key.name) {
-            by_name
+        match metrics::family(key.name) {
+            Some(f) if f.kind == Kind::Summary => add_to_summary(&mut summaries, key, v),
+            Some(f) => by_name
                 .entry(key.name)
                 .or_default()
-                .push(value_metric(f.kind, key, v));
+                .push(value_metric(f.kind, key, v)),
+            None => {}
         }
+    }
+    for ((name, labels), summary) in summaries {
+        let pairs = labels
+            .into_iter()
+            .map(|(k, v)| {
+                let mut p = proto::LabelPair::default();
+                p.set_name(k.to_string());
+                p.set_value(v.to_string());
+                p
+            })
+            .collect();
+        let mut m = proto::Metric::from_label(pairs);
+        m.set_summary(summary);
+        by_name.entry(name).or_default().push(m);
     }
     metrics::ALL
         .iter()
@@ -216,6 +265,7 @@ pub fn families(s: &Snapshot) -> Vec<MetricFamily> {
                 Kind::Counter => MetricType::COUNTER,
                 Kind::Gauge => MetricType::GAUGE,
                 Kind::Histogram(_) => MetricType::HISTOGRAM,
+                Kind::Summary => MetricType::SUMMARY,
             });
             mf.set_metric(metrics);
             Some(mf)

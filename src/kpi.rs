@@ -83,13 +83,30 @@ fn window_gauges(
     push(&metrics::KPI_CES, w(), ces.mean());
     push(&metrics::KPI_ENPS, w(), engagement.enps.score());
     push(&metrics::KPI_ENGAGEMENT, w(), engagement.index());
-    for q in QUANTILES {
-        let mut labels = w();
-        labels.push(("quantile", q.to_string()));
+    // The summary's quantiles, sum and count (none without a response:
+    // a quantile of nothing is not 0).
+    if !sorted_first_responses.is_empty() {
+        let with = |quantile: String| {
+            let mut labels = w();
+            labels.push(("quantile", quantile));
+            labels
+        };
+        for q in QUANTILES {
+            push(
+                &metrics::KPI_FIRST_RESPONSE_QUANTILE,
+                with(q.to_string()),
+                quantile_sorted(sorted_first_responses, q),
+            );
+        }
         push(
             &metrics::KPI_FIRST_RESPONSE_QUANTILE,
-            labels,
-            quantile_sorted(sorted_first_responses, q),
+            with(metrics::SUMMARY_SUM.into()),
+            Some(sorted_first_responses.iter().sum()),
+        );
+        push(
+            &metrics::KPI_FIRST_RESPONSE_QUANTILE,
+            with(metrics::SUMMARY_COUNT.into()),
+            Some(sorted_first_responses.len() as f64),
         );
     }
     out

@@ -13,7 +13,16 @@ pub enum Kind {
     Counter,
     Gauge,
     Histogram(Layout),
+    /// Quantiles over a sliding window, with that window's sum and count:
+    /// its series carry a `quantile` label, `"sum"` and `"count"` among
+    /// its values ([`SUMMARY_SUM`], [`SUMMARY_COUNT`]) until exposed.
+    Summary,
 }
+
+/// The `quantile` label value under which a summary's sum is kept.
+pub const SUMMARY_SUM: &str = "sum";
+/// The `quantile` label value under which a summary's count is kept.
+pub const SUMMARY_COUNT: &str = "count";
 
 /// Which bucket bounds a histogram uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,11 +217,14 @@ pub const KPI_ENGAGEMENT: Family = gauge(
     "Mean engagement Likert item rescaled to 0-100 over the window (cached by the kpi job).",
     &["window"],
 );
-pub const KPI_FIRST_RESPONSE_QUANTILE: Family = gauge(
-    "support_first_response_quantile_seconds",
-    "Exact quantile of first response times (calendar seconds) measured in the window (cached by the kpi job).",
-    &["window", "quantile"],
-);
+/// A summary, not a gauge: a `quantile` label on a gauge is refused by
+/// `promtool check metrics` (and misread by clients).
+pub const KPI_FIRST_RESPONSE_QUANTILE: Family = Family {
+    name: "support_first_response_quantile_seconds",
+    help: "Exact quantiles of first response times (calendar seconds) measured in the window, with their sum and count (cached by the kpi job).",
+    kind: Kind::Summary,
+    labels: &["window", "quantile"],
+};
 
 // Self-metrics.
 pub const JOB_RUNS: Family = counter(

@@ -351,10 +351,7 @@ async fn incremental(
         // known by its row (see `rejects`), and not counted again.
         let mut again = Rejects::default();
         let more = source
-            .tickets_matching(
-                &Rows::OfTickets(&missing),
-                &mut again,
-            )
+            .tickets_matching(&Rows::OfTickets(&missing), &mut again)
             .await?;
         run.rejects.absorb(again);
         run.read(Relation::Tickets, more.len() as u64);

@@ -484,12 +484,37 @@ async fn promtool_accepts_the_exposition() {
     };
     let db = TestDb::sqlite();
     db.load_fixture("small_helpdesk.sql").await;
+    // A first response in the KPI windows: the quantile summary is shown.
+    let at = |ago: i64| {
+        (chrono::Utc::now() - chrono::TimeDelta::minutes(ago))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    db.execute(&format!(
+        "INSERT INTO support_tickets (id, created_at, channel, priority, requester_id, created_by, \
+         status, updated_at) VALUES ('recent', '{}', 'email', 'normal', 'c', 'customer', 'open', '{}');\n\
+         INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor) VALUES \
+         (900001, 'recent', '{}', 'message', 'customer'), (900002, 'recent', '{}', 'message', 'agent')",
+        at(60),
+        at(30),
+        at(60),
+        at(30)
+    ))
+    .await;
     let config = config(&db, &sqlite_state(&db, "state.sqlite"));
     let served = Served::start(db.dir.path(), &config, &[]);
     served.wait_ready();
     let (status, body) = http_get(&served.addr, "/metrics");
     served.stop();
     assert_eq!(status, 200);
+    assert!(
+        body.contains("# TYPE support_first_response_quantile_seconds summary")
+            && body.contains("support_first_response_quantile_seconds_count{window=\"7d\"} 1")
+            && body.contains(
+                "support_first_response_quantile_seconds{window=\"7d\",quantile=\"0.5\"} 1800"
+            ),
+        "{body}"
+    );
     let mut child = std::process::Command::new(&promtool)
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())

@@ -172,10 +172,13 @@ fn value_metric(kind: Kind, key: &SeriesKey, v: f64) -> proto::Metric {
     m
 }
 
+/// Summaries being built, by family name and their labels but `quantile`.
+type Summaries<'k> = BTreeMap<(&'k str, Vec<(&'k str, &'k str)>), proto::Summary>;
+
 /// One value of a summary family into the summary of its other labels:
 /// a quantile, or the sum or count (see [`metrics::SUMMARY_SUM`]).
 fn add_to_summary<'k>(
-    summaries: &mut BTreeMap<(&'k str, Vec<(&'k str, &'k str)>), proto::Summary>,
+    summaries: &mut Summaries<'k>,
     key: &'k SeriesKey,
     v: f64,
 ) {
@@ -229,7 +232,7 @@ pub fn families(s: &Snapshot) -> Vec<MetricFamily> {
     let mut values: Vec<(&SeriesKey, f64)> = s.cumulative.counters().collect();
     values.extend(s.values.iter().map(|(k, v)| (k, *v)));
     values.sort_by(|a, b| a.0.cmp(b.0));
-    let mut summaries: BTreeMap<(&str, Vec<(&str, &str)>), proto::Summary> = BTreeMap::new();
+    let mut summaries = Summaries::new();
     for (key, v) in values {
         match metrics::family(key.name) {
             Some(f) if f.kind == Kind::Summary => add_to_summary(&mut summaries, key, v),

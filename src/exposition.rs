@@ -177,11 +177,7 @@ type Summaries<'k> = BTreeMap<(&'k str, Vec<(&'k str, &'k str)>), proto::Summary
 
 /// One value of a summary family into the summary of its other labels:
 /// a quantile, or the sum or count (see [`metrics::SUMMARY_SUM`]).
-fn add_to_summary<'k>(
-    summaries: &mut Summaries<'k>,
-    key: &'k SeriesKey,
-    v: f64,
-) {
+fn add_to_summary<'k>(summaries: &mut Summaries<'k>, key: &'k SeriesKey, v: f64) {
     let mut quantile = None;
     let mut labels = Vec::new();
     for (k, value) in &key.labels {

@@ -161,15 +161,18 @@ fn pg_timestamp(row: &PgRow, col: &str) -> Option<Result<Option<RawTime>, String
         return None;
     }
     let micros = i64::from_be_bytes(v.as_bytes().ok()?.try_into().ok()?);
-    Some(match micros {
-        i64::MAX => Err("`infinity` is not an instant".into()),
-        i64::MIN => Err("`-infinity` is not an instant".into()),
-        _ => micros
+    let out_of_range = |what: String| Some(Ok(Some(RawTime::OutOfRange(what))));
+    match micros {
+        i64::MAX => out_of_range("`infinity` is not an instant".into()),
+        i64::MIN => out_of_range("`-infinity` is not an instant".into()),
+        _ => match micros
             .checked_add(PG_EPOCH_MICROS)
             .and_then(DateTime::from_timestamp_micros)
-            .map(|t| Some(RawTime::Instant(t)))
-            .ok_or_else(|| format!("{micros} µs after 2000-01-01 is out of range")),
-    })
+        {
+            Some(t) => Some(Ok(Some(RawTime::Instant(t)))),
+            None => out_of_range(format!("{micros} µs after 2000-01-01")),
+        },
+    }
 }
 
 impl RowAccess for MySqlRow {

@@ -21,6 +21,9 @@ pub enum RawTime {
     Text(String),
     /// Unix seconds.
     Number(f64),
+    /// A value the database holds but no instant can be: PostgreSQL's
+    /// `infinity`, `-infinity`, or a year beyond chrono's range.
+    OutOfRange(String),
 }
 
 /// Typed access to one row's columns, implemented per backend.
@@ -104,7 +107,7 @@ fn epoch() -> Instant {
 pub fn parse_timestamp(s: &str) -> Option<Instant> {
     let s = s.trim();
     if let Some(secs) = unix_seconds(s) {
-        return DateTime::from_timestamp_micros((secs * 1e6).round() as i64);
+        return from_unix_seconds(secs);
     }
     // One spelling: `T` between date and time, `+00:00` for `Z`.
     let mut t = String::with_capacity(s.len() + 6);
@@ -132,17 +135,42 @@ pub fn parse_timestamp(s: &str) -> Option<Instant> {
     None
 }
 
-/// `s` as unix seconds, when it is only digits (a sign, one point).
+/// `s` as unix seconds, when it is a plain number: digits with a sign and
+/// one point, or a real as SQLite prints one (`9.3e+18`).
 fn unix_seconds(s: &str) -> Option<f64> {
     let digits = s.strip_prefix('-').unwrap_or(s);
-    let plain = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().filter(|b| *b == b'.').count() <= 1
-        && digits.bytes().any(|b| b.is_ascii_digit());
+    let (mantissa, exponent) = match digits.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (digits, None),
+    };
+    let plain = !mantissa.is_empty()
+        && mantissa.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && mantissa.bytes().filter(|b| *b == b'.').count() <= 1
+        && mantissa.bytes().any(|b| b.is_ascii_digit())
+        && exponent.is_none_or(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()));
     if !plain {
         return None;
     }
     s.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Unix seconds as an instant; `None` beyond chrono's calendar (`as`
+/// saturates, so a value past i64 microseconds is refused, not wrapped).
+fn from_unix_seconds(secs: f64) -> Option<Instant> {
+    let micros = (secs * 1e6).round();
+    (micros.abs() < 9.2e18)
+        .then(|| DateTime::from_timestamp_micros(micros as i64))
+        .flatten()
+}
+
+/// Unix seconds in `col`, or the row's rejection as out of range.
+fn unix_instant(col: &str, secs: f64) -> Result<Instant, Rejection> {
+    from_unix_seconds(secs).ok_or_else(|| {
+        reject(
+            "timestamp_out_of_range",
+            format!("{col} = {secs} unix seconds is beyond any calendar"),
+        )
+    })
 }
 
 fn instant(row: &dyn RowAccess, col: &str, horizon: Horizon) -> Result<Instant, Rejection> {
@@ -153,11 +181,15 @@ fn instant(row: &dyn RowAccess, col: &str, horizon: Horizon) -> Result<Instant, 
     let t = match &raw {
         RawTime::Instant(t) => Some(*t),
         RawTime::Naive(n) => Some(n.and_utc()),
-        RawTime::Text(s) => parse_timestamp(s),
-        RawTime::Number(secs) if secs.is_finite() => {
-            DateTime::from_timestamp_micros((secs * 1e6).round() as i64)
-        }
+        RawTime::Text(s) => match unix_seconds(s.trim()) {
+            Some(secs) => Some(unix_instant(col, secs)?),
+            None => parse_timestamp(s),
+        },
+        RawTime::Number(secs) if secs.is_finite() => Some(unix_instant(col, *secs)?),
         RawTime::Number(_) => None,
+        RawTime::OutOfRange(what) => {
+            return Err(reject("timestamp_out_of_range", format!("{col}: {what}")));
+        }
     }
     .ok_or_else(|| {
         reject(

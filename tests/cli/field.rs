@@ -339,14 +339,18 @@ fn timestamp_forms(db: &TestDb) -> Vec<(&'static str, bool)> {
             ("1774339200.0", true),
             ("'24/03/2026 08:00'", false),
             ("'soon'", false),
+            // Unix seconds past any calendar: timestamp_out_of_range.
+            ("9300000000000000000", false),
         ]);
     } else if db.url.starts_with("postgres:") {
         forms.extend([
             ("'2026-03-24 08:00:00+00'", true),
             ("'2026-03-24T09:00:00+0100'", true),
             ("'2026-03-24 08:00:00.000000+00'", true),
+            // PostgreSQL holds these; no instant is them: timestamp_out_of_range.
             ("'infinity'", false),
             ("'-infinity'", false),
+            ("'294276-01-01 00:00:00+00'", false),
         ]);
     } else {
         forms.extend([("'2026-03-24 08:00:00.000000'", true)]);
@@ -439,6 +443,20 @@ async fn every_timestamp_form_is_measured_or_counted(db: TestDb) {
             &[("relation", "support_ticket_events")]
         ),
         bad
+    );
+    let out_of_range = if pg {
+        3.0
+    } else if sqlite {
+        1.0
+    } else {
+        0.0
+    };
+    assert_eq!(
+        m.sum(
+            "support_rows_rejected_total",
+            &[("reason", "timestamp_out_of_range")]
+        ),
+        out_of_range
     );
     db.cleanup().await;
 }

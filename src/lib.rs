@@ -18,6 +18,7 @@ pub mod kpi;
 pub mod metrics;
 pub mod model;
 pub mod panic;
+pub mod printable;
 pub mod rejects;
 pub mod report;
 pub mod rules;

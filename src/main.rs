@@ -363,7 +363,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 for f in digest::preview(&analysis, &settings.digest, &dir, now)? {
                     println!(
                         "{week} {}: {} issue(s) → {} (also .html, .txt)",
-                        f.scope,
+                        support_metrics::printable::printable(&f.scope),
                         f.issues,
                         f.eml.display()
                     );

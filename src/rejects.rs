@@ -114,6 +114,8 @@ impl Rejects {
     pub fn log(&self) {
         for ((relation, reason), details) in &self.details {
             if let Some((_, detail)) = details.first() {
+                // The detail quotes the row: its text is the data's.
+                let detail = crate::printable::printable(detail);
                 tracing::warn!(%relation, reason, "skipping row that breaks the source contract: {detail} (further rows with this reason are counted, not logged)");
             }
         }

@@ -164,7 +164,12 @@ fn table(report: &Report) -> String {
     }
     let mut lines: Vec<Vec<String>> = Vec::new();
     let mut header = vec![String::new()];
-    header.extend(columns.iter().map(|(k, _)| k.to_string()));
+    // Group names are the data's text: escaped for the terminal.
+    header.extend(
+        columns
+            .iter()
+            .map(|(k, _)| crate::printable::printable(k).into_owned()),
+    );
     lines.push(header);
     for (label, f) in rows() {
         let mut line = vec![label];

@@ -99,6 +99,9 @@ pub async fn require(State(users): State<Arc<Users>>, req: Request, next: Next) 
             let ok = users.check(user.clone(), password).await;
             if !ok {
                 // The user is named, the password never.
+                // Escaped: a name is the client's text (a line break in it
+                // would forge a log line).
+                let user = crate::printable::printable(&user);
                 tracing::warn!(%user, path = %req.uri().path(), "authentication failed");
             }
             ok

@@ -216,3 +216,35 @@ async fn an_answer_id_twice_is_counted_once() {
         "surveys and engagement: {rejected}"
     );
 }
+
+/// A team name holding terminal escapes and a line break: `report`'s table
+/// and `digest --preview`'s listing show it escaped, never raw.
+#[tokio::test]
+async fn data_text_reaches_the_terminal_escaped() {
+    let db = TestDb::sqlite();
+    db.migrate_source();
+    let t0 = Utc::now() - TimeDelta::days(2);
+    let evil = "evil\u{1b}[2J\u{1b}[31m\nINFO forged";
+    db.execute(&format!(
+        "{};\nINSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, team) \
+         VALUES (1, 'a', {}, 'assign', 'system', '{evil}')",
+        ticket(&db, "a", t0),
+        lit(&db, t0)
+    ))
+    .await;
+    let from = (t0 - TimeDelta::days(1)).format("%Y-%m-%d").to_string();
+    let to = (Utc::now() + TimeDelta::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let r = crate::helpers::run(
+        db.dir.path(),
+        &[
+            "report", "--from", &from, "--to", &to, "--by", "team", "--format", "table",
+        ],
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert!(!r.stdout.contains('\u{1b}'), "{}", r.stdout.escape_debug());
+    assert!(r.stdout.contains("evil\\u{1b}[2J"), "{}", r.stdout);
+    assert!(!r.stdout.lines().any(|l| l.starts_with("INFO forged")));
+}

@@ -596,6 +596,14 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
         raw.state.password_file,
         &mut problems,
     );
+    if same_database(&settings.source.url, &settings.state.url) {
+        problems.push(format!(
+            "state.url: `{}` is the source database (source.url); the exporter would write its \
+             tables into the helpdesk's database. Give the state its own database or file \
+             (default {DEFAULT_STATE_URL})",
+            redact_url(&settings.state.url)
+        ));
+    }
     if let Some(listen) = raw.server.listen {
         match listen.parse::<SocketAddr>() {
             Ok(a) => settings.server.listen = a,
@@ -927,6 +935,45 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// Whether two database URLs (passwords already taken out) name the same
+/// database: the same SQLite file (however the path is spelled), or the
+/// same server URL once the scheme's aliases are folded. In-memory SQLite
+/// databases are each their own.
+fn same_database(a: &str, b: &str) -> bool {
+    fn sqlite_file(url: &str) -> Option<PathBuf> {
+        let rest = url.strip_prefix("sqlite:")?;
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let path = rest.split('?').next().unwrap_or(rest);
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        let p = Path::new(path);
+        Some(std::fs::canonicalize(p).unwrap_or_else(|_| {
+            std::env::current_dir()
+                .map(|d| d.join(p))
+                .unwrap_or_else(|_| p.to_path_buf())
+                .components()
+                .collect()
+        }))
+    }
+    fn server(url: &str) -> String {
+        let url = url.trim_end_matches('/');
+        for (alias, scheme) in [("postgresql:", "postgres:"), ("mariadb:", "mysql:")] {
+            if let Some(rest) = url.strip_prefix(alias) {
+                return format!("{scheme}{rest}");
+            }
+        }
+        url.to_string()
+    }
+    match (sqlite_file(a), sqlite_file(b)) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) if !a.starts_with("sqlite:") && !b.starts_with("sqlite:") => {
+            server(a) == server(b)
+        }
+        _ => false,
+    }
+}
+
 /// A secret kept in a file (a Kubernetes or Docker secret): its text
 /// without the final line break; a problem under `key` when unreadable.
 pub(crate) fn read_secret_file(
@@ -1228,6 +1275,30 @@ priority = "critical"
         assert_eq!(secret(&s.source.password).as_deref(), Some("se/cret"));
         assert_eq!(secret(&s.state.password).as_deref(), Some("a/b@c"));
         assert_eq!(s.labels.teams, 7);
+    }
+
+    #[test]
+    fn the_state_store_may_not_be_the_source() {
+        let same = |source: &str, state: &str| match load(&format!(
+            "[source]\nurl = \"{source}\"\n[state]\nurl = \"{state}\"\n"
+        )) {
+            Err(ConfigError::Invalid { problems, .. }) => problems
+                .iter()
+                .any(|p| p.starts_with("state.url:") && p.contains("is the source database")),
+            _ => false,
+        };
+        assert!(same(
+            "sqlite://data/helpdesk.db",
+            "sqlite:data/./helpdesk.db"
+        ));
+        assert!(same(
+            "postgresql://reader@db/helpdesk",
+            "postgres://reader@db/helpdesk/"
+        ));
+        assert!(same("mariadb://u@db/helpdesk", "mysql://u@db/helpdesk"));
+        assert!(!same("sqlite://data/helpdesk.db", "sqlite://data/state.db"));
+        assert!(!same("postgres://u@db/helpdesk", "postgres://u@db/state"));
+        assert!(!same("sqlite::memory:", "sqlite::memory:"));
     }
 
     #[test]

@@ -226,7 +226,7 @@ impl Visitor for Facts<'_> {
                     team,
                     category: category.clone(),
                     score: s.score,
-                    text: text.to_string(),
+                    text: excerpt(text, VERBATIM_CHARS),
                 });
             }
         }
@@ -236,4 +236,43 @@ impl Visitor for Facts<'_> {
     fn ticketless_survey(&mut self, _survey: &SurveyResponse) {}
 
     fn engagement(&mut self, _answer: &EngagementResponse) {}
+}
+
+/// How much of a survey comment the digest quotes: a verbatim is a voice,
+/// not a document (a 10 MB comment once made a 20 MB message that the mail
+/// server refused).
+pub const VERBATIM_CHARS: usize = 300;
+
+/// `text` cut to at most `max` characters, at a word boundary when one is
+/// near, with `…` where it was cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => {
+            let cut = &text[..end];
+            // Back to the last space in the final fifth, if there is one.
+            let at = cut
+                .rfind(char::is_whitespace)
+                .filter(|i| cut[..*i].chars().count() >= max * 4 / 5)
+                .unwrap_or(cut.len());
+            format!("{}…", cut[..at].trim_end())
+        }
+    }
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+
+    #[test]
+    fn long_comments_are_cut_at_a_word_and_marked() {
+        assert_eq!(excerpt("short", 300), "short");
+        let long = "word ".repeat(100);
+        let e = excerpt(&long, 22);
+        assert_eq!(e, "word word word word…");
+        // One unbroken run of characters (any script) is cut mid-run.
+        let e = excerpt(&"é".repeat(1000), 300);
+        assert_eq!(e.chars().count(), 301);
+        assert!(e.ends_with('…'));
+    }
 }

@@ -374,3 +374,55 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
         r.stderr
     );
 }
+
+/// Survey comments of 100,000 characters: each verbatim in the digest is
+/// an excerpt of at most 300 characters, so the message stays small.
+#[tokio::test]
+async fn long_comments_are_quoted_as_excerpts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let week = demo_helpdesk(dir.path());
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("data/demo-helpdesk.sqlite").display()
+    );
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("demo db");
+    let long = sqlx::query(
+        "UPDATE support_survey_responses SET comment = comment || ' ' || \
+         replace(hex(zeroblob(50000)), '00', 'words ') WHERE comment IS NOT NULL",
+    )
+    .execute(&pool)
+    .await
+    .expect("long comments");
+    assert!(long.rows_affected() > 0);
+    pool.close().await;
+    let config = write_config(dir.path(), 2525, 1);
+    let out = dir.path().join("preview");
+    let r = run(
+        dir.path(),
+        &[
+            "--config",
+            config.to_str().expect("utf-8"),
+            "digest",
+            "--week",
+            &week,
+            "--team",
+            "billing",
+            "--preview",
+            out.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let stem = out.join(format!("{week}-billing"));
+    let text = std::fs::read_to_string(stem.with_extension("txt")).expect("txt");
+    let quoted: Vec<&str> = text.lines().filter(|l| l.contains("words words")).collect();
+    assert!(!quoted.is_empty(), "the digest quotes the comments: {text}");
+    for line in &quoted {
+        assert!(line.chars().count() < 400, "{line}");
+        assert!(line.contains('…'), "{line}");
+    }
+    let eml = std::fs::metadata(stem.with_extension("eml"))
+        .expect("eml")
+        .len();
+    assert!(eml < 100_000, "{eml} bytes");
+}

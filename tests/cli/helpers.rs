@@ -518,6 +518,8 @@ impl Scrape {
                     // This process's own doings, not the data.
                     && !s.name.starts_with("support_job_")
                     && s.name != "support_digest_emails_total"
+                    // A summary over a sliding window: of the moment.
+                    && !s.name.starts_with("support_first_response_quantile_seconds")
             })
             .cloned()
             .collect();

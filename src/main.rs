@@ -221,12 +221,24 @@ fn print_deliveries(week: IsoWeek, deliveries: &[digest::send::Delivery]) -> any
                 Outcome::Busy => "being sent by another process".to_string(),
                 Outcome::Failed { error, attempts } =>
                     format!("NOT sent after {attempts} attempt(s): {error}"),
+                Outcome::Refused { error } =>
+                    format!("REFUSED by the SMTP server, not retried: {error}"),
             }
         );
     }
     let failed = deliveries.iter().filter(|d| d.outcome.is_failed()).count();
+    let refused = deliveries
+        .iter()
+        .filter(|d| matches!(d.outcome, Outcome::Refused { .. }))
+        .count();
     if failed > 0 {
         bail!("{failed} digest message(s) not sent; the next run retries them");
+    }
+    if refused > 0 {
+        bail!(
+            "{refused} digest message(s) refused for good by the SMTP server (see above); \
+             fix the recipient or the server's limit"
+        );
     }
     Ok(())
 }

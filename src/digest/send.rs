@@ -65,12 +65,18 @@ pub enum Outcome {
         error: String,
         attempts: u32,
     },
+    /// Refused for good by the server (a permanent 5xx answer: no such
+    /// mailbox, message too large): not tried again, by this run or a
+    /// later one; the reason is in the digest log.
+    Refused {
+        error: String,
+    },
 }
 
 impl Outcome {
     /// The `result` label of `support_digest_emails_total`.
     /// Every value of `label()`.
-    pub const LABELS: [&'static str; 4] = ["sent", "already_sent", "busy", "failed"];
+    pub const LABELS: [&'static str; 5] = ["sent", "already_sent", "busy", "failed", "refused"];
 
     pub fn label(&self) -> &'static str {
         match self {
@@ -78,6 +84,7 @@ impl Outcome {
             Outcome::AlreadySent => "already_sent",
             Outcome::Busy => "busy",
             Outcome::Failed { .. } => "failed",
+            Outcome::Refused { .. } => "refused",
         }
     }
 
@@ -107,6 +114,10 @@ pub enum SendError {
 pub struct Retry {
     pub attempts: u32,
     pub backoff: std::time::Duration,
+    /// How long one try — connection, every command, the message — may
+    /// take: a server that greets and then goes silent is a failed try,
+    /// not a hung job (lettre's own timeout covers only some waits).
+    pub timeout: std::time::Duration,
 }
 
 impl Retry {
@@ -114,7 +125,19 @@ impl Retry {
         Retry {
             attempts: smtp.attempts.max(1),
             backoff: smtp.retry_backoff,
+            timeout: smtp.timeout,
         }
+    }
+}
+
+/// Whether a transport's error is the server's final word.
+pub trait Permanence {
+    fn is_permanent(&self) -> bool;
+}
+
+impl Permanence for lettre::transport::smtp::Error {
+    fn is_permanent(&self) -> bool {
+        lettre::transport::smtp::Error::is_permanent(self)
     }
 }
 
@@ -131,7 +154,7 @@ pub async fn deliver<T>(
 ) -> Result<Vec<Delivery>, SendError>
 where
     T: AsyncTransport + Sync,
-    T::Error: std::fmt::Display,
+    T::Error: std::fmt::Display + Permanence,
 {
     let mut out = Vec::new();
     for d in &analysis.digests {
@@ -166,6 +189,10 @@ where
                     week = %d.week, scope = d.scope.key(), recipient = %to.email, attempts,
                     "digest not sent, the next run retries: {error}"
                 ),
+                Outcome::Refused { error } => tracing::error!(
+                    week = %d.week, scope = d.scope.key(), recipient = %to.email,
+                    "the SMTP server refused the digest for good; not retried: {error}"
+                ),
                 other => tracing::info!(
                     week = %d.week, scope = d.scope.key(), recipient = %to.email,
                     "digest skipped: {}", other.label()
@@ -195,7 +222,7 @@ async fn deliver_one<T>(
 ) -> Result<Outcome, SendError>
 where
     T: AsyncTransport + Sync,
-    T::Error: std::fmt::Display,
+    T::Error: std::fmt::Display + Permanence,
 {
     let key = DigestKey {
         week: d.week.to_string(),
@@ -206,6 +233,7 @@ where
         Claim::Mine => {}
         Claim::AlreadySent => return Ok(Outcome::AlreadySent),
         Claim::Busy => return Ok(Outcome::Busy),
+        Claim::Refused(error) => return Ok(Outcome::Refused { error }),
     }
     let message_id = render::message_id(d, to, from);
     let message = render::message(
@@ -228,7 +256,30 @@ where
     // minutes): the time it was sent, without reading the wall clock.
     let started = tokio::time::Instant::now();
     for attempt in 1..=retry.attempts {
-        match transport.send(message.clone()).await {
+        let sent = match tokio::time::timeout(retry.timeout, transport.send(message.clone())).await
+        {
+            Ok(sent) => sent,
+            Err(_) => {
+                last_error = format!(
+                    "no answer from the SMTP server within digest.smtp.timeout ({} s)",
+                    retry.timeout.as_secs_f64()
+                );
+                tracing::warn!(
+                    recipient = %to.email, attempt, of = retry.attempts, "{last_error}"
+                );
+                if attempt < retry.attempts {
+                    tokio::time::sleep(wait).await;
+                    wait = wait.saturating_mul(2);
+                }
+                continue;
+            }
+        };
+        match sent {
+            Err(e) if e.is_permanent() => {
+                let error = e.to_string();
+                store.digest_refused(&key, owner, &error, attempt).await?;
+                return Ok(Outcome::Refused { error });
+            }
             Ok(_) => {
                 store
                     .digest_sent(&key, owner, &message_id, attempt, now + elapsed(started))

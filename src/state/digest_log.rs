@@ -4,7 +4,8 @@
 //! A sender first *claims* a (week, scope, recipient) row; the primary key
 //! makes the claim atomic, so of two replicas only one wins. The row is
 //! marked `sent` only after the SMTP server accepted the message; a failed
-//! send marks it `failed`, free for the next run to claim again. A claim
+//! send marks it `failed`, free for the next run to claim again; a
+//! permanent refusal (a 5xx answer) marks it `refused`, for good. A claim
 //! left `sending` by a process that died is taken over after [`LEASE`].
 
 use std::time::Duration;
@@ -24,7 +25,7 @@ pub struct DigestKey {
 }
 
 /// The result of a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// This owner may send.
     Mine,
@@ -32,6 +33,8 @@ pub enum Claim {
     AlreadySent,
     /// Another sender holds a live claim.
     Busy,
+    /// The SMTP server refused it for good (its answer): not sent again.
+    Refused(String),
 }
 
 /// A row of the log.
@@ -106,8 +109,8 @@ impl StateStore {
         if taken == 1 {
             return Ok(Claim::Mine);
         }
-        let status: Option<(String,)> = on_pool!(&self.pool, p => sqlx::query_as(self.sql(
-            "SELECT status FROM digest_log WHERE week = $1 AND scope = $2 AND recipient = $3",
+        let status: Option<(String, Option<String>)> = on_pool!(&self.pool, p => sqlx::query_as(self.sql(
+            "SELECT status, last_error FROM digest_log WHERE week = $1 AND scope = $2 AND recipient = $3",
         ))
         .bind(&key.week)
         .bind(&key.scope)
@@ -116,7 +119,8 @@ impl StateStore {
         .await
         .map_err(self.err("read the digest log"))?);
         Ok(match status {
-            Some((s,)) if s == "sent" => Claim::AlreadySent,
+            Some((s, _)) if s == "sent" => Claim::AlreadySent,
+            Some((s, error)) if s == "refused" => Claim::Refused(error.unwrap_or_default()),
             _ => Claim::Busy,
         })
     }
@@ -171,6 +175,31 @@ impl StateStore {
         .await
         .map(|_| ())
         .map_err(self.err("record a failed digest"))?);
+        Ok(())
+    }
+
+    /// Records that the SMTP server refused `key`'s message for good.
+    pub async fn digest_refused(
+        &self,
+        key: &DigestKey,
+        owner: &str,
+        error: &str,
+        attempts: u32,
+    ) -> Result<(), StateError> {
+        on_pool!(&self.pool, p => sqlx::query(self.sql(
+            "UPDATE digest_log SET status = 'refused', last_error = $1, attempts = attempts + $2 \
+             WHERE week = $3 AND scope = $4 AND recipient = $5 AND owner = $6",
+        ))
+        .bind(error)
+        .bind(i64::from(attempts))
+        .bind(&key.week)
+        .bind(&key.scope)
+        .bind(&key.recipient)
+        .bind(owner)
+        .execute(p)
+        .await
+        .map(|_| ())
+        .map_err(self.err("record a refused digest"))?);
         Ok(())
     }
 

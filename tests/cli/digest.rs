@@ -21,6 +21,11 @@ impl SmtpServer {
     /// `None` (test skipped, with the reason printed) when Python's aiosmtpd
     /// is missing, except in CI, where that fails the test.
     pub fn start(test: &str, maildir: &Path, refuse: u32) -> Option<SmtpServer> {
+        SmtpServer::start_with(test, maildir, &["--refuse", &refuse.to_string()])
+    }
+
+    /// [`SmtpServer::start`] with the script's own arguments.
+    pub fn start_with(test: &str, maildir: &Path, args: &[&str]) -> Option<SmtpServer> {
         let has = Command::new("python3")
             .args(["-c", "import aiosmtpd"])
             .output()
@@ -36,7 +41,7 @@ impl SmtpServer {
         let mut child = Command::new("python3")
             .arg(script)
             .arg(maildir)
-            .args(["--refuse", &refuse.to_string()])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -425,4 +430,108 @@ async fn long_comments_are_quoted_as_excerpts() {
         .expect("eml")
         .len();
     assert!(eml < 100_000, "{eml} bytes");
+}
+
+/// A server whose size limit the digest exceeds answers 552: the message is
+/// refused for good — not retried in the run, nor by the next one — and the
+/// reason is in the digest log and the output.
+#[test]
+fn a_permanent_refusal_is_not_retried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let maildir = dir.path().join("mail");
+    let Some(smtp) = SmtpServer::start_with(
+        "a_permanent_refusal_is_not_retried",
+        &maildir,
+        &["--max-size", "1000"],
+    ) else {
+        return;
+    };
+    let week = demo_helpdesk(dir.path());
+    let config = write_config(dir.path(), smtp.port, 3);
+    let r = digest_send(dir.path(), &config, &week);
+    assert!(!r.ok, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("REFUSED by the SMTP server, not retried: "),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("552"), "{}", r.stdout);
+    let data = || {
+        std::fs::read_to_string(maildir.join("data-count"))
+            .expect("data count")
+            .trim()
+            .parse::<u32>()
+            .expect("a number")
+    };
+    let first = data();
+    let messages = r.stdout.lines().filter(|l| l.contains("REFUSED")).count() as u32;
+    assert_eq!(first, messages, "one try per message, not 3");
+    // The next run does not talk to the server about them again.
+    let again = digest_send(dir.path(), &config, &week);
+    assert!(!again.ok);
+    assert!(again.stdout.contains("REFUSED"), "{}", again.stdout);
+    assert_eq!(data(), first);
+    assert!(smtp.received().is_empty());
+}
+
+/// A server that greets and then says nothing more: each try ends after
+/// `digest.smtp.timeout`, the message is released as failed (the next run
+/// retries it), and the command ends.
+#[test]
+fn a_silent_mail_server_times_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let week = demo_helpdesk(dir.path());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut conn in listener.incoming().flatten() {
+            use std::io::Write;
+            let _ = conn.write_all(b"220 mail.example ESMTP\r\n");
+            held.push(conn);
+        }
+    });
+    let config = write_config(dir.path(), port, 2);
+    let text = std::fs::read_to_string(&config).expect("config") + "timeout = \"1s\"\n";
+    std::fs::write(&config, text).expect("config");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_support-metrics"))
+        .current_dir(dir.path())
+        .args([
+            "--config",
+            config.to_str().expect("utf-8"),
+            "digest",
+            "--week",
+            &week,
+            "--send",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("digest starts");
+    // A guard, not a measure: without the timeout the command never ends.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("digest --send hung on a silent server");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        stdout.contains("NOT sent after 2 attempt(s): no answer from the SMTP server within digest.smtp.timeout (1 s)"),
+        "{stdout}"
+    );
+    // Released, not left `sending`: the next run tries again.
+    let again = digest_send(dir.path(), &config, &week);
+    assert!(
+        again.stdout.contains("NOT sent after 2 attempt(s)"),
+        "{}",
+        again.stdout
+    );
+    assert!(!again.stdout.contains("being sent by another process"));
 }

@@ -1,9 +1,11 @@
 """A real SMTP server for the digest tests (aiosmtpd), on loopback.
 
-Usage: smtp_server.py MAILDIR [--refuse N]
+Usage: smtp_server.py MAILDIR [--refuse N] [--max-size BYTES]
 Prints "ready PORT" once listening. Each accepted message is written to
 MAILDIR as NNN.eml. With --refuse N, the first N messages are refused with
 a temporary error (451) at DATA, as a busy or greylisting server would.
+With --max-size, a larger message is refused for good (552), and each
+DATA seen is counted in MAILDIR/data-count.
 """
 import argparse
 import asyncio
@@ -15,13 +17,18 @@ from aiosmtpd.controller import Controller
 
 
 class Handler:
-    def __init__(self, maildir, refuse):
+    def __init__(self, maildir, refuse, max_size):
         self.maildir = maildir
         self.refuse = refuse
+        self.max_size = max_size
         self.seen = 0
 
     async def handle_DATA(self, server, session, envelope):
         self.seen += 1
+        with open(os.path.join(self.maildir, "data-count"), "w") as f:
+            f.write(str(self.seen))
+        if self.max_size and len(envelope.original_content) > self.max_size:
+            return "552 5.3.4 Message size exceeds fixed limit (test limit %d)" % self.max_size
         if self.seen <= self.refuse:
             return "451 4.3.0 Try again later (test refusal %d)" % self.seen
         n = len([f for f in os.listdir(self.maildir) if f.endswith(".eml")])
@@ -36,6 +43,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("maildir")
     p.add_argument("--refuse", type=int, default=0)
+    p.add_argument("--max-size", type=int, default=0)
     a = p.parse_args()
     os.makedirs(a.maildir, exist_ok=True)
     # aiosmtpd's readiness check connects to the configured port, so port 0
@@ -44,7 +52,7 @@ def main():
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    c = Controller(Handler(a.maildir, a.refuse), hostname="127.0.0.1", port=port)
+    c = Controller(Handler(a.maildir, a.refuse, a.max_size), hostname="127.0.0.1", port=port)
     c.start()
     print("ready %d" % port, flush=True)
     try:

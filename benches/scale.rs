@@ -19,7 +19,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -415,22 +415,11 @@ fn start_serve(
     state: &str,
     env: &[(&str, &str)],
 ) -> (std::process::Child, String) {
-    let mut child = support_metrics(dir, url, state)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let addr = lines
-        .find_map(|l| {
-            l.ok()?
-                .strip_prefix("Serving metrics at http://")
-                .and_then(|a| a.strip_suffix("/metrics"))
-                .map(str::to_string)
-        })
-        .expect("serve prints its address");
+    let (child, addr) = common::spawn_serve(
+        support_metrics(dir, url, state)
+            .envs(env.iter().copied())
+            .stderr(Stdio::null()),
+    );
     let ready = Instant::now();
     while http_get(&addr, "/readyz") < 1 || !ready_ok(&addr) {
         assert!(ready.elapsed() < Duration::from_secs(600), "never ready");

@@ -18,7 +18,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -248,25 +247,14 @@ fn main() {
             )
         };
         std::fs::write(&config, config_text("serve-state.sqlite")).expect("config");
-        let mut serve = Command::new(BIN)
-            .current_dir(dir.path())
-            .arg("--config")
-            .arg(&config)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("serve");
-        let mut lines = BufReader::new(serve.stdout.take().expect("stdout")).lines();
-        let addr = lines
-            .find_map(|l| {
-                l.ok()?
-                    .strip_prefix("Serving metrics at http://")
-                    .and_then(|a| a.strip_suffix("/metrics"))
-                    .map(str::to_string)
-            })
-            .expect("serve prints its address");
+        let (mut serve, addr) = common::spawn_serve(
+            Command::new(BIN)
+                .current_dir(dir.path())
+                .arg("--config")
+                .arg(&config)
+                .env("RUST_LOG", "warn")
+                .stderr(Stdio::inherit()),
+        );
         let scrape = |addr: &str| common::get(addr, "/metrics");
 
         println!("soak: serve on PostgreSQL for {seconds} s, {WRITERS} writer connections");

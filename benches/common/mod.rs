@@ -143,3 +143,24 @@ pub fn get(addr: &str, path: &str) -> String {
     b.split_once("\r\n\r\n")
         .map_or(b.clone(), |(_, body)| body.to_string())
 }
+
+/// Spawns `serve` (its stdout piped) and returns it with the address it
+/// prints once bound.
+pub fn spawn_serve(cmd: &mut std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let addr = lines
+        .find_map(|l| {
+            l.ok()?
+                .strip_prefix("Serving metrics at http://")
+                .and_then(|a| a.strip_suffix("/metrics"))
+                .map(str::to_string)
+        })
+        .expect("serve prints its address");
+    (child, addr)
+}

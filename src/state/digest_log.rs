@@ -161,21 +161,8 @@ impl StateStore {
         error: &str,
         attempts: u32,
     ) -> Result<(), StateError> {
-        on_pool!(&self.pool, p => sqlx::query(self.sql(
-            "UPDATE digest_log SET status = 'failed', last_error = $1, attempts = attempts + $2 \
-             WHERE week = $3 AND scope = $4 AND recipient = $5 AND owner = $6",
-        ))
-        .bind(error)
-        .bind(i64::from(attempts))
-        .bind(&key.week)
-        .bind(&key.scope)
-        .bind(&key.recipient)
-        .bind(owner)
-        .execute(p)
-        .await
-        .map(|_| ())
-        .map_err(self.err("record a failed digest"))?);
-        Ok(())
+        self.digest_not_sent(key, owner, "failed", error, attempts)
+            .await
     }
 
     /// Records that the SMTP server refused `key`'s message for good.
@@ -186,10 +173,23 @@ impl StateStore {
         error: &str,
         attempts: u32,
     ) -> Result<(), StateError> {
+        self.digest_not_sent(key, owner, "refused", error, attempts)
+            .await
+    }
+
+    async fn digest_not_sent(
+        &self,
+        key: &DigestKey,
+        owner: &str,
+        status: &'static str,
+        error: &str,
+        attempts: u32,
+    ) -> Result<(), StateError> {
         on_pool!(&self.pool, p => sqlx::query(self.sql(
-            "UPDATE digest_log SET status = 'refused', last_error = $1, attempts = attempts + $2 \
-             WHERE week = $3 AND scope = $4 AND recipient = $5 AND owner = $6",
+            "UPDATE digest_log SET status = $1, last_error = $2, attempts = attempts + $3 \
+             WHERE week = $4 AND scope = $5 AND recipient = $6 AND owner = $7",
         ))
+        .bind(status)
         .bind(error)
         .bind(i64::from(attempts))
         .bind(&key.week)
@@ -199,7 +199,7 @@ impl StateStore {
         .execute(p)
         .await
         .map(|_| ())
-        .map_err(self.err("record a refused digest"))?);
+        .map_err(self.err("record an unsent digest"))?);
         Ok(())
     }
 

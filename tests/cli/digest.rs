@@ -142,6 +142,31 @@ fn digest_send(dir: &Path, config: &Path, week: &str) -> crate::helpers::Run {
     )
 }
 
+/// `digest --week WEEK --team billing --preview OUT` with `env`.
+fn preview_billing(
+    dir: &Path,
+    config: &Path,
+    week: &str,
+    out: &Path,
+    env: &[(&str, &str)],
+) -> crate::helpers::Run {
+    run(
+        dir,
+        &[
+            "--config",
+            config.to_str().expect("utf-8"),
+            "digest",
+            "--week",
+            week,
+            "--team",
+            "billing",
+            "--preview",
+            out.to_str().expect("utf-8"),
+        ],
+        env,
+    )
+}
+
 fn header(m: &ParsedMail, name: &str) -> String {
     m.headers.get_first_value(name).unwrap_or_default()
 }
@@ -313,19 +338,11 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
         ),
     ] {
         let out = dir.path().join(format!("preview-{locale}"));
-        let r = run(
+        let r = preview_billing(
             dir.path(),
-            &[
-                "--config",
-                config.to_str().expect("utf-8"),
-                "digest",
-                "--week",
-                &week,
-                "--team",
-                "billing",
-                "--preview",
-                out.to_str().expect("utf-8"),
-            ],
+            &config,
+            &week,
+            &out,
             &[("SUPPORT_METRICS__DIGEST__LOCALE", locale)],
         );
         assert!(r.ok, "{}", r.stderr);
@@ -402,21 +419,7 @@ async fn long_comments_are_quoted_as_excerpts() {
     pool.close().await;
     let config = write_config(dir.path(), 2525, 1);
     let out = dir.path().join("preview");
-    let r = run(
-        dir.path(),
-        &[
-            "--config",
-            config.to_str().expect("utf-8"),
-            "digest",
-            "--week",
-            &week,
-            "--team",
-            "billing",
-            "--preview",
-            out.to_str().expect("utf-8"),
-        ],
-        &[],
-    );
+    let r = preview_billing(dir.path(), &config, &week, &out, &[]);
     assert!(r.ok, "{}", r.stderr);
     let stem = out.join(format!("{week}-billing"));
     let text = std::fs::read_to_string(stem.with_extension("txt")).expect("txt");

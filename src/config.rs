@@ -634,6 +634,28 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
                 .insert(user, BcryptHash(hash));
         }
     }
+    // One cost for all: a user whose hash costs more answers a wrong
+    // password more slowly, which tells the users apart.
+    let costs: BTreeMap<u32, &str> = settings
+        .server
+        .basic_auth_users
+        .iter()
+        .filter_map(|(user, h)| {
+            Some((
+                h.0.parse::<bcrypt::HashParts>().ok()?.get_cost(),
+                user.as_str(),
+            ))
+        })
+        .collect();
+    if costs.len() > 1 {
+        let listed: Vec<String> = costs.iter().map(|(c, u)| format!("{c} ({u})")).collect();
+        problems.push(format!(
+            "server.basic_auth_users: the hashes use different bcrypt costs: {}; hash every \
+             password at one cost (`support-metrics hash-password --cost N`), or a user can be \
+             told apart by how long a wrong password takes",
+            listed.join(", ")
+        ));
+    }
 
     // schedule
     for (key, value, slot) in [
@@ -1299,6 +1321,20 @@ priority = "critical"
         assert!(!same("sqlite://data/helpdesk.db", "sqlite://data/state.db"));
         assert!(!same("postgres://u@db/helpdesk", "postgres://u@db/state"));
         assert!(!same("sqlite::memory:", "sqlite::memory:"));
+    }
+
+    #[test]
+    fn basic_auth_hashes_of_different_costs_are_refused() {
+        let a = bcrypt::hash("a", 4).expect("hash");
+        let b = bcrypt::hash("b", 5).expect("hash");
+        let p = problems(&format!(
+            "[server.basic_auth_users]\nprometheus = \"{a}\"\ngrafana = \"{b}\"\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|p| p.contains("different bcrypt costs: 4 (prometheus), 5 (grafana)")),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -252,9 +252,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("cannot read the password from standard input")?;
             let password = line.trim_end_matches(['\r', '\n']);
             anyhow::ensure!(!password.is_empty(), "no password on standard input");
+            // bcrypt reads at most 72 bytes, its final NUL included: a
+            // longer password would be cut without a word, its end unused.
+            anyhow::ensure!(
+                password.len() <= 71,
+                "the password is {} bytes; bcrypt reads at most 71 — choose a shorter one",
+                password.len()
+            );
             println!(
                 "{}",
-                bcrypt::hash(password, cost).context("cannot hash the password")?
+                bcrypt::non_truncating_hash(password, cost).context("cannot hash the password")?
             );
             Ok(())
         }

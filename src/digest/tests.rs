@@ -330,6 +330,9 @@ fn outcome_labels_lists_every_outcome() {
             error: String::new(),
             attempts: 1,
         },
+        Outcome::Refused {
+            error: String::new(),
+        },
     ];
     let labels: Vec<&str> = all.iter().map(Outcome::label).collect();
     assert_eq!(labels, Outcome::LABELS);

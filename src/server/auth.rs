@@ -5,7 +5,15 @@
 //! same credentials every few seconds, so a pair that passed once is
 //! remembered (in this process's memory only) and later scrapes cost a
 //! lookup. Failed attempts are never remembered. An unknown user is checked
-//! against a dummy hash, so that the answer takes as long as for a known one.
+//! against a dummy hash, so that the answer takes as long as for a known one
+//! (`check-config` refuses hashes of different costs, for the same reason).
+//!
+//! The checks run on the blocking pool, at most [`Users::slots`] at a
+//! time (half the cores): forty clients guessing passwords keep those
+//! busy, not every core, so `/healthz` and a remembered scraper are served
+//! at once. A request that waits longer than [`QUEUE_WAIT`] for a slot is
+//! refused without a check. A password longer than bcrypt reads (71 bytes
+//! and a NUL) is refused, never cut.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -21,11 +29,16 @@ use crate::config::BcryptHash;
 /// At most this many verified pairs are remembered (then forgotten at once).
 const REMEMBERED: usize = 64;
 
+/// How long a request waits for a free bcrypt slot before it is refused.
+pub const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct Users {
     hashes: BTreeMap<String, BcryptHash>,
     /// Checked for unknown users: as costly as the real hashes.
     dummy: String,
     verified: Mutex<HashSet<(String, String)>>,
+    /// bcrypt checks that may run at once.
+    slots: tokio::sync::Semaphore,
 }
 
 impl Users {
@@ -39,7 +52,13 @@ impl Users {
             hashes,
             dummy,
             verified: Mutex::new(HashSet::new()),
+            slots: tokio::sync::Semaphore::new(Users::slots()),
         })
+    }
+
+    /// Half the cores, at least one.
+    pub fn slots() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
     }
 
     fn remembered(&self, pair: &(String, String)) -> bool {
@@ -65,11 +84,17 @@ impl Users {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy.clone());
         let password = pair.1.clone();
-        // bcrypt is slow on purpose: off the async workers.
-        let ok = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash))
-            .await
-            .is_ok_and(|r| r.unwrap_or(false))
-            && known;
+        let Ok(Ok(_slot)) = tokio::time::timeout(QUEUE_WAIT, self.slots.acquire()).await else {
+            tracing::warn!("authentication refused unchecked: every bcrypt slot is busy");
+            return false;
+        };
+        // bcrypt is slow on purpose: off the async workers. Over 72 bytes
+        // the non-truncating check fails rather than compare a prefix.
+        let ok =
+            tokio::task::spawn_blocking(move || bcrypt::non_truncating_verify(password, &hash))
+                .await
+                .is_ok_and(|r| r.unwrap_or(false))
+                && known;
         if ok {
             self.remember(pair);
         }
@@ -162,5 +187,42 @@ mod tests {
         assert!(!users.check("prometheus".into(), "S3cret".into()).await);
         assert!(!users.check("grafana".into(), "s3cret".into()).await);
         assert!(!users.remembered(&("prometheus".into(), "S3cret".into())));
+    }
+
+    #[tokio::test]
+    async fn a_password_past_72_bytes_is_refused_not_cut() {
+        let long = "x".repeat(71);
+        // The longest password bcrypt reads whole (71 bytes and its NUL).
+        let hash = bcrypt::hash(&long, 4).expect("hash");
+        let users = Users::new(BTreeMap::from([("p".into(), BcryptHash(hash))]));
+        assert!(users.check("p".into(), long.clone()).await);
+        assert!(!users.check("p".into(), format!("{long}and more")).await);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn guessing_clients_do_not_hold_up_a_remembered_scraper() {
+        let hash = bcrypt::hash("s3cret", 8).expect("hash");
+        let users = Users::new(BTreeMap::from([("prometheus".into(), BcryptHash(hash))]));
+        assert!(users.check("prometheus".into(), "s3cret".into()).await);
+        let guesses: Vec<_> = (0..40)
+            .map(|i| {
+                let users = Arc::clone(&users);
+                tokio::spawn(
+                    async move { users.check("prometheus".into(), format!("guess{i}")).await },
+                )
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        // The scraper's pair is remembered: no slot, no wait for the guesses.
+        assert!(users.check("prometheus".into(), "s3cret".into()).await);
+        let pending = guesses.iter().filter(|g| !g.is_finished()).count();
+        assert!(
+            pending > 0,
+            "the guesses (40 × cost 8 on {} slot(s)) are still queued",
+            Users::slots()
+        );
+        for g in guesses {
+            assert!(!g.await.expect("join"), "a guess never passes");
+        }
     }
 }

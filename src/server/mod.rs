@@ -8,6 +8,7 @@
 //! goes over HTTPS.
 
 pub mod auth;
+pub mod connections;
 pub mod tls;
 
 use std::collections::BTreeMap;

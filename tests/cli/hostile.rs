@@ -248,3 +248,60 @@ async fn data_text_reaches_the_terminal_escaped() {
     assert!(r.stdout.contains("evil\\u{1b}[2J"), "{}", r.stdout);
     assert!(!r.stdout.lines().any(|l| l.starts_with("INFO forged")));
 }
+
+/// Fifty clients trickling a request's headers a byte at a time: each is
+/// closed once the header-read limit passes, and meanwhile `/healthz` and
+/// `/metrics` answer at once.
+#[test]
+fn slow_clients_are_closed_and_starve_nobody() {
+    use std::io::{Read, Write};
+    let db = TestDb::sqlite();
+    let config_path = config(&db, "state.sqlite");
+    db.migrate_source();
+    let served = crate::helpers::Served::start(db.dir.path(), &config_path, &[]);
+    served.wait_ready();
+    let slow: Vec<std::net::TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&served.addr).expect("connect");
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .expect("write");
+            s
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    for path in ["/healthz", "/metrics"] {
+        let (status, _) = crate::helpers::http_get(&served.addr, path);
+        assert_eq!(status, 200, "{path}");
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "served beside the slow clients"
+    );
+    // Trickle on; the server closes each connection (read returns 0 or
+    // an error) once the limit is past. Bounded by a guard, not a measure.
+    let limit = support_metrics::server::connections::HEADER_READ;
+    let mut closed = 0;
+    for mut s in slow {
+        s.set_read_timeout(Some(limit + std::time::Duration::from_secs(10)))
+            .expect("timeout");
+        let _ = s.write_all(b"a");
+        let mut buf = [0u8; 512];
+        match s.read(&mut buf) {
+            // hyper answers 408 or just closes: either way, not held.
+            Ok(_) => closed += 1,
+            Err(e)
+                if e.kind() != std::io::ErrorKind::WouldBlock
+                    && e.kind() != std::io::ErrorKind::TimedOut =>
+            {
+                closed += 1
+            }
+            Err(e) => panic!("a slow client was still held after the limit: {e}"),
+        }
+    }
+    assert_eq!(closed, 50);
+    assert!(
+        started.elapsed() >= limit,
+        "closed by the limit, not at once"
+    );
+    served.stop();
+}

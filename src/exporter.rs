@@ -191,6 +191,12 @@ impl SelfMetrics {
     }
 }
 
+/// How long a probe waits for the source to answer.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often `serve` probes the source and its leadership between jobs.
+pub const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Exporter {
     settings: Settings,
     store: StateStore,
@@ -268,6 +274,80 @@ impl Exporter {
         self.clock.sleep_until(at)
     }
 
+    /// Checks, between jobs, that the source answers and that this process
+    /// still leads, so that `support_source_up`, `support_leader` and
+    /// `/readyz` tell the truth of the moment rather than of the last job.
+    /// Skipped while a job runs: the job reports.
+    pub async fn probe(&self) {
+        let Ok(mut slot) = self.source.try_lock() else {
+            return;
+        };
+        let up = match slot.as_ref() {
+            Some(source) => {
+                let up = tokio::time::timeout(PROBE_TIMEOUT, source.ping())
+                    .await
+                    .is_ok_and(|r| r.is_ok());
+                if !up {
+                    // Its connections may be dead: reconnect next time.
+                    *slot = None;
+                }
+                up
+            }
+            // Not connected (never yet, or dropped after a failure).
+            None => match tokio::time::timeout(
+                PROBE_TIMEOUT,
+                Source::connect(&self.settings.source, Access::ReadOnly),
+            )
+            .await
+            {
+                Ok(Ok(source)) => {
+                    *slot = Some(source);
+                    true
+                }
+                _ => false,
+            },
+        };
+        drop(slot);
+        let mut was = None;
+        self.with_selfm(|s| {
+            was = s.source_up;
+            s.source_up = Some(up);
+        });
+        if was == Some(true) && !up {
+            tracing::warn!("the source stopped answering");
+        } else if was == Some(false) && up {
+            tracing::info!("the source answers again");
+        }
+        // The leadership: still held, lost (its session ended), or free to
+        // take (the leader stopped) — a follower takes over within a probe.
+        if let Ok(mut live) = self.live.try_lock() {
+            if let Err(e) = self.lead(&mut live).await {
+                tracing::warn!("cannot ask the state store for the leadership: {e}");
+            }
+            self.publish(&live);
+        }
+    }
+
+    /// Whether `/readyz` answers 200, and if not, why.
+    pub fn readiness(&self) -> Result<(), &'static str> {
+        let mut up = None;
+        self.with_selfm(|s| up = s.source_up);
+        if !self.is_ready() {
+            Err("no collection has succeeded yet")
+        } else if up == Some(false) {
+            Err("the source database does not answer; /metrics shows the last collected values")
+        } else {
+            Ok(())
+        }
+    }
+
+    /// True once a job has run in this process (whatever its result).
+    pub fn has_run(&self) -> bool {
+        let mut ran = false;
+        self.with_selfm(|s| ran = s.runs.values().any(|n| *n > 0.0));
+        ran
+    }
+
     /// True once a collection has succeeded in this process.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)
@@ -318,10 +398,16 @@ impl Exporter {
             }
             tracing::warn!("lost the leadership: its state store session ended; asking again");
             *lease = None;
+            self.with_selfm(|s| s.leader = Some(false));
         }
         let mut was = None;
         self.with_selfm(|s| was = s.leader);
-        let leads = match self.store.try_lead().await? {
+        let tried = self.store.try_lead().await;
+        if tried.is_err() {
+            // Cannot ask: not the leader, as far as anyone can tell.
+            self.with_selfm(|s| s.leader = Some(false));
+        }
+        let leads = match tried? {
             Some(l) => {
                 // Alone on its store (SQLite), the state loaded at start
                 // is current; shared, another leader may have committed.

@@ -141,6 +141,32 @@ pub async fn serve_with_clock(
         }
     };
 
+    // Between jobs, the source and the leadership are probed, so that
+    // what /metrics and /readyz say is true of the moment.
+    {
+        let exporter = Arc::clone(&exporter);
+        let mut rx = rx.clone();
+        tokio::spawn(async move {
+            loop {
+                let wake = exporter.now()
+                    + chrono::TimeDelta::from_std(crate::exporter::PROBE_EVERY)
+                        .unwrap_or(chrono::TimeDelta::seconds(5));
+                tokio::select! {
+                    _ = exporter.sleep_until(wake) => {}
+                    _ = rx.changed() => return,
+                }
+                if *rx.borrow() {
+                    return;
+                }
+                // Only once a first job has connected: the start-up run
+                // reports first.
+                if exporter.has_run() {
+                    exporter.probe().await;
+                }
+            }
+        });
+    }
+
     // A first collection and KPI run at once, then the schedule.
     let jobs = {
         let exporter = Arc::clone(&exporter);

@@ -1,6 +1,7 @@
 //! The HTTP side of `serve` (axum): `/metrics` renders the latest snapshot,
 //! `/healthz` says the process runs, `/readyz` says a collection has
-//! succeeded. Nothing here touches a database.
+//! succeeded and the source answers (probed every few seconds between
+//! jobs). Nothing here touches a database.
 //!
 //! With `[server.basic_auth_users]`, `/metrics` and `/` ask for a user and
 //! password; `/healthz` and `/readyz` stay open for liveness and readiness
@@ -76,14 +77,13 @@ async fn metrics(State(s): State<AppState>) -> Response {
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
-    if s.exporter.is_ready() {
-        (StatusCode::OK, "ready\n").into_response()
-    } else {
-        (
+    match s.exporter.readiness() {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(why) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            "not ready: no collection has succeeded yet\n",
+            format!("not ready: {why}\n"),
         )
-            .into_response()
+            .into_response(),
     }
 }
 

@@ -566,6 +566,17 @@ impl Source {
     }
 
     /// The highest event id, `None` when there are no events.
+    /// Whether the database answers now (`SELECT 1` on a pooled
+    /// connection, or a new one if the pool's were cut).
+    pub async fn ping(&self) -> Result<(), SourceError> {
+        for_each_row(&self.pool, "SELECT 1".to_string(), |_| {})
+            .await
+            .map_err(|e| SourceError::Connect {
+                url: redact_url(&self.settings.url),
+                message: e.to_string(),
+            })
+    }
+
     pub async fn max_event_id(&self) -> Result<Option<i64>, SourceError> {
         // SQLite's MAX() ranks text above every number: one id stored as
         // 'abc' (or a real such as 60000.5) would become the maximum and

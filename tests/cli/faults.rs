@@ -263,3 +263,68 @@ async fn exhausted_connections_are_waited_out() {
         admin.cleanup().await;
     }
 }
+
+/// The source stops answering between two collections (its role may no
+/// longer log in, its sessions are cut): within seconds `support_source_up`
+/// is 0 and `/readyz` says why, with no collection having run; once the
+/// role may log in again both recover.
+#[tokio::test]
+async fn a_source_outage_between_collections_is_reported_at_once() {
+    let Some(db) = TestDb::postgres("faults_outage").await else {
+        return;
+    };
+    db.load_fixture("small_helpdesk.sql").await;
+    let role = format!("sm_outage_{}", std::process::id());
+    db.execute(&format!(
+        "CREATE ROLE {role} LOGIN; \
+         GRANT USAGE ON SCHEMA {schema} TO {role}; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role};",
+        schema = db.schema().expect("a PostgreSQL schema")
+    ))
+    .await;
+    let as_role = db.url.replacen("://postgres@", &format!("://{role}@"), 1);
+    let state = format!("sqlite://{}", db.dir.path().join("outage.sqlite").display());
+    let served = Served::start(
+        db.dir.path(),
+        &fixture_config(&db, &state, HOURLY, "outage"),
+        &[("SUPPORT_METRICS__SOURCE__URL", &as_role)],
+    );
+    served.wait_ready();
+    let m = served.scrape();
+    assert_eq!(m.sum("support_source_up", &[]), 1.0);
+    let collections = runs(&m, "ok") + runs(&m, "error");
+
+    db.execute(&format!(
+        "ALTER ROLE {role} NOLOGIN; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"
+    ))
+    .await;
+    let m = served.scrape_until("the outage seen", |m| {
+        m.sum("support_source_up", &[]) == 0.0
+    });
+    assert_eq!(
+        runs(&m, "ok") + runs(&m, "error"),
+        collections,
+        "no job ran"
+    );
+    assert_eq!(created(&m), 5.0, "the last values stay");
+    let (status, body) = http_get(&served.addr, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("the source database does not answer"),
+        "{body}"
+    );
+
+    db.execute(&format!("ALTER ROLE {role} LOGIN")).await;
+    served.scrape_until("the source back", |m| {
+        m.sum("support_source_up", &[]) == 1.0
+    });
+    assert_eq!(http_get(&served.addr, "/readyz").0, 200);
+    served.stop();
+    db.execute(&format!("DROP OWNED BY {role}")).await;
+    db.cleanup().await;
+    if let Some(admin) = TestDb::postgres("faults_outage_drop").await {
+        admin.execute(&format!("DROP ROLE IF EXISTS {role}")).await;
+        admin.cleanup().await;
+    }
+}

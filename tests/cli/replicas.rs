@@ -125,3 +125,58 @@ async fn takeover(state: TestDb) {
     assert_same_cumulative(&m, &clean);
     state.cleanup().await;
 }
+
+/// The leader's lock session is cut and someone else holds the lock: within
+/// a probe `support_leader` says 0 (no job has to run first), and once the
+/// lock is free again the process leads again by itself.
+#[tokio::test]
+async fn a_lost_leadership_is_reported_at_once_and_taken_back() {
+    use sqlx::{Connection, Executor, Row};
+    let Some(state) = TestDb::postgres("lost_lease").await else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    db.load_fixture("small_helpdesk.sql").await;
+    let served = Served::start(
+        db.dir.path(),
+        &fixture_config(&db, &state.url, "0 0 * * * *", "lease"),
+        &[],
+    );
+    served.wait_ready();
+    served.scrape_until("leading", |m| leader(m) == 1.0);
+
+    let mut rival = sqlx::PgConnection::connect(&state.url)
+        .await
+        .expect("connect");
+    // The exporter's lock, by its key (as `state::lease` names it, in this
+    // schema: other tests lead in theirs), taken over: its session cut, the
+    // lock held here. A bigint lock shows as classid (high half), objid.
+    let key: i64 = rival
+        .fetch_one(
+            "SELECT hashtext(current_database() || '/' || current_schema() || \
+             '/support-metrics-leader')::bigint AS key",
+        )
+        .await
+        .expect("the lock's key")
+        .get("key");
+    let pid: i32 = rival
+        .fetch_one(sqlx::AssertSqlSafe(format!(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 \
+             AND ((classid::bigint << 32) | objid::bigint) = {key}"
+        )))
+        .await
+        .expect("the exporter holds its lock")
+        .get("pid");
+    rival
+        .execute(sqlx::AssertSqlSafe(format!(
+            "SELECT pg_terminate_backend({pid}); SELECT pg_advisory_lock({key})"
+        )))
+        .await
+        .expect("take the lock");
+    served.scrape_until("the loss seen", |m| leader(m) == 0.0);
+    rival.close().await.expect("lock freed");
+    let m = served.scrape_until("leading again", |m| leader(m) == 1.0);
+    assert_eq!(m.sum("support_tickets_created_total", &[]), 5.0);
+    served.stop();
+    state.cleanup().await;
+}

@@ -49,7 +49,7 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("configuration file {path} is not valid TOML or has an unknown key: {message}")]
+    #[error("configuration file {path} is not valid TOML: {message}")]
     Parse { path: String, message: String },
     #[error("invalid configuration ({origin}):\n  - {}", .problems.join("\n  - "))]
     Invalid {
@@ -409,16 +409,107 @@ impl Settings {
         let mut table: toml::Table = toml::from_str(text).map_err(parse_err)?;
         let mut secrets_in_file = database::passwords_in_file(&table);
         secrets_in_file.extend(digest::password_in_file(&table));
-        apply_env_overrides(&mut table, env);
-        let raw: RawConfig = table.try_into().map_err(parse_err)?;
-        let invalid = |problems| ConfigError::Invalid {
+        let from_env = apply_env_overrides(&mut table, env);
+        let invalid = |problems: Vec<String>| ConfigError::Invalid {
             origin: origin.to_string(),
-            problems,
+            problems: problems
+                .into_iter()
+                .map(|p| blame_environment(p, &from_env))
+                .collect(),
         };
         if !secrets_in_file.is_empty() {
             return Err(invalid(secrets_in_file));
         }
-        validate(raw).map_err(invalid)
+        // The structure's problems and the values' together: a typo and a
+        // bad value in one run, not two.
+        let (raw, mut problems) = structure(table);
+        let Some(raw) = raw else {
+            return Err(invalid(problems));
+        };
+        match validate(raw) {
+            Ok(settings) if problems.is_empty() => Ok(settings),
+            Ok(_) => Err(invalid(problems)),
+            Err(more) => {
+                problems.extend(more);
+                Err(invalid(problems))
+            }
+        }
+    }
+}
+
+/// The raw configuration, with every unknown key and value of the wrong
+/// type named (serde stops at the first: each is set aside and the rest
+/// read again, so that one run lists them all).
+fn structure(mut table: toml::Table) -> (Option<RawConfig>, Vec<String>) {
+    let mut problems = Vec::new();
+    // Bounded: each round removes one key.
+    for _ in 0..200 {
+        match table.clone().try_into::<RawConfig>() {
+            Ok(raw) => return (Some(raw), problems),
+            Err(e) => {
+                let text = e.to_string();
+                let mut lines = text.lines();
+                let what = lines.next().unwrap_or_default().trim().to_string();
+                let at = text
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("in `")?.strip_suffix('`'))
+                    .map(str::to_string);
+                let unknown = what
+                    .strip_prefix("unknown field `")
+                    .and_then(|r| r.split('`').next())
+                    .map(str::to_string);
+                let path = match (at, unknown.as_deref()) {
+                    (Some(at), Some(field)) => format!("{at}.{field}"),
+                    (None, Some(field)) => field.to_string(),
+                    (Some(at), None) => at,
+                    (None, None) => {
+                        problems.push(what);
+                        return (None, problems);
+                    }
+                };
+                let what = match unknown {
+                    Some(_) => match what.split_once(", expected") {
+                        Some((_, expected)) => format!("unknown key; expected{expected}"),
+                        None => "unknown key".to_string(),
+                    },
+                    None => what,
+                };
+                problems.push(format!("{path}: {what}"));
+                if !remove_path(&mut table, &path) {
+                    return (None, problems);
+                }
+            }
+        }
+    }
+    (None, problems)
+}
+
+/// Removes the key at dotted `path`; whether there was one.
+fn remove_path(table: &mut toml::Table, path: &str) -> bool {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let Some(last) = parts.pop() else {
+        return false;
+    };
+    let mut t = table;
+    for p in parts {
+        match t.get_mut(p) {
+            Some(toml::Value::Table(inner)) => t = inner,
+            _ => return false,
+        }
+    }
+    t.remove(last).is_some()
+}
+
+/// `problem` (`key: …`) with the environment variable named when the key's
+/// value came from one: the file is not blamed for it.
+fn blame_environment(problem: String, from_env: &BTreeMap<String, String>) -> String {
+    let key = problem.split(':').next().unwrap_or_default();
+    match from_env
+        .iter()
+        .find(|(path, _)| key == path.as_str() || key.starts_with(&format!("{path}.")))
+    {
+        Some((_, var)) => format!("{problem} (set by the environment variable {var})"),
+        None => problem,
     }
 }
 
@@ -431,14 +522,21 @@ fn read(path: &Path) -> Result<String, ConfigError> {
 
 /// `SUPPORT_METRICS__SOURCE__URL=…` → `source.url = …`. A value that parses
 /// as a TOML value (number, boolean, array) is taken as one, else as a string.
-fn apply_env_overrides(table: &mut toml::Table, env: impl IntoIterator<Item = (String, String)>) {
+/// Returns the keys set, dotted, with the variable that set each.
+fn apply_env_overrides(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> BTreeMap<String, String> {
+    let mut set = BTreeMap::new();
     for (key, value) in env {
         let Some(path) = key.strip_prefix(ENV_PREFIX) else {
             continue;
         };
         let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
         set_path(table, &parts, env_value(&value));
+        set.insert(parts.join("."), key.clone());
     }
+    set
 }
 
 /// Sets `path` in `table`, creating sections; a key under a non-table is skipped.
@@ -1170,8 +1268,8 @@ priority = "critical"
     #[test]
     fn unknown_keys_are_errors_not_ignored() {
         match load("[source]\nurll = \"x\"\n") {
-            Err(ConfigError::Parse { message, .. }) => {
-                assert!(message.contains("urll"), "{message}")
+            Err(ConfigError::Invalid { problems, .. }) => {
+                assert!(problems[0].starts_with("source.urll: unknown key"), "{problems:?}")
             }
             other => panic!("{other:?}"),
         }
@@ -1297,6 +1395,41 @@ priority = "critical"
         assert_eq!(secret(&s.source.password).as_deref(), Some("se/cret"));
         assert_eq!(secret(&s.state.password).as_deref(), Some("a/b@c"));
         assert_eq!(s.labels.teams, 7);
+    }
+
+    #[test]
+    fn every_structural_problem_is_named_in_one_run_with_its_origin() {
+        let env = vec![(
+            "SUPPORT_METRICS__LABELS__MAX_TEAMS".to_string(),
+            "many".to_string(),
+        )];
+        let text = "[source]\nurll = \"x\"\nbackfill_days = \"ten\"\n[schedul]\ncollect = 5\n\
+                    [server]\nlisten = \"nowhere\"\n";
+        match Settings::from_toml("t.toml", text, env) {
+            Err(ConfigError::Invalid { problems, .. }) => {
+                let keys: Vec<&str> = problems
+                    .iter()
+                    .map(|p| p.split(':').next().unwrap_or_default())
+                    .collect();
+                assert_eq!(
+                    keys,
+                    vec![
+                        "labels.max_teams",
+                        "schedul",
+                        "source.backfill_days",
+                        "source.urll",
+                        "server.listen"
+                    ],
+                    "{problems:#?}"
+                );
+                assert!(problems[0].ends_with(
+                    "(set by the environment variable SUPPORT_METRICS__LABELS__MAX_TEAMS)"
+                ));
+                assert!(problems[3].contains("unknown key; expected one of `url`"));
+                assert!(!problems[4].contains("environment"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub const DEFAULT_PORT: u16 = 10891;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read configuration file {path}: {source}")]
+    #[error("cannot read configuration file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -1269,7 +1269,10 @@ priority = "critical"
     fn unknown_keys_are_errors_not_ignored() {
         match load("[source]\nurll = \"x\"\n") {
             Err(ConfigError::Invalid { problems, .. }) => {
-                assert!(problems[0].starts_with("source.urll: unknown key"), "{problems:?}")
+                assert!(
+                    problems[0].starts_with("source.urll: unknown key"),
+                    "{problems:?}"
+                )
             }
             other => panic!("{other:?}"),
         }

@@ -199,7 +199,7 @@ pub enum DigestError {
         week: IsoWeek,
         known: String,
     },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write {
         path: std::path::PathBuf,
         source: std::io::Error,

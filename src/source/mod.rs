@@ -59,6 +59,21 @@ pub(crate) fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> 
         .acquire_timeout(Duration::from_secs(10))
 }
 
+/// One connection made directly, before the pool: a refused port, an
+/// unknown host or a bad password fails at once with its own words, where
+/// the pool would retry until its timeout and say only "pool timed out".
+pub(crate) async fn first_connection<O>(opts: &O) -> Result<(), sqlx::Error>
+where
+    O: sqlx::ConnectOptions,
+    O::Connection: Sized,
+{
+    use sqlx::Connection;
+    let conn = tokio::time::timeout(Duration::from_secs(10), opts.connect())
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)??;
+    conn.close().await
+}
+
 /// SQL flavour of a backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -208,6 +223,7 @@ impl Source {
                 if let Some(p) = &settings.password {
                     opts = opts.password(p.expose());
                 }
+                first_connection(&opts).await.map_err(connect_err)?;
                 Pool::Postgres(
                     pool_options()
                         .connect_with(opts)
@@ -222,6 +238,7 @@ impl Source {
                     opts = opts.password(p.expose());
                 }
                 let timeout = settings.statement_timeout;
+                first_connection(&opts).await.map_err(connect_err)?;
                 Pool::MySql(
                     pool_options()
                         .after_connect(move |conn, _| {
@@ -745,14 +762,33 @@ impl Source {
 
 /// A database error reading `relation` (from `from`: its table or query).
 fn relation_error(relation: Relation, from: String, e: sqlx::Error) -> SourceError {
-    let message = match &e {
-        sqlx::Error::Database(db) => db.message().to_string(),
-        other => other.to_string(),
-    };
+    let mut message = database_message(&e);
+    // PostgreSQL 42P01, MySQL 1146, SQLite's own words: the table is not
+    // there.
+    let missing = e.as_database_error().is_some_and(|db| {
+        matches!(db.code().as_deref(), Some("42P01") | Some("42S02"))
+            || db.message().starts_with("no such table")
+    });
+    if missing {
+        message.push_str(
+            "; create the canonical tables with `support-metrics migrate source`, or name the \
+             helpdesk's own table in source.relations (or its SQL in source.queries), or use a \
+             source.preset",
+        );
+    }
     SourceError::Relation {
         relation,
         from,
         message,
+    }
+}
+
+/// What a database said, in its own words only (no driver prefix, no
+/// "at line 334" of PostgreSQL's own source code).
+pub(crate) fn database_message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
     }
 }
 

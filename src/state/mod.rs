@@ -25,7 +25,7 @@ use crate::config::{StateSettings, redact_url};
 use crate::metrics;
 use crate::model::Instant;
 use crate::rejects::RowKey;
-use crate::source::{Dialect, dialect_of, pool_options};
+use crate::source::{Dialect, dialect_of, first_connection, pool_options};
 pub use pending::Pending;
 use series::{Cumulative, Histogram, Labels, SeriesKey};
 
@@ -265,6 +265,7 @@ impl StateStore {
                 if let Some(p) = &settings.password {
                     opts = opts.password(p.expose());
                 }
+                first_connection(&opts).await.map_err(connect_err)?;
                 Pool::MySql(
                     pool_options()
                         .connect_with(opts)
@@ -278,6 +279,7 @@ impl StateStore {
                 if let Some(p) = &settings.password {
                     opts = opts.password(p.expose());
                 }
+                first_connection(&opts).await.map_err(connect_err)?;
                 Pool::Postgres(
                     pool_options()
                         .connect_with(opts)
@@ -342,7 +344,7 @@ impl StateStore {
         move |e| StateError::Query {
             url: self.shown_url.clone(),
             action,
-            message: e.to_string(),
+            message: crate::source::database_message(&e),
         }
     }
 

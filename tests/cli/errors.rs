@@ -53,8 +53,11 @@ fn unreachable_database_is_named_without_its_password() {
         &WEEK,
         &[("SUPPORT_METRICS__SOURCE__URL", url)],
     );
+    // The cause in its own words, at once (not "pool timed out" after 10 s).
     assert!(
-        line.contains("cannot connect") && line.contains("127.0.0.1:9"),
+        line.contains("cannot connect")
+            && line.contains("127.0.0.1:9")
+            && line.contains("Connection refused"),
         "{line}"
     );
     // Nowhere in the output, not only the error line.
@@ -127,4 +130,37 @@ fn check_config_lists_every_problem_with_its_key() {
     );
     assert!(good.ok, "{}", good.stderr);
     assert!(good.stdout.contains("1 SLO"), "{}", good.stdout);
+}
+
+#[test]
+fn a_missing_table_says_how_to_make_or_name_one() {
+    let db = TestDb::sqlite();
+    // A database, but not a helpdesk's: no canonical tables.
+    let r = run(
+        db.dir.path(),
+        &["migrate", "state"],
+        &[("SUPPORT_METRICS__STATE__URL", &db.url)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let line = failing(
+        db.dir.path(),
+        &WEEK,
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(
+        line.contains("no such table: support_tickets")
+            && line.contains("support-metrics migrate source")
+            && line.contains("source.relations"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_missing_configuration_file_is_named_once() {
+    let db = TestDb::sqlite();
+    let line = failing(db.dir.path(), &["check-config", "nope.toml"], &[]);
+    assert_eq!(
+        line,
+        "error: cannot read configuration file nope.toml: No such file or directory (os error 2)"
+    );
 }

@@ -12,6 +12,7 @@ pub mod pending;
 pub mod series;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -170,6 +171,53 @@ enum Pool {
 pub struct StateStore {
     pool: Pool,
     shown_url: String,
+    /// An SQLite store's file as opened: a file deleted or replaced under
+    /// a running exporter is an error, never commits into an unlinked file
+    /// (lost at the next start, which would backfill from scratch).
+    file: Option<FileIdentity>,
+}
+
+/// A file's path and identity (device, inode) when it was opened.
+#[derive(Debug, Clone)]
+struct FileIdentity {
+    path: PathBuf,
+    id: Option<(u64, u64)>,
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> FileIdentity {
+        FileIdentity {
+            path: path.to_path_buf(),
+            id: file_id(path),
+        }
+    }
+
+    /// `Err` with what happened when the file is no longer the one opened.
+    fn check(&self) -> Result<(), String> {
+        match (self.id, file_id(&self.path)) {
+            (Some(_), None) => Err(format!(
+                "its file {} was deleted while the exporter ran; nothing is committed into the \
+                 deleted file — restore it, or restart to begin a new state (a full backfill)",
+                self.path.display()
+            )),
+            (Some(a), Some(b)) if a != b => Err(format!(
+                "its file {} was replaced while the exporter ran; restart to use the new one",
+                self.path.display()
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|_| (0, 0))
 }
 
 /// Runs `$body` with `$p` bound to whichever pool the store has.
@@ -238,6 +286,7 @@ impl StateStore {
             url: shown_url.clone(),
             message: e.to_string(),
         };
+        let mut file = None;
         let pool = match dialect_of(url) {
             Some(Dialect::Sqlite) => {
                 let opts = SqliteConnectOptions::from_str(url)
@@ -252,12 +301,12 @@ impl StateStore {
                         message: format!("cannot create directory {}: {e}", dir.display()),
                     })?;
                 }
-                Pool::Sqlite(
-                    pool_options()
-                        .connect_with(opts)
-                        .await
-                        .map_err(connect_err)?,
-                )
+                let pool = pool_options()
+                    .connect_with(opts)
+                    .await
+                    .map_err(connect_err)?;
+                file = (path.as_os_str() != ":memory:").then(|| FileIdentity::of(&path));
+                Pool::Sqlite(pool)
             }
             Some(Dialect::MySql) => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
@@ -288,7 +337,11 @@ impl StateStore {
                 )
             }
         };
-        let store = StateStore { pool, shown_url };
+        let store = StateStore {
+            pool,
+            shown_url,
+            file,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -338,6 +391,18 @@ impl StateStore {
     fn placeholders(&self, n: usize) -> String {
         let list: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
         self.sql(&list.join(", ")).0
+    }
+
+    /// `Err` when an SQLite store's file is gone or replaced.
+    fn still_there(&self) -> Result<(), StateError> {
+        match self.file.as_ref().map(FileIdentity::check) {
+            Some(Err(message)) => Err(StateError::Query {
+                url: self.shown_url.clone(),
+                action: "commit",
+                message,
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn err(&self, action: &'static str) -> impl Fn(sqlx::Error) -> StateError + '_ {
@@ -617,6 +682,7 @@ impl StateStore {
     /// watermark; dropped unfinished, it rolls back. A backfill writes its
     /// ticket rows in batches this way instead of holding them all.
     pub async fn begin(&self) -> Result<Writer<'_>, StateError> {
+        self.still_there()?;
         let begin = self.err("begin a transaction");
         let tx = match &self.pool {
             Pool::Sqlite(p) => Tx::Sqlite(p.begin().await.map_err(begin)?),
@@ -628,6 +694,7 @@ impl StateStore {
 
     /// Replaces the stored KPI gauges.
     pub async fn save_kpis(&self, kpis: &[(SeriesKey, f64)]) -> Result<(), StateError> {
+        self.still_there()?;
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await.map_err(self.err("begin a transaction"))?;
             sqlx::query("DELETE FROM kpi_gauge")

@@ -305,3 +305,36 @@ fn slow_clients_are_closed_and_starve_nobody() {
     );
     served.stop();
 }
+
+/// The SQLite state file deleted under a running exporter: collections
+/// fail, saying so, instead of committing into the deleted file (which the
+/// next start would never see, and backfill from scratch).
+#[tokio::test]
+async fn a_deleted_state_file_fails_the_jobs_loudly() {
+    let db = TestDb::sqlite();
+    db.migrate_source();
+    let start = Utc::now() - TimeDelta::hours(1);
+    db.execute(&ticket(&db, "a", start - TimeDelta::minutes(5)))
+        .await;
+    let clock = Arc::new(ManualClock::new(start));
+    let e = exporter(&config(&db, "state.sqlite"), Arc::clone(&clock)).await;
+    collect(&e).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(db.dir.path().join(format!("state.sqlite{suffix}")));
+    }
+    clock.advance(TimeDelta::minutes(1));
+    let err = e
+        .run_job(support_metrics::exporter::Job::Collect, clock.now())
+        .await
+        .expect_err("a collection into a deleted state file fails");
+    assert!(
+        err.to_string()
+            .contains("was deleted while the exporter ran"),
+        "{err}"
+    );
+    let failed = scrape(&e).sum(
+        "support_job_runs_total",
+        &[("job_name", "collect"), ("result", "error")],
+    );
+    assert_eq!(failed, 1.0);
+}

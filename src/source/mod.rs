@@ -226,6 +226,7 @@ impl Source {
                 first_connection(&opts).await.map_err(connect_err)?;
                 Pool::Postgres(
                     pool_options()
+                        .after_connect(|conn, _| Box::pin(pg_session(conn)))
                         .connect_with(opts)
                         .await
                         .map_err(connect_err)?,
@@ -945,6 +946,22 @@ fn at_or_after(dialect: Dialect, column: &str, t: Instant) -> String {
             t.timestamp_micros() as f64 / 1e6
         ),
     }
+}
+
+/// A PostgreSQL database in `SQL_ASCII` holds bytes, not text: asked for
+/// UTF-8 (as the driver asks), the server refuses the whole query at the
+/// first byte that is not ("invalid byte sequence for encoding UTF8"). Such
+/// a session takes the bytes as they are, so that one bad value is one
+/// rejected row (`bad_text`), not a failed read.
+async fn pg_session(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    use sqlx::Executor;
+    let (encoding,): (String,) = sqlx::query_as("SHOW server_encoding")
+        .fetch_one(&mut *conn)
+        .await?;
+    if encoding.eq_ignore_ascii_case("SQL_ASCII") {
+        conn.execute("SET client_encoding TO 'SQL_ASCII'").await?;
+    }
+    Ok(())
 }
 
 /// MySQL has no startup options: each new connection is made read-only

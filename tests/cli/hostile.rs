@@ -338,3 +338,99 @@ async fn a_deleted_state_file_fails_the_jobs_loudly() {
     );
     assert_eq!(failed, 1.0);
 }
+
+/// A PostgreSQL database in SQL_ASCII with bytes that are not UTF-8 in a
+/// category and a team: each such row is rejected as `bad_text` (report and
+/// exporter), the rest read — not a failed read of the whole relation.
+#[tokio::test]
+async fn bytes_that_are_not_utf8_are_rejected_rows() {
+    use sqlx::{Connection, Executor};
+    let Some(probe) = TestDb::postgres("sql_ascii").await else {
+        return;
+    };
+    let base = probe
+        .url
+        .split('?')
+        .next()
+        .unwrap_or(&probe.url)
+        .to_string();
+    probe.cleanup().await;
+    let name = format!("sm_ascii_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&base).await.expect("connect");
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} ENCODING 'SQL_ASCII' TEMPLATE template0 \
+             LC_COLLATE 'C' LC_CTYPE 'C'"
+        )))
+        .await
+        .expect("create an SQL_ASCII database");
+    let url = format!(
+        "{}/{name}",
+        base.rsplit_once('/').map_or(base.as_str(), |(s, _)| s)
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let r = crate::helpers::run(
+        dir.path(),
+        &["migrate", "source"],
+        &[("SUPPORT_METRICS__SOURCE__URL", &url)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+    conn.execute(
+        "INSERT INTO support_tickets VALUES \
+         ('bad', now() - interval '1 day', 'email', 'normal', E'refunds\\xff', 'c', 'customer', 'open', now()), \
+         ('good', now() - interval '1 day', 'email', 'normal', 'refunds', 'c', 'customer', 'open', now()); \
+         INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, team) VALUES \
+         (1, 'good', now() - interval '1 day', 'message', 'customer', NULL), \
+         (2, 'good', now() - interval '1 day', 'assign', 'system', E'bill\\xffing'), \
+         (3, 'good', now() - interval '23 hours', 'message', 'agent', NULL)",
+    )
+    .await
+    .expect("rows");
+    conn.close().await.ok();
+
+    let from = (Utc::now() - TimeDelta::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    let to = (Utc::now() + TimeDelta::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let r = crate::helpers::run(
+        dir.path(),
+        &["report", "--from", &from, "--to", &to, "--format", "json"],
+        &[("SUPPORT_METRICS__SOURCE__URL", &url)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    crate::helpers::assert_num(&v, "/overall/tickets_created", 1.0);
+    crate::helpers::assert_num(&v, "/overall/first_response_seconds/count", 1.0);
+    let rejected = v["rejected"].to_string();
+    assert!(rejected.contains("bad_text"), "{rejected}");
+
+    let text = format!(
+        "[source]\nurl = \"{url}\"\n[state]\nurl = \"sqlite://{}\"\n",
+        dir.path().join("state.sqlite").display()
+    );
+    let config_path = dir.path().join("c.toml");
+    std::fs::write(&config_path, text).expect("config");
+    let e = exporter(&config_path, Arc::new(ManualClock::new(Utc::now()))).await;
+    collect(&e).await;
+    let m = scrape(&e);
+    assert_eq!(m.sum("support_tickets_created_total", &[]), 1.0);
+    assert_eq!(rejected_in(&m, "support_tickets", "bad_text"), 1.0);
+    assert_eq!(rejected_in(&m, "support_ticket_events", "bad_text"), 1.0);
+    drop(e);
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .await
+        .expect("drop");
+}
+
+fn rejected_in(m: &crate::helpers::Scrape, relation: &str, reason: &str) -> f64 {
+    m.sum(
+        "support_rows_rejected_total",
+        &[("relation", relation), ("reason", reason)],
+    )
+}

@@ -32,15 +32,22 @@ pub struct RowKey(pub i64);
 
 impl RowKey {
     pub fn of(relation: Relation, reason: &str, row: &str) -> RowKey {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for part in [relation.canonical_name(), reason, row] {
-            for b in part.bytes().chain([0xff]) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        RowKey(h as i64)
+        RowKey(fnv1a64(&[relation.canonical_name(), reason, row]) as i64)
     }
+}
+
+/// 64-bit FNV-1a of `parts`, each ended by a 0xff byte (which no UTF-8
+/// text holds, so `["ab", "c"]` and `["a", "bc"]` differ). Stable across
+/// runs, builds and platforms.
+pub fn fnv1a64(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// One line of the rejection summary.

@@ -116,6 +116,53 @@ impl<'a> Facts<'a> {
     }
 }
 
+impl<'a> Facts<'a> {
+    /// The facts of each team, in one pass: a team's digest then reads its
+    /// own (a ticket or solve under every team it went through), not every
+    /// team's — with thousands of teams, scanning all facts for each made
+    /// the digests quadratic.
+    pub fn by_team(&self) -> HashMap<&str, Facts<'a>> {
+        let mut out: HashMap<&str, Facts<'a>> = HashMap::new();
+        let (window, slos) = (self.window, self.slos);
+        macro_rules! of {
+            ($team:expr) => {
+                out.entry($team).or_insert_with(|| Facts::new(window, slos))
+            };
+        }
+        for c in &self.created {
+            for t in teams_of(&c.team, &c.teams) {
+                of!(t).created.push(c.clone());
+            }
+        }
+        for s in &self.solves {
+            for t in teams_of(&s.team, &s.route) {
+                of!(t).solves.push(s.clone());
+            }
+        }
+        for r in &self.reopens {
+            of!(r.team.as_str()).reopens.push(r.clone());
+        }
+        for r in &self.ratings {
+            of!(r.team.as_str()).ratings.push(r.clone());
+        }
+        for c in &self.comments {
+            of!(c.team.as_str()).comments.push(c.clone());
+        }
+        for j in &self.judgments {
+            of!(j.team.as_str()).judgments.push(j.clone());
+        }
+        out
+    }
+}
+
+/// `team` and every team in `more`, each once.
+fn teams_of<'t>(team: &'t str, more: &'t [String]) -> Vec<&'t str> {
+    let mut all: Vec<&str> = std::iter::once(team).chain(more.iter().map(String::as_str)).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 impl Facts<'_> {
     /// Marks each customer ticket opened by a requester who opened one of
     /// the same category (in any team) in the 7 days before. Done once after

@@ -154,8 +154,14 @@ pub async fn analyse(
                     .unwrap_or_else(|| empty.clone()),
             }
         };
+    let by_team = c.facts.by_team();
+    let no_facts = facts::Facts::new(window, &settings.slos);
     let digests = scopes
         .map(|scope| {
+            let facts = match scope.team() {
+                None => &c.facts,
+                Some(t) => by_team.get(t).unwrap_or(&no_facts),
+            };
             let per_week: Vec<Metrics> = weekly.iter().map(|w| metrics(w, &scope)).collect();
             let n = per_week.len();
             let headline = analysis::headline(
@@ -167,7 +173,7 @@ pub async fn analyse(
                 .iter()
                 .map(|k| per_week.iter().map(|m| analysis::value(k.key, m)).collect())
                 .collect();
-            let findings = analysis::issues(&c.facts, &scope, &weeks, tz, thresholds);
+            let findings = analysis::issues(facts, &scope, &weeks, tz, thresholds);
             Digest {
                 week,
                 period: weeks.week,
@@ -281,8 +287,14 @@ pub fn preview(
     Ok(out)
 }
 
+/// `s` as a file name part: letters, digits, `-` and `_` kept, anything
+/// else `_`, at most 48 characters. A name changed on the way (or cut) gets
+/// a hash of the original, so that two teams never write one file ("a b"
+/// and "a_b") and a 10,000-character team name still fits a file system.
 fn file_safe(s: &str) -> String {
-    s.chars()
+    const MAX: usize = 48;
+    let safe: String = s
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -290,7 +302,13 @@ fn file_safe(s: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .take(MAX)
+        .collect();
+    if safe == s {
+        safe
+    } else {
+        format!("{safe}-{:08x}", crate::rejects::fnv1a64(&[s]) as u32)
+    }
 }
 
 /// Sends `analysis`'s digests over the configured SMTP server.
@@ -338,3 +356,17 @@ pub fn owner_id() -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod file_name_tests {
+    use super::file_safe;
+
+    #[test]
+    fn team_names_become_distinct_bounded_file_names() {
+        assert_eq!(file_safe("billing"), "billing");
+        assert_ne!(file_safe("a b"), file_safe("a_b"));
+        assert!(file_safe("a b").starts_with("a_b-"));
+        let long = file_safe(&"é".repeat(10_000));
+        assert!(long.len() <= 48 + 9, "{long}");
+    }
+}

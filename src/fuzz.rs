@@ -35,6 +35,144 @@ impl RowAccess for Cells {
     }
 }
 
+/// A cell as the backends hand them over: SQLite's dynamic types (any
+/// column text, an integer or a real), PostgreSQL's special timestamps, and
+/// bytes that are not UTF-8 (`text` fails on them).
+#[derive(Debug, Clone)]
+enum Cell {
+    Null,
+    Text(String),
+    Int(i64),
+    Real(f64),
+    NotUtf8,
+    Time(RawTime),
+}
+
+/// A row of [`Cell`]s.
+#[derive(Debug)]
+struct Dyn(HashMap<&'static str, Cell>);
+
+impl RowAccess for Dyn {
+    fn text(&self, col: &str) -> Result<Option<&str>, String> {
+        match self.0.get(col) {
+            None | Some(Cell::Null) => Ok(None),
+            Some(Cell::Text(s)) => Ok(Some(s)),
+            Some(Cell::NotUtf8) => Err("invalid utf-8 sequence".into()),
+            Some(other) => Err(format!("{other:?} is not text")),
+        }
+    }
+    fn int(&self, col: &str) -> Result<Option<i64>, String> {
+        match self.0.get(col) {
+            None | Some(Cell::Null) => Ok(None),
+            Some(Cell::Int(n)) => Ok(Some(*n)),
+            Some(Cell::Text(s)) => s.trim().parse().map(Some).map_err(|_| format!("`{s}`")),
+            Some(other) => Err(format!("{other:?} is not an integer")),
+        }
+    }
+    fn time(&self, col: &str) -> Result<Option<RawTime>, String> {
+        match self.0.get(col) {
+            None | Some(Cell::Null) => Ok(None),
+            Some(Cell::Text(s)) => Ok(Some(RawTime::Text(s.clone()))),
+            Some(Cell::Int(n)) => Ok(Some(RawTime::Number(*n as f64))),
+            Some(Cell::Real(f)) => Ok(Some(RawTime::Number(*f))),
+            Some(Cell::Time(t)) => Ok(Some(t.clone())),
+            Some(Cell::NotUtf8) => Err("invalid utf-8 sequence".into()),
+        }
+    }
+}
+
+fn cell() -> impl Strategy<Value = Cell> {
+    prop_oneof![
+        Just(Cell::Null),
+        texty().prop_map(Cell::Text),
+        prop_oneof![
+            Just("message"),
+            Just("assign"),
+            Just("status"),
+            Just("note"),
+            Just("customer"),
+            Just("agent"),
+            Just("bot"),
+            Just("system"),
+            Just("open"),
+            Just("solved"),
+            Just("csat"),
+            Just("nps"),
+            Just("ces"),
+            Just("enps"),
+            Just("email"),
+            Just("2026-03-24T08:00:00Z"),
+            Just("infinity"),
+            Just("-infinity"),
+            Just("9.3e+18"),
+        ]
+        .prop_map(|s| Cell::Text(s.to_string())),
+        any::<i64>().prop_map(Cell::Int),
+        (-20i64..20).prop_map(Cell::Int),
+        prop_oneof![
+            any::<f64>(),
+            Just(f64::INFINITY),
+            Just(f64::NAN),
+            Just(9.3e18),
+            Just(-1.0e300)
+        ]
+        .prop_map(Cell::Real),
+        Just(Cell::NotUtf8),
+        prop_oneof![
+            Just(RawTime::OutOfRange("`infinity` is not an instant".into())),
+            instant().prop_map(RawTime::Instant),
+            instant().prop_map(|t| RawTime::Naive(t.naive_utc())),
+            any::<f64>().prop_map(RawTime::Number),
+        ]
+        .prop_map(Cell::Time),
+    ]
+}
+
+/// A row of `columns`, each cell anything a backend may hand over.
+fn dyn_row(columns: &'static [&'static str]) -> impl Strategy<Value = Dyn> {
+    proptest::collection::vec(cell(), columns.len())
+        .prop_map(move |cells| Dyn(columns.iter().copied().zip(cells).collect()))
+}
+
+const TICKET: &[&str] = &[
+    "id",
+    "created_at",
+    "channel",
+    "priority",
+    "category",
+    "requester_id",
+    "created_by",
+    "status",
+    "updated_at",
+];
+const EVENT: &[&str] = &[
+    "id",
+    "ticket_id",
+    "occurred_at",
+    "kind",
+    "actor",
+    "actor_id",
+    "team",
+    "agent_id",
+    "status",
+];
+const SURVEY: &[&str] = &[
+    "id",
+    "ticket_id",
+    "responded_at",
+    "kind",
+    "score",
+    "comment",
+];
+const ENGAGEMENT: &[&str] = &[
+    "id",
+    "employee_id",
+    "team",
+    "responded_at",
+    "question",
+    "score",
+];
+
 /// Instants from 1970 to 2200, to the microsecond.
 fn instant() -> impl Strategy<Value = DateTime<Utc>> {
     (0i64..7_258_118_400_000_000).prop_filter_map("in range", DateTime::from_timestamp_micros)
@@ -113,6 +251,39 @@ proptest! {
         let _ = Settings::from_toml("fuzz", &text, Vec::new());
         let var = format!("SUPPORT_METRICS__{}__{}", section.to_uppercase(), name.to_uppercase());
         let _ = Settings::from_toml("fuzz", "", vec![(var, env)]);
+    }
+
+    /// Every decoder over rows of any cells: never a panic; a decoded row
+    /// holds instants between 1970 and the job's horizon; a rejected one
+    /// carries a reason and what names its row (see `rejects`).
+    #[test]
+    fn decoders_take_any_backend_cells(
+        t in dyn_row(TICKET),
+        e in dyn_row(EVENT),
+        s in dyn_row(SURVEY),
+        g in dyn_row(ENGAGEMENT),
+        now in instant(),
+    ) {
+        let h = decode::Horizon::at(now);
+        let limit = now + decode::Horizon::SKEW;
+        let in_range = |at: DateTime<Utc>| at >= DateTime::UNIX_EPOCH && at <= limit;
+        let named = |r: &decode::Rejection| !r.reason.is_empty() && !r.row.is_empty();
+        match decode::ticket(&t, h) {
+            Ok(ticket) => prop_assert!(in_range(ticket.created_at)),
+            Err(r) => prop_assert!(named(&r), "{:?}", r),
+        }
+        match decode::event(&e, h) {
+            Ok(event) => prop_assert!(in_range(event.occurred_at)),
+            Err(r) => prop_assert!(named(&r), "{:?}", r),
+        }
+        match decode::survey(&s, CesDirection::OneIsLowEffort, h) {
+            Ok(answer) => prop_assert!(in_range(answer.responded_at)),
+            Err(r) => prop_assert!(named(&r), "{:?}", r),
+        }
+        match decode::engagement(&g, h) {
+            Ok(answer) => prop_assert!(in_range(answer.responded_at)),
+            Err(r) => prop_assert!(named(&r), "{:?}", r),
+        }
     }
 
     #[test]

@@ -157,7 +157,9 @@ impl<'a> Facts<'a> {
 
 /// `team` and every team in `more`, each once.
 fn teams_of<'t>(team: &'t str, more: &'t [String]) -> Vec<&'t str> {
-    let mut all: Vec<&str> = std::iter::once(team).chain(more.iter().map(String::as_str)).collect();
+    let mut all: Vec<&str> = std::iter::once(team)
+        .chain(more.iter().map(String::as_str))
+        .collect();
     all.sort_unstable();
     all.dedup();
     all

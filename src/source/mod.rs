@@ -20,7 +20,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, ConnectOptions};
 
 use crate::config::{RelationSource, SourceSettings, redact_url};
 use crate::model::{EngagementResponse, Event, Instant, Relation, SurveyResponse, Ticket};
@@ -203,7 +203,7 @@ impl Source {
                 let opts = opts.busy_timeout(settings.statement_timeout);
                 Pool::Sqlite(
                     pool_options()
-                        .connect_with(opts)
+                        .connect_with(opts.disable_statement_logging())
                         .await
                         .map_err(connect_err)?,
                 )
@@ -227,7 +227,7 @@ impl Source {
                 Pool::Postgres(
                     pool_options()
                         .after_connect(|conn, _| Box::pin(pg_session(conn)))
-                        .connect_with(opts)
+                        .connect_with(opts.disable_statement_logging())
                         .await
                         .map_err(connect_err)?,
                 )
@@ -245,7 +245,7 @@ impl Source {
                         .after_connect(move |conn, _| {
                             Box::pin(mysql_session(conn, access, timeout))
                         })
-                        .connect_with(opts)
+                        .connect_with(opts.disable_statement_logging())
                         .await
                         .map_err(connect_err)?,
                 )

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
-use sqlx::{AssertSqlSafe, QueryBuilder};
+use sqlx::{AssertSqlSafe, ConnectOptions, QueryBuilder};
 
 use crate::config::{StateSettings, redact_url};
 use crate::metrics;
@@ -302,7 +302,7 @@ impl StateStore {
                     })?;
                 }
                 let pool = pool_options()
-                    .connect_with(opts)
+                    .connect_with(opts.disable_statement_logging())
                     .await
                     .map_err(connect_err)?;
                 file = (path.as_os_str() != ":memory:").then(|| FileIdentity::of(&path));
@@ -317,7 +317,7 @@ impl StateStore {
                 first_connection(&opts).await.map_err(connect_err)?;
                 Pool::MySql(
                     pool_options()
-                        .connect_with(opts)
+                        .connect_with(opts.disable_statement_logging())
                         .await
                         .map_err(connect_err)?,
                 )
@@ -331,7 +331,7 @@ impl StateStore {
                 first_connection(&opts).await.map_err(connect_err)?;
                 Pool::Postgres(
                     pool_options()
-                        .connect_with(opts)
+                        .connect_with(opts.disable_statement_logging())
                         .await
                         .map_err(connect_err)?,
                 )

@@ -68,8 +68,22 @@ pub async fn job_loop(
         if *shutdown.borrow() {
             return;
         }
-        // Errors are logged and counted by the exporter.
-        let mut outcome = exporter.run_job(job, exporter.now()).await;
+        // Errors are logged and counted by the exporter. A digest waiting
+        // on a slow mail server is abandoned on shutdown (its claim lapses
+        // after the lease; the next run sends what was not accepted); a
+        // collection or KPI run finishes, its transaction whole.
+        let run = exporter.run_job(job, exporter.now());
+        let mut outcome = if job == Job::Digest {
+            tokio::select! {
+                o = run => o,
+                _ = shutdown.wait_for(|s| *s) => {
+                    tracing::info!(job = job.as_str(), "shutting down: the digest run is abandoned");
+                    return;
+                }
+            }
+        } else {
+            run.await
+        };
         if job != Job::Digest {
             if outcome.is_err() {
                 failures = failures.saturating_add(1);
@@ -94,7 +108,10 @@ pub async fn job_loop(
             if *shutdown.borrow() {
                 return;
             }
-            outcome = exporter.run_job(job, exporter.now()).await;
+            tokio::select! {
+                o = exporter.run_job(job, exporter.now()) => outcome = o,
+                _ = shutdown.wait_for(|s| *s) => return,
+            }
         }
     }
 }

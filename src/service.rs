@@ -192,7 +192,18 @@ pub async fn serve_with_clock(
                     continue;
                 }
                 // (A digest has its own retry: see `scheduler::RETRY`.)
-                if exporter.run_job(job, exporter.now()).await.is_err() && job != Job::Digest {
+                let run = exporter.run_job(job, exporter.now());
+                let result = if job == Job::Digest {
+                    // Abandoned on shutdown, as in its loop.
+                    let mut stop = rx.clone();
+                    tokio::select! {
+                        r = run => r,
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                } else {
+                    run.await
+                };
+                if result.is_err() && job != Job::Digest {
                     failed[i] = 1;
                 }
             }

@@ -134,7 +134,11 @@ fn corpus(db: &TestDb, at: DateTime<Utc>) -> Corpus {
     let mut measured = 3.0;
     if sqlite {
         // A ticket id twice (no primary key): the last row is used.
-        sql.push(ticket("dup", &t(at), ["'chat'", "'normal'", "'customer'", "'open'"]));
+        sql.push(ticket(
+            "dup",
+            &t(at),
+            ["'chat'", "'normal'", "'customer'", "'open'"],
+        ));
         sql.push(ticket("dup", &t(at), ok));
         sql.push(event("dup", t(at), "'message'", "'customer'", "NULL"));
         sql.push(event("dup", t(reply), "'message'", "'agent'", "NULL"));

@@ -538,3 +538,41 @@ fn a_silent_mail_server_times_out() {
     );
     assert!(!again.stdout.contains("being sent by another process"));
 }
+
+/// `serve` whose digest is stuck on a silent mail server stops on SIGTERM
+/// at once: the digest run is abandoned (a collection would finish).
+#[test]
+fn sigterm_does_not_wait_for_a_silent_mail_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo_helpdesk(dir.path());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (greeted_tx, greeted) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut conn in listener.incoming().flatten() {
+            use std::io::Write;
+            let _ = conn.write_all(b"220 mail.example ESMTP\r\n");
+            held.push(conn);
+            let _ = greeted_tx.send(());
+        }
+    });
+    let config = write_config(dir.path(), port, 1);
+    let text = std::fs::read_to_string(&config).expect("config").replace(
+        "timezone = \"UTC\"",
+        "timezone = \"UTC\"\ndigest = \"* * * * * *\"",
+    ) + "timeout = \"10m\"\n";
+    std::fs::write(&config, text).expect("config");
+    let served = crate::helpers::Served::start(dir.path(), &config, &[]);
+    greeted
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the digest reaches the mail server");
+    let asked = std::time::Instant::now();
+    served.stop();
+    // A guard, not a measure: without the fix this waits the 10 minutes.
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        asked.elapsed()
+    );
+}

@@ -301,27 +301,7 @@ async fn corpus_on(db: TestDb) {
             .expect("registry")
             .text()
             .expect("exposition");
-        let mut child = std::process::Command::new(&promtool)
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("promtool");
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(&text)
-            .expect("write");
-        let out = child.wait_with_output().expect("promtool runs");
-        assert!(
-            out.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::helpers::promtool_check_metrics(&promtool, &text);
     }
 
     // The digest of that week, previewed.

@@ -373,6 +373,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("--week: {e}"))?,
                 None => IsoWeek::last_full(now, settings.timezone),
             };
+            match week.readiness(now, settings.timezone) {
+                Err(e) => bail!("--week: {e}"),
+                Ok(Some(notice)) => eprintln!("note: {notice}"),
+                Ok(None) => {}
+            }
             let source = Source::connect(&settings.source, Access::ReadOnly).await?;
             source.check().await?;
             let analysis = digest::analyse(&source, &settings, week, now)

@@ -24,6 +24,8 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The language both parts are written in (`Content-Language`).
+    pub language: &'static str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -513,6 +515,7 @@ pub fn render(
     env.add_template("digest.txt", TEXT)?;
     let v = view(d, locale, dashboard_url);
     Ok(Rendered {
+        language: locale.code(),
         subject: subject(d, locale),
         html: env.get_template("digest.html")?.render(&v)?,
         text: env.get_template("digest.txt")?.render(&v)?,
@@ -551,6 +554,32 @@ pub fn message_id(d: &Digest, to: &Mailbox, from: &Mailbox) -> String {
     )
 }
 
+/// Headers lettre has no type for: a name and a plain text value.
+macro_rules! plain_header {
+    ($type_name:ident, $name:expr) => {
+        #[derive(Debug, Clone)]
+        struct $type_name(String);
+
+        impl lettre::message::header::Header for $type_name {
+            fn name() -> lettre::message::header::HeaderName {
+                lettre::message::header::HeaderName::new_from_ascii_str($name)
+            }
+
+            fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok($type_name(s.to_string()))
+            }
+
+            fn display(&self) -> lettre::message::header::HeaderValue {
+                lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+            }
+        }
+    };
+}
+
+plain_header!(AutoSubmitted, "Auto-Submitted");
+plain_header!(AutoResponseSuppress, "X-Auto-Response-Suppress");
+plain_header!(ContentLanguage, "Content-Language");
+
 /// The MIME message: multipart/alternative with the text and HTML parts.
 pub fn message(
     r: &Rendered,
@@ -559,11 +588,16 @@ pub fn message(
     message_id: String,
     date: Instant,
 ) -> Result<Message, RenderError> {
+    // A robot's message: no out-of-office or read-receipt replies to it
+    // (RFC 3834; Exchange's own header), and the language it is in.
     let mut b = Message::builder()
         .from(from.clone())
         .subject(r.subject.clone())
         .message_id(Some(message_id))
-        .date(date.into());
+        .date(date.into())
+        .header(AutoSubmitted("auto-generated".into()))
+        .header(AutoResponseSuppress("All".into()))
+        .header(ContentLanguage(r.language.into()));
     for m in to {
         b = b.to(m.clone());
     }

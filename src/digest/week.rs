@@ -40,6 +40,29 @@ impl IsoWeek {
         self.monday + Days::new(6)
     }
 
+    /// Whether a digest of this week can be made at `now` in `tz`: an
+    /// error for a week not begun, a notice (`Ok(Some)`) for the week in
+    /// progress — its numbers stop at `now`, so a Monday reads as a
+    /// collapse — and `Ok(None)` for a week that is over.
+    pub fn readiness(&self, now: Instant, tz: Tz) -> Result<Option<String>, String> {
+        let p = self.period(tz);
+        let last = IsoWeek::last_full(now, tz);
+        if p.from > now {
+            Err(format!(
+                "{self} has not begun (it starts on {}); the last full week is {last}",
+                self.monday
+            ))
+        } else if p.to > now {
+            Ok(Some(format!(
+                "{self} is not over (it ends on {}): its numbers stop now and compare a part of \
+                 a week with whole ones; the last full week is {last}",
+                self.sunday()
+            )))
+        } else {
+            Ok(None)
+        }
+    }
+
     /// The week `n` weeks before this one.
     pub fn minus(&self, n: u32) -> IsoWeek {
         IsoWeek {
@@ -109,6 +132,30 @@ impl FromStr for IsoWeek {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_week_not_over_is_noted_and_one_not_begun_refused() {
+        // Tuesday 1 December 2026, 10:00 in Paris: week 49 is in progress.
+        let now = "2026-12-01T09:00:00Z".parse().expect("instant");
+        let tz = chrono_tz::Europe::Paris;
+        let w = |s: &str| s.parse::<IsoWeek>().expect("week");
+        assert_eq!(w("2026-W48").readiness(now, tz), Ok(None));
+        let notice = w("2026-W49").readiness(now, tz).expect("allowed");
+        assert_eq!(
+            notice.as_deref(),
+            Some(
+                "2026-W49 is not over (it ends on 2026-12-06): its numbers stop now and compare \
+                 a part of a week with whole ones; the last full week is 2026-W48"
+            )
+        );
+        assert_eq!(
+            w("2026-W50").readiness(now, tz),
+            Err(
+                "2026-W50 has not begun (it starts on 2026-12-07); the last full week is 2026-W48"
+                    .to_string()
+            )
+        );
+    }
 
     #[test]
     fn parses_formats_and_rejects() {

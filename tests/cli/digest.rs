@@ -361,6 +361,10 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
         assert!(html.contains(&format!("lang=\"{locale}\"")));
         let m = mailparse::parse_mail(&eml).expect("MIME");
         assert!(header(&m, "To").contains("billing-lead@support.example"));
+        // A robot's message, in its language.
+        assert_eq!(header(&m, "Auto-Submitted"), "auto-generated");
+        assert_eq!(header(&m, "X-Auto-Response-Suppress"), "All");
+        assert_eq!(header(&m, "Content-Language"), locale);
         // Only billing was asked for.
         assert_eq!(std::fs::read_dir(&out).expect("dir").count(), 3);
     }

@@ -164,3 +164,32 @@ fn a_missing_configuration_file_is_named_once() {
         "error: cannot read configuration file nope.toml: No such file or directory (os error 2)"
     );
 }
+
+#[test]
+fn a_digest_of_a_week_not_begun_is_refused() {
+    let db = TestDb::sqlite();
+    let next_year = chrono::Utc::now()
+        .format("%G")
+        .to_string()
+        .parse::<i32>()
+        .expect("year")
+        + 1;
+    let week = format!("{next_year}-W10");
+    let out = db.dir.path().join("preview");
+    let line = failing(
+        db.dir.path(),
+        &[
+            "digest",
+            "--week",
+            &week,
+            "--preview",
+            out.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(
+        line.starts_with(&format!("error: --week: {week} has not begun")),
+        "{line}"
+    );
+    assert!(!out.exists(), "nothing written");
+}

@@ -418,18 +418,24 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
                 explanation: explanation(i, l),
                 evidence: evidence(i, l),
                 bars,
-                bar_labels: (
-                    format!(
-                        "{} {}",
-                        l.pick("This week", "Cette semaine", "Questa settimana"),
-                        i.rate.map(|r| l.percent(r)).unwrap_or_default()
-                    ),
-                    format!(
-                        "{} {}",
-                        l.pick("Usual", "D’habitude", "Di solito"),
-                        l.percent(i.usual)
-                    ),
-                ),
+                bar_labels: {
+                    // A rate against the usual rate; a volume (no rate) as
+                    // this week's count against the usual week's count.
+                    let (now, usual) = match i.rate {
+                        Some(r) => (l.percent(r), l.percent(i.usual)),
+                        None => (
+                            l.number(i.count as f64, 0),
+                            l.number(i.usual, if i.usual < 10.0 { 1 } else { 0 }),
+                        ),
+                    };
+                    (
+                        format!(
+                            "{} {now}",
+                            l.pick("This week", "Cette semaine", "Questa settimana")
+                        ),
+                        format!("{} {usual}", l.pick("Usual", "D’habitude", "Di solito")),
+                    )
+                },
                 comments: i.comments.iter().map(|c| comment_line(c, l)).collect(),
             }
         })

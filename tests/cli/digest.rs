@@ -361,6 +361,19 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
         assert!(html.contains(&format!("lang=\"{locale}\"")));
         let m = mailparse::parse_mail(&eml).expect("MIME");
         assert!(header(&m, "To").contains("billing-lead@support.example"));
+        if locale == "en" {
+            // The volume issue's bars say the same counts as its sentence
+            // (a count against a count, not a percentage).
+            let sentence = text
+                .lines()
+                .find(|l| l.contains(" tickets this week against a usual "))
+                .expect("the volume sentence");
+            let words: Vec<&str> = sentence.split_whitespace().collect();
+            let (now, usual) = (words[0], words[7]);
+            assert!(html.contains(&format!("This week {now}<")), "{html}");
+            assert!(html.contains(&format!("Usual {usual}<")), "{html}");
+            assert!(!html.contains("Usual 3,700%"));
+        }
         // A robot's message, in its language.
         assert_eq!(header(&m, "Auto-Submitted"), "auto-generated");
         assert_eq!(header(&m, "X-Auto-Response-Suppress"), "All");

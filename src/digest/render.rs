@@ -524,7 +524,7 @@ pub fn render(
         language: locale.code(),
         subject: subject(d, locale),
         html: env.get_template("digest.html")?.render(&v)?,
-        text: env.get_template("digest.txt")?.render(&v)?,
+        text: wrap(&env.get_template("digest.txt")?.render(&v)?, TEXT_COLUMNS),
     })
 }
 
@@ -558,6 +558,50 @@ pub fn message_id(d: &Digest, to: &Mailbox, from: &Mailbox) -> String {
         h,
         from.email.domain()
     )
+}
+
+/// The plain-text part's width: read in an 80-column client, quoted once.
+pub const TEXT_COLUMNS: usize = 76;
+
+/// `text` with each line longer than `width` characters wrapped at spaces;
+/// a continuation keeps the line's indentation and its `> ` quote mark. A
+/// word longer than the line (a URL) is left whole.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    for line in text.split('\n') {
+        if line.chars().count() <= width {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let body = line.trim_start_matches(' ');
+        let indent = &line[..line.len() - body.len()];
+        let prefix = if body.starts_with("> ") {
+            format!("{indent}> ")
+        } else {
+            indent.to_string()
+        };
+        let mut current = String::from(indent);
+        let mut first = true;
+        for word in body.split(' ').filter(|w| !w.is_empty()) {
+            let used = current.chars().count();
+            let fresh = used == prefix.chars().count() || (first && used == indent.chars().count());
+            if !fresh && used + 1 + word.chars().count() > width {
+                out.push_str(current.trim_end());
+                out.push('\n');
+                current = prefix.clone();
+                first = false;
+            } else if !fresh {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        out.push_str(current.trim_end());
+        out.push('\n');
+    }
+    // The loop added one line break per line: the text's own last one.
+    out.pop();
+    out
 }
 
 /// Headers lettre has no type for: a name and a plain text value.
@@ -611,4 +655,26 @@ pub fn message(
         r.text.clone(),
         r.html.clone(),
     ))?)
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::wrap;
+
+    #[test]
+    fn long_lines_wrap_at_words_keeping_indent_and_quotes() {
+        let text = "   122 tickets this week against a usual 37 a week (+230%). Something changed.\n\
+                    short\n\
+                    \u{20}  > “Transferred three times for a simple refund, and again.” (CSAT 1/5)\n\
+                    https://grafana.example/d/support?var-team=billing&from=now-7d&to=now&orgId=1";
+        let w = wrap(text, 40);
+        assert_eq!(
+            w,
+            "   122 tickets this week against a usual\n   37 a week (+230%). Something changed.\n\
+             short\n\
+             \u{20}  > “Transferred three times for a\n   > simple refund, and again.” (CSAT\n   > 1/5)\n\
+             https://grafana.example/d/support?var-team=billing&from=now-7d&to=now&orgId=1"
+        );
+        assert_eq!(wrap("a\nb\n", 76), "a\nb\n");
+    }
 }

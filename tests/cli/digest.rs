@@ -361,6 +361,21 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
         assert!(html.contains(&format!("lang=\"{locale}\"")));
         let m = mailparse::parse_mail(&eml).expect("MIME");
         assert!(header(&m, "To").contains("billing-lead@support.example"));
+        // Wrapped for an 80-column client (a lone long word — a URL — may
+        // pass), the issues before the headline table.
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 76 || !line.trim().contains(' '),
+                "{locale}: {line}"
+            );
+        }
+        let issues_at = text.find(&format!("1. {spike}")).expect("the first issue");
+        let headline_at = text
+            .lines()
+            .position(|l| l.starts_with("  ") && l.contains(": ") && l.contains("   ("))
+            .map(|n| text.lines().take(n).map(|l| l.len() + 1).sum::<usize>())
+            .expect("the headline table");
+        assert!(issues_at < headline_at, "{locale}: issues first\n{text}");
         if locale == "en" {
             // The volume issue's bars say the same counts as its sentence
             // (a count against a count, not a percentage).
@@ -440,11 +455,31 @@ async fn long_comments_are_quoted_as_excerpts() {
     assert!(r.ok, "{}", r.stderr);
     let stem = out.join(format!("{week}-billing"));
     let text = std::fs::read_to_string(stem.with_extension("txt")).expect("txt");
-    let quoted: Vec<&str> = text.lines().filter(|l| l.contains("words words")).collect();
-    assert!(!quoted.is_empty(), "the digest quotes the comments: {text}");
-    for line in &quoted {
-        assert!(line.chars().count() < 400, "{line}");
-        assert!(line.contains('…'), "{line}");
+    // Each quote is one excerpt, wrapped over `   > ` lines: the quotes
+    // (a line with its opening “ and the lines continuing it) are cut (…)
+    // and at most 300 characters of comment each.
+    let mut quotes: Vec<String> = Vec::new();
+    for line in text.lines() {
+        match line.trim_start().strip_prefix("> ") {
+            Some(q) if q.starts_with('“') => quotes.push(q.to_string()),
+            Some(q) => {
+                if let Some(last) = quotes.last_mut() {
+                    last.push(' ');
+                    last.push_str(q);
+                }
+            }
+            None => {}
+        }
+    }
+    let long: Vec<&String> = quotes
+        .iter()
+        .filter(|q| q.contains("words words"))
+        .collect();
+    assert!(!long.is_empty(), "the digest quotes the comments: {text}");
+    for q in long {
+        let comment = q.split('”').next().unwrap_or_default();
+        assert!(comment.chars().count() <= 302, "{q}");
+        assert!(comment.ends_with('…'), "{q}");
     }
     let eml = std::fs::metadata(stem.with_extension("eml"))
         .expect("eml")

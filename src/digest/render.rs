@@ -310,7 +310,7 @@ fn explanation(i: &Issue, l: Locale) -> String {
         IssueKind::LowCsat => l.pick(
             format!("Only {rate} of customers were satisfied ({k} of {n} answers), against {usual} usually."),
             format!("Seuls {rate} des clients étaient satisfaits ({k} réponses sur {n}), contre {usual} d’habitude."),
-            format!("Solo il {rate} dei clienti era soddisfatto ({k} risposte su {n}), contro il {usual} abituale."),
+            format!("Solo {} dei clienti era soddisfatto ({k} risposte su {n}), contro {} abituale.", it_the(&rate), it_the(&usual)),
         ),
         IssueKind::Reroutes => {
             let route = i
@@ -328,23 +328,23 @@ fn explanation(i: &Issue, l: Locale) -> String {
             l.pick(
                 format!("{k} of {n} solved tickets were re-routed ({rate}, against {usual} usually).{route} A routing rule to fix."),
                 format!("{k} tickets résolus sur {n} ont changé d’équipe ({rate}, contre {usual} d’habitude).{route} Une règle de routage à corriger."),
-                format!("{k} ticket risolti su {n} hanno cambiato team ({rate}, contro il {usual} abituale).{route} Una regola di instradamento da correggere."),
+                format!("{k} ticket risolti su {n} hanno cambiato team ({rate}, contro {} abituale).{route} Una regola di instradamento da correggere.", it_the(&usual)),
             )
         }
         IssueKind::Reopens => l.pick(
             format!("{k} tickets came back after being solved, for {n} solves ({rate}, against {usual} usually): the first answer did not fix it."),
             format!("{k} tickets sont revenus après résolution, pour {n} résolutions ({rate}, contre {usual} d’habitude) : la première réponse n’a pas réglé le problème."),
-            format!("{k} ticket sono tornati dopo la risoluzione, su {n} risoluzioni ({rate}, contro il {usual} abituale): la prima risposta non ha risolto."),
+            format!("{k} ticket sono tornati dopo la risoluzione, su {n} risoluzioni ({rate}, contro {} abituale): la prima risposta non ha risolto.", it_the(&usual)),
         ),
         IssueKind::RepeatContacts => l.pick(
             format!("{k} of {n} customers wrote again about the same thing within 7 days ({rate}, against {usual} usually)."),
             format!("{k} clients sur {n} ont réécrit pour le même sujet en moins de 7 jours ({rate}, contre {usual} d’habitude)."),
-            format!("{k} clienti su {n} hanno riscritto per lo stesso motivo entro 7 giorni ({rate}, contro il {usual} abituale)."),
+            format!("{k} clienti su {n} hanno riscritto per lo stesso motivo entro 7 giorni ({rate}, contro {} abituale).", it_the(&usual)),
         ),
         IssueKind::SloBreachHours => l.pick(
             format!("{k} of {n} tickets that arrived in these hours breached their SLO ({rate}, against {usual} the rest of the week): a staffing gap."),
             format!("{k} tickets sur {n} arrivés sur ce créneau ont dépassé leur SLO ({rate}, contre {usual} le reste de la semaine) : un creux d’effectif."),
-            format!("{k} ticket su {n} arrivati in questa fascia hanno violato lo SLO ({rate}, contro il {usual} nel resto della settimana): una carenza di personale."),
+            format!("{k} ticket su {n} arrivati in questa fascia hanno violato lo SLO ({rate}, contro {} nel resto della settimana): una carenza di personale.", it_the(&usual)),
         ),
     }
 }
@@ -560,6 +560,19 @@ pub fn message_id(d: &Digest, to: &Mailbox, from: &Mailbox) -> String {
     )
 }
 
+/// A percentage with its Italian article: `il 5 %`, but `l’11 %`, `l’8 %`,
+/// `l’1,5 %` — elided before a number said with a vowel (uno, otto,
+/// undici, ottanta…).
+fn it_the(percent: &str) -> String {
+    let digits: String = percent.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let vowel = digits.starts_with('8') || digits == "1" || digits == "11";
+    if vowel {
+        format!("l’{percent}")
+    } else {
+        format!("il {percent}")
+    }
+}
+
 /// The plain-text part's width: read in an 80-column client, quoted once.
 pub const TEXT_COLUMNS: usize = 76;
 
@@ -676,5 +689,27 @@ mod wrap_tests {
              https://grafana.example/d/support?var-team=billing&from=now-7d&to=now&orgId=1"
         );
         assert_eq!(wrap("a\nb\n", 76), "a\nb\n");
+    }
+}
+
+#[cfg(test)]
+mod italian_tests {
+    use super::it_the;
+
+    #[test]
+    fn the_article_elides_before_numbers_said_with_a_vowel() {
+        for (p, want) in [
+            ("5 %", "il 5 %"),
+            ("11 %", "l’11 %"),
+            ("8,5 %", "l’8,5 %"),
+            ("80 %", "l’80 %"),
+            ("1 %", "l’1 %"),
+            ("1,5 %", "l’1,5 %"),
+            ("10 %", "il 10 %"),
+            ("18 %", "il 18 %"),
+            ("100 %", "il 100 %"),
+        ] {
+            assert_eq!(it_the(p), want, "{p}");
+        }
     }
 }

@@ -168,8 +168,10 @@ fn kpi_label(k: KpiKey, l: Locale) -> &'static str {
         KpiKey::ReopenRate => l.pick("Reopen rate", "Taux de réouverture", "Tasso di riapertura"),
         KpiKey::RerouteRate => l.pick(
             "Re-route rate",
-            "Taux de réaffectation",
-            "Tasso di riassegnazione",
+            // A ticket sent on to another team, not reassigned to another
+            // agent (réaffectation / riassegnazione).
+            "Taux de transfert entre équipes",
+            "Tasso di trasferimento tra team",
         ),
         KpiKey::SloAttainment => l.pick("SLO attainment", "Respect des SLO", "Rispetto degli SLO"),
     }
@@ -281,8 +283,8 @@ fn title(i: &Issue, l: Locale) -> String {
         }
         IssueKind::SloBreachHours => l.pick(
             "SLO breaches cluster",
-            "SLO dépassés en série",
-            "SLO violati in serie",
+            "Dépassements de SLO concentrés",
+            "Violazioni dello SLO concentrate",
         ),
     };
     format!("{kind}: {what}")

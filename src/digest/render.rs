@@ -64,6 +64,8 @@ struct IssueView {
 #[derive(Serialize)]
 struct View {
     lang: &'static str,
+    /// The locale's colon after a label (see [`colon`]).
+    colon: &'static str,
     title: String,
     scope: String,
     period: String,
@@ -247,8 +249,22 @@ fn category_name(c: &str, l: Locale) -> String {
         l.pick("(no category)", "(sans catégorie)", "(senza categoria)")
             .to_string()
     } else {
-        format!("“{c}”")
+        quoted(c, l)
     }
+}
+
+/// `text` in the locale's quotation marks: “…” in English and Italian,
+/// « … » (with no-break spaces) in French.
+fn quoted(text: &str, l: Locale) -> String {
+    match l {
+        Locale::Fr => format!("«\u{a0}{text}\u{a0}»"),
+        Locale::En | Locale::It => format!("“{text}”"),
+    }
+}
+
+/// The colon of a label: French sets a narrow no-break space before it.
+fn colon(l: Locale) -> &'static str {
+    l.pick(":", "\u{202f}:", ":")
 }
 
 fn hours_name(weekday: u32, from: u32, to: u32, l: Locale) -> String {
@@ -287,7 +303,7 @@ fn title(i: &Issue, l: Locale) -> String {
             "Violazioni dello SLO concentrate",
         ),
     };
-    format!("{kind}: {what}")
+    format!("{kind}{} {what}", colon(l))
 }
 
 /// The plain-words sentence under an issue's title.
@@ -372,7 +388,7 @@ fn comment_line(c: &crate::digest::facts::Comment, l: Locale) -> String {
         Nps(v) => format!("NPS {v}/10"),
         Ces(v) => format!("{} {v}/7", l.pick("effort", "effort", "sforzo")),
     };
-    format!("“{}” ({score})", c.text)
+    format!("{} ({score})", quoted(&c.text, l))
 }
 
 fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
@@ -446,6 +462,7 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
     let scope = scope_name(&d.scope, l);
     View {
         lang: l.code(),
+        colon: colon(l),
         title: l.pick("Weekly support digest", "Bilan hebdomadaire du support", "Riepilogo settimanale dell’assistenza").to_string(),
         scope: scope.clone(),
         period: Locale::capitalise(&week_label(d, l)),

@@ -328,13 +328,26 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
     let dir = tempfile::tempdir().expect("tempdir");
     let week = demo_helpdesk(dir.path());
     let config = write_config(dir.path(), 2525, 1);
-    for (locale, title, spike) in [
-        ("en", "Weekly support digest", "Volume spike"),
-        ("fr", "Bilan hebdomadaire du support", "Pic de volume"),
+    // The first issue's title as each language writes it: French puts a
+    // narrow no-break space before the colon and quotes « like this ».
+    for (locale, title, spike, first) in [
+        (
+            "en",
+            "Weekly support digest",
+            "Volume spike",
+            "Volume spike: “refunds”",
+        ),
+        (
+            "fr",
+            "Bilan hebdomadaire du support",
+            "Pic de volume",
+            "Pic de volume\u{202f}: «\u{a0}refunds\u{a0}»",
+        ),
         (
             "it",
             "Riepilogo settimanale dell’assistenza",
             "Picco di volume",
+            "Picco di volume: “refunds”",
         ),
     ] {
         let out = dir.path().join(format!("preview-{locale}"));
@@ -354,10 +367,7 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
             text.starts_with(&format!("{title} — billing")),
             "{locale}: {text}"
         );
-        assert!(
-            text.contains(&format!("1. {spike}: “refunds”")),
-            "{locale}: {text}"
-        );
+        assert!(text.contains(&format!("1. {first}")), "{locale}: {text}");
         assert!(html.contains(&format!("lang=\"{locale}\"")));
         let m = mailparse::parse_mail(&eml).expect("MIME");
         assert!(header(&m, "To").contains("billing-lead@support.example"));

@@ -267,13 +267,14 @@ fn colon(l: Locale) -> &'static str {
     l.pick(":", "\u{202f}:", ":")
 }
 
+/// `Monday 09:00–12:00`; in French and Italian the weekday keeps its
+/// lower case (`lundi`, `lunedì`), as it follows the title's colon.
 fn hours_name(weekday: u32, from: u32, to: u32, l: Locale) -> String {
-    format!(
-        "{} {:02}:00–{:02}:00",
-        Locale::capitalise(l.weekday(weekday)),
-        from,
-        to
-    )
+    let day = match l {
+        Locale::En => Locale::capitalise(l.weekday(weekday)),
+        Locale::Fr | Locale::It => l.weekday(weekday).to_string(),
+    };
+    format!("{day} {from:02}:00–{to:02}:00")
 }
 
 fn title(i: &Issue, l: Locale) -> String {
@@ -730,5 +731,17 @@ mod italian_tests {
         ] {
             assert_eq!(it_the(p), want, "{p}");
         }
+    }
+}
+
+#[cfg(test)]
+mod hours_tests {
+    use super::{Locale, hours_name};
+
+    #[test]
+    fn weekdays_are_capitalised_in_english_only() {
+        assert_eq!(hours_name(0, 9, 12, Locale::En), "Monday 09:00–12:00");
+        assert_eq!(hours_name(0, 9, 12, Locale::Fr), "lundi 09:00–12:00");
+        assert_eq!(hours_name(0, 9, 12, Locale::It), "lunedì 09:00–12:00");
     }
 }

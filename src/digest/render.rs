@@ -474,6 +474,9 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
                 "Nessun problema sistemico questa settimana: niente si discosta dalla normale variabilità.",
             )
             .to_string()
+        } else if found == 1 {
+            // One issue: nothing to rank.
+            format!("{}.", Locale::capitalise(&issues_found(found, l)))
         } else {
             l.pick(
                 format!("{}, the most important first.", Locale::capitalise(&issues_found(found, l))),
@@ -482,7 +485,7 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
             )
         },
         kpi_heads: [
-            l.pick("Headline", "Indicateur", "Indicatore").to_string(),
+            l.pick("Headline", "Indicateurs", "Indicatori").to_string(),
             l.pick("This week", "Cette semaine", "Questa settimana").to_string(),
             l.pick("Previous", "Précédente", "Precedente").to_string(),
             l.pick("4-week baseline", "Base 4 semaines", "Base 4 settimane").to_string(),

@@ -406,3 +406,30 @@ fn values_from_the_data_are_escaped_and_cannot_inject_headers() {
         "the text part quotes as written"
     );
 }
+
+/// One issue is not ranked ("the most important first" is for several);
+/// the headline table's heading is plural in French and Italian.
+#[test]
+fn a_single_issue_is_not_ranked() {
+    let (weeks, mut f) = with_baseline();
+    fill(&mut f, weeks.week, "refunds", 60, 15, 1, 10, 8);
+    let scope = Scope::Team("t".into());
+    let mut findings = issues(&f, &scope, &weeks, chrono_tz::UTC, &Thresholds::default());
+    assert!(!findings.issues.is_empty());
+    findings.issues.truncate(1);
+    findings.more = 0;
+    let d = super::Digest {
+        week: "2026-W47".parse().unwrap(),
+        period: weeks.week,
+        scope,
+        headline: Vec::new(),
+        trend: Vec::new(),
+        findings,
+    };
+    let en = super::render::render(&d, super::locale::Locale::En, None).expect("render");
+    assert!(en.text.contains("1 issue found.\n"), "{}", en.text);
+    assert!(!en.text.contains("most important"), "{}", en.text);
+    let fr = super::render::render(&d, super::locale::Locale::Fr, None).expect("render");
+    assert!(fr.text.contains("1 problème détecté.\n"), "{}", fr.text);
+    assert!(fr.text.contains("\nIndicateurs\n"), "{}", fr.text);
+}

@@ -68,21 +68,9 @@ pub async fn job_loop(
         if *shutdown.borrow() {
             return;
         }
-        // Errors are logged and counted by the exporter. A digest waiting
-        // on a slow mail server is abandoned on shutdown (its claim lapses
-        // after the lease; the next run sends what was not accepted); a
-        // collection or KPI run finishes, its transaction whole.
-        let run = exporter.run_job(job, exporter.now());
-        let mut outcome = if job == Job::Digest {
-            tokio::select! {
-                o = run => o,
-                _ = shutdown.wait_for(|s| *s) => {
-                    tracing::info!(job = job.as_str(), "shutting down: the digest run is abandoned");
-                    return;
-                }
-            }
-        } else {
-            run.await
+        // Errors are logged and counted by the exporter.
+        let Some(mut outcome) = run_unless_shutdown(&exporter, job, &mut shutdown).await else {
+            return;
         };
         if job != Job::Digest {
             if outcome.is_err() {
@@ -108,16 +96,38 @@ pub async fn job_loop(
             if *shutdown.borrow() {
                 return;
             }
-            tokio::select! {
-                o = exporter.run_job(job, exporter.now()) => outcome = o,
-                _ = shutdown.wait_for(|s| *s) => return,
+            match run_unless_shutdown(&exporter, job, &mut shutdown).await {
+                Some(o) => outcome = o,
+                None => return,
             }
         }
     }
 }
 
+/// Runs `job` now. A digest waiting on a slow mail server is abandoned on
+/// shutdown (`None`: its claim lapses after the lease; the next run sends
+/// what was not accepted); a collection or KPI run finishes, its
+/// transaction whole.
+pub async fn run_unless_shutdown(
+    exporter: &Exporter,
+    job: Job,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<Result<crate::exporter::JobOutcome, crate::exporter::JobError>> {
+    let run = exporter.run_job(job, exporter.now());
+    if job != Job::Digest {
+        return Some(run.await);
+    }
+    tokio::select! {
+        o = run => Some(o),
+        _ = shutdown.wait_for(|s| *s) => {
+            tracing::info!(job = job.as_str(), "shutting down: the digest run is abandoned");
+            None
+        }
+    }
+}
+
 /// `d` after `t`, or the end of time (never a panic on the clock's value).
-fn later(t: Instant, d: std::time::Duration) -> Instant {
+pub fn later(t: Instant, d: std::time::Duration) -> Instant {
     chrono::TimeDelta::from_std(d)
         .ok()
         .and_then(|d| t.checked_add_signed(d))

@@ -148,9 +148,7 @@ pub async fn serve_with_clock(
         let mut rx = rx.clone();
         tokio::spawn(async move {
             loop {
-                let wake = exporter.now()
-                    + chrono::TimeDelta::from_std(crate::exporter::PROBE_EVERY)
-                        .unwrap_or(chrono::TimeDelta::seconds(5));
+                let wake = scheduler::later(exporter.now(), crate::exporter::PROBE_EVERY);
                 tokio::select! {
                     _ = exporter.sleep_until(wake) => {}
                     _ = rx.changed() => return,
@@ -192,16 +190,10 @@ pub async fn serve_with_clock(
                     continue;
                 }
                 // (A digest has its own retry: see `scheduler::RETRY`.)
-                let run = exporter.run_job(job, exporter.now());
-                let result = if job == Job::Digest {
-                    // Abandoned on shutdown, as in its loop.
-                    let mut stop = rx.clone();
-                    tokio::select! {
-                        r = run => r,
-                        _ = stop.wait_for(|s| *s) => return,
-                    }
-                } else {
-                    run.await
+                let mut stop = rx.clone();
+                let Some(result) = scheduler::run_unless_shutdown(&exporter, job, &mut stop).await
+                else {
+                    return;
                 };
                 if result.is_err() && job != Job::Digest {
                     failed[i] = 1;

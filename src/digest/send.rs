@@ -256,50 +256,35 @@ where
     // minutes): the time it was sent, without reading the wall clock.
     let started = tokio::time::Instant::now();
     for attempt in 1..=retry.attempts {
-        let sent = match tokio::time::timeout(retry.timeout, transport.send(message.clone())).await
-        {
-            Ok(sent) => sent,
-            Err(_) => {
-                last_error = format!(
+        last_error =
+            match tokio::time::timeout(retry.timeout, transport.send(message.clone())).await {
+                Ok(Ok(_)) => {
+                    store
+                        .digest_sent(&key, owner, &message_id, attempt, now + elapsed(started))
+                        .await?;
+                    return Ok(Outcome::Sent {
+                        message_id,
+                        attempts: attempt,
+                    });
+                }
+                Ok(Err(e)) if e.is_permanent() => {
+                    let error = e.to_string();
+                    store.digest_refused(&key, owner, &error, attempt).await?;
+                    return Ok(Outcome::Refused { error });
+                }
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => format!(
                     "no answer from the SMTP server within digest.smtp.timeout ({} s)",
                     retry.timeout.as_secs_f64()
-                );
-                tracing::warn!(
-                    recipient = %to.email, attempt, of = retry.attempts, "{last_error}"
-                );
-                if attempt < retry.attempts {
-                    tokio::time::sleep(wait).await;
-                    wait = wait.saturating_mul(2);
-                }
-                continue;
-            }
-        };
-        match sent {
-            Err(e) if e.is_permanent() => {
-                let error = e.to_string();
-                store.digest_refused(&key, owner, &error, attempt).await?;
-                return Ok(Outcome::Refused { error });
-            }
-            Ok(_) => {
-                store
-                    .digest_sent(&key, owner, &message_id, attempt, now + elapsed(started))
-                    .await?;
-                return Ok(Outcome::Sent {
-                    message_id,
-                    attempts: attempt,
-                });
-            }
-            Err(e) => {
-                last_error = e.to_string();
-                tracing::warn!(
-                    recipient = %to.email, attempt, of = retry.attempts,
-                    "SMTP refused the digest: {last_error}"
-                );
-                if attempt < retry.attempts {
-                    tokio::time::sleep(wait).await;
-                    wait = wait.saturating_mul(2);
-                }
-            }
+                ),
+            };
+        tracing::warn!(
+            recipient = %to.email, attempt, of = retry.attempts,
+            "the digest was not accepted: {last_error}"
+        );
+        if attempt < retry.attempts {
+            tokio::time::sleep(wait).await;
+            wait = wait.saturating_mul(2);
         }
     }
     store

@@ -809,7 +809,7 @@ pub enum Rows<'a> {
     OfTickets(&'a [String]),
     /// Events with `after < id <= upto` (all of them up to `upto` without
     /// `after`, including those whose id is NULL or, on SQLite, not an
-    /// integer: see [`upto_or_unordered`]).
+    /// integer: see `upto_or_unordered`).
     EventIds {
         after: Option<i64>,
         upto: i64,
@@ -911,9 +911,9 @@ fn sqlite_seconds(column: &str) -> String {
 /// Ids per `IN (…)` list.
 const ID_CHUNK: usize = 500;
 /// Events up to id `upto`, and those no id window can order — a NULL id,
-/// or on SQLite an id stored as text or a real: read with their ticket
-/// (the backfill, a ticket walked again) to be rejected and counted
-/// (`null_id`, `bad_id`) rather than never read.
+/// or on SQLite an id stored as text or a real: read by the backfill to be
+/// rejected and counted (`null_id`, `bad_id`) rather than never read. (A
+/// ticket walked again reads all its events, these included.)
 fn upto_or_unordered(dialect: Dialect, upto: i64) -> String {
     match dialect {
         Dialect::Sqlite => format!("(id <= {upto} OR typeof(id) <> 'integer')"),

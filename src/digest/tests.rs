@@ -367,14 +367,7 @@ fn values_from_the_data_are_escaped_and_cannot_inject_headers() {
     let scope = Scope::Team("t".into());
     let findings = issues(&f, &scope, &weeks, chrono_tz::UTC, &Thresholds::default());
     assert!(!findings.issues.is_empty());
-    let d = super::Digest {
-        week: "2026-W47".parse().unwrap(),
-        period: weeks.week,
-        scope,
-        headline: Vec::new(),
-        trend: Vec::new(),
-        findings,
-    };
+    let d = week_47(&weeks, scope, findings);
     let r = super::render::render(&d, super::locale::Locale::En, None).expect("render");
     assert!(!r.html.contains("<script>"), "{}", r.html);
     assert!(!r.html.contains("<img"), "{}", r.html);
@@ -418,18 +411,23 @@ fn a_single_issue_is_not_ranked() {
     assert!(!findings.issues.is_empty());
     findings.issues.truncate(1);
     findings.more = 0;
-    let d = super::Digest {
-        week: "2026-W47".parse().unwrap(),
-        period: weeks.week,
-        scope,
-        headline: Vec::new(),
-        trend: Vec::new(),
-        findings,
-    };
+    let d = week_47(&weeks, scope, findings);
     let en = super::render::render(&d, super::locale::Locale::En, None).expect("render");
     assert!(en.text.contains("1 issue found.\n"), "{}", en.text);
     assert!(!en.text.contains("most important"), "{}", en.text);
     let fr = super::render::render(&d, super::locale::Locale::Fr, None).expect("render");
     assert!(fr.text.contains("1 problème détecté.\n"), "{}", fr.text);
     assert!(fr.text.contains("\nIndicateurs\n"), "{}", fr.text);
+}
+
+/// Week 47's digest of `findings`, without headline or trend.
+fn week_47(weeks: &Weeks, scope: Scope, findings: super::analysis::Findings) -> super::Digest {
+    super::Digest {
+        week: "2026-W47".parse().unwrap(),
+        period: weeks.week,
+        scope,
+        headline: Vec::new(),
+        trend: Vec::new(),
+        findings,
+    }
 }

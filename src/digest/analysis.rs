@@ -1,30 +1,46 @@
-//! The week's analysis: headline KPIs against the previous week and a
-//! trailing four-week baseline, and the systemic issues behind them.
+//! The week's analysis: headline KPIs against the previous week and the
+//! four weeks before, one row per SLO, and the systemic issues behind them.
 //!
 //! Pure: facts and report metrics in, findings out.
 //!
+//! **Counting.** A team's digest counts the tickets that *reached* the
+//! team (first or after a transfer), everywhere: the headline (through
+//! `Aggregator::by_teams_reached`), the SLO rows and every issue (through
+//! the facts' `teams`), so one concept has one count.
+//!
 //! **The test.** Every finding is a count `k` out of `n` (tickets created,
-//! solves re-routed, answers satisfied, SLOs breached) that is compared,
-//! with an exact one-sided binomial test, with the rate that is usual:
+//! solves re-routed, unsatisfied answers, reopened tickets, SLOs breached)
+//! compared, with an exact one-sided binomial test, with what is usual:
 //! - volume: this week's tickets of a category against the category's own
 //!   four-week baseline, conditioned on the total (`k ~ Bin(k + b, 1/5)`:
 //!   under no change, each of the five weeks is equally likely to hold a
 //!   ticket — the exact test for two Poisson rates);
 //! - CSAT, re-routes, reopens, repeat contacts (flagged once per scan by
-//!   `Facts::mark_repeat_contacts`): the category's week against
-//!   the scope's baseline rate over all categories, so a category that is
-//!   *always* misrouted is still a routing rule to fix;
+//!   `Facts::mark_repeat_contacts`): like with like, the category's week
+//!   against **the category's own** four-week rate in this scope, smoothed
+//!   toward the scope's rate for small counts
+//!   (`(x + M·p_scope) / (n + M)`, `M` = [`PRIOR_WEIGHT`]). A category that
+//!   is not worse than its own usual but has been at least `min_rise` times
+//!   the scope's rate in **every** baseline week (and is significantly
+//!   above it this week) is a **persistent** pattern: reported once as
+//!   such (a routing rule to fix), never as a new spike;
+//! - an SLO: its breaches against its error budget (`1 − objective`); an
+//!   SLO below its objective in every baseline week too is persistent;
 //! - SLO breach hours: a three-hour block of the week (by the hour tickets
 //!   arrived, in the organisation's time zone) against the rest of the week.
 //!
 //! A test is only run when its count reaches `min_count` (`min_responses`
 //! for CSAT), so small numbers raise nothing, and its p-value must beat
 //! `alpha` divided by the number of tests run for the scope (Bonferroni),
-//! so a quiet week with dozens of comparisons stays quiet. Baseline rates
-//! are Laplace-smoothed ((x + 1) / (n + 2)) so a rate never seen before is
-//! not a certainty. Issues are ranked by their **excess**: how many
-//! tickets, customers or answers were affected beyond what the usual rate
-//! predicts.
+//! so a quiet week with dozens of comparisons stays quiet. Rates are
+//! Laplace-smoothed ((x + 1) / (n + 2)) so a rate never seen before is not
+//! a certainty.
+//!
+//! **One story per cause.** The findings about one category are one issue
+//! with several facets (volume, misrouting, CSAT, reopens, repeat
+//! contacts), ranked by the people affected: the largest **excess** among
+//! its facets, the tickets, customers or answers beyond what the usual
+//! predicts (the facets overlap, so they are not added).
 
 use std::collections::BTreeMap;
 
@@ -33,7 +49,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::digest::facts::{Comment, Facts, Judgment, Solve};
-use crate::digest::significance::{lower_tail, upper_tail};
+use crate::digest::significance::upper_tail;
+use crate::engine::slo::Slo;
+use crate::model::Status;
 use crate::report::{Metrics, Period};
 
 /// Whose digest: one team's, or everything.
@@ -51,12 +69,8 @@ impl Scope {
         }
     }
 
-    fn holds(&self, team: &str) -> bool {
-        self.team().is_none_or(|t| t == team)
-    }
-
     /// A ticket counts in the volume of every team it reached.
-    fn holds_created(&self, c: &crate::digest::facts::Created) -> bool {
+    pub(crate) fn holds_created(&self, c: &crate::digest::facts::Created) -> bool {
         self.team()
             .is_none_or(|t| c.team == t || c.teams.iter().any(|r| r == t))
     }
@@ -65,6 +79,11 @@ impl Scope {
     fn holds_solve(&self, s: &Solve) -> bool {
         self.team()
             .is_none_or(|t| s.team == t || s.route.iter().any(|r| r == t))
+    }
+
+    /// A record tagged with the teams its ticket had reached.
+    fn holds_any(&self, teams: &[String]) -> bool {
+        self.team().is_none_or(|t| teams.iter().any(|r| r == t))
     }
 
     /// The name used in file names and the digest log: the team, or `all`.
@@ -113,9 +132,17 @@ pub struct Weeks {
     pub previous: Period,
     /// The four weeks before `week` (so `previous` is its last).
     pub baseline: Period,
+    /// The same four weeks one by one, oldest first: a pattern in each of
+    /// them is persistent.
+    pub each: [Period; BASELINE_WEEKS as usize],
 }
 
 pub const BASELINE_WEEKS: u32 = 4;
+
+/// Pseudo-trials at the scope's rate added to a category's own baseline:
+/// a category with 3 solves in four weeks is judged mostly against the
+/// scope, one with 300 against itself.
+pub const PRIOR_WEIGHT: f64 = 10.0;
 
 // ------------------------------------------------------------ headline
 
@@ -133,7 +160,6 @@ pub enum KpiKey {
     Ces,
     ReopenRate,
     RerouteRate,
-    SloAttainment,
 }
 
 /// Which way is good.
@@ -150,7 +176,7 @@ impl KpiKey {
     pub fn better(self) -> Better {
         match self {
             KpiKey::Volume => Better::Neither,
-            KpiKey::Csat | KpiKey::Nps | KpiKey::SloAttainment => Better::Higher,
+            KpiKey::Csat | KpiKey::Nps => Better::Higher,
             _ => Better::Lower,
         }
     }
@@ -193,7 +219,6 @@ pub fn headline(week: &Metrics, previous: &Metrics, baseline: &Metrics) -> Vec<K
         KpiKey::Ces,
         KpiKey::ReopenRate,
         KpiKey::RerouteRate,
-        KpiKey::SloAttainment,
     ];
     keys.into_iter()
         .map(|key| Kpi {
@@ -220,38 +245,89 @@ pub fn value(key: KpiKey, m: &Metrics) -> Option<f64> {
         KpiKey::Ces => m.ces.mean,
         KpiKey::ReopenRate => m.reopens.rate,
         KpiKey::RerouteRate => m.reroutes.rate,
-        KpiKey::SloAttainment => {
-            let measured: u64 = m.slo.iter().map(|s| s.measured).sum();
-            let breached: u64 = m.slo.iter().map(|s| s.breached).sum();
-            crate::engine::stats::ratio(measured - breached, measured)
-        }
     }
+}
+
+/// One SLO in one scope: the row of the digest's SLO table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloRow {
+    /// Index into the configured SLOs.
+    pub slo: usize,
+    pub name: String,
+    /// What it promises: the measure, its target and clock, its channel.
+    pub metric: crate::engine::slo::SloMetric,
+    pub target: crate::model::Seconds,
+    pub calendar: bool,
+    pub channel: Option<String>,
+    pub objective: f64,
+    /// Tickets judged this week and how many breached.
+    pub measured: u64,
+    pub breached: u64,
+    pub week: Option<f64>,
+    /// The four weeks before, pooled.
+    pub usual: Option<f64>,
+    /// Open tickets past the target at the week's end.
+    pub active_breaches: u64,
+}
+
+/// The SLO rows of a scope: every SLO judged in the five weeks or with an
+/// active breach; the others do not apply to the scope.
+pub fn slo_rows(slos: &[Slo], week: &Metrics, baseline: &Metrics) -> Vec<SloRow> {
+    slos.iter()
+        .enumerate()
+        .filter_map(|(i, slo)| {
+            let w = week.slo.get(i)?;
+            let b = baseline.slo.get(i);
+            let any = w.measured > 0 || w.active_breaches > 0 || b.is_some_and(|b| b.measured > 0);
+            any.then(|| SloRow {
+                slo: i,
+                name: slo.name.clone(),
+                metric: slo.metric,
+                target: slo.target,
+                calendar: slo.clock == crate::engine::slo::SloClock::Calendar,
+                channel: slo.channel.clone(),
+                objective: slo.objective.ratio(),
+                measured: w.measured,
+                breached: w.breached,
+                week: w.attainment,
+                usual: b.and_then(|b| b.attainment),
+                active_breaches: w.active_breaches,
+            })
+        })
+        .collect()
 }
 
 // -------------------------------------------------------------- issues
 
-/// What kind of systemic problem.
+/// What one facet of an issue measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum IssueKind {
+pub enum FacetKind {
     /// A category's volume rose over its baseline.
-    VolumeRise,
-    /// A category's customers are unhappy.
+    Volume,
+    /// Unsatisfied CSAT answers.
     LowCsat,
-    /// A category keeps landing in the wrong team.
+    /// Solved tickets that had been re-routed on the way.
     Reroutes,
-    /// A category's tickets come back after being solved.
+    /// Tickets that came back after being solved.
     Reopens,
-    /// Customers write again about the same thing within a week.
+    /// Customers who wrote again about the same thing within a week.
     RepeatContacts,
-    /// SLO breaches pile up at certain hours of the week.
-    SloBreachHours,
+    /// An SLO below its objective.
+    SloMiss,
+    /// SLO breaches piled up at certain hours of the week.
+    BreachHours,
 }
 
-/// What the finding is about.
+/// What an issue is about.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Subject {
     Category(String),
+    /// An SLO, by its index in the configuration and its name.
+    Slo {
+        slo: usize,
+        name: String,
+    },
     /// `[from_hour, to_hour)` on `weekday`, in the organisation's time zone.
     Hours {
         weekday: u32,
@@ -260,35 +336,89 @@ pub enum Subject {
     },
 }
 
-/// A systemic issue and its evidence.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Issue {
-    pub kind: IssueKind,
-    pub subject: Subject,
-    /// The count found this week: tickets, re-routed or reopened solves,
-    /// satisfied answers (for CSAT), repeat contacts, breaches.
+/// The day of the week a volume rise was largest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Peak {
+    /// Monday = 0, in the organisation's time zone.
+    pub weekday: u32,
     pub count: u64,
-    /// What the count is out of: solves, answers, customer tickets, measured
-    /// SLOs; for volume, the baseline's total over four weeks.
-    pub out_of: u64,
-    /// This week's rate (`count / out_of`); `None` for volume.
-    pub rate: Option<f64>,
-    /// The usual rate; for volume, the usual tickets a week.
+    /// The usual count of that weekday (a baseline week's mean).
     pub usual: f64,
-    /// Tickets, customers or answers affected beyond the usual: the rank.
+}
+
+/// One measured problem of an issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facet {
+    pub kind: FacetKind,
+    /// This week's hits: tickets (volume), re-routed solves, unsatisfied
+    /// answers, reopened tickets, repeat contacts, breaches.
+    pub count: u64,
+    /// What the hits are out of: solves, answers, customer tickets, judged
+    /// tickets; for volume, the baseline's tickets over four weeks.
+    pub out_of: u64,
+    /// What the week was tested against: a hit rate (the category's own
+    /// usual; the scope's rate when persistent; the error budget of an
+    /// SLO; the rest of the week for hours), or for volume the usual
+    /// tickets a week.
+    pub usual: f64,
+    /// The category's own rate in the four weeks before (the SLO's
+    /// attainment), as said in the text; `None` without data.
+    pub before: Option<f64>,
+    /// Hits beyond what `usual` predicts: the people affected.
     pub excess: f64,
     pub p_value: f64,
+    /// A standing problem, not news: `Some(w)` when the pattern was there in
+    /// `w` of the four baseline weeks and in every one that had such
+    /// tickets ([`persistent_in`]).
+    pub persistent: Option<u32>,
     /// For re-routes: the commonest route and how many took it.
     pub route: Option<(Vec<String>, u64)>,
+    /// For volume: the day with the most extra tickets.
+    pub peak: Option<Peak>,
+}
+
+impl Facet {
+    /// This week's hit rate; `None` for volume.
+    pub fn rate(&self) -> Option<f64> {
+        (self.kind != FacetKind::Volume && self.out_of > 0)
+            .then(|| self.count as f64 / self.out_of as f64)
+    }
+}
+
+/// A systemic issue: one cause, its facets, and the customers' words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub subject: Subject,
+    /// Most affected first; at least one.
+    pub facets: Vec<Facet>,
     /// Up to `max_comments` low-score comments about the category this week.
     pub comments: Vec<Comment>,
+    /// The team that can act: the scope's team, or in the all-teams digest
+    /// the team that handled most of these tickets (missed the SLO).
+    pub owner: Option<String>,
+}
+
+impl Issue {
+    /// People affected beyond the usual: the rank.
+    pub fn affected(&self) -> f64 {
+        self.facets.iter().map(|f| f.excess).fold(0.0, f64::max)
+    }
+
+    /// Every facet was there in the weeks before.
+    pub fn persistent(&self) -> bool {
+        self.facets.iter().all(|f| f.persistent.is_some())
+    }
+
+    pub fn facet(&self, kind: FacetKind) -> Option<&Facet> {
+        self.facets.iter().find(|f| f.kind == kind)
+    }
 }
 
 /// A scope's findings, ranked, and how many tests were run to find them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Findings {
     pub issues: Vec<Issue>,
-    /// Findings beyond `max_issues`, not listed.
+    /// Issues beyond `max_issues`, not listed.
     pub more: usize,
     pub tests: usize,
     /// The significance level the tests shared.
@@ -321,179 +451,195 @@ fn total(t: &Tally) -> (u64, u64) {
     t.values().fold((0, 0), |(a, b), (x, n)| (a + x, b + n))
 }
 
-/// Finds the systemic issues of `scope` in `weeks.week`.
-pub fn issues(facts: &Facts, scope: &Scope, weeks: &Weeks, tz: Tz, th: &Thresholds) -> Findings {
-    let (week, base) = (weeks.week, weeks.baseline);
-    let mut candidates: Vec<Issue> = Vec::new();
-    let mut tests = 0usize;
+fn ratio(x: u64, n: u64) -> Option<f64> {
+    (n > 0).then(|| x as f64 / n as f64)
+}
 
-    // Volume: the category's week against its own baseline.
-    let created_in = |p: Period| {
-        tally(
-            facts
-                .created
-                .iter()
-                .filter(|c| p.contains(c.at) && scope.holds_created(c)),
-            |c| &c.category,
-            |_| true,
-        )
-    };
-    let (now, before) = (created_in(week), created_in(base));
-    for (category, &(_, k)) in &now {
-        if k < th.min_count {
-            continue;
+/// One rate measure in this week and in each baseline week.
+struct Series {
+    week: Tally,
+    each: Vec<Tally>,
+}
+
+impl Series {
+    fn of(weeks: &Weeks, count: impl Fn(Period) -> Tally) -> Series {
+        Series {
+            week: count(weeks.week),
+            each: weeks.each.iter().map(|p| count(*p)).collect(),
         }
-        tests += 1;
-        let b = before.get(category).map_or(0, |v| v.1);
-        let usual = b as f64 / f64::from(BASELINE_WEEKS);
-        if (k as f64) < th.min_rise * usual {
-            continue;
-        }
-        let share = 1.0 / f64::from(BASELINE_WEEKS + 1);
-        candidates.push(Issue {
-            kind: IssueKind::VolumeRise,
-            subject: Subject::Category(category.clone()),
-            count: k,
-            out_of: b,
-            rate: None,
-            usual,
-            excess: k as f64 - usual,
-            p_value: upper_tail(k, k + b, share),
-            route: None,
-            comments: Vec::new(),
-        });
     }
 
-    // CSAT: fewer satisfied answers than the scope's baseline rate predicts.
-    let ratings_in = |p: Period| {
+    fn baseline(&self, category: &str) -> (u64, u64) {
+        self.each
+            .iter()
+            .filter_map(|t| t.get(category))
+            .fold((0, 0), |(a, b), (x, n)| (a + x, b + n))
+    }
+
+    fn scope_baseline(&self) -> (u64, u64) {
+        self.each
+            .iter()
+            .map(total)
+            .fold((0, 0), |(a, b), (x, n)| (a + x, b + n))
+    }
+}
+
+/// Finds the systemic issues of `scope` in `weeks.week`. `slo_weeks` holds
+/// each SLO's `(measured, breached)` in the scope for the four baseline
+/// weeks and the week, oldest first (from the same metrics as the SLO rows).
+pub fn issues(
+    facts: &Facts,
+    scope: &Scope,
+    weeks: &Weeks,
+    tz: Tz,
+    th: &Thresholds,
+    slos: &[SloHistory],
+) -> Findings {
+    let week = weeks.week;
+    let mut facets: Vec<(Subject, Facet)> = Vec::new();
+    let mut tests = 0usize;
+
+    volume(facts, scope, weeks, tz, th, &mut tests, &mut facets);
+
+    // CSAT: unsatisfied answers, per answer.
+    let unsatisfied = Series::of(weeks, |p| {
         tally(
             facts
                 .ratings
                 .iter()
-                .filter(|r| p.contains(r.at) && scope.holds(&r.team)),
+                .filter(|r| p.contains(r.at) && scope.holds_any(&r.teams)),
             |r| &r.category,
-            |r| r.satisfied,
+            |r| !r.satisfied,
         )
-    };
-    let (base_sat, base_n) = total(&ratings_in(base));
-    if base_n >= th.min_responses {
-        let p0 = smoothed(base_sat, base_n);
-        for (category, &(s, n)) in &ratings_in(week) {
-            if n < th.min_responses {
-                continue;
-            }
-            tests += 1;
-            candidates.push(Issue {
-                kind: IssueKind::LowCsat,
-                subject: Subject::Category(category.clone()),
-                count: s,
-                out_of: n,
-                rate: Some(s as f64 / n as f64),
-                usual: base_sat as f64 / base_n as f64,
-                excess: n as f64 * p0 - s as f64,
-                p_value: lower_tail(s, n, p0),
-                route: None,
-                comments: Vec::new(),
-            });
-        }
-    }
-
-    // Re-routes and reopens: per solve, against the scope's baseline rate.
-    let solves_in = |p: Period| facts.solves.iter().filter(move |s| p.contains(s.at));
-    let rerouted = |p: Period| {
-        tally(
-            solves_in(p).filter(|s| scope.holds_solve(s)),
-            |s| &s.category,
-            |s| s.rerouted(),
-        )
-    };
-    rate_tests(
-        IssueKind::Reroutes,
-        &rerouted(week),
-        total(&rerouted(base)),
+    });
+    rate_facets(
+        FacetKind::LowCsat,
+        &unsatisfied,
+        (1, th.min_responses),
         th,
         &mut tests,
-        &mut candidates,
+        &mut facets,
     );
-    let reopened = |p: Period| {
-        let mut t = tally(
-            solves_in(p).filter(|s| scope.holds(&s.team)),
-            |s| &s.category,
-            |_| false,
-        );
+
+    // Re-routes and reopens: per solve.
+    let solves_in = |p: Period| {
+        facts
+            .solves
+            .iter()
+            .filter(move |s| p.contains(s.at) && scope.holds_solve(s))
+    };
+    let rerouted = Series::of(weeks, |p| {
+        tally(solves_in(p), |s| &s.category, |s| s.rerouted())
+    });
+    rate_facets(
+        FacetKind::Reroutes,
+        &rerouted,
+        (th.min_count, 0),
+        th,
+        &mut tests,
+        &mut facets,
+    );
+    let reopened = Series::of(weeks, |p| {
+        let mut t = tally(solves_in(p), |s| &s.category, |_| false);
         // Distinct tickets reopened in the period, per category.
         let mut seen = std::collections::HashSet::new();
         for r in facts
             .reopens
             .iter()
-            .filter(|r| p.contains(r.at) && scope.holds(&r.team))
+            .filter(|r| p.contains(r.at) && scope.holds_any(&r.teams))
         {
             if seen.insert(&r.ticket) {
                 t.entry(r.category.clone()).or_default().0 += 1;
             }
         }
         t
-    };
-    rate_tests(
-        IssueKind::Reopens,
-        &reopened(week),
-        total(&reopened(base)),
+    });
+    rate_facets(
+        FacetKind::Reopens,
+        &reopened,
+        (th.min_count, 0),
         th,
         &mut tests,
-        &mut candidates,
+        &mut facets,
     );
 
     // Repeat contacts: the same customer, the same category, within 7 days.
-    let repeat_in = |p: Period| {
+    let repeats = Series::of(weeks, |p| {
         tally(
             facts
                 .created
                 .iter()
-                .filter(|c| c.by_customer && p.contains(c.at) && scope.holds(&c.team)),
+                .filter(|c| c.by_customer && p.contains(c.at) && scope.holds_created(c)),
             |c| &c.category,
             |c| c.repeat,
         )
-    };
-    rate_tests(
-        IssueKind::RepeatContacts,
-        &repeat_in(week),
-        total(&repeat_in(base)),
+    });
+    rate_facets(
+        FacetKind::RepeatContacts,
+        &repeats,
+        (th.min_count, 0),
         th,
         &mut tests,
-        &mut candidates,
+        &mut facets,
     );
+
+    slo_misses(slos, th, &mut tests, &mut facets);
 
     // SLO breaches by the hour tickets arrived.
     let judged: Vec<&Judgment> = facts
         .judgments
         .iter()
-        .filter(|j| week.contains(j.at) && scope.holds(&j.team))
+        .filter(|j| week.contains(j.at) && scope.holds_any(&j.teams))
         .collect();
-    breach_hours(&judged, tz, th, &mut tests, &mut candidates);
+    breach_hours(&judged, tz, th, &mut tests, &mut facets);
 
-    // Keep what survives the corrected level, most affected first.
+    // Keep what survives the corrected level; one issue per subject.
     let level = th.alpha / tests.max(1) as f64;
-    let mut issues: Vec<Issue> = candidates
-        .into_iter()
-        .filter(|i| i.p_value < level && i.excess > 0.0)
-        .collect();
+    let mut issues: Vec<Issue> = Vec::new();
+    for (subject, facet) in facets {
+        if !(facet.p_value < level && facet.excess > 0.0) {
+            continue;
+        }
+        match issues.iter_mut().find(|i| i.subject == subject) {
+            Some(i) => i.facets.push(facet),
+            None => issues.push(Issue {
+                subject,
+                facets: vec![facet],
+                comments: Vec::new(),
+                owner: scope.team().map(str::to_string),
+            }),
+        }
+    }
+    for i in &mut issues {
+        i.facets.sort_by(|a, b| b.excess.total_cmp(&a.excess));
+    }
     issues.sort_by(|a, b| {
-        b.excess
-            .total_cmp(&a.excess)
-            .then(a.p_value.total_cmp(&b.p_value))
+        b.affected()
+            .total_cmp(&a.affected())
+            .then(min_p(a).total_cmp(&min_p(b)))
     });
     let more = issues.len().saturating_sub(th.max_issues);
     issues.truncate(th.max_issues);
-    // Customers' words go under the first finding about their category.
-    let mut quoted = std::collections::HashSet::new();
     for issue in &mut issues {
-        if let Subject::Category(c) = &issue.subject {
-            if quoted.insert(c.clone()) {
+        match &issue.subject {
+            Subject::Category(c) => {
                 issue.comments = comments(facts, scope, week, c, th.max_comments);
+                for f in &mut issue.facets {
+                    if f.kind == FacetKind::Reroutes {
+                        f.route = commonest_route(facts, scope, week, c);
+                    }
+                }
+                if issue.owner.is_none() {
+                    issue.owner = handled_most(facts, week, c);
+                }
             }
-            if issue.kind == IssueKind::Reroutes {
-                issue.route = commonest_route(facts, scope, week, c);
+            Subject::Slo { slo, .. } if issue.owner.is_none() => {
+                issue.owner = missed_most(&judged, |j| j.slo == *slo);
             }
+            Subject::Hours { .. } if issue.owner.is_none() => {
+                issue.owner = missed_most(&judged, |_| true);
+            }
+            _ => {}
         }
     }
     Findings {
@@ -504,39 +650,202 @@ pub fn issues(facts: &Facts, scope: &Scope, weeks: &Weeks, tz: Tz, th: &Threshol
     }
 }
 
-/// Tests each category's `(hits, trials)` this week against the scope's
-/// baseline `(hits, trials)` over all categories.
-fn rate_tests(
-    kind: IssueKind,
-    week: &Tally,
-    (base_hits, base_n): (u64, u64),
+fn min_p(i: &Issue) -> f64 {
+    i.facets.iter().map(|f| f.p_value).fold(1.0, f64::min)
+}
+
+/// Volume: each category's week against its own four-week baseline.
+fn volume(
+    facts: &Facts,
+    scope: &Scope,
+    weeks: &Weeks,
+    tz: Tz,
     th: &Thresholds,
     tests: &mut usize,
-    out: &mut Vec<Issue>,
+    out: &mut Vec<(Subject, Facet)>,
 ) {
-    let p0 = smoothed(base_hits, base_n);
-    let usual = if base_n > 0 {
-        base_hits as f64 / base_n as f64
-    } else {
-        0.0
+    let created_in = |p: Period| {
+        facts
+            .created
+            .iter()
+            .filter(move |c| p.contains(c.at) && scope.holds_created(c))
     };
-    for (category, &(k, n)) in week {
+    let count = |p: Period| tally(created_in(p), |c| &c.category, |_| true);
+    let (now, before) = (count(weeks.week), count(weeks.baseline));
+    for (category, &(_, k)) in &now {
         if k < th.min_count {
             continue;
         }
         *tests += 1;
-        out.push(Issue {
+        let b = before.get(category).map_or(0, |v| v.1);
+        let usual = b as f64 / f64::from(BASELINE_WEEKS);
+        if (k as f64) < th.min_rise * usual {
+            continue;
+        }
+        let share = 1.0 / f64::from(BASELINE_WEEKS + 1);
+        // The weekday with the most extra tickets, in the organisation's zone.
+        let weekday =
+            |at: crate::model::Instant| at.with_timezone(&tz).weekday().num_days_from_monday();
+        let mut days = [(0u64, 0u64); 7];
+        for c in created_in(weeks.week).filter(|c| &c.category == category) {
+            days[weekday(c.at) as usize].0 += 1;
+        }
+        for c in created_in(weeks.baseline).filter(|c| &c.category == category) {
+            days[weekday(c.at) as usize].1 += 1;
+        }
+        let peak = (0..7u32)
+            .map(|d| {
+                let (n, b) = days[d as usize];
+                Peak {
+                    weekday: d,
+                    count: n,
+                    usual: b as f64 / f64::from(BASELINE_WEEKS),
+                }
+            })
+            // The earlier day on a tie.
+            .max_by(|a, b| {
+                (a.count as f64 - a.usual)
+                    .total_cmp(&(b.count as f64 - b.usual))
+                    .then(b.weekday.cmp(&a.weekday))
+            });
+        out.push((
+            Subject::Category(category.clone()),
+            Facet {
+                kind: FacetKind::Volume,
+                count: k,
+                out_of: b,
+                usual,
+                before: Some(usual),
+                excess: k as f64 - usual,
+                p_value: upper_tail(k, k + b, share),
+                persistent: None,
+                route: None,
+                peak,
+            },
+        ));
+    }
+}
+
+/// Tests each category's hit rate this week against its own usual (new),
+/// or, when it is not worse than that, against the scope's rate when it has
+/// been high in every baseline week (persistent). `(min_hits, min_trials)`
+/// gate a test.
+fn rate_facets(
+    kind: FacetKind,
+    series: &Series,
+    (min_hits, min_trials): (u64, u64),
+    th: &Thresholds,
+    tests: &mut usize,
+    out: &mut Vec<(Subject, Facet)>,
+) {
+    let (scope_hits, scope_n) = series.scope_baseline();
+    if scope_n < min_trials {
+        return;
+    }
+    let p_scope = smoothed(scope_hits, scope_n);
+    for (category, &(k, n)) in &series.week {
+        if k < min_hits || n < min_trials.max(1) {
+            continue;
+        }
+        let (x, m) = series.baseline(category);
+        let own = (x as f64 + PRIOR_WEIGHT * p_scope) / (m as f64 + PRIOR_WEIGHT);
+        *tests += 1;
+        let p_new = upper_tail(k, n, own);
+        let facet = |usual: f64, p_value: f64, persistent: Option<u32>| Facet {
             kind,
-            subject: Subject::Category(category.clone()),
             count: k,
             out_of: n,
-            rate: Some(k as f64 / n.max(1) as f64),
             usual,
-            excess: k as f64 - n as f64 * p0,
-            p_value: upper_tail(k, n.max(k), p0),
+            before: ratio(x, m),
+            excess: k as f64 - n as f64 * usual,
+            p_value,
+            persistent,
             route: None,
-            comments: Vec::new(),
+            peak: None,
+        };
+        let weeks = series.each.iter().map(|t| {
+            t.get(category)
+                .filter(|&&(_, n)| n > 0)
+                .map(|&(x, n)| x > 0 && x as f64 >= th.min_rise * p_scope * n as f64)
         });
+        let subject = Subject::Category(category.clone());
+        match persistent_in(weeks) {
+            Some(w) if p_new >= th.alpha => {
+                // Not news, but a standing problem: against the scope's rate.
+                *tests += 1;
+                out.push((subject, facet(p_scope, upper_tail(k, n, p_scope), Some(w))));
+            }
+            _ => out.push((subject, facet(own, p_new, None))),
+        }
+    }
+}
+
+/// In how many baseline weeks a pattern was there, if it is persistent:
+/// each week is `None` without such tickets, else whether it showed the
+/// pattern. Persistent: no week with tickets went without it, and at
+/// most one week had none (a quiet week neither makes nor breaks a
+/// pattern, but two of four is too little to call it standing).
+pub fn persistent_in(weeks: impl Iterator<Item = Option<bool>>) -> Option<u32> {
+    let mut seen = 0u32;
+    for w in weeks {
+        match w {
+            Some(false) => return None,
+            Some(true) => seen += 1,
+            None => {}
+        }
+    }
+    (seen + 1 >= BASELINE_WEEKS).then_some(seen)
+}
+
+/// `(measured, breached)` of one SLO in the scope: the four baseline
+/// weeks, oldest first, then the week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloHistory {
+    pub slo: usize,
+    pub name: String,
+    pub objective: f64,
+    pub each: [(u64, u64); BASELINE_WEEKS as usize],
+    pub week: (u64, u64),
+}
+
+/// An SLO whose breaches this week exceed its error budget.
+fn slo_misses(
+    slos: &[SloHistory],
+    th: &Thresholds,
+    tests: &mut usize,
+    out: &mut Vec<(Subject, Facet)>,
+) {
+    for s in slos {
+        let (m, b) = s.week;
+        if b < th.min_count {
+            continue;
+        }
+        *tests += 1;
+        let budget = 1.0 - s.objective;
+        let (bm, bb) = s.each.iter().fold((0, 0), |(a, c), (m, b)| (a + m, c + b));
+        let persistent = persistent_in(
+            s.each
+                .iter()
+                .map(|&(m, b)| (m > 0).then(|| ((m - b.min(m)) as f64) < s.objective * m as f64)),
+        );
+        out.push((
+            Subject::Slo {
+                slo: s.slo,
+                name: s.name.clone(),
+            },
+            Facet {
+                kind: FacetKind::SloMiss,
+                count: b,
+                out_of: m,
+                usual: budget,
+                before: ratio(bm - bb.min(bm), bm),
+                excess: b as f64 - m as f64 * budget,
+                p_value: upper_tail(b, m, budget),
+                persistent,
+                route: None,
+                peak: None,
+            },
+        ));
     }
 }
 
@@ -547,7 +856,7 @@ fn breach_hours(
     tz: Tz,
     th: &Thresholds,
     tests: &mut usize,
-    out: &mut Vec<Issue>,
+    out: &mut Vec<(Subject, Facet)>,
 ) {
     const BLOCK: u32 = 3;
     let block_of = |j: &Judgment| {
@@ -563,7 +872,7 @@ fn breach_hours(
     let (all_b, all_m) = blocks
         .values()
         .fold((0, 0), |(a, b), (x, n)| (a + x, b + n));
-    let mut flagged: Vec<Issue> = Vec::new();
+    let mut flagged: Vec<(Subject, Facet)> = Vec::new();
     for (&(day, block), &(b, m)) in &blocks {
         if b < th.min_count {
             continue;
@@ -572,47 +881,40 @@ fn breach_hours(
         let (rest_b, rest_m) = (all_b - b, all_m - m);
         let p0 = smoothed(rest_b, rest_m);
         let hours = (block * BLOCK, (block + 1) * BLOCK);
-        let issue = Issue {
-            kind: IssueKind::SloBreachHours,
-            subject: Subject::Hours {
-                weekday: day,
-                from_hour: hours.0,
-                to_hour: hours.1,
-            },
+        let facet = Facet {
+            kind: FacetKind::BreachHours,
             count: b,
             out_of: m,
-            rate: Some(b as f64 / m as f64),
-            usual: if rest_m > 0 {
-                rest_b as f64 / rest_m as f64
-            } else {
-                0.0
-            },
+            usual: p0,
+            before: ratio(rest_b, rest_m),
             excess: b as f64 - m as f64 * p0,
             p_value: upper_tail(b, m, p0),
+            persistent: None,
             route: None,
-            comments: Vec::new(),
+            peak: None,
         };
         // Merge with the block just before on the same day.
         match flagged.last_mut() {
-            Some(Issue {
-                subject: Subject::Hours {
+            Some((
+                Subject::Hours {
                     weekday, to_hour, ..
                 },
-                count,
-                out_of,
-                rate,
-                excess,
-                p_value,
-                ..
-            }) if *weekday == day && *to_hour == hours.0 => {
+                f,
+            )) if *weekday == day && *to_hour == hours.0 => {
                 *to_hour = hours.1;
-                *count += b;
-                *out_of += m;
-                *rate = Some(*count as f64 / *out_of as f64);
-                *excess += issue.excess;
-                *p_value = p_value.min(issue.p_value);
+                f.count += b;
+                f.out_of += m;
+                f.excess += facet.excess;
+                f.p_value = f.p_value.min(facet.p_value);
             }
-            _ => flagged.push(issue),
+            _ => flagged.push((
+                Subject::Hours {
+                    weekday: day,
+                    from_hour: hours.0,
+                    to_hour: hours.1,
+                },
+                facet,
+            )),
         }
     }
     out.extend(flagged);
@@ -629,7 +931,7 @@ fn comments(
     let mut found: Vec<&Comment> = facts
         .comments
         .iter()
-        .filter(|c| week.contains(c.at) && c.category == category && scope.holds(&c.team))
+        .filter(|c| week.contains(c.at) && c.category == category && scope.holds_any(&c.teams))
         .collect();
     found.sort_by(|a, b| severity(a).cmp(&severity(b)).then(b.at.cmp(&a.at)));
     found.into_iter().take(max).cloned().collect()
@@ -662,4 +964,110 @@ fn commonest_route(
         .into_iter()
         .max_by_key(|(_, n)| *n)
         .map(|(r, n)| (r.to_vec(), n))
+}
+
+/// The team that solved most of `category`'s tickets this week.
+fn handled_most(facts: &Facts, week: Period, category: &str) -> Option<String> {
+    commonest(
+        facts
+            .solves
+            .iter()
+            .filter(|s| week.contains(s.at) && s.category == category)
+            .map(|s| s.team.as_str()),
+    )
+}
+
+/// The team at the measurement of most breaches among `judged`.
+fn missed_most(judged: &[&Judgment], which: impl Fn(&Judgment) -> bool) -> Option<String> {
+    commonest(
+        judged
+            .iter()
+            .filter(|j| j.breached && which(j))
+            .map(|j| j.team.as_str()),
+    )
+}
+
+/// The most frequent value (the first in order on a tie).
+fn commonest<'t>(items: impl Iterator<Item = &'t str>) -> Option<String> {
+    let mut n: BTreeMap<&str, u64> = BTreeMap::new();
+    for i in items {
+        *n.entry(i).or_default() += 1;
+    }
+    n.into_iter()
+        .rev()
+        .max_by_key(|(_, c)| *c)
+        .map(|(t, _)| t.to_string())
+}
+
+// --------------------------------------------------------- Monday view
+
+/// What a lead also looks at on Monday: the backlog the week leaves, its
+/// age, the oldest ticket waiting on the team, and when customers wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Monday {
+    /// Open tickets at the week's end (not solved or closed).
+    pub open: u64,
+    /// Of those, opened more than 7 days before the week's end.
+    pub older_than_week: u64,
+    /// The median age of the open tickets, in seconds.
+    pub median_age: Option<f64>,
+    /// The oldest ticket waiting on the team (new, open or on hold): its
+    /// id and age in seconds.
+    pub oldest_waiting: Option<(String, f64)>,
+    /// The week's busiest hours by tickets created: `(weekday, hour, n)`,
+    /// most first, at most three.
+    pub busiest: Vec<(u32, u32, u64)>,
+}
+
+/// The Monday view of `scope` at `as_of`.
+pub fn monday(
+    facts: &Facts,
+    scope: &Scope,
+    week: Period,
+    as_of: crate::model::Instant,
+    tz: Tz,
+) -> Monday {
+    let open: Vec<_> = facts
+        .open
+        .iter()
+        .filter(|o| scope.holds_any(&o.teams))
+        .collect();
+    let age = |o: &crate::digest::facts::Open| (as_of - o.created_at).num_seconds().max(0) as f64;
+    let mut ages: Vec<f64> = open.iter().map(|o| age(o)).collect();
+    let median_age = crate::engine::stats::Summary::of(&mut ages).p50;
+    let oldest_waiting = open
+        .iter()
+        .filter(|o| matches!(o.status, Status::New | Status::Open | Status::OnHold))
+        .min_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then(a.ticket.cmp(&b.ticket))
+        })
+        .map(|o| (o.ticket.clone(), age(o)));
+    let mut hours: BTreeMap<(u32, u32), u64> = BTreeMap::new();
+    for c in facts
+        .created
+        .iter()
+        .filter(|c| week.contains(c.at) && scope.holds_created(c))
+    {
+        let local = c.at.with_timezone(&tz);
+        *hours
+            .entry((local.weekday().num_days_from_monday(), local.hour()))
+            .or_default() += 1;
+    }
+    let mut busiest: Vec<(u32, u32, u64)> =
+        hours.into_iter().map(|((d, h), n)| (d, h, n)).collect();
+    // Most tickets first; the earlier hour of the week on a tie.
+    busiest.sort_by(|a, b| b.2.cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    busiest.truncate(3);
+    Monday {
+        open: open.len() as u64,
+        older_than_week: open
+            .iter()
+            .filter(|o| as_of - o.created_at > chrono::Duration::days(7))
+            .count() as u64,
+        median_age,
+        oldest_waiting,
+        busiest,
+    }
 }

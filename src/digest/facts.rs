@@ -3,12 +3,16 @@
 //!
 //! Filled from the same engine walk as `report` (it is a scan
 //! [`Visitor`]), so a "solve", a "reopen" or an SLO breach means here exactly
-//! what it means in a report and on `/metrics`. Each record carries the team
-//! as of the event that completes it, the ticket's category (`none` when it
-//! has none) and its time; `analysis` only counts and compares.
+//! what it means in a report and on `/metrics`. Each record carries the
+//! teams the ticket had reached by then (the digest of a team counts the
+//! tickets that reached it, first or after a transfer: exactly what its
+//! headline counts, see `Aggregator::by_teams_reached`), the ticket's
+//! category (`none` when it has none) and its time; `analysis` only counts
+//! and compares.
 
 use std::collections::HashMap;
 
+use crate::engine::backlog;
 use crate::engine::slo::Slo;
 use crate::engine::surveys::{NpsClass, is_satisfied};
 use crate::engine::timeline::{Measure, Timeline};
@@ -37,6 +41,7 @@ pub struct Created {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Solve {
     pub at: Instant,
+    /// The team that solved it.
     pub team: String,
     pub category: String,
     /// Teams in assignment order up to the solve; more than one means re-routed.
@@ -53,7 +58,7 @@ impl Solve {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reopen {
     pub at: Instant,
-    pub team: String,
+    pub teams: Vec<String>,
     pub category: String,
     pub ticket: String,
 }
@@ -62,7 +67,7 @@ pub struct Reopen {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rating {
     pub at: Instant,
-    pub team: String,
+    pub teams: Vec<String>,
     pub category: String,
     pub satisfied: bool,
 }
@@ -71,7 +76,7 @@ pub struct Rating {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comment {
     pub at: Instant,
-    pub team: String,
+    pub teams: Vec<String>,
     pub category: String,
     pub score: SurveyScore,
     pub text: String,
@@ -84,14 +89,30 @@ pub struct Judgment {
     /// When the ticket arrived: breaches are placed at the hour the customer
     /// wrote, which is the hour that was short of staff.
     pub arrived: Instant,
+    /// The team at the measurement (who missed it) and every team reached.
     pub team: String,
+    pub teams: Vec<String>,
+    /// Which SLO: an index into the configured SLOs.
+    pub slo: usize,
     pub breached: bool,
 }
 
-/// Everything recorded inside `window`.
+/// A ticket still open at the end of the week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Open {
+    pub ticket: String,
+    pub created_at: Instant,
+    pub teams: Vec<String>,
+    pub status: crate::model::Status,
+    /// Opened by a customer and not answered yet.
+    pub awaiting_first_response: bool,
+}
+
+/// Everything recorded inside `window`, and the backlog at `as_of`.
 #[derive(Debug, Clone)]
 pub struct Facts<'a> {
     window: Period,
+    as_of: Instant,
     slos: &'a [Slo],
     pub created: Vec<Created>,
     pub solves: Vec<Solve>,
@@ -99,12 +120,15 @@ pub struct Facts<'a> {
     pub ratings: Vec<Rating>,
     pub comments: Vec<Comment>,
     pub judgments: Vec<Judgment>,
+    pub open: Vec<Open>,
 }
 
 impl<'a> Facts<'a> {
-    pub fn new(window: Period, slos: &'a [Slo]) -> Self {
+    /// `as_of`: when the backlog is taken (the week's end, or now).
+    pub fn new(window: Period, as_of: Instant, slos: &'a [Slo]) -> Self {
         Facts {
             window,
+            as_of,
             slos,
             created: Vec::new(),
             solves: Vec::new(),
@@ -112,6 +136,7 @@ impl<'a> Facts<'a> {
             ratings: Vec::new(),
             comments: Vec::new(),
             judgments: Vec::new(),
+            open: Vec::new(),
         }
     }
 }
@@ -123,10 +148,11 @@ impl<'a> Facts<'a> {
     /// the digests quadratic.
     pub fn by_team(&self) -> HashMap<&str, Facts<'a>> {
         let mut out: HashMap<&str, Facts<'a>> = HashMap::new();
-        let (window, slos) = (self.window, self.slos);
+        let (window, as_of, slos) = (self.window, self.as_of, self.slos);
         macro_rules! of {
             ($team:expr) => {
-                out.entry($team).or_insert_with(|| Facts::new(window, slos))
+                out.entry($team)
+                    .or_insert_with(|| Facts::new(window, as_of, slos))
             };
         }
         for c in &self.created {
@@ -140,16 +166,29 @@ impl<'a> Facts<'a> {
             }
         }
         for r in &self.reopens {
-            of!(r.team.as_str()).reopens.push(r.clone());
+            for t in &r.teams {
+                of!(t.as_str()).reopens.push(r.clone());
+            }
         }
         for r in &self.ratings {
-            of!(r.team.as_str()).ratings.push(r.clone());
+            for t in &r.teams {
+                of!(t.as_str()).ratings.push(r.clone());
+            }
         }
         for c in &self.comments {
-            of!(c.team.as_str()).comments.push(c.clone());
+            for t in &c.teams {
+                of!(t.as_str()).comments.push(c.clone());
+            }
         }
         for j in &self.judgments {
-            of!(j.team.as_str()).judgments.push(j.clone());
+            for t in &j.teams {
+                of!(t.as_str()).judgments.push(j.clone());
+            }
+        }
+        for o in &self.open {
+            for t in &o.teams {
+                of!(t.as_str()).open.push(o.clone());
+            }
         }
         out
     }
@@ -190,6 +229,22 @@ impl Facts<'_> {
 
 fn team_name(team: Option<&str>) -> String {
     team.unwrap_or(UNASSIGNED).to_string()
+}
+
+/// Every team the ticket had been assigned to by `at`, each once, sorted;
+/// `unassigned` when none.
+pub fn teams_until(timeline: &Timeline, at: Instant) -> Vec<String> {
+    let mut teams: Vec<String> = timeline
+        .route_until(at)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    teams.sort_unstable();
+    teams.dedup();
+    if teams.is_empty() {
+        teams.push(UNASSIGNED.to_string());
+    }
+    teams
 }
 
 /// Low enough that the comment explains a problem: CSAT 1–2, an NPS
@@ -236,32 +291,45 @@ impl Visitor for Facts<'_> {
                 }),
                 Measure::Reopen => self.reopens.push(Reopen {
                     at: obs.at,
-                    team: team.clone(),
+                    teams: teams_until(timeline, obs.at),
                     category: category.clone(),
                     ticket: ticket.id.clone(),
                 }),
                 _ => {}
             }
-            for slo in self.slos {
+            for (i, slo) in self.slos.iter().enumerate() {
                 if let Some(breached) = slo.judge(ticket, obs) {
                     self.judgments.push(Judgment {
                         at: obs.at,
                         arrived: ticket.created_at,
                         team: team.clone(),
+                        teams: teams_until(timeline, obs.at),
+                        slo: i,
                         breached,
                     });
                 }
             }
         }
+        if ticket.created_at < self.as_of
+            && let Some(entry) = backlog::entry(ticket, &timeline.state, self.as_of)
+        {
+            self.open.push(Open {
+                ticket: ticket.id.clone(),
+                created_at: ticket.created_at,
+                teams: teams_until(timeline, self.as_of),
+                status: entry.status,
+                awaiting_first_response: entry.awaiting_first_response.is_some(),
+            });
+        }
         for s in surveys {
             if !self.window.contains(s.responded_at) {
                 continue;
             }
-            let team = team_name(timeline.team_at(s.responded_at));
+            let teams = teams_until(timeline, s.responded_at);
             if let SurveyScore::Csat(v) = s.score {
                 self.ratings.push(Rating {
                     at: s.responded_at,
-                    team: team.clone(),
+                    teams: teams.clone(),
                     category: category.clone(),
                     satisfied: is_satisfied(v),
                 });
@@ -272,7 +340,7 @@ impl Visitor for Facts<'_> {
             {
                 self.comments.push(Comment {
                     at: s.responded_at,
-                    team,
+                    teams,
                     category: category.clone(),
                     score: s.score,
                     text: excerpt(text, VERBATIM_CHARS),

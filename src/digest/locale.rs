@@ -79,6 +79,16 @@ impl Locale {
         if negative { format!("−{out}") } else { out }
     }
 
+    /// `one` or `other` by the locale's plural rule for `n`: French keeps
+    /// 0 and 1 singular ("0 ticket ouvert"), English and Italian only 1.
+    pub fn plural<'s>(self, n: u64, one: &'s str, other: &'s str) -> &'s str {
+        let singular = match self {
+            Locale::Fr => n <= 1,
+            Locale::En | Locale::It => n == 1,
+        };
+        if singular { one } else { other }
+    }
+
     /// A whole count.
     pub fn count(self, n: u64) -> String {
         self.number(n as f64, 0)
@@ -247,6 +257,17 @@ mod tests {
         assert_eq!(Locale::En.percent(0.853), "85%");
         assert_eq!(Locale::Fr.percent(0.853), "85\u{202f}%");
         assert_eq!(Locale::It.percent(0.055), "5,5%");
+    }
+
+    #[test]
+    fn plural_forms_follow_each_locale() {
+        assert_eq!(Locale::En.plural(0, "ticket", "tickets"), "tickets");
+        assert_eq!(Locale::En.plural(1, "ticket", "tickets"), "ticket");
+        assert_eq!(Locale::Fr.plural(0, "ouvert", "ouverts"), "ouvert");
+        assert_eq!(Locale::Fr.plural(1, "ouvert", "ouverts"), "ouvert");
+        assert_eq!(Locale::Fr.plural(2, "ouvert", "ouverts"), "ouverts");
+        assert_eq!(Locale::It.plural(0, "aperto", "aperti"), "aperti");
+        assert_eq!(Locale::It.plural(1, "aperto", "aperti"), "aperto");
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::report::aggregate::{Aggregator, Dimension, UNASSIGNED};
 use crate::report::scan::{Visitor, scan};
 use crate::report::{Metrics, Period};
 use crate::source::{Source, SourceError};
-pub use analysis::{ALL, Findings, Kpi, Scope, Thresholds, Weeks};
+pub use analysis::{ALL, Findings, Kpi, Monday, Scope, SloRow, Thresholds, Weeks};
 pub use week::IsoWeek;
 
 /// One scope's digest for one week.
@@ -39,7 +39,10 @@ pub struct Digest {
     /// Each headline figure in the five weeks ending with this one, oldest
     /// first: the sparkline.
     pub trend: Vec<Vec<Option<f64>>>,
+    /// One row per SLO that applies to the scope.
+    pub slos: Vec<SloRow>,
     pub findings: Findings,
+    pub monday: Monday,
 }
 
 /// Every scope's digest for a week.
@@ -97,12 +100,16 @@ pub async fn analyse(
         week: week.period(tz),
         previous: week.minus(1).period(tz),
         baseline: week.minus(1).span(analysis::BASELINE_WEEKS, tz),
+        each: [4, 3, 2, 1].map(|n| week.minus(n).period(tz)),
     };
     // Repeat contacts look 7 days behind the baseline's first ticket.
     let window = Period {
         from: weeks.baseline.from - chrono::Duration::days(7),
         to: weeks.week.to,
     };
+    // A team's numbers count the tickets that reached it by the week's end,
+    // as its issues do (facts' `teams`).
+    let as_of = weeks.week.to.min(now);
     let aggregator = |p: Period| {
         Aggregator::new(
             p,
@@ -111,9 +118,10 @@ pub async fn analyse(
             &settings.calendars,
             &settings.slos,
         )
+        .by_teams_reached(window.to)
     };
     let mut c = Collector {
-        facts: facts::Facts::new(window, &settings.slos),
+        facts: facts::Facts::new(window, as_of, &settings.slos),
         weekly: (0..TREND_WEEKS)
             .rev()
             .map(|n| aggregator(week.minus(n).period(tz)))
@@ -155,7 +163,7 @@ pub async fn analyse(
             }
         };
     let by_team = c.facts.by_team();
-    let no_facts = facts::Facts::new(window, &settings.slos);
+    let no_facts = facts::Facts::new(window, as_of, &settings.slos);
     let digests = scopes
         .map(|scope| {
             let facts = match scope.team() {
@@ -173,10 +181,32 @@ pub async fn analyse(
                 .iter()
                 .map(|k| per_week.iter().map(|m| analysis::value(k.key, m)).collect())
                 .collect();
-            let findings = analysis::issues(facts, &scope, &weeks, tz, thresholds);
+            let history: Vec<analysis::SloHistory> = settings
+                .slos
+                .iter()
+                .enumerate()
+                .map(|(i, slo)| {
+                    let of =
+                        |m: &Metrics| m.slo.get(i).map_or((0, 0), |r| (r.measured, r.breached));
+                    analysis::SloHistory {
+                        slo: i,
+                        name: slo.name.clone(),
+                        objective: slo.objective.ratio(),
+                        each: [0, 1, 2, 3].map(|w| of(&per_week[w])),
+                        week: of(&per_week[n - 1]),
+                    }
+                })
+                .collect();
+            let findings = analysis::issues(facts, &scope, &weeks, tz, thresholds, &history);
             Digest {
                 week,
                 period: weeks.week,
+                slos: analysis::slo_rows(
+                    &settings.slos,
+                    &per_week[n - 1],
+                    &metrics(&baseline, &scope),
+                ),
+                monday: analysis::monday(facts, &scope, weeks.week, as_of, tz),
                 scope,
                 headline,
                 trend,

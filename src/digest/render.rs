@@ -10,9 +10,12 @@ use lettre::message::{Mailbox, MultiPart};
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::digest::analysis::{Issue, IssueKind, Kpi, KpiKey, Subject};
+use crate::digest::analysis::{
+    self, Facet, FacetKind, Issue, Kpi, KpiKey, Monday, SloRow, Subject,
+};
 use crate::digest::locale::Locale;
 use crate::digest::{Digest, Scope};
+use crate::engine::slo::SloMetric;
 use crate::model::Instant;
 
 const HTML: &str = include_str!("../../templates/digest.html");
@@ -40,7 +43,6 @@ pub enum RenderError {
 struct KpiRow {
     label: String,
     week: String,
-    previous: String,
     baseline: String,
     change: String,
     /// `good`, `bad` or `flat`: the colour of the change.
@@ -50,15 +52,58 @@ struct KpiRow {
 }
 
 #[derive(Serialize)]
+struct SloView {
+    name: String,
+    promise: String,
+    week: String,
+    usual: String,
+    objective: String,
+    active: String,
+    /// Below its objective this week.
+    missed: bool,
+}
+
+#[derive(Serialize)]
+struct FacetView {
+    name: String,
+    text: String,
+    action: String,
+    /// The footnote with its statistics.
+    note: usize,
+    /// Bar widths 0–100: this week and usual.
+    bars: (u32, u32),
+    bar_labels: (String, String),
+}
+
+#[derive(Serialize)]
 struct IssueView {
     rank: usize,
     title: String,
-    explanation: String,
-    evidence: String,
-    /// Bar widths 0–100: this week and usual (rates only).
-    bars: Option<(u32, u32)>,
-    bar_labels: (String, String),
+    persistent: bool,
+    owner: Option<String>,
+    facets: Vec<FacetView>,
     comments: Vec<String>,
+    link: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Labels {
+    headline: String,
+    this_week: String,
+    usual: String,
+    change: String,
+    trend: String,
+    slos: String,
+    objective: String,
+    active: String,
+    monday: String,
+    notes: String,
+    comments: String,
+    owner: String,
+    todo: String,
+    link: String,
+    persistent: String,
+    below: String,
 }
 
 #[derive(Serialize)]
@@ -70,13 +115,15 @@ struct View {
     scope: String,
     period: String,
     summary: String,
-    kpi_heads: [String; 6],
+    basis: String,
+    l: Labels,
     kpis: Vec<KpiRow>,
+    slos: Vec<SloView>,
     issues_title: String,
     issues: Vec<IssueView>,
     more: Option<String>,
-    quiet: Option<String>,
-    comments_label: String,
+    monday: Vec<String>,
+    notes: Vec<String>,
     dashboard: Option<(String, String)>,
     method: String,
 }
@@ -105,7 +152,7 @@ fn issues_found(n: usize, l: Locale) -> String {
     match (n, l) {
         (0, _) => l
             .pick(
-                "no issue found",
+                "no issues found",
                 "aucun problème détecté",
                 "nessun problema rilevato",
             )
@@ -124,18 +171,31 @@ fn issues_found(n: usize, l: Locale) -> String {
 /// `Support digest · billing · week 47, 16–22 November 2026: 2 issues found`.
 pub fn subject(d: &Digest, l: Locale) -> String {
     let head = l.pick("Support digest", "Bilan du support", "Riepilogo assistenza");
-    let colon = l.pick(":", " :", ":");
     format!(
-        "{head} · {} · {}{colon} {}",
+        "{head} · {} · {}{} {}",
         scope_name(&d.scope, l),
         week_label(d, l),
+        colon(l),
         issues_found(d.findings.issues.len() + d.findings.more, l)
     )
 }
 
-fn kpi_label(k: KpiKey, l: Locale) -> &'static str {
-    match k {
-        KpiKey::Volume => l.pick("Tickets created", "Tickets créés", "Ticket creati"),
+fn kpi_label(k: KpiKey, scope: &Scope, l: Locale) -> String {
+    let s = match k {
+        KpiKey::Volume => {
+            return match scope {
+                Scope::All => l
+                    .pick("Tickets created", "Tickets créés", "Ticket creati")
+                    .to_string(),
+                Scope::Team(_) => l
+                    .pick(
+                        "Tickets created that reached the team",
+                        "Tickets créés passés par l’équipe",
+                        "Ticket creati passati dal team",
+                    )
+                    .to_string(),
+            };
+        }
         KpiKey::FirstResponseP50 => l.pick(
             "First response, median (business hours)",
             "Première réponse, médiane (heures ouvrées)",
@@ -157,26 +217,30 @@ fn kpi_label(k: KpiKey, l: Locale) -> &'static str {
             "Risoluzione, 90° percentile",
         ),
         KpiKey::Csat => l.pick(
-            "CSAT (satisfied)",
-            "CSAT (satisfaits)",
-            "CSAT (soddisfatti)",
+            "CSAT (satisfied customers)",
+            "CSAT (clients satisfaits)",
+            "CSAT (clienti soddisfatti)",
         ),
         KpiKey::Nps => "NPS",
         KpiKey::Ces => l.pick(
             "Customer effort (1 low – 7 high)",
             "Effort client (1 faible – 7 élevé)",
-            "Sforzo cliente (1 basso – 7 alto)",
+            "Sforzo del cliente (1 basso – 7 alto)",
         ),
-        KpiKey::ReopenRate => l.pick("Reopen rate", "Taux de réouverture", "Tasso di riapertura"),
+        KpiKey::ReopenRate => l.pick(
+            "Reopened tickets, per solve",
+            "Tickets rouverts, par résolution",
+            "Ticket riaperti, per risoluzione",
+        ),
         KpiKey::RerouteRate => l.pick(
-            "Re-route rate",
+            "Solved tickets re-routed on the way",
             // A ticket sent on to another team, not reassigned to another
             // agent (réaffectation / riassegnazione).
-            "Taux de transfert entre équipes",
-            "Tasso di trasferimento tra team",
+            "Tickets résolus après transfert entre équipes",
+            "Ticket risolti dopo un trasferimento tra team",
         ),
-        KpiKey::SloAttainment => l.pick("SLO attainment", "Respect des SLO", "Rispetto degli SLO"),
-    }
+    };
+    s.to_string()
 }
 
 fn kpi_value(k: KpiKey, v: Option<f64>, l: Locale) -> String {
@@ -189,11 +253,20 @@ fn kpi_value(k: KpiKey, v: Option<f64>, l: Locale) -> String {
         | KpiKey::FirstResponseP90
         | KpiKey::ResolutionP50
         | KpiKey::ResolutionP90 => l.duration(v),
-        KpiKey::Csat | KpiKey::ReopenRate | KpiKey::RerouteRate | KpiKey::SloAttainment => {
-            l.percent(v)
-        }
+        KpiKey::Csat | KpiKey::ReopenRate | KpiKey::RerouteRate => l.percent(v),
         KpiKey::Nps => l.number(v, 0),
         KpiKey::Ces => l.number(v, 1),
+    }
+}
+
+/// `+12`, `−3`, `±0`: `text` (a magnitude) with the sign of the change.
+fn signed(text: String, positive: bool) -> String {
+    if text.chars().all(|c| !c.is_ascii_digit() || c == '0') {
+        "±0".to_string()
+    } else if positive {
+        format!("+{text}")
+    } else {
+        format!("−{text}")
     }
 }
 
@@ -203,21 +276,8 @@ fn kpi_change(k: &Kpi, l: Locale) -> String {
     let (Some(w), Some(b)) = (k.week, k.baseline) else {
         return String::new();
     };
-    let signed = |text: String, positive: bool| {
-        if text.chars().all(|c| !c.is_ascii_digit() || c == '0') {
-            "±0".to_string()
-        } else if positive {
-            format!("+{text}")
-        } else {
-            format!("−{text}")
-        }
-    };
     match k.key {
-        KpiKey::Csat | KpiKey::ReopenRate | KpiKey::RerouteRate | KpiKey::SloAttainment => {
-            let pts = (w - b) * 100.0;
-            let unit = l.pick(" pts", " pts", " pt");
-            signed(format!("{}{unit}", l.number(pts.abs(), 1)), pts >= 0.0)
-        }
+        KpiKey::Csat | KpiKey::ReopenRate | KpiKey::RerouteRate => points(w - b, l),
         KpiKey::Nps => signed(l.number((w - b).abs(), 0), w >= b),
         KpiKey::Ces => signed(l.number((w - b).abs(), 1), w >= b),
         _ if b > 0.0 => {
@@ -226,6 +286,13 @@ fn kpi_change(k: &Kpi, l: Locale) -> String {
         }
         _ => String::new(),
     }
+}
+
+/// A difference of two ratios in percentage points: `+26.8 pts`.
+fn points(delta: f64, l: Locale) -> String {
+    let pts = delta * 100.0;
+    let unit = l.pick(" pts", "\u{a0}pts", "\u{a0}punti");
+    signed(format!("{}{unit}", l.number(pts.abs(), 1)), pts >= 0.0)
 }
 
 fn trend_bars(values: &[Option<f64>]) -> Vec<Option<u32>> {
@@ -277,109 +344,430 @@ fn hours_name(weekday: u32, from: u32, to: u32, l: Locale) -> String {
     format!("{day} {from:02}:00–{to:02}:00")
 }
 
+/// `1 ticket`, `2 tickets`; French keeps 0 and 1 singular.
+fn tickets(n: u64, l: Locale) -> String {
+    let (one, many) = l.pick(
+        ("ticket", "tickets"),
+        ("ticket", "tickets"),
+        ("ticket", "ticket"),
+    );
+    format!("{} {}", l.count(n), l.plural(n, one, many))
+}
+
+/// A whole number of people or tickets from an expected excess.
+fn whole(x: f64) -> u64 {
+    x.round().max(0.0) as u64
+}
+
+/// The short name of a facet, as listed in an issue's title.
+fn facet_name(k: FacetKind, l: Locale) -> &'static str {
+    match k {
+        FacetKind::Volume => l.pick("more tickets", "plus de tickets", "più ticket"),
+        FacetKind::LowCsat => l.pick(
+            "unhappy customers",
+            "clients insatisfaits",
+            "clienti insoddisfatti",
+        ),
+        FacetKind::Reroutes => l.pick("misrouted", "mal routés", "instradati male"),
+        FacetKind::Reopens => l.pick("reopened", "rouverts", "riaperti"),
+        FacetKind::RepeatContacts => l.pick(
+            "customers writing again",
+            "clients qui réécrivent",
+            "clienti che riscrivono",
+        ),
+        FacetKind::SloMiss => l.pick("SLO missed", "SLO non respecté", "SLO non rispettato"),
+        FacetKind::BreachHours => l.pick(
+            "SLO breaches cluster",
+            "dépassements de SLO concentrés",
+            "violazioni dello SLO concentrate",
+        ),
+    }
+}
+
+/// The label of a facet's line.
+fn facet_label(k: FacetKind, l: Locale) -> &'static str {
+    match k {
+        FacetKind::Volume => "Volume",
+        FacetKind::LowCsat => l.pick("Satisfaction", "Satisfaction", "Soddisfazione"),
+        FacetKind::Reroutes => l.pick("Routing", "Routage", "Instradamento"),
+        FacetKind::Reopens => l.pick("Reopens", "Réouvertures", "Riaperture"),
+        FacetKind::RepeatContacts => l.pick("Repeat contacts", "Recontacts", "Ricontatti"),
+        FacetKind::SloMiss => "SLO",
+        FacetKind::BreachHours => l.pick("Hours", "Créneau", "Fascia oraria"),
+    }
+}
+
+/// What an SLO promises: `first response within 5m (calendar time), chat`.
+fn promise(row: &SloRow, l: Locale) -> String {
+    let what = match row.metric {
+        SloMetric::FirstResponse => l.pick("first response", "première réponse", "prima risposta"),
+        SloMetric::Resolution => l.pick("resolution", "résolution", "risoluzione"),
+    };
+    let within = l.pick("within", "en moins de", "entro");
+    let clock = if row.calendar {
+        l.pick("calendar time", "temps calendaire", "tempo di calendario")
+    } else {
+        l.pick("business hours", "heures ouvrées", "orario lavorativo")
+    };
+    let channel = row
+        .channel
+        .as_deref()
+        .map(|c| {
+            format!(
+                ", {} {}",
+                l.pick("channel", "canal", "canale"),
+                quoted(c, l)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{what} {within} {}, {clock}{channel}",
+        l.duration(row.target.0)
+    )
+}
+
 fn title(i: &Issue, l: Locale) -> String {
-    let what = match &i.subject {
-        Subject::Category(c) => category_name(c, l),
+    match &i.subject {
+        Subject::Category(c) => {
+            let names: Vec<&str> = i.facets.iter().map(|f| facet_name(f.kind, l)).collect();
+            format!("{}{} {}", category_name(c, l), colon(l), names.join(", "))
+        }
+        Subject::Slo { name, .. } => format!(
+            "{}{} {name}",
+            Locale::capitalise(facet_name(FacetKind::SloMiss, l)),
+            colon(l)
+        ),
         Subject::Hours {
             weekday,
             from_hour,
             to_hour,
-        } => hours_name(*weekday, *from_hour, *to_hour, l),
-    };
-    let kind = match i.kind {
-        IssueKind::VolumeRise => l.pick("Volume spike", "Pic de volume", "Picco di volume"),
-        IssueKind::LowCsat => l.pick(
-            "Low satisfaction",
-            "Satisfaction faible",
-            "Soddisfazione bassa",
+        } => format!(
+            "{}{} {}",
+            Locale::capitalise(facet_name(FacetKind::BreachHours, l)),
+            colon(l),
+            hours_name(*weekday, *from_hour, *to_hour, l)
         ),
-        IssueKind::Reroutes => l.pick("Misrouting", "Mauvais routage", "Instradamento errato"),
-        IssueKind::Reopens => l.pick("Reopened tickets", "Tickets rouverts", "Ticket riaperti"),
-        IssueKind::RepeatContacts => {
-            l.pick("Repeat contacts", "Contacts répétés", "Contatti ripetuti")
-        }
-        IssueKind::SloBreachHours => l.pick(
-            "SLO breaches cluster",
-            "Dépassements de SLO concentrés",
-            "Violazioni dello SLO concentrate",
-        ),
-    };
-    format!("{kind}{} {what}", colon(l))
+    }
 }
 
-/// The plain-words sentence under an issue's title.
-fn explanation(i: &Issue, l: Locale) -> String {
-    let (k, n) = (l.count(i.count), l.count(i.out_of));
-    let rate = i.rate.map(|r| l.percent(r)).unwrap_or_default();
-    let usual = l.percent(i.usual);
-    match i.kind {
-        IssueKind::VolumeRise => {
-            let usual_n = l.number(i.usual, if i.usual < 10.0 { 1 } else { 0 });
-            let rise = if i.usual > 0.0 {
-                format!(" (+{})", l.percent((i.count as f64 - i.usual) / i.usual))
-            } else {
-                String::new()
-            };
+/// The team that can act, or the scope's name.
+fn owner_name(i: &Issue, d: &Digest, l: Locale) -> String {
+    i.owner.clone().unwrap_or_else(|| scope_name(&d.scope, l))
+}
+
+/// `a usual 37` / `37 a week`: a mean count said to one decimal when small.
+fn mean_count(x: f64, l: Locale) -> String {
+    l.number(x, if x < 10.0 && x.fract() != 0.0 { 1 } else { 0 })
+}
+
+/// What a facet found, in plain words with units.
+fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
+    let (k, n) = (l.count(f.count), l.count(f.out_of));
+    let excess = whole(f.excess);
+    let rate = f.rate().map(|r| l.percent(r)).unwrap_or_default();
+    let usual = l.percent(f.usual);
+    let scope = scope_name(&d.scope, l);
+    let every = match f.persistent {
+        Some(w) if w < analysis::BASELINE_WEEKS => l.pick(
+            format!("in every week that had such tickets ({w} of the 4 before)"),
+            format!("chaque semaine où il y en a eu ({w} des 4 précédentes)"),
+            format!("ogni settimana in cui ce ne sono stati ({w} delle 4 precedenti)"),
+        ),
+        _ => l
+            .pick(
+                "every week for 4 weeks",
+                "chaque semaine depuis 4 semaines",
+                "ogni settimana da 4 settimane",
+            )
+            .to_string(),
+    };
+    match f.kind {
+        FacetKind::Volume => {
+            let usual_n = mean_count(f.usual, l);
+            let peak = f
+                .peak
+                .filter(|p| p.count > 0)
+                .map(|p| {
+                    let day = l.weekday(p.weekday);
+                    let pu = mean_count(p.usual, l);
+                    l.pick(
+                        format!(" Most on {}: {}, against {pu} on a usual {}.", Locale::capitalise(day), tickets(p.count, l), Locale::capitalise(day)),
+                        format!(" Surtout le {day}\u{202f}: {}, contre {pu} un {day} habituel.", tickets(p.count, l)),
+                        format!(" Soprattutto di {day}: {}, contro {pu} in un {day} normale.", tickets(p.count, l)),
+                    )
+                })
+                .unwrap_or_default();
             l.pick(
-                format!("{k} tickets this week against a usual {usual_n} a week{rise}. Something changed for these customers: a release, an outage, a policy or a campaign."),
-                format!("{k} tickets cette semaine contre {usual_n} d’habitude{rise}. Quelque chose a changé pour ces clients : une version, une panne, une règle ou une campagne."),
-                format!("{k} ticket questa settimana contro i soliti {usual_n}{rise}. Qualcosa è cambiato per questi clienti: un rilascio, un disservizio, una regola o una campagna."),
+                format!("{} this week, {excess} more than in a usual week ({usual_n}).{peak}", tickets(f.count, l)),
+                format!("{} cette semaine, soit {excess} de plus qu’une semaine habituelle ({usual_n}).{peak}", tickets(f.count, l)),
+                format!("{} questa settimana, {excess} in più di una settimana normale ({usual_n}).{peak}", tickets(f.count, l)),
             )
         }
-        IssueKind::LowCsat => l.pick(
-            format!("Only {rate} of customers were satisfied ({k} of {n} answers), against {usual} usually."),
-            format!("Seuls {rate} des clients étaient satisfaits ({k} réponses sur {n}), contre {usual} d’habitude."),
-            format!("Solo {} dei clienti era soddisfatto ({k} risposte su {n}), contro {} abituale.", it_the(&rate), it_the(&usual)),
-        ),
-        IssueKind::Reroutes => {
-            let route = i
+        FacetKind::Reroutes => {
+            let route = f
                 .route
                 .as_ref()
                 .map(|(r, c)| {
                     let path = r.join(" → ");
                     l.pick(
-                        format!(" Most often {path} ({}).", l.count(*c)),
-                        format!(" Le plus souvent {path} ({}).", l.count(*c)),
-                        format!(" Più spesso {path} ({}).", l.count(*c)),
+                        format!(" Most often {path} ({}).", tickets(*c, l)),
+                        format!(" Le plus souvent {path} ({}).", tickets(*c, l)),
+                        format!(" Più spesso {path} ({}).", tickets(*c, l)),
                     )
                 })
                 .unwrap_or_default();
-            l.pick(
-                format!("{k} of {n} solved tickets were re-routed ({rate}, against {usual} usually).{route} A routing rule to fix."),
-                format!("{k} tickets résolus sur {n} ont changé d’équipe ({rate}, contre {usual} d’habitude).{route} Une règle de routage à corriger."),
-                format!("{k} ticket risolti su {n} hanno cambiato team ({rate}, contro {} abituale).{route} Una regola di instradamento da correggere.", it_the(&usual)),
-            )
+            if f.persistent.is_some() {
+                l.pick(
+                    format!("Re-routed {every}: {k} of {n} solved tickets this week ({rate}), against {usual} for all of {scope}’s tickets.{route}"),
+                    format!("Transférés {every}\u{202f}: {k} tickets résolus sur {n} cette semaine ({rate}), contre {usual} pour l’ensemble des tickets de {scope}.{route}"),
+                    format!("Trasferiti {every}: {k} ticket risolti su {n} questa settimana ({rate}), contro {} per tutti i ticket di {scope}.{route}", it_the(&usual)),
+                )
+            } else {
+                l.pick(
+                    format!("{k} of {n} solved tickets had been re-routed ({rate}, against {usual} usually), {excess} more than usual.{route}"),
+                    format!("{k} tickets résolus sur {n} avaient changé d’équipe ({rate}, contre {usual} d’habitude), soit {excess} de plus que d’habitude.{route}"),
+                    format!("{k} ticket risolti su {n} avevano cambiato team ({rate}, contro {} di solito), {excess} in più del solito.{route}", it_the(&usual)),
+                )
+            }
         }
-        IssueKind::Reopens => l.pick(
-            format!("{k} tickets came back after being solved, for {n} solves ({rate}, against {usual} usually): the first answer did not fix it."),
-            format!("{k} tickets sont revenus après résolution, pour {n} résolutions ({rate}, contre {usual} d’habitude) : la première réponse n’a pas réglé le problème."),
-            format!("{k} ticket sono tornati dopo la risoluzione, su {n} risoluzioni ({rate}, contro {} abituale): la prima risposta non ha risolto.", it_the(&usual)),
+        FacetKind::LowCsat => {
+            let satisfied = f.out_of.saturating_sub(f.count);
+            let sat = l.percent(1.0 - f.rate().unwrap_or(0.0));
+            let usual_sat = l.percent(1.0 - f.usual);
+            let s = l.count(satisfied);
+            if f.persistent.is_some() {
+                l.pick(
+                    format!("Less satisfied {every}: {s} of {n} answers satisfied this week ({sat}), against {usual_sat} for all of {scope}’s tickets."),
+                    format!("Moins satisfaits {every}\u{202f}: {s} réponses satisfaites sur {n} cette semaine ({sat}), contre {usual_sat} pour l’ensemble des tickets de {scope}."),
+                    format!("Meno soddisfatti {every}: {s} risposte soddisfatte su {n} questa settimana ({sat}), contro {} per tutti i ticket di {scope}.", it_the(&usual_sat)),
+                )
+            } else {
+                l.pick(
+                    format!("{s} of {n} customers who answered were satisfied ({sat}, against {usual_sat} usually): {excess} more unhappy customers than usual."),
+                    format!("{s} clients satisfaits sur {n} réponses ({sat}, contre {usual_sat} d’habitude)\u{202f}: {excess} clients insatisfaits de plus que d’habitude."),
+                    format!("{s} clienti soddisfatti su {n} risposte ({sat}, contro {} di solito): {excess} clienti insoddisfatti in più del solito.", it_the(&usual_sat)),
+                )
+            }
+        }
+        FacetKind::Reopens => l.pick(
+            format!("{} came back after being solved, for {n} solves ({rate}, against {usual} usually), {excess} more than usual.", tickets(f.count, l)),
+            format!("{} sont revenus après résolution, pour {n} résolutions ({rate}, contre {usual} d’habitude), soit {excess} de plus que d’habitude.", tickets(f.count, l)),
+            format!("{} sono tornati dopo la risoluzione, su {n} risoluzioni ({rate}, contro {} di solito), {excess} in più del solito.", tickets(f.count, l), it_the(&usual)),
         ),
-        IssueKind::RepeatContacts => l.pick(
+        FacetKind::RepeatContacts => l.pick(
             format!("{k} of {n} customers wrote again about the same thing within 7 days ({rate}, against {usual} usually)."),
             format!("{k} clients sur {n} ont réécrit pour le même sujet en moins de 7 jours ({rate}, contre {usual} d’habitude)."),
-            format!("{k} clienti su {n} hanno riscritto per lo stesso motivo entro 7 giorni ({rate}, contro {} abituale).", it_the(&usual)),
+            format!("{k} clienti su {n} hanno riscritto per lo stesso motivo entro 7 giorni ({rate}, contro {} di solito).", it_the(&usual)),
         ),
-        IssueKind::SloBreachHours => l.pick(
-            format!("{k} of {n} tickets that arrived in these hours breached their SLO ({rate}, against {usual} the rest of the week): a staffing gap."),
-            format!("{k} tickets sur {n} arrivés sur ce créneau ont dépassé leur SLO ({rate}, contre {usual} le reste de la semaine) : un creux d’effectif."),
-            format!("{k} ticket su {n} arrivati in questa fascia hanno violato lo SLO ({rate}, contro {} nel resto della settimana): una carenza di personale.", it_the(&usual)),
+        FacetKind::SloMiss => {
+            let met = l.percent(1.0 - f.rate().unwrap_or(0.0));
+            let objective = l.percent(1.0 - f.usual);
+            let before = f.before.map(|b| l.percent(b)).unwrap_or_else(|| "–".into());
+            let row = match &i.subject {
+                Subject::Slo { slo, .. } => d.slos.iter().find(|r| r.slo == *slo),
+                _ => None,
+            };
+            let active = row.map_or(0, |r| r.active_breaches);
+            let promise = row
+                .map(|r| format!("{}{} ", Locale::capitalise(&promise(r, l)), colon(l)))
+                .unwrap_or_default();
+            let active = if active > 0 {
+                l.pick(
+                    format!(" At the week’s end {} still open past the target.", l.plural(active, "1 ticket was", &format!("{} tickets were", l.count(active)))),
+                    format!(" En fin de semaine, {} encore ouvert{} au-delà de la cible.", tickets(active, l), if active > 1 { "s" } else { "" }),
+                    format!(" A fine settimana {} ancora apert{} oltre l’obiettivo.", tickets(active, l), if active > 1 { "i" } else { "o" }),
+                )
+            } else {
+                String::new()
+            };
+            let lead = if f.persistent.is_some() {
+                l.pick(
+                    format!("{promise}below its objective {every}. "),
+                    format!("{promise}sous son objectif {every}. "),
+                    format!("{promise}sotto l’obiettivo {every}. "),
+                )
+            } else {
+                promise
+            };
+            l.pick(
+                format!("{lead}{met} of {n} tickets met it this week (objective {objective}; {before} in the 4 weeks before): {} breaches, {excess} more than the objective allows.{active}", k),
+                format!("{lead}{met} des {n} tickets l’ont respecté cette semaine (objectif {objective}\u{202f}; {before} les 4 semaines précédentes)\u{202f}: {k} dépassements, {excess} de plus que l’objectif ne le permet.{active}"),
+                format!("{lead}{} dei {n} ticket lo ha rispettato questa settimana (obiettivo {objective}; {before} nelle 4 settimane precedenti): {k} violazioni, {excess} in più di quante l’obiettivo ne consenta.{active}", Locale::capitalise(&it_the(&met))),
+            )
+        }
+        FacetKind::BreachHours => {
+            let rest = f.before.map(|b| l.percent(b)).unwrap_or_else(|| "–".into());
+            l.pick(
+                format!("{k} of {n} tickets that arrived in these hours breached their SLO ({rate}, against {rest} the rest of the week)."),
+                format!("{k} tickets sur {n} arrivés sur ce créneau ont dépassé leur SLO ({rate}, contre {rest} le reste de la semaine)."),
+                format!("{k} ticket su {n} arrivati in questa fascia hanno violato lo SLO ({rate}, contro {} nel resto della settimana).", it_the(&rest)),
+            )
+        }
+    }
+}
+
+/// Who can do what about a facet, in plain words.
+fn facet_action(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
+    let owner = owner_name(i, d, l);
+    match f.kind {
+        FacetKind::Volume => {
+            let day = f
+                .peak
+                .map(|p| l.weekday(p.weekday).to_string())
+                .unwrap_or_default();
+            l.pick(
+                format!("{owner}: find out what changed for these customers around {} (a release, a price, a form, an outage) and give agents one answer to use.", Locale::capitalise(&day)),
+                format!("{owner}\u{202f}: chercher ce qui a changé pour ces clients vers {day} (une version, un tarif, un formulaire, une panne) et donner aux agents une réponse commune."),
+                format!("{owner}: scoprire cosa è cambiato per questi clienti intorno a {day} (un rilascio, un prezzo, un modulo, un disservizio) e dare agli operatori una risposta comune."),
+            )
+        }
+        FacetKind::Reroutes => match f.route.as_ref().and_then(|(r, _)| Some((r.first()?, r.last()?))) {
+            Some((first, last)) if first != last => l.pick(
+                format!("{first}, where these tickets land first: change the routing rule so that they go to {last} directly."),
+                format!("{first}, où ces tickets arrivent d’abord\u{202f}: modifier la règle de routage pour qu’ils aillent directement à {last}."),
+                format!("{first}, dove questi ticket arrivano per primi: cambiare la regola di instradamento perché vadano direttamente a {last}."),
+            ),
+            _ => l.pick(
+                format!("{owner}: fix the routing rule for these tickets."),
+                format!("{owner}\u{202f}: corriger la règle de routage de ces tickets."),
+                format!("{owner}: correggere la regola di instradamento di questi ticket."),
+            ),
+        },
+        FacetKind::LowCsat => l.pick(
+            format!("{owner}: read the customers’ words below and a sample of the unhappy tickets."),
+            format!("{owner}\u{202f}: lire les verbatims ci-dessous et un échantillon des tickets insatisfaits."),
+            format!("{owner}: leggere le parole dei clienti qui sotto e un campione dei ticket insoddisfatti."),
+        ),
+        FacetKind::Reopens => l.pick(
+            format!("{owner}: review a sample of the reopened tickets; the first answer did not settle them."),
+            format!("{owner}\u{202f}: relire un échantillon des tickets rouverts, la première réponse ne les a pas réglés."),
+            format!("{owner}: rivedere un campione dei ticket riaperti, la prima risposta non li ha risolti."),
+        ),
+        FacetKind::RepeatContacts => l.pick(
+            format!("{owner}: check what these customers were told the first time."),
+            format!("{owner}\u{202f}: vérifier ce qui a été répondu à ces clients la première fois."),
+            format!("{owner}: verificare cosa è stato risposto a questi clienti la prima volta."),
+        ),
+        FacetKind::SloMiss if matches!(d.scope, Scope::All) => l.pick(
+            format!("{owner} has the most breaches; each team with these tickets: look at its open tickets past the target and at the hours they arrived."),
+            format!("{owner} a le plus de dépassements\u{202f}; chaque équipe concernée\u{202f}: traiter ses tickets ouverts au-delà de la cible et regarder à quelles heures ils arrivent."),
+            format!("{owner} ha più violazioni; ogni team con questi ticket: gestire i ticket aperti oltre l’obiettivo e guardare a che ora arrivano."),
+        ),
+        FacetKind::SloMiss if f.persistent.is_some() => l.pick(
+            format!("{owner}, who owns this SLO for its tickets: a target missed every week needs a decision, more cover or a new target."),
+            format!("{owner}, responsable de ce SLO pour ses tickets\u{202f}: une cible manquée chaque semaine demande une décision, plus d’effectif ou une autre cible."),
+            format!("{owner}, responsabile di questo SLO per i suoi ticket: un obiettivo mancato ogni settimana richiede una decisione, più personale o un altro obiettivo."),
+        ),
+        FacetKind::SloMiss => l.pick(
+            format!("{owner}, who owns this SLO for its tickets: look at the open tickets past the target first, then at the hours they arrived."),
+            format!("{owner}, responsable de ce SLO pour ses tickets\u{202f}: traiter d’abord les tickets ouverts au-delà de la cible, puis regarder à quelles heures ils arrivent."),
+            format!("{owner}, responsabile di questo SLO per i suoi ticket: gestire prima i ticket aperti oltre l’obiettivo, poi guardare a che ora arrivano."),
+        ),
+        FacetKind::BreachHours => l.pick(
+            format!("{owner}: add cover in these hours; tickets arriving then wait longest."),
+            format!("{owner}\u{202f}: renforcer l’effectif sur ce créneau, les tickets arrivés à ce moment attendent le plus."),
+            format!("{owner}: rafforzare il personale in questa fascia, i ticket arrivati allora aspettano di più."),
         ),
     }
 }
 
-fn evidence(i: &Issue, l: Locale) -> String {
-    let p = if i.p_value < 0.0001 {
+/// A facet's bars: this week against the usual, on one scale.
+fn facet_bars(f: &Facet, l: Locale) -> ((u32, u32), (String, String)) {
+    let (now, usual, labels) = match f.kind {
+        FacetKind::Volume => (
+            f.count as f64,
+            f.usual,
+            (tickets(f.count, l), mean_count(f.usual, l)),
+        ),
+        // Satisfaction and SLOs as the share that went well.
+        FacetKind::LowCsat | FacetKind::SloMiss => {
+            let now = 1.0 - f.rate().unwrap_or(0.0);
+            let usual = match f.kind {
+                FacetKind::SloMiss => f.before.unwrap_or(1.0 - f.usual),
+                _ => 1.0 - f.usual,
+            };
+            (now, usual, (l.percent(now), l.percent(usual)))
+        }
+        _ => {
+            let now = f.rate().unwrap_or(0.0);
+            (now, f.usual, (l.percent(now), l.percent(f.usual)))
+        }
+    };
+    let max = now.max(usual).max(f64::EPSILON);
+    let width = |v: f64| (100.0 * v / max).round().clamp(0.0, 100.0) as u32;
+    (
+        (width(now), width(usual)),
+        (
+            format!(
+                "{} {}",
+                l.pick("This week", "Cette semaine", "Questa settimana"),
+                labels.0
+            ),
+            format!(
+                "{} {}",
+                l.pick("Usual", "D’habitude", "Di solito"),
+                labels.1
+            ),
+        ),
+    )
+}
+
+/// A facet's statistics, for the notes at the end.
+fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
+    let p = if f.p_value < 0.0001 {
         format!("p < {}", l.number(0.0001, 4))
     } else {
-        format!("p = {}", l.number(i.p_value, 4))
+        format!("p = {}", l.number(f.p_value, 4))
     };
-    let excess = l.number(i.excess, 0);
-    l.pick(
-        format!("{excess} more than usual · {p}"),
-        format!("{excess} de plus que d’habitude · {p}"),
-        format!("{excess} in più del solito · {p}"),
-    )
+    let (k, m) = (l.count(f.count), l.count(f.out_of));
+    let e = l.percent(f.usual);
+    let against = match f.kind {
+        FacetKind::Volume => l.pick(
+            format!("{k} tickets against {m} in the 4 weeks before"),
+            format!("{k} tickets contre {m} les 4 semaines précédentes"),
+            format!("{k} ticket contro {m} nelle 4 settimane precedenti"),
+        ),
+        FacetKind::LowCsat => l.pick(
+            format!("{k} of {m} answers unsatisfied, {e} expected"),
+            format!("{k} réponses insatisfaites sur {m}, {e} attendus"),
+            format!("{k} risposte insoddisfatte su {m}, atteso {}", it_the(&e)),
+        ),
+        FacetKind::Reroutes => l.pick(
+            format!("{k} of {m} solved tickets re-routed, {e} expected"),
+            format!("{k} tickets résolus sur {m} transférés, {e} attendus"),
+            format!(
+                "{k} ticket risolti su {m} trasferiti, atteso {}",
+                it_the(&e)
+            ),
+        ),
+        FacetKind::Reopens => l.pick(
+            format!("{k} tickets reopened for {m} solves, {e} expected"),
+            format!("{k} tickets rouverts pour {m} résolutions, {e} attendus"),
+            format!(
+                "{k} ticket riaperti su {m} risoluzioni, atteso {}",
+                it_the(&e)
+            ),
+        ),
+        FacetKind::RepeatContacts => l.pick(
+            format!("{k} of {m} customer tickets were repeat contacts, {e} expected"),
+            format!("{k} tickets clients sur {m} étaient des recontacts, {e} attendus"),
+            format!(
+                "{k} ticket di clienti su {m} erano ricontatti, atteso {}",
+                it_the(&e)
+            ),
+        ),
+        FacetKind::SloMiss => l.pick(
+            format!("{k} of {m} tickets breached, {e} allowed"),
+            format!("{k} tickets sur {m} hors délai, {e} tolérés"),
+            format!("{k} ticket su {m} fuori tempo, tollerato {}", it_the(&e)),
+        ),
+        FacetKind::BreachHours => l.pick(
+            format!("{k} of {m} tickets breached, {e} expected"),
+            format!("{k} tickets sur {m} hors délai, {e} attendus"),
+            format!("{k} ticket su {m} fuori tempo, atteso {}", it_the(&e)),
+        ),
+    };
+    format!("[{n}] {against}{} {p}", l.pick(";", "\u{202f};", ";"))
 }
 
 fn comment_line(c: &crate::digest::facts::Comment, l: Locale) -> String {
@@ -392,18 +780,93 @@ fn comment_line(c: &crate::digest::facts::Comment, l: Locale) -> String {
     format!("{} ({score})", quoted(&c.text, l))
 }
 
+fn slo_view(r: &SloRow, l: Locale) -> SloView {
+    let pct = |v: Option<f64>| v.map(|v| l.percent(v)).unwrap_or_else(|| "–".into());
+    SloView {
+        name: r.name.clone(),
+        promise: promise(r, l),
+        week: pct(r.week),
+        usual: pct(r.usual),
+        objective: l.percent(r.objective),
+        active: l.count(r.active_breaches),
+        missed: r.week.is_some_and(|w| w < r.objective),
+    }
+}
+
+/// The Monday view's lines.
+fn monday_lines(m: &Monday, l: Locale) -> Vec<String> {
+    let c = colon(l);
+    let mut out = Vec::new();
+    let age = m
+        .median_age
+        .map(|a| l.duration(a))
+        .unwrap_or_else(|| "–".into());
+    out.push(l.pick(
+        format!("Backlog{c} {} open, {} of them opened more than 7 days before; median age {age}.", tickets(m.open, l), l.count(m.older_than_week)),
+        format!("Stock{c} {} ouvert{}, dont {} créé{} il y a plus de 7 jours\u{202f}; âge médian {age}.", tickets(m.open, l), if m.open > 1 { "s" } else { "" }, l.count(m.older_than_week), l.plural(m.older_than_week, "", "s")),
+        format!("Arretrato{c} {} apert{}, di cui {} creat{} più di 7 giorni prima; età mediana {age}.", tickets(m.open, l), if m.open == 1 { "o" } else { "i" }, l.count(m.older_than_week), l.plural(m.older_than_week, "o", "i")),
+    ));
+    if let Some((id, a)) = &m.oldest_waiting {
+        out.push(l.pick(
+            format!(
+                "Oldest ticket waiting on the team{c} ticket {id}, opened {} before.",
+                l.duration(*a)
+            ),
+            format!(
+                "Plus ancien ticket en attente de l’équipe{c} ticket {id}, ouvert {} plus tôt.",
+                l.duration(*a)
+            ),
+            format!(
+                "Ticket più vecchio in attesa del team{c} ticket {id}, aperto {} prima.",
+                l.duration(*a)
+            ),
+        ));
+    }
+    if !m.busiest.is_empty() {
+        let hours: Vec<String> = m
+            .busiest
+            .iter()
+            .map(|&(d, h, n)| {
+                let day = match l {
+                    Locale::En => Locale::capitalise(l.weekday(d)),
+                    _ => l.weekday(d).to_string(),
+                };
+                format!("{day} {h:02}:00 ({})", tickets(n, l))
+            })
+            .collect();
+        out.push(format!(
+            "{}{c} {}.",
+            l.pick("Busiest hours", "Heures les plus chargées", "Ore di punta"),
+            hours.join(", ")
+        ));
+    }
+    out
+}
+
 fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
     let kpis = d
         .headline
         .iter()
         .zip(&d.trend)
+        // A figure with no data in five weeks (NPS without surveys) is noise.
+        .filter(|(_, trend)| trend.iter().any(Option::is_some))
         .map(|(k, trend)| {
             let change = kpi_change(k, l);
             KpiRow {
-                label: kpi_label(k.key, l).to_string(),
+                label: kpi_label(k.key, &d.scope, l),
                 week: kpi_value(k.key, k.week, l),
-                previous: kpi_value(k.key, k.previous, l),
-                baseline: kpi_value(k.key, k.baseline, l),
+                // Counts as integers: a usual week of 143.2 tickets is 143.
+                baseline: kpi_value(
+                    k.key,
+                    k.baseline.map(|b| {
+                        if k.key == KpiKey::Volume {
+                            b.round()
+                        } else {
+                            b
+                        }
+                    }),
+                    l,
+                ),
                 // A change too small to show is no change.
                 tone: match k.improved() {
                     _ if change == "±0" => "flat",
@@ -416,94 +879,136 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
             }
         })
         .collect();
+    let mut notes = Vec::new();
     let issues = d
         .findings
         .issues
         .iter()
         .enumerate()
         .map(|(n, i)| {
-            // Rates, or for volume the week's count against the usual week.
-            let shown = i.rate.unwrap_or(i.count as f64);
-            let bars = Some(shown).map(|r| {
-                let max = r.max(i.usual).max(f64::EPSILON);
-                (
-                    (100.0 * r / max).round() as u32,
-                    (100.0 * i.usual / max).round() as u32,
-                )
-            });
+            let facets = i
+                .facets
+                .iter()
+                .map(|f| {
+                    notes.push(facet_note(notes.len() + 1, f, l));
+                    let (bars, bar_labels) = facet_bars(f, l);
+                    FacetView {
+                        name: facet_label(f.kind, l).to_string(),
+                        text: facet_text(f, i, d, l),
+                        action: facet_action(f, i, d, l),
+                        note: notes.len(),
+                        bars,
+                        bar_labels,
+                    }
+                })
+                .collect();
+            let channel = match &i.subject {
+                Subject::Slo { slo, .. } => d
+                    .slos
+                    .iter()
+                    .find(|r| r.slo == *slo)
+                    .and_then(|r| r.channel.clone()),
+                _ => None,
+            };
             IssueView {
                 rank: n + 1,
                 title: title(i, l),
-                explanation: explanation(i, l),
-                evidence: evidence(i, l),
-                bars,
-                bar_labels: {
-                    // A rate against the usual rate; a volume (no rate) as
-                    // this week's count against the usual week's count.
-                    let (now, usual) = match i.rate {
-                        Some(r) => (l.percent(r), l.percent(i.usual)),
-                        None => (
-                            l.number(i.count as f64, 0),
-                            l.number(i.usual, if i.usual < 10.0 { 1 } else { 0 }),
-                        ),
-                    };
-                    (
-                        format!(
-                            "{} {now}",
-                            l.pick("This week", "Cette semaine", "Questa settimana")
-                        ),
-                        format!("{} {usual}", l.pick("Usual", "D’habitude", "Di solito")),
-                    )
-                },
+                persistent: i.persistent(),
+                owner: i.owner.clone(),
+                facets,
                 comments: i.comments.iter().map(|c| comment_line(c, l)).collect(),
+                link: dashboard_url.map(|u| {
+                    let mut link = dashboard_link(u, d);
+                    if let Some(c) = channel {
+                        link.push_str("&var-channel=");
+                        link.push_str(&crate::config::percent_encode(&c));
+                    }
+                    link
+                }),
             }
         })
         .collect::<Vec<_>>();
     let found = d.findings.issues.len() + d.findings.more;
     let scope = scope_name(&d.scope, l);
+    let before = l.date_range(
+        d.week.minus(analysis::BASELINE_WEEKS).monday(),
+        d.week.minus(1).sunday(),
+    );
+    let missed: Vec<&SloRow> = d
+        .slos
+        .iter()
+        .filter(|r| r.week.is_some_and(|w| w < r.objective))
+        .collect();
     View {
         lang: l.code(),
         colon: colon(l),
         title: l.pick("Weekly support digest", "Bilan hebdomadaire du support", "Riepilogo settimanale dell’assistenza").to_string(),
         scope: scope.clone(),
         period: Locale::capitalise(&week_label(d, l)),
-        summary: if found == 0 {
-            l.pick(
+        summary: match found {
+            // Quiet is only green when every SLO held too.
+            0 if missed.is_empty() => l.pick(
                 "No systemic issue this week: nothing stood out from normal variation.",
-                "Aucun problème systémique cette semaine : rien ne sort de la variation habituelle.",
+                "Aucun problème systémique cette semaine\u{202f}: rien ne sort de la variation habituelle.",
                 "Nessun problema sistemico questa settimana: niente si discosta dalla normale variabilità.",
             )
-            .to_string()
-        } else if found == 1 {
+            .to_string(),
+            0 => l.pick(
+                format!("No systemic issue stood out this week, but {} below {} objective: see the SLO table.", l.plural(missed.len() as u64, "1 SLO is", &format!("{} SLOs are", missed.len())), l.plural(missed.len() as u64, "its", "their")),
+                format!("Aucun problème systémique ne ressort cette semaine, mais {} sous {} objectif\u{202f}: voir le tableau des SLO.", l.plural(missed.len() as u64, "1 SLO est", &format!("{} SLO sont", missed.len())), l.plural(missed.len() as u64, "son", "leur")),
+                format!("Nessun problema sistemico questa settimana, ma {} sotto l’obiettivo: vedi la tabella degli SLO.", l.plural(missed.len() as u64, "1 SLO è", &format!("{} SLO sono", missed.len()))),
+            ),
             // One issue: nothing to rank.
-            format!("{}.", Locale::capitalise(&issues_found(found, l)))
-        } else {
-            l.pick(
-                format!("{}, the most important first.", Locale::capitalise(&issues_found(found, l))),
-                format!("{}, le plus important en premier.", Locale::capitalise(&issues_found(found, l))),
-                format!("{}, il più importante per primo.", Locale::capitalise(&issues_found(found, l))),
-            )
+            1 => format!("{}.", Locale::capitalise(&issues_found(found, l))),
+            _ => l.pick(
+                format!("{}, the one affecting most people first.", Locale::capitalise(&issues_found(found, l))),
+                format!("{}, en commençant par celui qui touche le plus de personnes.", Locale::capitalise(&issues_found(found, l))),
+                format!("{}, a partire da quello che colpisce più persone.", Locale::capitalise(&issues_found(found, l))),
+            ),
         },
-        kpi_heads: [
-            l.pick("Headline", "Indicateurs", "Indicatori").to_string(),
-            l.pick("This week", "Cette semaine", "Questa settimana").to_string(),
-            l.pick("Previous", "Précédente", "Precedente").to_string(),
-            l.pick("4-week baseline", "Base 4 semaines", "Base 4 settimane").to_string(),
-            l.pick("Change", "Écart", "Variazione").to_string(),
-            l.pick("5 weeks", "5 semaines", "5 settimane").to_string(),
-        ],
+        basis: match &d.scope {
+            Scope::All => l.pick(
+                format!("All tickets, compared with the 4 weeks before ({before})."),
+                format!("Tous les tickets, comparés aux 4 semaines précédentes ({before})."),
+                format!("Tutti i ticket, confrontati con le 4 settimane precedenti ({before})."),
+            ),
+            Scope::Team(t) => l.pick(
+                format!("Every number counts the tickets that reached {t}, first or after a transfer, and compares them with the 4 weeks before ({before})."),
+                format!("Chaque chiffre compte les tickets passés par {t}, d’emblée ou après un transfert, et les compare aux 4 semaines précédentes ({before})."),
+                format!("Ogni numero conta i ticket passati da {t}, subito o dopo un trasferimento, e li confronta con le 4 settimane precedenti ({before})."),
+            ),
+        },
+        l: Labels {
+            headline: l.pick("Headline", "Indicateurs", "Indicatori").to_string(),
+            this_week: l.pick("This week", "Cette semaine", "Questa settimana").to_string(),
+            usual: l.pick("4 weeks before", "4 semaines avant", "4 settimane prima").to_string(),
+            change: l.pick("Change", "Écart", "Variazione").to_string(),
+            trend: l.pick("5 weeks", "5 semaines", "5 settimane").to_string(),
+            slos: l.pick("Service-level objectives", "Objectifs de niveau de service (SLO)", "Obiettivi di livello di servizio (SLO)").to_string(),
+            objective: l.pick("Objective", "Objectif", "Obiettivo").to_string(),
+            active: l.pick("Open past target", "Ouverts hors délai", "Aperti fuori tempo").to_string(),
+            monday: l.pick("At the week’s end", "En fin de semaine", "A fine settimana").to_string(),
+            notes: l.pick("Notes", "Notes", "Note").to_string(),
+            comments: l.pick("In customers’ words", "Verbatims clients", "Le parole dei clienti").to_string(),
+            owner: l.pick("Who can act", "Qui peut agir", "Chi può intervenire").to_string(),
+            todo: l.pick("What to do", "Que faire", "Cosa fare").to_string(),
+            link: l.pick("See these tickets on the dashboard", "Voir ces tickets dans le tableau de bord", "Vedi questi ticket nella dashboard").to_string(),
+            persistent: l.pick("Persistent", "Persistant", "Persistente").to_string(),
+            below: l.pick("below objective", "sous l’objectif", "sotto l’obiettivo").to_string(),
+        },
         kpis,
+        slos: d.slos.iter().map(|r| slo_view(r, l)).collect(),
         issues_title: l.pick("Systemic issues", "Problèmes systémiques", "Problemi sistemici").to_string(),
         issues,
         more: (d.findings.more > 0).then(|| {
             l.pick(
                 format!("…and {} more, smaller.", d.findings.more),
-                format!("…et {} autres, moindres.", d.findings.more),
-                format!("…e altri {}, minori.", d.findings.more),
+                format!("…et {} autre{}, de moindre ampleur.", d.findings.more, if d.findings.more > 1 { "s" } else { "" }),
+                format!("…e {} {}, più piccol{}.", l.plural(d.findings.more as u64, "un altro", &format!("altri {}", d.findings.more)), "", if d.findings.more > 1 { "i" } else { "o" }),
             )
         }),
-        quiet: (found == 0).then(|| l.pick("Nothing to flag.", "Rien à signaler.", "Niente da segnalare.").to_string()),
-        comments_label: l.pick("In customers’ words", "Verbatims clients", "Parole dei clienti").to_string(),
+        monday: monday_lines(&d.monday, l),
+        notes,
         dashboard: dashboard_url.map(|u| {
             (
                 l.pick("Open the dashboard for this week", "Ouvrir le tableau de bord de la semaine", "Apri la dashboard della settimana").to_string(),
@@ -511,9 +1016,9 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
             )
         }),
         method: l.pick(
-            format!("How issues are found: each count is compared with the usual rate (its 4-week baseline) by an exact one-sided binomial test; {} tests were run and an issue must reach p < {} after Bonferroni correction, with at least a minimum count, so small numbers raise nothing. Issues are ranked by how many tickets or customers were affected beyond the usual.", d.findings.tests, l.number(d.findings.alpha, 3).trim_end_matches('0')),
-            format!("Méthode : chaque compte est comparé au taux habituel (base des 4 semaines) par un test binomial exact unilatéral ; {} tests ont été faits et un problème doit atteindre p < {} après correction de Bonferroni, avec un effectif minimum, pour que les petits nombres ne déclenchent rien. Les problèmes sont classés par le nombre de tickets ou de clients touchés au-delà de l’habituel.", d.findings.tests, l.number(d.findings.alpha, 3).trim_end_matches('0')),
-            format!("Metodo: ogni conteggio è confrontato con il tasso abituale (base di 4 settimane) con un test binomiale esatto unilaterale; sono stati eseguiti {} test e un problema deve raggiungere p < {} dopo la correzione di Bonferroni, con un conteggio minimo, così i piccoli numeri non fanno scattare nulla. I problemi sono ordinati per numero di ticket o clienti colpiti oltre il solito.", d.findings.tests, l.number(d.findings.alpha, 3).trim_end_matches('0')),
+            format!("How issues are found: each count is compared with its usual (for a category, its own 4 weeks before) by an exact one-sided binomial test; {} tests were run and an issue must reach p < {} after Bonferroni correction, with at least a minimum count, so small numbers raise nothing. Issues are ranked by how many tickets or customers were affected beyond the usual.", d.findings.tests, l.number(d.findings.alpha, 3).trim_end_matches('0')),
+            format!("Méthode\u{202f}: chaque compte est comparé à sa valeur habituelle (pour une catégorie, ses propres 4 semaines précédentes) par un test binomial exact unilatéral\u{202f}; {} tests ont été faits et un problème doit atteindre p < {} après correction de Bonferroni, avec un effectif minimum, pour que les petits nombres ne déclenchent rien. Les problèmes sont classés par le nombre de tickets ou de clients touchés au-delà de l’habituel.", d.findings.tests, l.number(d.findings.alpha, 3).trim_end_matches('0')),
+            format!("Metodo: ogni conteggio è confrontato con il suo valore abituale (per una categoria, le sue 4 settimane precedenti) con un test binomiale esatto unilaterale; sono stati eseguiti {} test e un problema deve raggiungere p < {} dopo la correzione di Bonferroni, con un conteggio minimo, così i piccoli numeri non fanno scattare nulla. I problemi sono ordinati per numero di ticket o clienti colpiti oltre il solito.", d.findings.tests, l.number(d.findings.alpha, 3).trim_end_matches('0')),
         ),
     }
 }
@@ -615,7 +1120,9 @@ pub fn wrap(text: &str, width: usize) -> String {
         let prefix = if body.starts_with("> ") {
             format!("{indent}> ")
         } else {
-            indent.to_string()
+            // A hanging indent under `1. `, `[1] ` and `→ `.
+            let marker = marker_width(body);
+            format!("{indent}{}", " ".repeat(marker))
         };
         let mut current = String::from(indent);
         let mut first = true;
@@ -638,6 +1145,26 @@ pub fn wrap(text: &str, width: usize) -> String {
     // The loop added one line break per line: the text's own last one.
     out.pop();
     out
+}
+
+/// The width of a list marker that starts `line` (`12. `, `[3] `, `→ `),
+/// or 0.
+fn marker_width(line: &str) -> usize {
+    let digits = |s: &str| s.chars().take_while(char::is_ascii_digit).count();
+    if line.starts_with("→ ") {
+        return 2;
+    }
+    let n = digits(line);
+    if n > 0 && line[n..].starts_with(". ") {
+        return n + 2;
+    }
+    if let Some(rest) = line.strip_prefix('[') {
+        let n = digits(rest);
+        if n > 0 && rest[n..].starts_with("] ") {
+            return n + 3;
+        }
+    }
+    0
 }
 
 /// Headers lettre has no type for: a name and a plain text value.

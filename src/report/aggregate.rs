@@ -268,6 +268,9 @@ pub struct Aggregator<'a> {
     as_of: Instant,
     calendars: &'a Calendars,
     slos: &'a [Slo],
+    /// `Some(until)`: group by every team the ticket reached (see
+    /// [`Aggregator::by_teams_reached`]) instead of the team at the event.
+    reached: Option<Instant>,
     overall: Acc,
     groups: BTreeMap<String, Acc>,
 }
@@ -286,16 +289,58 @@ impl<'a> Aggregator<'a> {
             as_of,
             calendars,
             slos,
+            reached: None,
             overall: Acc::default(),
             groups: BTreeMap::new(),
         }
     }
 
+    /// Groups by team, a ticket counting under **every team it reached**:
+    /// a measurement under each team the ticket had been assigned to by
+    /// the event (a creation: by `until`, the end of the digest's week).
+    /// This is how the digest counts for a team, so that its headline and
+    /// its issues count the same tickets: those that reached the team,
+    /// first or after a transfer.
+    pub fn by_teams_reached(mut self, until: Instant) -> Self {
+        self.by = Some(Dimension::Team);
+        self.reached = Some(until);
+        self
+    }
+
+    /// The groups a measurement at `at` counts in.
+    fn keys(
+        &self,
+        ticket: Option<&Ticket>,
+        timeline: Option<&Timeline>,
+        team: Option<&str>,
+        at: Instant,
+    ) -> Vec<String> {
+        match (self.reached, timeline) {
+            (Some(_), Some(timeline)) => {
+                let mut teams: Vec<String> = timeline
+                    .route_until(at)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                teams.sort_unstable();
+                teams.dedup();
+                if teams.is_empty() {
+                    teams.push(UNASSIGNED.to_string());
+                }
+                teams
+            }
+            _ => self.key(ticket, team).into_iter().collect(),
+        }
+    }
+
     /// Adds `f`'s effect to the overall totals and to `key`'s group.
-    fn add(&mut self, key: Option<String>, f: impl Fn(&mut Acc)) {
+    fn add(&mut self, keys: &[String], f: impl Fn(&mut Acc)) {
         f(&mut self.overall);
-        if let Some(k) = key {
-            f(self.groups.entry(k).or_default());
+        for k in keys {
+            match self.groups.get_mut(k) {
+                Some(a) => f(a),
+                None => f(self.groups.entry(k.clone()).or_default()),
+            }
         }
     }
 
@@ -319,9 +364,13 @@ impl<'a> Aggregator<'a> {
             if !self.period.contains(obs.at) {
                 continue;
             }
-            let key = self.key(Some(ticket), obs.team.as_deref());
+            let at = match (obs.measure, self.reached) {
+                (Measure::Created, Some(until)) => until,
+                _ => obs.at,
+            };
+            let keys = self.keys(Some(ticket), Some(timeline), obs.team.as_deref(), at);
+            let k = keys.as_slice();
             let id = ticket.id.as_str();
-            let k = key.clone();
             match obs.measure {
                 Measure::Created => self.add(k, |a| a.created += 1),
                 Measure::FirstAcknowledgement(e) => self.add(k, |a| a.first_ack.push(e.calendar.0)),
@@ -350,7 +399,7 @@ impl<'a> Aggregator<'a> {
             }
             for (i, slo) in slos.iter().enumerate() {
                 if let Some(breached) = slo.judge(ticket, obs) {
-                    self.add(key.clone(), |a| {
+                    self.add(k, |a| {
                         grow(&mut a.slo, i);
                         a.slo[i].measured += 1;
                         a.slo[i].breached += u64::from(breached);
@@ -360,9 +409,15 @@ impl<'a> Aggregator<'a> {
         }
 
         if ticket.created_at < self.as_of {
-            let key = self.key(Some(ticket), timeline.state.team.as_deref());
+            let keys = self.keys(
+                Some(ticket),
+                Some(timeline),
+                timeline.state.team.as_deref(),
+                self.as_of,
+            );
+            let k = keys.as_slice();
             if let Some(entry) = backlog::entry(ticket, &timeline.state, self.as_of) {
-                self.add(key.clone(), |a| {
+                self.add(k, |a| {
                     *a.backlog_by_status
                         .entry(entry.status.as_str())
                         .or_default() += 1;
@@ -374,7 +429,7 @@ impl<'a> Aggregator<'a> {
             }
             for (i, slo) in slos.iter().enumerate() {
                 if slo.is_active_breach(ticket, &timeline.state, self.as_of, calendars) {
-                    self.add(key.clone(), |a| {
+                    self.add(k, |a| {
                         grow(&mut a.slo, i);
                         a.slo[i].active += 1;
                     });
@@ -383,8 +438,12 @@ impl<'a> Aggregator<'a> {
         }
 
         for s in surveys {
+            if !self.period.contains(s.responded_at) {
+                continue;
+            }
             let team = timeline.team_at(s.responded_at);
-            self.survey(Some(ticket), team, s);
+            let keys = self.keys(Some(ticket), Some(timeline), team, s.responded_at);
+            self.add_survey(&keys, s);
         }
     }
 
@@ -393,11 +452,15 @@ impl<'a> Aggregator<'a> {
         if !self.period.contains(s.responded_at) {
             return;
         }
-        let key = self.key(ticket, team);
+        let keys = self.keys(ticket, None, team, s.responded_at);
+        self.add_survey(&keys, s);
+    }
+
+    fn add_survey(&mut self, keys: &[String], s: &SurveyResponse) {
         match s.score {
-            SurveyScore::Csat(v) => self.add(key, |a| a.csat.add(v)),
-            SurveyScore::Nps(v) => self.add(key, |a| a.nps.add(v)),
-            SurveyScore::Ces(v) => self.add(key, |a| a.ces.add(v)),
+            SurveyScore::Csat(v) => self.add(keys, |a| a.csat.add(v)),
+            SurveyScore::Nps(v) => self.add(keys, |a| a.nps.add(v)),
+            SurveyScore::Ces(v) => self.add(keys, |a| a.ces.add(v)),
         }
     }
 
@@ -406,8 +469,11 @@ impl<'a> Aggregator<'a> {
         if !self.period.contains(e.responded_at) {
             return;
         }
-        let key = (self.by == Some(Dimension::Team)).then(|| e.team.clone());
-        self.add(key, |a| a.engagement.add(&e.answer));
+        let keys: Vec<String> = (self.by == Some(Dimension::Team))
+            .then(|| e.team.clone())
+            .into_iter()
+            .collect();
+        self.add(&keys, |a| a.engagement.add(&e.answer));
     }
 
     pub fn finish(self) -> (Metrics, Option<BTreeMap<String, Metrics>>) {

@@ -84,7 +84,7 @@ impl Drop for SmtpServer {
 }
 
 /// A demo helpdesk in `dir`; returns its injected week (`2026-W47`-like).
-fn demo_helpdesk(dir: &Path) -> String {
+pub fn demo_helpdesk(dir: &Path) -> String {
     let r = run(dir, &["demo", "--no-serve", "--data-dir", "data"], &[]);
     assert!(r.ok, "{}", r.stderr);
     r.stdout
@@ -198,7 +198,10 @@ fn digests_are_sent_over_smtp_once_and_read_back() {
         subject.starts_with("Support digest · billing · week "),
         "{subject}"
     );
-    assert!(subject.ends_with("issues found"), "{subject}");
+    assert!(
+        subject.ends_with("1 issue found"),
+        "refunds, one story: {subject}"
+    );
     assert!(header(billing, "From").contains("digest@support.example"));
     let id = header(billing, "Message-ID");
     assert!(id.starts_with(&format!("<digest.{week}.billing.")), "{id}");
@@ -214,25 +217,50 @@ fn digests_are_sent_over_smtp_once_and_read_back() {
     let text = billing.subparts[0].get_body().expect("text body");
     let html = billing.subparts[1].get_body().expect("html body");
 
-    // The injected problem comes first, with its numbers in both parts.
+    // The injected problem comes first, one story with its facets, and
+    // its numbers in both parts.
     let first = text
         .lines()
         .find(|l| l.starts_with("1. "))
         .expect("a numbered issue");
-    assert_eq!(first, "1. Volume spike: “refunds”", "{text}");
+    assert_eq!(
+        first, "1. “refunds”: more tickets, misrouted, unhappy customers, reopened",
+        "{text}"
+    );
     let spike_line = text
         .lines()
-        .skip_while(|l| !l.starts_with("1. "))
-        .nth(1)
-        .expect("the explanation");
-    let (count, usual) = numbers(spike_line);
+        .find(|l| l.starts_with("   Volume: "))
+        .expect("the volume facet");
+    let (count, usual) = volume_numbers(spike_line);
     assert!(count >= 2.5 * usual, "refunds tripled: {spike_line}");
-    assert!(html.contains("1. Volume spike: “refunds”"), "html");
     assert!(
-        html.contains(&format!("{}", count as u64)),
+        html.contains(&format!("{first}<")) || html.contains(&first[3..]),
+        "html"
+    );
+    assert!(
+        html.contains(&format!("{} tickets this week", count as u64)),
         "the count is in the HTML too"
     );
-    assert!(text.contains("Misrouting: “refunds”"), "{text}");
+    assert!(text.contains("   Routing: "), "{text}");
+    assert!(
+        text.contains("→ tech-support, where these tickets land first"),
+        "who can act on the routing rule: {text}"
+    );
+    // One count: billing's headline counts the tickets that reached it,
+    // so it moves with the spike and holds the refunds tickets.
+    let headline = text
+        .lines()
+        .find(|l| l.starts_with("  Tickets created that reached the team: "))
+        .expect("the headline's volume");
+    let (reached, usual_reached) = numbers(headline);
+    assert!(reached >= count, "{headline} holds {count} refunds tickets");
+    // (The other categories vary a little week to week.)
+    assert!(
+        reached - usual_reached >= 0.5 * (count - usual),
+        "the headline moves with the spike: {headline}, {spike_line}"
+    );
+    let flowing = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flowing.contains("the tickets that reached billing, first or after a transfer"));
     // Attribute values are HTML-escaped (`/` as `&#x2f;`, `&` as `&amp;`).
     let unescaped = html.replace("&#x2f;", "/").replace("&amp;", "&");
     assert!(
@@ -240,6 +268,11 @@ fn digests_are_sent_over_smtp_once_and_read_back() {
         "dashboard link"
     );
     assert!(unescaped.contains("&var-team=billing\""));
+    // Each issue links to its tickets (the dashboard with team and week).
+    assert!(
+        unescaped.contains("See these tickets on the dashboard</a>"),
+        "a link per issue"
+    );
 
     // The all-teams digest went to the global recipient.
     let all = parsed
@@ -260,13 +293,24 @@ fn digests_are_sent_over_smtp_once_and_read_back() {
     assert_eq!(smtp.received().len(), 2);
 }
 
-/// The first two numbers of a line (`122 tickets … a usual 37 a week`).
+/// The first two numbers of a line (`217 (143, +51%)`).
 fn numbers(line: &str) -> (f64, f64) {
-    let nums: Vec<f64> = line
-        .split(|c: char| !c.is_ascii_digit() && c != '.' && c != ',')
-        .filter_map(|w| w.replace(',', "").trim_end_matches('.').parse().ok())
-        .collect();
+    let nums = all_numbers(line);
     (nums[0], nums[1])
+}
+
+/// The numbers of a line, in order.
+fn all_numbers(line: &str) -> Vec<f64> {
+    line.split(|c: char| !c.is_ascii_digit() && c != '.' && c != ',')
+        .filter_map(|w| w.replace(',', "").trim_end_matches('.').parse().ok())
+        .collect()
+}
+
+/// A volume facet's count and usual week: `Volume: 122 tickets this week,
+/// 85 more than in a usual week (37).`
+fn volume_numbers(line: &str) -> (f64, f64) {
+    let nums = all_numbers(line);
+    (nums[0], nums[2])
 }
 
 #[test]
@@ -330,24 +374,24 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
     let config = write_config(dir.path(), 2525, 1);
     // The first issue's title as each language writes it: French puts a
     // narrow no-break space before the colon and quotes « like this ».
-    for (locale, title, spike, first) in [
+    for (locale, title, headline, first) in [
         (
             "en",
             "Weekly support digest",
-            "Volume spike",
-            "Volume spike: “refunds”",
+            "Headline (",
+            "“refunds”: more tickets, misrouted",
         ),
         (
             "fr",
             "Bilan hebdomadaire du support",
-            "Pic de volume",
-            "Pic de volume\u{202f}: «\u{a0}refunds\u{a0}»",
+            "Indicateurs (",
+            "«\u{a0}refunds\u{a0}»\u{202f}: plus de tickets, mal routés",
         ),
         (
             "it",
             "Riepilogo settimanale dell’assistenza",
-            "Picco di volume",
-            "Picco di volume: “refunds”",
+            "Indicatori (",
+            "“refunds”: più ticket, instradati male",
         ),
     ] {
         let out = dir.path().join(format!("preview-{locale}"));
@@ -379,23 +423,27 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
                 "{locale}: {line}"
             );
         }
-        let issues_at = text.find(&format!("1. {spike}")).expect("the first issue");
+        let issues_at = text.find(&format!("1. {first}")).expect("the first issue");
         let headline_at = text
-            .lines()
-            .position(|l| l.starts_with("  ") && l.contains(": ") && l.contains("   ("))
-            .map(|n| text.lines().take(n).map(|l| l.len() + 1).sum::<usize>())
+            .find(&format!("\n{headline}"))
             .expect("the headline table");
         assert!(issues_at < headline_at, "{locale}: issues first\n{text}");
+        // Statistics are footnotes, not in the issues.
+        assert!(!text[..headline_at].contains("p <"), "{locale}: {text}");
+        assert!(text[headline_at..].contains("[1] "), "{locale}: {text}");
         if locale == "en" {
-            // The volume issue's bars say the same counts as its sentence
+            // The volume facet's bars say the same counts as its sentence
             // (a count against a count, not a percentage).
             let sentence = text
                 .lines()
-                .find(|l| l.contains(" tickets this week against a usual "))
+                .find(|l| l.starts_with("   Volume: "))
                 .expect("the volume sentence");
-            let words: Vec<&str> = sentence.split_whitespace().collect();
-            let (now, usual) = (words[0], words[7]);
-            assert!(html.contains(&format!("This week {now}<")), "{html}");
+            let (now, usual) = volume_numbers(sentence);
+            let usual = format!("{usual}");
+            assert!(
+                html.contains(&format!("This week {now} tickets<")),
+                "{html}"
+            );
             assert!(html.contains(&format!("Usual {usual}<")), "{html}");
             assert!(!html.contains("Usual 3,700%"));
         }

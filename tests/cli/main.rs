@@ -2,6 +2,7 @@
 //! databases (an SQLite file, and PostgreSQL and MariaDB on loopback).
 
 mod backfill;
+mod browser;
 mod corpus;
 mod demo;
 mod digest;

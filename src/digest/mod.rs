@@ -385,6 +385,8 @@ pub fn owner_id() -> String {
 }
 
 #[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]

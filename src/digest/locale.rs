@@ -110,10 +110,13 @@ impl Locale {
         let s = seconds.max(0.0).round() as u64;
         let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
         let (du, hu, mu) = self.pick(("d", "h", "m"), ("j", "h", "min"), ("g", "h", "min"));
-        let sep = self.pick("", " ", " ");
+        // A number and its unit never part at a line break.
+        let sep = self.pick("", "\u{a0}", "\u{a0}");
         let part = |v: u64, u: &str| format!("{v}{sep}{u}");
         match (d, h, m) {
-            (0, 0, 0) if s > 0 => self.pick("<1m".into(), "<1 min".into(), "<1 min".into()),
+            (0, 0, 0) if s > 0 => {
+                self.pick("<1m".into(), "<1\u{a0}min".into(), "<1\u{a0}min".into())
+            }
             (0, 0, m) => part(m, mu),
             (0, h, 0) => part(h, hu),
             (0, h, m) => format!("{} {}", part(h, hu), part(m, mu)),
@@ -273,12 +276,12 @@ mod tests {
     #[test]
     fn durations_use_two_units() {
         assert_eq!(Locale::En.duration(8100.0), "2h 15m");
-        assert_eq!(Locale::Fr.duration(8100.0), "2 h 15 min");
+        assert_eq!(Locale::Fr.duration(8100.0), "2\u{a0}h 15\u{a0}min");
         assert_eq!(
             Locale::En.duration(3.0 * 86_400.0 + 4.0 * 3600.0 + 59.0),
             "3d 4h"
         );
-        assert_eq!(Locale::It.duration(2.0 * 86_400.0), "2 g");
+        assert_eq!(Locale::It.duration(2.0 * 86_400.0), "2\u{a0}g");
         assert_eq!(Locale::En.duration(20.0), "<1m");
         assert_eq!(Locale::En.duration(0.0), "0m");
     }

@@ -111,6 +111,7 @@ struct View {
     lang: &'static str,
     /// The locale's colon after a label (see [`colon`]).
     colon: &'static str,
+    semicolon: &'static str,
     title: String,
     scope: String,
     period: String,
@@ -199,12 +200,12 @@ fn kpi_label(k: KpiKey, scope: &Scope, l: Locale) -> String {
         KpiKey::FirstResponseP50 => l.pick(
             "First response, median (business hours)",
             "Première réponse, médiane (heures ouvrées)",
-            "Prima risposta, mediana (orario lavorativo)",
+            "Prima risposta, mediana (ore lavorative)",
         ),
         KpiKey::FirstResponseP90 => l.pick(
             "First response, 90th percentile (business hours)",
             "Première réponse, 90e centile (heures ouvrées)",
-            "Prima risposta, 90° percentile (orario lavorativo)",
+            "Prima risposta, 90º percentile (ore lavorative)",
         ),
         KpiKey::ResolutionP50 => l.pick(
             "Resolution, median",
@@ -214,7 +215,7 @@ fn kpi_label(k: KpiKey, scope: &Scope, l: Locale) -> String {
         KpiKey::ResolutionP90 => l.pick(
             "Resolution, 90th percentile",
             "Résolution, 90e centile",
-            "Risoluzione, 90° percentile",
+            "Risoluzione, 90º percentile",
         ),
         KpiKey::Csat => l.pick(
             "CSAT (satisfied customers)",
@@ -230,7 +231,7 @@ fn kpi_label(k: KpiKey, scope: &Scope, l: Locale) -> String {
         KpiKey::ReopenRate => l.pick(
             "Reopened tickets, per solve",
             "Tickets rouverts, par résolution",
-            "Ticket riaperti, per risoluzione",
+            "Tasso di riapertura",
         ),
         KpiKey::RerouteRate => l.pick(
             "Solved tickets re-routed on the way",
@@ -405,9 +406,9 @@ fn promise(row: &SloRow, l: Locale) -> String {
     };
     let within = l.pick("within", "en moins de", "entro");
     let clock = if row.calendar {
-        l.pick("calendar time", "temps calendaire", "tempo di calendario")
+        l.pick("calendar time", "temps calendaire", "ore solari")
     } else {
-        l.pick("business hours", "heures ouvrées", "orario lavorativo")
+        l.pick("business hours", "heures ouvrées", "ore lavorative")
     };
     let channel = row
         .channel
@@ -467,11 +468,12 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
     let rate = f.rate().map(|r| l.percent(r)).unwrap_or_default();
     let usual = l.percent(f.usual);
     let scope = scope_name(&d.scope, l);
+    // "every week for 4 weeks", or the weeks that had such tickets.
     let every = match f.persistent {
         Some(w) if w < analysis::BASELINE_WEEKS => l.pick(
-            format!("in every week that had such tickets ({w} of the 4 before)"),
-            format!("chaque semaine où il y en a eu ({w} des 4 précédentes)"),
-            format!("ogni settimana in cui ce ne sono stati ({w} delle 4 precedenti)"),
+            format!("every week this category had tickets ({w} of the previous 4)"),
+            format!("chaque semaine où la catégorie a eu des tickets ({w} semaines sur les 4 précédentes)"),
+            format!("ogni settimana in cui la categoria ha avuto ticket ({w} settimane su 4)"),
         ),
         _ => l
             .pick(
@@ -490,17 +492,19 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
                 .map(|p| {
                     let day = l.weekday(p.weekday);
                     let pu = mean_count(p.usual, l);
+                    let t = tickets(p.count, l);
                     l.pick(
-                        format!(" Most on {}: {}, against {pu} on a usual {}.", Locale::capitalise(day), tickets(p.count, l), Locale::capitalise(day)),
-                        format!(" Surtout le {day}\u{202f}: {}, contre {pu} un {day} habituel.", tickets(p.count, l)),
-                        format!(" Soprattutto di {day}: {}, contro {pu} in un {day} normale.", tickets(p.count, l)),
+                        format!(" Most on {0}: {t}, against {pu} on a usual {0}.", Locale::capitalise(day)),
+                        format!(" Pic {day}\u{202f}: {t}, contre {pu} un {day} habituel."),
+                        format!(" Picco {day}: {t}, contro {pu} in un {day} normale."),
                     )
                 })
                 .unwrap_or_default();
+            let t = tickets(f.count, l);
             l.pick(
-                format!("{} this week, {excess} more than in a usual week ({usual_n}).{peak}", tickets(f.count, l)),
-                format!("{} cette semaine, soit {excess} de plus qu’une semaine habituelle ({usual_n}).{peak}", tickets(f.count, l)),
-                format!("{} questa settimana, {excess} in più di una settimana normale ({usual_n}).{peak}", tickets(f.count, l)),
+                format!("{t} this week, {excess} more than in a usual week ({usual_n}).{peak}"),
+                format!("{t} cette semaine, soit {excess} de plus qu’une semaine habituelle ({usual_n}).{peak}"),
+                format!("{t} questa settimana, {excess} in più di una settimana normale ({usual_n}).{peak}"),
             )
         }
         FacetKind::Reroutes => {
@@ -509,24 +513,25 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
                 .as_ref()
                 .map(|(r, c)| {
                     let path = r.join(" → ");
+                    let t = tickets(*c, l);
                     l.pick(
-                        format!(" Most often {path} ({}).", tickets(*c, l)),
-                        format!(" Le plus souvent {path} ({}).", tickets(*c, l)),
-                        format!(" Più spesso {path} ({}).", tickets(*c, l)),
+                        format!(" Most often {path} ({t})."),
+                        format!(" Le plus souvent {path} ({t})."),
+                        format!(" Più spesso {path} ({t})."),
                     )
                 })
                 .unwrap_or_default();
             if f.persistent.is_some() {
                 l.pick(
-                    format!("Re-routed {every}: {k} of {n} solved tickets this week ({rate}), against {usual} for all of {scope}’s tickets.{route}"),
-                    format!("Transférés {every}\u{202f}: {k} tickets résolus sur {n} cette semaine ({rate}), contre {usual} pour l’ensemble des tickets de {scope}.{route}"),
-                    format!("Trasferiti {every}: {k} ticket risolti su {n} questa settimana ({rate}), contro {} per tutti i ticket di {scope}.{route}", it_the(&usual)),
+                    format!("re-routed {every}: {k} of {n} solved tickets this week ({rate}), against {usual} for all of {scope}’s tickets.{route}"),
+                    format!("transferts {every}. Cette semaine, {k} tickets résolus sur {n} ont changé d’équipe ({rate}), contre {usual} pour l’ensemble des tickets de {scope}.{route}"),
+                    format!("trasferimenti {every}. Questa settimana {k} ticket risolti su {n} hanno cambiato team ({rate}), contro {} per tutti i ticket di {scope}.{route}", it_the(&usual)),
                 )
             } else {
                 l.pick(
                     format!("{k} of {n} solved tickets had been re-routed ({rate}, against {usual} usually), {excess} more than usual.{route}"),
-                    format!("{k} tickets résolus sur {n} avaient changé d’équipe ({rate}, contre {usual} d’habitude), soit {excess} de plus que d’habitude.{route}"),
-                    format!("{k} ticket risolti su {n} avevano cambiato team ({rate}, contro {} di solito), {excess} in più del solito.{route}", it_the(&usual)),
+                    format!("{k} tickets résolus sur {n} avaient changé d’équipe ({rate}, contre {usual} habituellement), soit {excess} de plus que la normale.{route}"),
+                    format!("{k} ticket risolti su {n} avevano cambiato team ({rate}, contro {} abituale), {excess} in più del normale.{route}", it_the(&usual)),
                 )
             }
         }
@@ -537,27 +542,31 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             let s = l.count(satisfied);
             if f.persistent.is_some() {
                 l.pick(
-                    format!("Less satisfied {every}: {s} of {n} answers satisfied this week ({sat}), against {usual_sat} for all of {scope}’s tickets."),
-                    format!("Moins satisfaits {every}\u{202f}: {s} réponses satisfaites sur {n} cette semaine ({sat}), contre {usual_sat} pour l’ensemble des tickets de {scope}."),
-                    format!("Meno soddisfatti {every}: {s} risposte soddisfatte su {n} questa settimana ({sat}), contro {} per tutti i ticket di {scope}.", it_the(&usual_sat)),
+                    format!("fewer satisfied customers {every}: {s} of {n} answers positive this week ({sat}), against {usual_sat} for all of {scope}’s tickets."),
+                    format!("moins de clients satisfaits {every}. Cette semaine, {s} réponses positives sur {n} ({sat}), contre {usual_sat} pour l’ensemble des tickets de {scope}."),
+                    format!("meno clienti soddisfatti {every}. Questa settimana {s} risposte positive su {n} ({sat}), contro {} per tutti i ticket di {scope}.", it_the(&usual_sat)),
                 )
             } else {
                 l.pick(
                     format!("{s} of {n} customers who answered were satisfied ({sat}, against {usual_sat} usually): {excess} more unhappy customers than usual."),
-                    format!("{s} clients satisfaits sur {n} réponses ({sat}, contre {usual_sat} d’habitude)\u{202f}: {excess} clients insatisfaits de plus que d’habitude."),
-                    format!("{s} clienti soddisfatti su {n} risposte ({sat}, contro {} di solito): {excess} clienti insoddisfatti in più del solito.", it_the(&usual_sat)),
+                    format!("{s} clients satisfaits sur {n} réponses ({sat}, contre {usual_sat} habituellement)\u{202f}: {excess} clients insatisfaits de plus que la normale."),
+                    format!("{s} clienti soddisfatti su {n} risposte ({sat}, contro {} abituale): {excess} clienti insoddisfatti in più del normale.", it_the(&usual_sat)),
                 )
             }
         }
-        FacetKind::Reopens => l.pick(
-            format!("{} came back after being solved, for {n} solves ({rate}, against {usual} usually), {excess} more than usual.", tickets(f.count, l)),
-            format!("{} sont revenus après résolution, pour {n} résolutions ({rate}, contre {usual} d’habitude), soit {excess} de plus que d’habitude.", tickets(f.count, l)),
-            format!("{} sono tornati dopo la risoluzione, su {n} risoluzioni ({rate}, contro {} di solito), {excess} in più del solito.", tickets(f.count, l), it_the(&usual)),
-        ),
+        FacetKind::Reopens => {
+            let t = tickets(f.count, l);
+            let one = f.count == 1;
+            l.pick(
+                format!("{t} {} reopened, out of {n} solves ({rate}, against {usual} usually), {excess} more than usual.", if one { "was" } else { "were" }),
+                format!("{t} {}, sur {n} résolutions ({rate}, contre {usual} habituellement), soit {excess} de plus que la normale.", if one { "a été rouvert" } else { "ont été rouverts" }),
+                format!("{t} {}, su {n} risoluzioni ({rate}, contro {} abituale), {excess} in più del normale.", if one { "è stato riaperto" } else { "sono stati riaperti" }, it_the(&usual)),
+            )
+        }
         FacetKind::RepeatContacts => l.pick(
             format!("{k} of {n} customers wrote again about the same thing within 7 days ({rate}, against {usual} usually)."),
-            format!("{k} clients sur {n} ont réécrit pour le même sujet en moins de 7 jours ({rate}, contre {usual} d’habitude)."),
-            format!("{k} clienti su {n} hanno riscritto per lo stesso motivo entro 7 giorni ({rate}, contro {} di solito).", it_the(&usual)),
+            format!("{k} clients sur {n} ont réécrit pour le même sujet en moins de 7 jours ({rate}, contre {usual} habituellement)."),
+            format!("{k} clienti su {n} hanno riscritto per lo stesso motivo entro 7 giorni ({rate}, contro {} abituale).", it_the(&usual)),
         ),
         FacetKind::SloMiss => {
             let met = l.percent(1.0 - f.rate().unwrap_or(0.0));
@@ -568,30 +577,37 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
                 _ => None,
             };
             let active = row.map_or(0, |r| r.active_breaches);
-            let promise = row
-                .map(|r| format!("{}{} ", Locale::capitalise(&promise(r, l)), colon(l)))
-                .unwrap_or_default();
-            let active = if active > 0 {
-                l.pick(
-                    format!(" At the week’s end {} still open past the target.", l.plural(active, "1 ticket was", &format!("{} tickets were", l.count(active)))),
-                    format!(" En fin de semaine, {} encore ouvert{} au-delà de la cible.", tickets(active, l), if active > 1 { "s" } else { "" }),
-                    format!(" A fine settimana {} ancora apert{} oltre l’obiettivo.", tickets(active, l), if active > 1 { "i" } else { "o" }),
-                )
-            } else {
-                String::new()
+            let promise = row.map(|r| format!("{}. ", promise(r, l))).unwrap_or_default();
+            let active = match active {
+                0 => String::new(),
+                1 => l
+                    .pick(
+                        " At the week’s end 1 ticket was still open past the target.",
+                        " En fin de semaine, 1 ticket était encore ouvert hors délai.",
+                        " A fine settimana 1 ticket era ancora aperto oltre il termine.",
+                    )
+                    .to_string(),
+                a => {
+                    let a = l.count(a);
+                    l.pick(
+                        format!(" At the week’s end {a} tickets were still open past the target."),
+                        format!(" En fin de semaine, {a} tickets étaient encore ouverts hors délai."),
+                        format!(" A fine settimana {a} ticket erano ancora aperti oltre il termine."),
+                    )
+                }
             };
             let lead = if f.persistent.is_some() {
                 l.pick(
-                    format!("{promise}below its objective {every}. "),
-                    format!("{promise}sous son objectif {every}. "),
-                    format!("{promise}sotto l’obiettivo {every}. "),
+                    format!("{promise}Missed {every}. "),
+                    format!("{promise}Objectif non atteint {every}. "),
+                    format!("{promise}Obiettivo mancato {every}. "),
                 )
             } else {
                 promise
             };
             l.pick(
-                format!("{lead}{met} of {n} tickets met it this week (objective {objective}; {before} in the 4 weeks before): {} breaches, {excess} more than the objective allows.{active}", k),
-                format!("{lead}{met} des {n} tickets l’ont respecté cette semaine (objectif {objective}\u{202f}; {before} les 4 semaines précédentes)\u{202f}: {k} dépassements, {excess} de plus que l’objectif ne le permet.{active}"),
+                format!("{lead}{met} of {n} tickets met it this week (objective {objective}; {before} in the previous 4 weeks): {k} breaches, {excess} more than the objective allows.{active}"),
+                format!("{lead}{met} des {n} tickets l’ont respecté cette semaine (objectif {objective}\u{202f}; {before} sur les 4 semaines précédentes)\u{202f}: {k} dépassements, {excess} de plus que l’objectif ne le permet.{active}"),
                 format!("{lead}{} dei {n} ticket lo ha rispettato questa settimana (obiettivo {objective}; {before} nelle 4 settimane precedenti): {k} violazioni, {excess} in più di quante l’obiettivo ne consenta.{active}", Locale::capitalise(&it_the(&met))),
             )
         }
@@ -600,7 +616,7 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             l.pick(
                 format!("{k} of {n} tickets that arrived in these hours breached their SLO ({rate}, against {rest} the rest of the week)."),
                 format!("{k} tickets sur {n} arrivés sur ce créneau ont dépassé leur SLO ({rate}, contre {rest} le reste de la semaine)."),
-                format!("{k} ticket su {n} arrivati in questa fascia hanno violato lo SLO ({rate}, contro {} nel resto della settimana).", it_the(&rest)),
+                format!("{k} ticket su {n} arrivati in questa fascia oraria hanno violato lo SLO ({rate}, contro {} nel resto della settimana).", it_the(&rest)),
             )
         }
     }
@@ -616,9 +632,9 @@ fn facet_action(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
                 .map(|p| l.weekday(p.weekday).to_string())
                 .unwrap_or_default();
             l.pick(
-                format!("{owner}: find out what changed for these customers around {} (a release, a price, a form, an outage) and give agents one answer to use.", Locale::capitalise(&day)),
-                format!("{owner}\u{202f}: chercher ce qui a changé pour ces clients vers {day} (une version, un tarif, un formulaire, une panne) et donner aux agents une réponse commune."),
-                format!("{owner}: scoprire cosa è cambiato per questi clienti intorno a {day} (un rilascio, un prezzo, un modulo, un disservizio) e dare agli operatori una risposta comune."),
+                format!("{owner}: find out what changed for these customers on or just before {} (a release, a price, a form, an outage) and give agents one answer to use.", Locale::capitalise(&day)),
+                format!("{owner}\u{202f}: chercher ce qui a changé pour ces clients {day} ou juste avant (une mise en production, un tarif, un formulaire, une panne) et donner aux agents une réponse commune."),
+                format!("{owner}: scoprire cosa è cambiato per questi clienti {day} o poco prima (un rilascio, un prezzo, un modulo, un disservizio) e dare agli operatori una risposta comune."),
             )
         }
         FacetKind::Reroutes => match f.route.as_ref().and_then(|(r, _)| Some((r.first()?, r.last()?))) {
@@ -634,14 +650,14 @@ fn facet_action(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             ),
         },
         FacetKind::LowCsat => l.pick(
-            format!("{owner}: read the customers’ words below and a sample of the unhappy tickets."),
-            format!("{owner}\u{202f}: lire les verbatims ci-dessous et un échantillon des tickets insatisfaits."),
-            format!("{owner}: leggere le parole dei clienti qui sotto e un campione dei ticket insoddisfatti."),
+            format!("{owner}: read the customers’ words below and a sample of the tickets rated unhappy."),
+            format!("{owner}\u{202f}: lire les verbatims ci-dessous et un échantillon des tickets notés négativement."),
+            format!("{owner}: leggere le parole dei clienti qui sotto e un campione dei ticket con valutazione negativa."),
         ),
         FacetKind::Reopens => l.pick(
-            format!("{owner}: review a sample of the reopened tickets; the first answer did not settle them."),
-            format!("{owner}\u{202f}: relire un échantillon des tickets rouverts, la première réponse ne les a pas réglés."),
-            format!("{owner}: rivedere un campione dei ticket riaperti, la prima risposta non li ha risolti."),
+            format!("{owner}: review a sample of the reopened tickets: the first answer did not settle them."),
+            format!("{owner}\u{202f}: relire un échantillon des tickets rouverts\u{202f}: la première réponse n’a pas suffi à les régler."),
+            format!("{owner}: rivedere un campione dei ticket riaperti: la prima risposta non è bastata a risolverli."),
         ),
         FacetKind::RepeatContacts => l.pick(
             format!("{owner}: check what these customers were told the first time."),
@@ -650,23 +666,23 @@ fn facet_action(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
         ),
         FacetKind::SloMiss if matches!(d.scope, Scope::All) => l.pick(
             format!("{owner} has the most breaches; each team with these tickets: look at its open tickets past the target and at the hours they arrived."),
-            format!("{owner} a le plus de dépassements\u{202f}; chaque équipe concernée\u{202f}: traiter ses tickets ouverts au-delà de la cible et regarder à quelles heures ils arrivent."),
-            format!("{owner} ha più violazioni; ogni team con questi ticket: gestire i ticket aperti oltre l’obiettivo e guardare a che ora arrivano."),
+            format!("{owner} a le plus de dépassements\u{202f}; chaque équipe concernée\u{202f}: traiter ses tickets ouverts hors délai et regarder à quelles heures ils arrivent."),
+            format!("{owner} è il team con più violazioni; ogni team con questi ticket: gestire i ticket aperti oltre il termine e guardare a che ora arrivano."),
         ),
         FacetKind::SloMiss if f.persistent.is_some() => l.pick(
-            format!("{owner}, who owns this SLO for its tickets: a target missed every week needs a decision, more cover or a new target."),
-            format!("{owner}, responsable de ce SLO pour ses tickets\u{202f}: une cible manquée chaque semaine demande une décision, plus d’effectif ou une autre cible."),
-            format!("{owner}, responsabile di questo SLO per i suoi ticket: un obiettivo mancato ogni settimana richiede una decisione, più personale o un altro obiettivo."),
+            format!("{owner}, who owns this SLO for its tickets: a target missed every week needs a decision: more cover or a new target."),
+            format!("{owner}, responsable de ce SLO pour ses tickets\u{202f}: une cible manquée chaque semaine demande une décision, renforcer l’effectif ou revoir le délai cible."),
+            format!("{owner}, responsabile di questo SLO per i suoi ticket: un obiettivo mancato ogni settimana richiede una decisione, più personale o un nuovo obiettivo."),
         ),
         FacetKind::SloMiss => l.pick(
             format!("{owner}, who owns this SLO for its tickets: look at the open tickets past the target first, then at the hours they arrived."),
-            format!("{owner}, responsable de ce SLO pour ses tickets\u{202f}: traiter d’abord les tickets ouverts au-delà de la cible, puis regarder à quelles heures ils arrivent."),
-            format!("{owner}, responsabile di questo SLO per i suoi ticket: gestire prima i ticket aperti oltre l’obiettivo, poi guardare a che ora arrivano."),
+            format!("{owner}, responsable de ce SLO pour ses tickets\u{202f}: traiter d’abord les tickets ouverts hors délai, puis regarder à quelles heures ils arrivent."),
+            format!("{owner}, responsabile di questo SLO per i suoi ticket: gestire prima i ticket aperti oltre il termine, poi guardare a che ora arrivano."),
         ),
         FacetKind::BreachHours => l.pick(
-            format!("{owner}: add cover in these hours; tickets arriving then wait longest."),
-            format!("{owner}\u{202f}: renforcer l’effectif sur ce créneau, les tickets arrivés à ce moment attendent le plus."),
-            format!("{owner}: rafforzare il personale in questa fascia, i ticket arrivati allora aspettano di più."),
+            format!("{owner}: add cover in these hours: tickets arriving then wait longest."),
+            format!("{owner}\u{202f}: renforcer l’effectif sur ce créneau, c’est là que les tickets attendent le plus longtemps."),
+            format!("{owner}: rafforzare il personale in questa fascia oraria, i ticket che arrivano in queste ore aspettano più a lungo."),
         ),
     }
 }
@@ -714,27 +730,28 @@ fn facet_bars(f: &Facet, l: Locale) -> ((u32, u32), (String, String)) {
 
 /// A facet's statistics, for the notes at the end.
 fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
+    // No-break spaces: "p < 0.0001" is never split across lines.
     let p = if f.p_value < 0.0001 {
-        format!("p < {}", l.number(0.0001, 4))
+        format!("p\u{a0}<\u{a0}{}", l.number(0.0001, 4))
     } else {
-        format!("p = {}", l.number(f.p_value, 4))
+        format!("p\u{a0}=\u{a0}{}", l.number(f.p_value, 4))
     };
     let (k, m) = (l.count(f.count), l.count(f.out_of));
     let e = l.percent(f.usual);
     let against = match f.kind {
         FacetKind::Volume => l.pick(
             format!("{k} tickets against {m} in the 4 weeks before"),
-            format!("{k} tickets contre {m} les 4 semaines précédentes"),
+            format!("{k} tickets contre {m} sur les 4 semaines précédentes"),
             format!("{k} ticket contro {m} nelle 4 settimane precedenti"),
         ),
         FacetKind::LowCsat => l.pick(
-            format!("{k} of {m} answers unsatisfied, {e} expected"),
-            format!("{k} réponses insatisfaites sur {m}, {e} attendus"),
-            format!("{k} risposte insoddisfatte su {m}, atteso {}", it_the(&e)),
+            format!("{k} of {m} answers negative, {e} expected"),
+            format!("{k} réponses négatives sur {m}, attendu\u{202f}: {e}"),
+            format!("{k} risposte negative su {m}, atteso {}", it_the(&e)),
         ),
         FacetKind::Reroutes => l.pick(
             format!("{k} of {m} solved tickets re-routed, {e} expected"),
-            format!("{k} tickets résolus sur {m} transférés, {e} attendus"),
+            format!("{k} tickets résolus sur {m} transférés, attendu\u{202f}: {e}"),
             format!(
                 "{k} ticket risolti su {m} trasferiti, atteso {}",
                 it_the(&e)
@@ -742,7 +759,7 @@ fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
         ),
         FacetKind::Reopens => l.pick(
             format!("{k} tickets reopened for {m} solves, {e} expected"),
-            format!("{k} tickets rouverts pour {m} résolutions, {e} attendus"),
+            format!("{k} tickets rouverts pour {m} résolutions, attendu\u{202f}: {e}"),
             format!(
                 "{k} ticket riaperti su {m} risoluzioni, atteso {}",
                 it_the(&e)
@@ -750,7 +767,7 @@ fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
         ),
         FacetKind::RepeatContacts => l.pick(
             format!("{k} of {m} customer tickets were repeat contacts, {e} expected"),
-            format!("{k} tickets clients sur {m} étaient des recontacts, {e} attendus"),
+            format!("{k} tickets clients sur {m} étaient des recontacts, attendu\u{202f}: {e}"),
             format!(
                 "{k} ticket di clienti su {m} erano ricontatti, atteso {}",
                 it_the(&e)
@@ -758,13 +775,16 @@ fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
         ),
         FacetKind::SloMiss => l.pick(
             format!("{k} of {m} tickets breached, {e} allowed"),
-            format!("{k} tickets sur {m} hors délai, {e} tolérés"),
-            format!("{k} ticket su {m} fuori tempo, tollerato {}", it_the(&e)),
+            format!("{k} tickets sur {m} hors délai, toléré\u{202f}: {e}"),
+            format!(
+                "{k} ticket su {m} oltre il termine, tollerato {}",
+                it_the(&e)
+            ),
         ),
         FacetKind::BreachHours => l.pick(
             format!("{k} of {m} tickets breached, {e} expected"),
-            format!("{k} tickets sur {m} hors délai, {e} attendus"),
-            format!("{k} ticket su {m} fuori tempo, atteso {}", it_the(&e)),
+            format!("{k} tickets sur {m} hors délai, attendu\u{202f}: {e}"),
+            format!("{k} ticket su {m} oltre il termine, atteso {}", it_the(&e)),
         ),
     };
     format!("[{n}] {against}{} {p}", l.pick(";", "\u{202f};", ";"))
@@ -801,37 +821,59 @@ fn monday_lines(m: &Monday, l: Locale) -> Vec<String> {
         .median_age
         .map(|a| l.duration(a))
         .unwrap_or_else(|| "–".into());
+    let (open, old) = (l.count(m.open), m.older_than_week);
+    let older = match old {
+        0 => l.pick(
+            "none older than 7 days".to_string(),
+            "dont aucun créé il y a plus de 7 jours".to_string(),
+            "nessuno aperto da più di 7 giorni".to_string(),
+        ),
+        1 => l.pick(
+            "1 older than 7 days".to_string(),
+            "dont 1 créé il y a plus de 7 jours".to_string(),
+            "1 aperto da più di 7 giorni".to_string(),
+        ),
+        n => {
+            let n = l.count(n);
+            l.pick(
+                format!("{n} older than 7 days"),
+                format!("dont {n} créés il y a plus de 7 jours"),
+                format!("{n} aperti da più di 7 giorni"),
+            )
+        }
+    };
+    let semicolon = l.pick(";", "\u{202f};", ";");
     out.push(l.pick(
-        format!("Backlog{c} {} open, {} of them opened more than 7 days before; median age {age}.", tickets(m.open, l), l.count(m.older_than_week)),
-        format!("Stock{c} {} ouvert{}, dont {} créé{} il y a plus de 7 jours\u{202f}; âge médian {age}.", tickets(m.open, l), if m.open > 1 { "s" } else { "" }, l.count(m.older_than_week), l.plural(m.older_than_week, "", "s")),
-        format!("Arretrato{c} {} apert{}, di cui {} creat{} più di 7 giorni prima; età mediana {age}.", tickets(m.open, l), if m.open == 1 { "o" } else { "i" }, l.count(m.older_than_week), l.plural(m.older_than_week, "o", "i")),
+        format!(
+            "Backlog{c} {} {}, {older}{semicolon} median age {age}.",
+            open,
+            l.plural(m.open, "open ticket", "open tickets")
+        ),
+        format!(
+            "Stock{c} {} {}, {older}{semicolon} âge médian {age}.",
+            open,
+            l.plural(m.open, "ticket ouvert", "tickets ouverts")
+        ),
+        format!("Ticket aperti{c} {open}, {older}{semicolon} età mediana {age}."),
     ));
     if let Some((id, a)) = &m.oldest_waiting {
+        let a = l.duration(*a);
         out.push(l.pick(
+            format!("Oldest ticket waiting on the team{c} ticket {id}, open for {a}."),
             format!(
-                "Oldest ticket waiting on the team{c} ticket {id}, opened {} before.",
-                l.duration(*a)
+                "Ticket le plus ancien en attente de l’équipe{c} n°\u{a0}{id}, ouvert depuis {a}."
             ),
-            format!(
-                "Plus ancien ticket en attente de l’équipe{c} ticket {id}, ouvert {} plus tôt.",
-                l.duration(*a)
-            ),
-            format!(
-                "Ticket più vecchio in attesa del team{c} ticket {id}, aperto {} prima.",
-                l.duration(*a)
-            ),
+            format!("Ticket in attesa da più tempo{c} n.\u{a0}{id}, aperto da {a}."),
         ));
     }
     if !m.busiest.is_empty() {
         let hours: Vec<String> = m
             .busiest
             .iter()
+            // "(7 tickets)" stays on one line.
             .map(|&(d, h, n)| {
-                let day = match l {
-                    Locale::En => Locale::capitalise(l.weekday(d)),
-                    _ => l.weekday(d).to_string(),
-                };
-                format!("{day} {h:02}:00 ({})", tickets(n, l))
+                let t = tickets(n, l).replace(' ', "\u{a0}");
+                format!("{} ({t})", hours_name(d, h, h + 1, l))
             })
             .collect();
         out.push(format!(
@@ -844,6 +886,11 @@ fn monday_lines(m: &Monday, l: Locale) -> Vec<String> {
 }
 
 fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
+    let tests = d.findings.tests;
+    let alpha = l
+        .number(d.findings.alpha, 3)
+        .trim_end_matches('0')
+        .to_string();
     let kpis = d
         .headline
         .iter()
@@ -942,6 +989,7 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
     View {
         lang: l.code(),
         colon: colon(l),
+        semicolon: l.pick(";", "\u{202f};", ";"),
         title: l.pick("Weekly support digest", "Bilan hebdomadaire du support", "Riepilogo settimanale dell’assistenza").to_string(),
         scope: scope.clone(),
         period: Locale::capitalise(&week_label(d, l)),
@@ -975,18 +1023,18 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
             Scope::Team(t) => l.pick(
                 format!("Every number counts the tickets that reached {t}, first or after a transfer, and compares them with the 4 weeks before ({before})."),
                 format!("Chaque chiffre compte les tickets passés par {t}, d’emblée ou après un transfert, et les compare aux 4 semaines précédentes ({before})."),
-                format!("Ogni numero conta i ticket passati da {t}, subito o dopo un trasferimento, e li confronta con le 4 settimane precedenti ({before})."),
+                format!("Ogni numero conta i ticket passati da {t}, direttamente o dopo un trasferimento, e li confronta con le 4 settimane precedenti ({before})."),
             ),
         },
         l: Labels {
-            headline: l.pick("Headline", "Indicateurs", "Indicatori").to_string(),
+            headline: l.pick("Key figures", "Indicateurs", "Indicatori").to_string(),
             this_week: l.pick("This week", "Cette semaine", "Questa settimana").to_string(),
-            usual: l.pick("4 weeks before", "4 semaines avant", "4 settimane prima").to_string(),
+            usual: l.pick("Previous 4 weeks", "4 semaines précédentes", "4 settimane precedenti").to_string(),
             change: l.pick("Change", "Écart", "Variazione").to_string(),
             trend: l.pick("5 weeks", "5 semaines", "5 settimane").to_string(),
             slos: l.pick("Service-level objectives", "Objectifs de niveau de service (SLO)", "Obiettivi di livello di servizio (SLO)").to_string(),
             objective: l.pick("Objective", "Objectif", "Obiettivo").to_string(),
-            active: l.pick("Open past target", "Ouverts hors délai", "Aperti fuori tempo").to_string(),
+            active: l.pick("Open past target", "Ouverts hors délai", "Aperti oltre il termine").to_string(),
             monday: l.pick("At the week’s end", "En fin de semaine", "A fine settimana").to_string(),
             notes: l.pick("Notes", "Notes", "Note").to_string(),
             comments: l.pick("In customers’ words", "Verbatims clients", "Le parole dei clienti").to_string(),
@@ -1001,11 +1049,15 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
         issues_title: l.pick("Systemic issues", "Problèmes systémiques", "Problemi sistemici").to_string(),
         issues,
         more: (d.findings.more > 0).then(|| {
-            l.pick(
-                format!("…and {} more, smaller.", d.findings.more),
-                format!("…et {} autre{}, de moindre ampleur.", d.findings.more, if d.findings.more > 1 { "s" } else { "" }),
-                format!("…e {} {}, più piccol{}.", l.plural(d.findings.more as u64, "un altro", &format!("altri {}", d.findings.more)), "", if d.findings.more > 1 { "i" } else { "o" }),
-            )
+            let n = d.findings.more;
+            match n {
+                1 => l.pick("…and 1 smaller one.", "…et 1 autre, de moindre ampleur.", "…e un altro, minore.").to_string(),
+                n => l.pick(
+                    format!("…and {n} smaller ones."),
+                    format!("…et {n} autres, de moindre ampleur."),
+                    format!("…e altri {n}, minori."),
+                ),
+            }
         }),
         monday: monday_lines(&d.monday, l),
         notes,
@@ -1016,9 +1068,9 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
             )
         }),
         method: l.pick(
-            format!("How issues are found: each count is compared with its usual (for a category, its own 4 weeks before) by an exact one-sided binomial test; {} tests were run and an issue must reach p < {} after Bonferroni correction, with at least a minimum count, so small numbers raise nothing. Issues are ranked by how many tickets or customers were affected beyond the usual.", d.findings.tests, l.number(d.findings.alpha, 3).trim_end_matches('0')),
-            format!("Méthode\u{202f}: chaque compte est comparé à sa valeur habituelle (pour une catégorie, ses propres 4 semaines précédentes) par un test binomial exact unilatéral\u{202f}; {} tests ont été faits et un problème doit atteindre p < {} après correction de Bonferroni, avec un effectif minimum, pour que les petits nombres ne déclenchent rien. Les problèmes sont classés par le nombre de tickets ou de clients touchés au-delà de l’habituel.", d.findings.tests, l.number(d.findings.alpha, 3).trim_end_matches('0')),
-            format!("Metodo: ogni conteggio è confrontato con il suo valore abituale (per una categoria, le sue 4 settimane precedenti) con un test binomiale esatto unilaterale; sono stati eseguiti {} test e un problema deve raggiungere p < {} dopo la correzione di Bonferroni, con un conteggio minimo, così i piccoli numeri non fanno scattare nulla. I problemi sono ordinati per numero di ticket o clienti colpiti oltre il solito.", d.findings.tests, l.number(d.findings.alpha, 3).trim_end_matches('0')),
+            format!("How issues are found: each count is compared with its usual level (for a category, its own 4 weeks before) by an exact one-sided binomial test; {tests} tests were run; an issue must reach p\u{a0}<\u{a0}{alpha} after Bonferroni correction and a minimum count, so small numbers raise nothing. Issues are ranked by how many tickets or customers were affected beyond the usual."),
+            format!("Méthode\u{202f}: chaque compte est comparé à sa valeur habituelle (pour une catégorie, ses propres 4 semaines précédentes) par un test binomial exact unilatéral\u{202f}; {tests} tests ont été effectués\u{202f}; un problème doit atteindre p\u{a0}<\u{a0}{alpha} après correction de Bonferroni et porter sur un effectif minimal, afin que les petits nombres ne déclenchent pas d’alerte. Les problèmes sont classés selon le nombre de tickets ou de clients touchés au-delà de la normale."),
+            format!("Metodo: ogni conteggio è confrontato con il suo valore abituale (per una categoria, le sue 4 settimane precedenti) mediante un test binomiale esatto unilaterale; sono stati eseguiti {tests} test; un problema deve raggiungere p\u{a0}<\u{a0}{alpha} dopo la correzione di Bonferroni e un conteggio minimo, così che i numeri piccoli non facciano scattare segnalazioni. I problemi sono ordinati per numero di ticket o clienti colpiti oltre il normale."),
         ),
     }
 }

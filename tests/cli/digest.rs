@@ -378,7 +378,7 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
         (
             "en",
             "Weekly support digest",
-            "Headline (",
+            "Key figures (",
             "“refunds”: more tickets, misrouted",
         ),
         (

@@ -48,6 +48,14 @@ async fn the_demo_billing_digest_reads_as_reviewed() {
             Some("https://grafana.example/d/support-team"),
         )
         .expect("render");
+        // An 80-column client, quoted once: only an unbreakable word (a
+        // URL) may pass 76 columns.
+        for line in r.text.lines() {
+            assert!(
+                line.chars().count() <= render::TEXT_COLUMNS || !line.trim().contains(' '),
+                "{locale}: {line}"
+            );
+        }
         insta::assert_snapshot!(format!("billing_w48_{locale}_subject"), r.subject);
         insta::assert_snapshot!(format!("billing_w48_{locale}_text"), r.text);
         insta::assert_snapshot!(format!("billing_w48_{locale}_html"), r.html);

@@ -425,6 +425,40 @@ pub struct Findings {
     pub alpha: f64,
 }
 
+/// A facet as found, before the corrected level is known. A pattern with
+/// a history of being bad has a `standing` alternative: it is news only
+/// when it got significantly worse than that history (`worse_p`), and a
+/// standing problem otherwise.
+struct Candidate {
+    subject: Subject,
+    facet: Facet,
+    standing: Option<Standing>,
+}
+
+struct Standing {
+    facet: Facet,
+    worse_p: f64,
+}
+
+impl Candidate {
+    fn new(subject: Subject, facet: Facet) -> Candidate {
+        Candidate {
+            subject,
+            facet,
+            standing: None,
+        }
+    }
+
+    /// The facet to report at significance `level`, if any.
+    fn choose(self, level: f64) -> Option<(Subject, Facet)> {
+        let facet = match self.standing {
+            Some(s) if s.worse_p >= level => s.facet,
+            _ => self.facet,
+        };
+        (facet.p_value < level && facet.excess > 0.0).then_some((self.subject, facet))
+    }
+}
+
 /// Counts `(hits, trials)` per category.
 type Tally = BTreeMap<String, (u64, u64)>;
 
@@ -496,7 +530,7 @@ pub fn issues(
     slos: &[SloHistory],
 ) -> Findings {
     let week = weeks.week;
-    let mut facets: Vec<(Subject, Facet)> = Vec::new();
+    let mut facets: Vec<Candidate> = Vec::new();
     let mut tests = 0usize;
 
     volume(facts, scope, weeks, tz, th, &mut tests, &mut facets);
@@ -596,10 +630,7 @@ pub fn issues(
     // Keep what survives the corrected level; one issue per subject.
     let level = th.alpha / tests.max(1) as f64;
     let mut issues: Vec<Issue> = Vec::new();
-    for (subject, facet) in facets {
-        if !(facet.p_value < level && facet.excess > 0.0) {
-            continue;
-        }
+    for (subject, facet) in facets.into_iter().filter_map(|c| c.choose(level)) {
         match issues.iter_mut().find(|i| i.subject == subject) {
             Some(i) => i.facets.push(facet),
             None => issues.push(Issue {
@@ -613,9 +644,13 @@ pub fn issues(
     for i in &mut issues {
         i.facets.sort_by(|a, b| b.excess.total_cmp(&a.excess));
     }
+    // What changed this week first, then the standing problems (a
+    // standing problem on top every week is an alarm that is always on);
+    // each by the people affected.
     issues.sort_by(|a, b| {
-        b.affected()
-            .total_cmp(&a.affected())
+        a.persistent()
+            .cmp(&b.persistent())
+            .then(b.affected().total_cmp(&a.affected()))
             .then(min_p(a).total_cmp(&min_p(b)))
     });
     let more = issues.len().saturating_sub(th.max_issues);
@@ -636,8 +671,17 @@ pub fn issues(
             Subject::Slo { slo, .. } if issue.owner.is_none() => {
                 issue.owner = missed_most(&judged, |j| j.slo == *slo);
             }
-            Subject::Hours { .. } if issue.owner.is_none() => {
-                issue.owner = missed_most(&judged, |_| true);
+            Subject::Hours {
+                weekday,
+                from_hour,
+                to_hour,
+            } if issue.owner.is_none() => {
+                // The team that missed most in these hours, not all week.
+                issue.owner = missed_most(&judged, |j| {
+                    let local = j.arrived.with_timezone(&tz);
+                    local.weekday().num_days_from_monday() == *weekday
+                        && (*from_hour..*to_hour).contains(&local.hour())
+                });
             }
             _ => {}
         }
@@ -662,7 +706,7 @@ fn volume(
     tz: Tz,
     th: &Thresholds,
     tests: &mut usize,
-    out: &mut Vec<(Subject, Facet)>,
+    out: &mut Vec<Candidate>,
 ) {
     let created_in = |p: Period| {
         facts
@@ -708,7 +752,7 @@ fn volume(
                     .total_cmp(&(b.count as f64 - b.usual))
                     .then(b.weekday.cmp(&a.weekday))
             });
-        out.push((
+        out.push(Candidate::new(
             Subject::Category(category.clone()),
             Facet {
                 kind: FacetKind::Volume,
@@ -736,7 +780,7 @@ fn rate_facets(
     (min_hits, min_trials): (u64, u64),
     th: &Thresholds,
     tests: &mut usize,
-    out: &mut Vec<(Subject, Facet)>,
+    out: &mut Vec<Candidate>,
 ) {
     let (scope_hits, scope_n) = series.scope_baseline();
     if scope_n < min_trials {
@@ -749,16 +793,14 @@ fn rate_facets(
         }
         let (x, m) = series.baseline(category);
         let own = (x as f64 + PRIOR_WEIGHT * p_scope) / (m as f64 + PRIOR_WEIGHT);
-        *tests += 1;
-        let p_new = upper_tail(k, n, own);
-        let facet = |usual: f64, p_value: f64, persistent: Option<u32>| Facet {
+        let facet = |usual: f64, persistent: Option<u32>| Facet {
             kind,
             count: k,
             out_of: n,
             usual,
             before: ratio(x, m),
             excess: k as f64 - n as f64 * usual,
-            p_value,
+            p_value: upper_tail(k, n, usual),
             persistent,
             route: None,
             peak: None,
@@ -769,14 +811,28 @@ fn rate_facets(
                 .map(|&(x, n)| x > 0 && x as f64 >= th.min_rise * p_scope * n as f64)
         });
         let subject = Subject::Category(category.clone());
-        match persistent_in(weeks) {
-            Some(w) if p_new >= th.alpha => {
-                // Not news, but a standing problem: against the scope's rate.
+        *tests += 1;
+        out.push(match persistent_in(weeks) {
+            Some(w) => {
+                // Bad in every week before: news only if worse than that
+                // history itself (unsmoothed: three weeks of it are data
+                // enough, and smoothing would make a category that is
+                // always at 100% look worse than usual every week).
+                // Otherwise a standing problem, against the scope's rate.
                 *tests += 1;
-                out.push((subject, facet(p_scope, upper_tail(k, n, p_scope), Some(w))));
+                let history = x as f64 / m.max(1) as f64;
+                let worse = facet(history, None);
+                Candidate {
+                    subject,
+                    standing: Some(Standing {
+                        worse_p: worse.p_value,
+                        facet: facet(p_scope, Some(w)),
+                    }),
+                    facet: worse,
+                }
             }
-            _ => out.push((subject, facet(own, p_new, None))),
-        }
+            None => Candidate::new(subject, facet(own, None)),
+        });
     }
 }
 
@@ -809,12 +865,7 @@ pub struct SloHistory {
 }
 
 /// An SLO whose breaches this week exceed its error budget.
-fn slo_misses(
-    slos: &[SloHistory],
-    th: &Thresholds,
-    tests: &mut usize,
-    out: &mut Vec<(Subject, Facet)>,
-) {
+fn slo_misses(slos: &[SloHistory], th: &Thresholds, tests: &mut usize, out: &mut Vec<Candidate>) {
     for s in slos {
         let (m, b) = s.week;
         if b < th.min_count {
@@ -828,24 +879,38 @@ fn slo_misses(
                 .iter()
                 .map(|&(m, b)| (m > 0).then(|| ((m - b.min(m)) as f64) < s.objective * m as f64)),
         );
-        out.push((
-            Subject::Slo {
-                slo: s.slo,
-                name: s.name.clone(),
-            },
-            Facet {
-                kind: FacetKind::SloMiss,
-                count: b,
-                out_of: m,
-                usual: budget,
-                before: ratio(bm - bb.min(bm), bm),
-                excess: b as f64 - m as f64 * budget,
-                p_value: upper_tail(b, m, budget),
-                persistent,
-                route: None,
-                peak: None,
-            },
-        ));
+        let facet = |persistent: Option<u32>| Facet {
+            kind: FacetKind::SloMiss,
+            count: b,
+            out_of: m,
+            usual: budget,
+            before: ratio(bm - bb.min(bm), bm),
+            excess: b as f64 - m as f64 * budget,
+            p_value: upper_tail(b, m, budget),
+            persistent,
+            route: None,
+            peak: None,
+        };
+        let subject = Subject::Slo {
+            slo: s.slo,
+            name: s.name.clone(),
+        };
+        out.push(match persistent {
+            // Missed every week: standing, unless this week's breaches are
+            // significantly more than its own four weeks' rate.
+            Some(w) => {
+                *tests += 1;
+                Candidate {
+                    subject,
+                    facet: facet(None),
+                    standing: Some(Standing {
+                        facet: facet(Some(w)),
+                        worse_p: upper_tail(b, m, smoothed(bb.min(bm), bm)),
+                    }),
+                }
+            }
+            None => Candidate::new(subject, facet(None)),
+        });
     }
 }
 
@@ -856,7 +921,7 @@ fn breach_hours(
     tz: Tz,
     th: &Thresholds,
     tests: &mut usize,
-    out: &mut Vec<(Subject, Facet)>,
+    out: &mut Vec<Candidate>,
 ) {
     const BLOCK: u32 = 3;
     let block_of = |j: &Judgment| {
@@ -872,7 +937,7 @@ fn breach_hours(
     let (all_b, all_m) = blocks
         .values()
         .fold((0, 0), |(a, b), (x, n)| (a + x, b + n));
-    let mut flagged: Vec<(Subject, Facet)> = Vec::new();
+    let mut flagged: Vec<Candidate> = Vec::new();
     for (&(day, block), &(b, m)) in &blocks {
         if b < th.min_count {
             continue;
@@ -895,19 +960,20 @@ fn breach_hours(
         };
         // Merge with the block just before on the same day.
         match flagged.last_mut() {
-            Some((
-                Subject::Hours {
+            Some(Candidate {
+                subject: Subject::Hours {
                     weekday, to_hour, ..
                 },
-                f,
-            )) if *weekday == day && *to_hour == hours.0 => {
+                facet: f,
+                ..
+            }) if *weekday == day && *to_hour == hours.0 => {
                 *to_hour = hours.1;
                 f.count += b;
                 f.out_of += m;
                 f.excess += facet.excess;
                 f.p_value = f.p_value.min(facet.p_value);
             }
-            _ => flagged.push((
+            _ => flagged.push(Candidate::new(
                 Subject::Hours {
                     weekday: day,
                     from_hour: hours.0,

@@ -30,8 +30,9 @@ pub struct Created {
     pub requester: String,
     /// Opened by the customer (not an agent's outbound ticket).
     pub by_customer: bool,
-    /// Every team the ticket has been assigned to so far: a team's volume
-    /// includes the tickets that reached it after a misroute.
+    /// Every team the ticket had been assigned to within a day of its
+    /// creation ([`creation_horizon`]): a team's volume includes the
+    /// tickets that reached it after a misroute.
     pub teams: Vec<String>,
     /// A repeat contact: set by [`Facts::mark_repeat_contacts`].
     pub repeat: bool,
@@ -102,6 +103,7 @@ pub struct Judgment {
 pub struct Open {
     pub ticket: String,
     pub created_at: Instant,
+    /// The team holding it at the week's end (one, or `unassigned`).
     pub teams: Vec<String>,
     pub status: crate::model::Status,
     /// Opened by a customer and not answered yet.
@@ -232,19 +234,34 @@ fn team_name(team: Option<&str>) -> String {
 }
 
 /// Every team the ticket had been assigned to by `at`, each once, sorted;
-/// `unassigned` when none.
-pub fn teams_until(timeline: &Timeline, at: Instant) -> Vec<String> {
-    let mut teams: Vec<String> = timeline
-        .route_until(at)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+/// `unassigned` when none. The headline's aggregator groups by the same.
+pub fn reached(timeline: &Timeline, at: Instant) -> Vec<&str> {
+    let mut teams = timeline.route_until(at);
     teams.sort_unstable();
     teams.dedup();
     if teams.is_empty() {
-        teams.push(UNASSIGNED.to_string());
+        teams.push(UNASSIGNED);
     }
     teams
+}
+
+/// [`reached`], owned.
+pub fn teams_until(timeline: &Timeline, at: Instant) -> Vec<String> {
+    reached(timeline, at)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// How long after its creation a ticket's transfers still count toward the
+/// teams it "reached" for the volume: a fixed day, so that a ticket of
+/// four weeks ago (which had weeks to be transferred) and one of last
+/// Sunday are counted alike.
+pub const CREATION_REACH: chrono::Duration = chrono::Duration::days(1);
+
+/// When a creation's teams are taken: a day after it, at most `until`.
+pub fn creation_horizon(created_at: Instant, until: Instant) -> Instant {
+    (created_at + CREATION_REACH).min(until)
 }
 
 /// Low enough that the comment explains a problem: CSAT 1–2, an NPS
@@ -272,11 +289,10 @@ impl Visitor for Facts<'_> {
                     category: category.clone(),
                     requester: ticket.requester_id.clone(),
                     by_customer: ticket.created_by == Creator::Customer,
-                    teams: timeline
-                        .route_until(self.window.to)
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
+                    teams: teams_until(
+                        timeline,
+                        creation_horizon(ticket.created_at, self.window.to),
+                    ),
                     repeat: false,
                 }),
                 Measure::Solve(_) => self.solves.push(Solve {
@@ -297,13 +313,16 @@ impl Visitor for Facts<'_> {
                 }),
                 _ => {}
             }
+            let mut teams = None;
             for (i, slo) in self.slos.iter().enumerate() {
                 if let Some(breached) = slo.judge(ticket, obs) {
                     self.judgments.push(Judgment {
                         at: obs.at,
                         arrived: ticket.created_at,
                         team: team.clone(),
-                        teams: teams_until(timeline, obs.at),
+                        teams: teams
+                            .get_or_insert_with(|| teams_until(timeline, obs.at))
+                            .clone(),
                         slo: i,
                         breached,
                     });
@@ -316,7 +335,8 @@ impl Visitor for Facts<'_> {
             self.open.push(Open {
                 ticket: ticket.id.clone(),
                 created_at: ticket.created_at,
-                teams: teams_until(timeline, self.as_of),
+                // The team holding it now is the one to act on it.
+                teams: vec![team_name(timeline.state.team.as_deref())],
                 status: entry.status,
                 awaiting_first_response: entry.awaiting_first_response.is_some(),
             });

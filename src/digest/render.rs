@@ -111,6 +111,8 @@ struct View {
     /// The locale's colon after a label (see [`colon`]).
     colon: &'static str,
     semicolon: &'static str,
+    /// Issues found or an SLO below its objective: the summary is red.
+    alarm: bool,
     title: String,
     scope: String,
     period: String,
@@ -465,10 +467,18 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
     let (k, n) = (l.count(f.count), l.count(f.out_of));
     let excess = whole(f.excess);
     let rate = f.rate().map(|r| l.percent(r)).unwrap_or_default();
-    let usual = l.percent(f.usual);
+    // Said as "usually": what these tickets did in the 4 weeks before (the
+    // smoothed rate the test used is in the note); for a standing
+    // problem, the scope's rate it is compared with.
+    let usual = l.percent(shown_usual(f));
     let scope = scope_name(&d.scope, l);
     // "every week for 4 weeks", or the weeks that had such tickets.
     let every = match f.persistent {
+        Some(w) if w < analysis::BASELINE_WEEKS && f.kind == FacetKind::SloMiss => l.pick(
+            format!("every week it was measured ({w} of the previous 4)"),
+            format!("chaque semaine où il a été mesuré ({w} semaines sur les 4 précédentes)"),
+            format!("ogni settimana in cui è stato misurato ({w} settimane su 4)"),
+        ),
         Some(w) if w < analysis::BASELINE_WEEKS => l.pick(
             format!("every week this category had tickets ({w} of the previous 4)"),
             format!("chaque semaine où la catégorie a eu des tickets ({w} semaines sur les 4 précédentes)"),
@@ -528,16 +538,16 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
                 )
             } else {
                 l.pick(
-                    format!("{k} of {n} solved tickets had been re-routed ({rate}, against {usual} usually), {excess} more than usual.{route}"),
-                    format!("{k} tickets résolus sur {n} avaient changé d’équipe ({rate}, contre {usual} habituellement), soit {excess} de plus que la normale.{route}"),
-                    format!("{k} ticket risolti su {n} avevano cambiato team ({rate}, contro {} abituale), {excess} in più del normale.{route}", it_the(&usual)),
+                    format!("{k} of {n} solved tickets had been re-routed ({rate}, against {usual} usually for these tickets), {excess} more than usual.{route}"),
+                    format!("{k} tickets résolus sur {n} avaient changé d’équipe ({rate}, contre {usual} habituellement pour ces tickets), soit {excess} de plus que la normale.{route}"),
+                    format!("{k} ticket risolti su {n} avevano cambiato team ({rate}, contro {} abituale per questi ticket), {excess} in più del normale.{route}", it_the(&usual)),
                 )
             }
         }
         FacetKind::LowCsat => {
             let satisfied = f.out_of.saturating_sub(f.count);
             let sat = l.percent(1.0 - f.rate().unwrap_or(0.0));
-            let usual_sat = l.percent(1.0 - f.usual);
+            let usual_sat = l.percent(1.0 - shown_usual(f));
             let s = l.count(satisfied);
             if f.persistent.is_some() {
                 l.pick(
@@ -686,6 +696,16 @@ fn facet_action(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
     }
 }
 
+/// The usual a facet's sentence and bars show: the category's own rate in
+/// the 4 weeks before when it is news, the scope's rate it is compared
+/// with when it is a standing problem.
+fn shown_usual(f: &Facet) -> f64 {
+    match (f.persistent, f.before) {
+        (None, Some(before)) => before,
+        _ => f.usual,
+    }
+}
+
 /// A facet's bars: this week against the usual, on one scale.
 fn facet_bars(f: &Facet, l: Locale) -> ((u32, u32), (String, String)) {
     let (now, usual, labels) = match f.kind {
@@ -699,13 +719,17 @@ fn facet_bars(f: &Facet, l: Locale) -> ((u32, u32), (String, String)) {
             let now = 1.0 - f.rate().unwrap_or(0.0);
             let usual = match f.kind {
                 FacetKind::SloMiss => f.before.unwrap_or(1.0 - f.usual),
-                _ => 1.0 - f.usual,
+                _ => 1.0 - shown_usual(f),
             };
             (now, usual, (l.percent(now), l.percent(usual)))
         }
+        FacetKind::BreachHours => {
+            let (now, rest) = (f.rate().unwrap_or(0.0), f.before.unwrap_or(f.usual));
+            (now, rest, (l.percent(now), l.percent(rest)))
+        }
         _ => {
-            let now = f.rate().unwrap_or(0.0);
-            (now, f.usual, (l.percent(now), l.percent(f.usual)))
+            let (now, usual) = (f.rate().unwrap_or(0.0), shown_usual(f));
+            (now, usual, (l.percent(now), l.percent(usual)))
         }
     };
     let max = now.max(usual).max(f64::EPSILON);
@@ -989,6 +1013,7 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
         lang: l.code(),
         colon: colon(l),
         semicolon: l.pick(";", "\u{202f};", ";"),
+        alarm: found > 0 || !missed.is_empty(),
         title: l.pick("Weekly support digest", "Bilan hebdomadaire du support", "Riepilogo settimanale dell’assistenza").to_string(),
         scope: scope.clone(),
         period: Locale::capitalise(&week_label(d, l)),
@@ -1020,9 +1045,9 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
                 format!("Tutti i ticket, confrontati con le 4 settimane precedenti ({before})."),
             ),
             Scope::Team(t) => l.pick(
-                format!("Every number counts the tickets that reached {t}, first or after a transfer, and compares them with the 4 weeks before ({before})."),
-                format!("Chaque chiffre compte les tickets passés par {t}, d’emblée ou après un transfert, et les compare aux 4 semaines précédentes ({before})."),
-                format!("Ogni numero conta i ticket passati da {t}, direttamente o dopo un trasferimento, e li confronta con le 4 settimane precedenti ({before})."),
+                format!("Every number counts the tickets that reached {t}, first or after a transfer (a new ticket: within 24 hours), and compares them with the 4 weeks before ({before})."),
+                format!("Chaque chiffre compte les tickets passés par {t}, d’emblée ou après un transfert (un nouveau ticket\u{202f}: dans les 24 heures), et les compare aux 4 semaines précédentes ({before})."),
+                format!("Ogni numero conta i ticket passati da {t}, direttamente o dopo un trasferimento (un nuovo ticket: entro 24 ore), e li confronta con le 4 settimane precedenti ({before})."),
             ),
         },
         l: Labels {
@@ -1038,7 +1063,14 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
             notes: l.pick("Notes", "Notes", "Note").to_string(),
             comments: l.pick("In customers’ words", "Verbatims clients", "Le parole dei clienti").to_string(),
             owner: l.pick("Who can act", "Qui peut agir", "Chi può intervenire").to_string(),
-            link: l.pick("See these tickets on the dashboard", "Voir ces tickets dans le tableau de bord", "Vedi questi ticket nella dashboard").to_string(),
+            link: match &d.scope {
+                Scope::All => l.pick("Dashboard for the week", "Tableau de bord de la semaine", "Dashboard della settimana").to_string(),
+                Scope::Team(t) => l.pick(
+                    format!("Dashboard for {t}, this week"),
+                    format!("Tableau de bord de {t} pour la semaine"),
+                    format!("Dashboard di {t} per la settimana"),
+                ),
+            },
             persistent: l.pick("Persistent", "Persistant", "Persistente").to_string(),
             below: l.pick("below objective", "sous l’objectif", "sotto l’obiettivo").to_string(),
         },

@@ -555,6 +555,23 @@ fn a_pattern_of_every_week_is_persistent_not_new() {
     // Two tests: how-to's own usual, then the team's rate.
     assert_eq!(found.tests, 2);
 
+    // However many tickets: always at 100% is never "worse than usual"
+    // (smoothing toward the team's rate would make it so every week).
+    let (weeks, f) = routing_weeks([(30, 30); 4], (30, 30));
+    let found = team_t(&weeks, &f, &[]);
+    assert_eq!(found.issues.len(), 1, "{:#?}", found.issues);
+    assert_eq!(found.issues[0].facets[0].persistent, Some(4));
+
+    // A standing problem that got worse is news: how-to re-routed 5 of 10
+    // every week, 10 of 10 this week. Against its own history (20 of 40):
+    // P(X = 10 | 10, 0.5) = 0.00098 < 0.01 / 2 tests.
+    let (weeks, f) = routing_weeks([(10, 5); 4], (10, 10));
+    let found = team_t(&weeks, &f, &[]);
+    assert_eq!(found.issues.len(), 1, "{:#?}", found.issues);
+    let worse = &found.issues[0].facets[0];
+    assert_eq!(worse.persistent, None);
+    assert_eq!((worse.usual, worse.excess), (0.5, 5.0));
+
     // A quiet week without how-to tickets neither makes nor breaks it.
     let (weeks, f) = routing_weeks([(10, 10), (0, 0), (10, 10), (10, 10)], (10, 10));
     let found = team_t(&weeks, &f, &[]);
@@ -643,6 +660,9 @@ fn slos_below_their_objective_are_issues() {
         slo(2, 0.95, (200, 8), (200, 8)),
         // 60% but on 10 tickets: 4 breaches are fewer than min_count 5.
         slo(3, 0.95, (10, 4), (10, 4)),
+        // 80% every week, 40% this week: missed every week, but this week
+        // is news (30 breaches against its own 40 of 200).
+        slo(4, 0.95, (50, 10), (50, 30)),
     ];
     let found = team_t(&weeks, &f, &slos);
     let got: Vec<(&Subject, Option<u32>, f64)> = found
@@ -654,19 +674,22 @@ fn slos_below_their_objective_are_issues() {
         slo: i,
         name: format!("slo{i}"),
     };
-    assert_eq!(got.len(), 2, "{got:?}");
-    assert_eq!(got[0].0, &s(0));
-    assert_eq!(got[0].1, None);
-    assert!((got[0].2 - 15.0).abs() < 1e-9, "20 − 100 × 0.05");
-    assert_eq!(got[1].0, &s(1));
-    assert_eq!(got[1].1, Some(4));
-    assert!((got[1].2 - 7.5).abs() < 1e-9, "10 − 50 × 0.05");
-    let first = &found.issues[0].facets[0];
+    // News first by the breaches beyond the budget, the standing one last.
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!((got[0].0, got[0].1), (&s(4), None));
+    assert!((got[0].2 - 27.5).abs() < 1e-9, "30 − 50 × 0.05");
+    assert_eq!((got[1].0, got[1].1), (&s(0), None));
+    assert!((got[1].2 - 15.0).abs() < 1e-9, "20 − 100 × 0.05");
+    assert_eq!((got[2].0, got[2].1), (&s(1), Some(4)));
+    assert!((got[2].2 - 7.5).abs() < 1e-9, "10 − 50 × 0.05");
+    let first = &found.issues[1].facets[0];
     assert_eq!(first.before, Some(0.96));
     let p = super::significance::upper_tail(20, 100, 0.05);
     assert!((first.p_value - p).abs() < p * 1e-9, "{}", first.p_value);
-    // Tested: the three with at least 5 breaches; slo2 met its objective.
-    assert_eq!(found.tests, 3);
+    // Tested: the four with at least 5 breaches, the two missed every
+    // week twice (against their budget, against their own history); slo2
+    // met its objective.
+    assert_eq!(found.tests, 6);
     assert_eq!(found.issues[0].owner.as_deref(), Some("t"));
 }
 

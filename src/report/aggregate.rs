@@ -297,7 +297,9 @@ impl<'a> Aggregator<'a> {
 
     /// Groups by team, a ticket counting under **every team it reached**:
     /// a measurement under each team the ticket had been assigned to by
-    /// the event (a creation: by `until`, the end of the digest's week).
+    /// the event (a creation: within a day of it, and by `until`, the end
+    /// of the digest's week — the same horizon for every week compared;
+    /// see `facts::creation_horizon`). The backlog stays the current team's.
     /// This is how the digest counts for a team, so that its headline and
     /// its issues count the same tickets: those that reached the team,
     /// first or after a transfer.
@@ -307,52 +309,41 @@ impl<'a> Aggregator<'a> {
         self
     }
 
-    /// The groups a measurement at `at` counts in.
-    fn keys(
+    /// The groups a measurement at `at` counts in: the teams reached by
+    /// then (see [`Aggregator::by_teams_reached`]), or the one group of
+    /// the team at the event (or the ticket's channel, priority, category).
+    fn keys<'t>(
         &self,
-        ticket: Option<&Ticket>,
-        timeline: Option<&Timeline>,
-        team: Option<&str>,
+        ticket: Option<&'t Ticket>,
+        timeline: Option<&'t Timeline>,
+        team: Option<&'t str>,
         at: Instant,
-    ) -> Vec<String> {
+    ) -> Vec<&'t str> {
         match (self.reached, timeline) {
-            (Some(_), Some(timeline)) => {
-                let mut teams: Vec<String> = timeline
-                    .route_until(at)
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect();
-                teams.sort_unstable();
-                teams.dedup();
-                if teams.is_empty() {
-                    teams.push(UNASSIGNED.to_string());
-                }
-                teams
-            }
+            (Some(_), Some(timeline)) => crate::digest::facts::reached(timeline, at),
             _ => self.key(ticket, team).into_iter().collect(),
         }
     }
 
-    /// Adds `f`'s effect to the overall totals and to `key`'s group.
-    fn add(&mut self, keys: &[String], f: impl Fn(&mut Acc)) {
+    /// Adds `f`'s effect to the overall totals and to each key's group (a
+    /// key is copied only for a group not seen before).
+    fn add(&mut self, keys: &[&str], f: impl Fn(&mut Acc)) {
         f(&mut self.overall);
         for k in keys {
-            match self.groups.get_mut(k) {
+            match self.groups.get_mut(*k) {
                 Some(a) => f(a),
-                None => f(self.groups.entry(k.clone()).or_default()),
+                None => f(self.groups.entry(k.to_string()).or_default()),
             }
         }
     }
 
-    fn key(&self, ticket: Option<&Ticket>, team: Option<&str>) -> Option<String> {
+    fn key<'t>(&self, ticket: Option<&'t Ticket>, team: Option<&'t str>) -> Option<&'t str> {
         let value = match (self.by?, ticket) {
-            (Dimension::Team, _) => team.unwrap_or(UNASSIGNED).to_string(),
-            (_, None) => NONE.to_string(),
-            (Dimension::Channel, Some(t)) => t.channel.clone(),
-            (Dimension::Priority, Some(t)) => t.priority.as_str().to_string(),
-            (Dimension::Category, Some(t)) => {
-                t.category.clone().unwrap_or_else(|| NONE.to_string())
-            }
+            (Dimension::Team, _) => team.unwrap_or(UNASSIGNED),
+            (_, None) => NONE,
+            (Dimension::Channel, Some(t)) => t.channel.as_str(),
+            (Dimension::Priority, Some(t)) => t.priority.as_str(),
+            (Dimension::Category, Some(t)) => t.category.as_deref().unwrap_or(NONE),
         };
         Some(value)
     }
@@ -365,7 +356,9 @@ impl<'a> Aggregator<'a> {
                 continue;
             }
             let at = match (obs.measure, self.reached) {
-                (Measure::Created, Some(until)) => until,
+                (Measure::Created, Some(until)) => {
+                    crate::digest::facts::creation_horizon(ticket.created_at, until)
+                }
                 _ => obs.at,
             };
             let keys = self.keys(Some(ticket), Some(timeline), obs.team.as_deref(), at);
@@ -409,9 +402,11 @@ impl<'a> Aggregator<'a> {
         }
 
         if ticket.created_at < self.as_of {
+            // The backlog and active breaches are the current team's: the
+            // team that holds the ticket now is the one to act on it.
             let keys = self.keys(
                 Some(ticket),
-                Some(timeline),
+                None,
                 timeline.state.team.as_deref(),
                 self.as_of,
             );
@@ -456,7 +451,7 @@ impl<'a> Aggregator<'a> {
         self.add_survey(&keys, s);
     }
 
-    fn add_survey(&mut self, keys: &[String], s: &SurveyResponse) {
+    fn add_survey(&mut self, keys: &[&str], s: &SurveyResponse) {
         match s.score {
             SurveyScore::Csat(v) => self.add(keys, |a| a.csat.add(v)),
             SurveyScore::Nps(v) => self.add(keys, |a| a.nps.add(v)),
@@ -469,8 +464,8 @@ impl<'a> Aggregator<'a> {
         if !self.period.contains(e.responded_at) {
             return;
         }
-        let keys: Vec<String> = (self.by == Some(Dimension::Team))
-            .then(|| e.team.clone())
+        let keys: Vec<&str> = (self.by == Some(Dimension::Team))
+            .then_some(e.team.as_str())
             .into_iter()
             .collect();
         self.add(&keys, |a| a.engagement.add(&e.answer));

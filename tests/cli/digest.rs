@@ -270,7 +270,7 @@ fn digests_are_sent_over_smtp_once_and_read_back() {
     assert!(unescaped.contains("&var-team=billing\""));
     // Each issue links to its tickets (the dashboard with team and week).
     assert!(
-        unescaped.contains("See these tickets on the dashboard</a>"),
+        unescaped.contains("Dashboard for billing, this week</a>"),
         "a link per issue"
     );
 
@@ -429,7 +429,8 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
             .expect("the headline table");
         assert!(issues_at < headline_at, "{locale}: issues first\n{text}");
         // Statistics are footnotes, not in the issues.
-        assert!(!text[..headline_at].contains("p <"), "{locale}: {text}");
+        assert!(text[headline_at..].contains("p\u{a0}<"), "{locale}: {text}");
+        assert!(!text[..headline_at].contains("p\u{a0}"), "{locale}: {text}");
         assert!(text[headline_at..].contains("[1] "), "{locale}: {text}");
         if locale == "en" {
             // The volume facet's bars say the same counts as its sentence

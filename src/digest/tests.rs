@@ -409,14 +409,7 @@ fn values_from_the_data_are_escaped_and_cannot_inject_headers() {
     // A low-CSAT category whose name is itself an injection attempt.
     fill(&mut f, weeks.week, evil, 15, 15, 1, 12, 2);
     let scope = Scope::Team("t".into());
-    let findings = issues(
-        &f,
-        &scope,
-        &weeks,
-        chrono_tz::UTC,
-        &Thresholds::default(),
-        &[],
-    );
+    let findings = team_t(&weeks, &f, &[]);
     assert!(!findings.issues.is_empty());
     let d = week_47(&weeks, scope, findings);
     let r = super::render::render(&d, super::locale::Locale::En, None).expect("render");
@@ -458,14 +451,7 @@ fn a_single_issue_is_not_ranked() {
     let (weeks, mut f) = with_baseline();
     fill(&mut f, weeks.week, "refunds", 60, 15, 1, 10, 8);
     let scope = Scope::Team("t".into());
-    let mut findings = issues(
-        &f,
-        &scope,
-        &weeks,
-        chrono_tz::UTC,
-        &Thresholds::default(),
-        &[],
-    );
+    let mut findings = team_t(&weeks, &f, &[]);
     assert!(!findings.issues.is_empty());
     findings.issues.truncate(1);
     findings.more = 0;

@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::digest::demo_helpdesk;
-use crate::helpers::{run, skip_outside_ci};
+use crate::digest::{demo_helpdesk, preview_billing};
+use crate::helpers::skip_outside_ci;
 
 const FLAGS: [&str; 6] = [
     "--headless",
@@ -142,19 +142,11 @@ fn the_digest_fits_a_phone_and_a_desktop_in_every_locale() {
 
     for locale in ["en", "fr", "it"] {
         let out = dir.path().join(format!("preview-{locale}"));
-        let r = run(
+        let r = preview_billing(
             dir.path(),
-            &[
-                "--config",
-                config.to_str().expect("utf-8"),
-                "digest",
-                "--week",
-                &week,
-                "--team",
-                "billing",
-                "--preview",
-                out.to_str().expect("utf-8"),
-            ],
+            &config,
+            &week,
+            &out,
             &[("SUPPORT_METRICS__DIGEST__LOCALE", locale)],
         );
         assert!(r.ok, "{}", r.stderr);

@@ -143,7 +143,7 @@ fn digest_send(dir: &Path, config: &Path, week: &str) -> crate::helpers::Run {
 }
 
 /// `digest --week WEEK --team billing --preview OUT` with `env`.
-fn preview_billing(
+pub fn preview_billing(
     dir: &Path,
     config: &Path,
     week: &str,

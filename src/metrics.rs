@@ -185,6 +185,16 @@ pub const OLDEST_AWAITING: Family = gauge(
     "Age of the oldest open ticket without an agent reply, as of the last collection.",
     &["team", "priority"],
 );
+pub const OLDEST_AWAITING_BUSINESS: Family = gauge(
+    "support_oldest_awaiting_first_response_business_seconds",
+    "Age of the oldest open ticket without an agent reply in its team's business time (calendar time for a team without a calendar), as of the last collection.",
+    &["team", "priority"],
+);
+pub const TEAM_OPEN: Family = gauge(
+    "support_team_open",
+    "1 while the team's business calendar is open, 0 while it is closed (always 1 without a calendar), as of the last collection.",
+    &["team"],
+);
 pub const SLO_ACTIVE: Family = gauge(
     "support_slo_active_breaches",
     "Open tickets whose running clock has passed their SLO target, as of the last collection.",
@@ -292,6 +302,8 @@ pub const ALL: &[Family] = &[
     BACKLOG,
     AWAITING,
     OLDEST_AWAITING,
+    OLDEST_AWAITING_BUSINESS,
+    TEAM_OPEN,
     SLO_ACTIVE,
     KPI_CSAT,
     KPI_NPS,

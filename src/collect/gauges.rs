@@ -1,5 +1,6 @@
 //! State gauges (DESIGN.md §4): backlog, tickets awaiting a first response
-//! and the oldest one's age, active SLO breaches — from the open tickets the
+//! and the oldest one's age (calendar and business time), whether each
+//! team's calendar is open, active SLO breaches — from the open tickets the
 //! state store holds, as of the collection's `now`.
 
 use std::collections::BTreeMap;
@@ -50,7 +51,10 @@ pub fn state_gauges<'a>(
     now: Instant,
 ) -> Vec<(SeriesKey, f64)> {
     let mut backlog_counts: BTreeMap<(String, &'static str, &'static str), f64> = BTreeMap::new();
-    let mut awaiting: BTreeMap<(String, &'static str), (f64, f64)> = BTreeMap::new();
+    // (tickets, oldest age, oldest age in business time)
+    let mut awaiting: BTreeMap<(String, &'static str), (f64, f64, f64)> = BTreeMap::new();
+    // A folded label (`other`) is open when any team under it is.
+    let mut open_teams: BTreeMap<String, bool> = BTreeMap::new();
     let mut active = vec![0.0; settings.slos.len()];
     for row in open {
         let Some((ticket, state)) = engine_view(row) else {
@@ -58,14 +62,18 @@ pub fn state_gauges<'a>(
         };
         let team = labels.fold(Dimension::Team, state.team.as_deref().unwrap_or(UNASSIGNED));
         let priority = ticket.priority.as_str();
+        let calendar = settings.calendars.for_team(state.team.as_deref());
+        *open_teams.entry(team.clone()).or_default() |= calendar.is_open(now);
         if let Some(entry) = backlog::entry(&ticket, &state, now) {
             *backlog_counts
                 .entry((team.clone(), priority, entry.status.as_str()))
                 .or_default() += 1.0;
             if let Some(age) = entry.awaiting_first_response {
-                let a = awaiting.entry((team, priority)).or_insert((0.0, 0.0));
+                let business = calendar.business_seconds(ticket.created_at, now).0;
+                let a = awaiting.entry((team, priority)).or_insert((0.0, 0.0, 0.0));
                 a.0 += 1.0;
                 a.1 = a.1.max(age.0);
+                a.2 = a.2.max(business);
             }
         }
         for (i, slo) in settings.slos.iter().enumerate() {
@@ -88,10 +96,21 @@ pub fn state_gauges<'a>(
             n,
         ));
     }
-    for ((team, priority), (n, oldest)) in awaiting {
+    for ((team, priority), (n, oldest, business)) in awaiting {
         let l = vec![("team", team), ("priority", priority.to_string())];
         out.push((SeriesKey::new(&metrics::AWAITING, l.clone()), n));
-        out.push((SeriesKey::new(&metrics::OLDEST_AWAITING, l), oldest));
+        out.push((SeriesKey::new(&metrics::OLDEST_AWAITING, l.clone()), oldest));
+        out.push((
+            SeriesKey::new(&metrics::OLDEST_AWAITING_BUSINESS, l),
+            business,
+        ));
+    }
+    // Waiting alerts page only while the team is open.
+    for (team, open) in open_teams {
+        out.push((
+            SeriesKey::new(&metrics::TEAM_OPEN, vec![("team", team)]),
+            if open { 1.0 } else { 0.0 },
+        ));
     }
     // Every SLO has a series, 0 included, so alerts always have one to read.
     for (slo, n) in settings.slos.iter().zip(active) {
@@ -101,4 +120,72 @@ pub fn state_gauges<'a>(
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn row(id: &str, team: &str, created_at: Instant) -> TicketRow {
+        TicketRow {
+            id: id.into(),
+            created_at,
+            created_by: "customer".into(),
+            priority: "urgent".into(),
+            channel: "email".into(),
+            team: Some(team.into()),
+            status: "open".into(),
+            is_open: true,
+            first_response_at: None,
+            first_response_seconds: None,
+            first_resolution_at: None,
+            source_updated_at: None,
+        }
+    }
+
+    /// Waiting in business time: a ticket that arrived on Friday at 16:00
+    /// in Paris has, on Saturday at 10:00, waited 18 hours of calendar time
+    /// but one business hour (Friday 16:00–17:00), and its team is closed;
+    /// a team without a calendar has waited the 18 hours and is open.
+    #[test]
+    fn waiting_is_measured_in_business_time_and_teams_closed_say_so() {
+        let settings = Settings::from_toml(
+            "t",
+            r#"
+[source]
+url = "sqlite::memory:"
+[calendars.paris]
+timezone = "Europe/Paris"
+hours = { fri = "09:00-17:00" }
+[team_calendars]
+billing = "paris"
+"#,
+            Vec::new(),
+        )
+        .expect("settings");
+        // Friday 27 November 2026, 16:00 Paris = 15:00 UTC.
+        let friday = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 27, 15, 0, 0)
+            .unwrap();
+        let now = friday + chrono::Duration::hours(18);
+        let rows = [row("1", "billing", friday), row("2", "night-shift", friday)];
+        let mut labels = LabelFolder::new(settings.labels, &Default::default());
+        let out = state_gauges(rows.iter(), &settings, &mut labels, now);
+        let value = |name: &str, team: &str| {
+            out.iter()
+                .find(|(k, _)| {
+                    k.name == name && k.labels.iter().any(|(l, v)| *l == "team" && v == team)
+                })
+                .map(|(_, v)| *v)
+        };
+        let oldest = metrics::OLDEST_AWAITING.name;
+        let business = metrics::OLDEST_AWAITING_BUSINESS.name;
+        let open = metrics::TEAM_OPEN.name;
+        assert_eq!(value(oldest, "billing"), Some(18.0 * 3600.0));
+        assert_eq!(value(business, "billing"), Some(3600.0));
+        assert_eq!(value(open, "billing"), Some(0.0));
+        assert_eq!(value(business, "night-shift"), Some(18.0 * 3600.0));
+        assert_eq!(value(open, "night-shift"), Some(1.0));
+    }
 }

@@ -57,6 +57,13 @@ impl Calendar {
             Calendar::Hours(hours) => hours.business_seconds(from, to),
         }
     }
+
+    /// Open at `at`: the minute that starts there holds business time.
+    pub fn is_open(&self, at: Instant) -> bool {
+        self.business_seconds(at, at + chrono::Duration::minutes(1))
+            .0
+            > 0.0
+    }
 }
 
 impl WeeklyHours {

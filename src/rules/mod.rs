@@ -367,10 +367,14 @@ fn queue_alerts(settings: &Settings) -> Group {
             let limit_s = duration(*limit);
             Rule::Alert(Alert {
                 name: FIRST_RESPONSE_WAITING,
+                // Business time in the team's calendar (calendar time
+                // without one), and only while the team is open: a queue
+                // that waits overnight pages when the team opens, not at 3 am.
                 expr: format!(
-                    "max by (team, priority) ({}{{priority=\"{p}\"}}) > {}",
-                    metrics::OLDEST_AWAITING.name,
+                    "max by (team, priority) ({}{{priority=\"{p}\"}}) > {}\nand on (team)\nmax by (team) ({}) == 1",
+                    metrics::OLDEST_AWAITING_BUSINESS.name,
                     limit.as_secs(),
+                    metrics::TEAM_OPEN.name,
                     p = priority.as_str(),
                 ),
                 for_: Some("5m"),
@@ -383,10 +387,14 @@ fn queue_alerts(settings: &Settings) -> Group {
                 labels: vec![("priority".into(), priority.as_str().into())],
                 summary: format!(
                     "The oldest {} ticket of {{{{ $labels.team }}}} has waited over {limit_s} for a first response",
-                    priority.as_str()
+                    // Not "the oldest none ticket".
+                    match priority {
+                        Priority::None => "unprioritised",
+                        p => p.as_str(),
+                    }
                 ),
                 description: format!(
-                    "The oldest {p} ticket of team {{{{ $labels.team }}}} without an agent reply has waited {{{{ $value | humanizeDuration }}}} (calendar time; the limit for {p} is {limit_s}).",
+                    "The oldest {p} ticket of team {{{{ $labels.team }}}} without an agent reply has waited {{{{ $value | humanizeDuration }}}} of the team's business hours (the limit for {p} is {limit_s}; calendar time for a team without a calendar).",
                     p = priority.as_str()
                 ),
                 runbook_url: runbook(settings, FIRST_RESPONSE_WAITING),

@@ -169,10 +169,11 @@ fn oldest_awaiting_limits_come_per_priority_most_urgent_first() {
     assert_eq!(waiting.len(), 2);
     assert_eq!(
         waiting[0].expr,
-        r#"max by (team, priority) (support_oldest_awaiting_first_response_seconds{priority="urgent"}) > 7200"#
+        "max by (team, priority) (support_oldest_awaiting_first_response_business_seconds{priority=\"urgent\"}) > 7200\nand on (team)\nmax by (team) (support_team_open) == 1",
+        "business time, and only while the team is open"
     );
     assert_eq!(waiting[0].severity, Severity::Page);
-    assert!(waiting[1].expr.ends_with("> 259200"));
+    assert!(waiting[1].expr.contains("{priority=\"low\"}) > 259200\n"));
     assert_eq!(waiting[1].severity, Severity::Ticket);
     assert!(waiting[1].description.contains("the limit for low is 3d"));
 }

@@ -200,11 +200,23 @@ INSERT INTO support_engagement_responses (id, employee_id, team, responded_at, q
 
     // The exporter on the example configuration, collecting every second.
     let config = repo().join("config/support-metrics.toml");
-    let served = Served::start(
-        dir.path(),
-        &config,
-        &[("SUPPORT_METRICS__SCHEDULE__COLLECT", "* * * * * *")],
-    );
+    // The default calendar open around the clock, so that the waiting
+    // alert (business time, only while the team is open) does not depend on
+    // the hour this test runs at; the night case is promtool's
+    // (dashboards/prometheus/tests/alerts.test.yml).
+    let mut owned: Vec<(String, &str)> = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+        .iter()
+        .map(|d| {
+            (
+                format!("SUPPORT_METRICS__CALENDARS__DEFAULT__HOURS__{d}"),
+                "00:00-24:00",
+            )
+        })
+        .collect();
+    owned.push(("SUPPORT_METRICS__CALENDARS__DEFAULT__HOLIDAYS".into(), "[]"));
+    owned.push(("SUPPORT_METRICS__SCHEDULE__COLLECT".into(), "* * * * * *"));
+    let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let served = Served::start(dir.path(), &config, &env);
     served.wait_ready();
     let m = served.scrape_after("kpi");
     assert!(

@@ -19,6 +19,7 @@ use crate::model::Priority;
 pub(super) struct RawAlerts {
     prometheus_job: Option<String>,
     burn_rate_min_tickets: Option<u32>,
+    burn_rate_min_short_breaches: Option<u32>,
     #[serde(default)]
     oldest_awaiting_first_response: BTreeMap<String, String>,
     stale_after: Option<String>,
@@ -34,6 +35,10 @@ pub struct AlertSettings {
     /// A burn-rate window pages only when it judged at least this many
     /// tickets, so one late reply on a quiet night is not an incident.
     pub burn_rate_min_tickets: u32,
+    /// ... and only when its short window holds at least this many
+    /// breaches: one late ticket in a quiet half hour makes an error ratio
+    /// of 100% there, which is not yet a fire.
+    pub burn_rate_min_short_breaches: u32,
     /// Calendar age of the oldest ticket awaiting a first response, per
     /// priority, beyond which someone should look at the queue. A priority
     /// without a limit gets no alert.
@@ -52,6 +57,7 @@ impl Default for AlertSettings {
         AlertSettings {
             prometheus_job: "support-metrics".to_string(),
             burn_rate_min_tickets: 5,
+            burn_rate_min_short_breaches: 2,
             oldest_awaiting_first_response: [
                 (Priority::Urgent, 2 * HOUR),
                 (Priority::High, 8 * HOUR),
@@ -86,6 +92,13 @@ pub(super) fn validate(raw: RawAlerts, problems: &mut Vec<String>) -> AlertSetti
             "alerts.burn_rate_min_tickets: must be at least 1 (a window without tickets has no error ratio)".into(),
         ),
         Some(n) => out.burn_rate_min_tickets = n,
+        None => {}
+    }
+    match raw.burn_rate_min_short_breaches {
+        Some(0) => problems.push(
+            "alerts.burn_rate_min_short_breaches: must be at least 1 (a short window without breaches is not burning)".into(),
+        ),
+        Some(n) => out.burn_rate_min_short_breaches = n,
         None => {}
     }
     for (key, value) in raw.oldest_awaiting_first_response {

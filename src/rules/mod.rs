@@ -258,6 +258,16 @@ fn slo_recording(slos: &[Slo]) -> Group {
             ),
         ));
     }
+    // The short window of each: how many breaches it holds.
+    for w in FAST.iter().chain(SLOW.iter()).map(|b| b.short) {
+        rules.push(record(
+            names::slo_breaches(w),
+            format!(
+                "sum by (slo) (increase({}[{w}]))",
+                metrics::SLO_BREACHES.name
+            ),
+        ));
+    }
     for w in long_windows.chain([names::SLO_PERIOD]) {
         rules.push(record(
             names::slo_burn_rate(w),
@@ -305,14 +315,18 @@ fn burn_alert(
 ) -> Alert {
     let budget = number(slo.objective.error_budget());
     let min = settings.alerts.burn_rate_min_tickets;
+    let min_short = settings.alerts.burn_rate_min_short_breaches;
     let sel = format!("{{slo=\"{}\"}}", slo.name);
+    // Both windows over the burn rate, enough tickets judged over the long
+    // one and enough breaches in the short one (small queues: README).
     let condition = |b: &BurnWindows| {
         let f = number(b.factor);
         format!(
-            "(\n  {long}{sel} > ({f} * {budget})\nand\n  {short}{sel} > ({f} * {budget})\nand\n  {count}{sel} >= {min}\n)",
+            "(\n  {long}{sel} > ({f} * {budget})\nand\n  {short}{sel} > ({f} * {budget})\nand\n  {count}{sel} >= {min}\nand\n  {breaches}{sel} >= {min_short}\n)",
             long = names::slo_error_ratio(b.long),
             short = names::slo_error_ratio(b.short),
             count = names::slo_measured(b.long),
+            breaches = names::slo_breaches(b.short),
         )
     };
     let [a, b] = pairs;
@@ -333,7 +347,7 @@ fn burn_alert(
             slo.name
         ),
         description: format!(
-            "{{{{ $value | humanizePercentage }}}} of the tickets SLO {name} judged over the long window waited longer than {target} for a first response; its objective of {objective} allows {budget_pct}. This burns the 30-day error budget {fa}× faster than sustainable over {al} and {as_} (or {fb}× over {bl} and {bs}): {spent} of the budget or more is gone. At least {min} tickets were judged.",
+            "{{{{ $value | humanizePercentage }}}} of the tickets SLO {name} judged over the long window waited longer than {target} for a first response; its objective of {objective} allows {budget_pct}. This burns the 30-day error budget {fa}× faster than sustainable over {al} and {as_} (or {fb}× over {bl} and {bs}): {spent} of the budget or more is gone. At least {min} tickets were judged over the long window and {min_short} breached over the short one.",
             name = slo.name,
             objective = percent(slo.objective.ratio()),
             budget_pct = percent(slo.objective.error_budget()),

@@ -23,6 +23,12 @@ pub fn slo_measured(window: &str) -> String {
     format!("slo:support_slo_measured:increase{window}")
 }
 
+/// Breaches an SLO counted in the window, by `slo` (the short windows of
+/// the burn-rate pairs: their minimum-breaches guard).
+pub fn slo_breaches(window: &str) -> String {
+    format!("slo:support_slo_breaches:increase{window}")
+}
+
 /// Error ratio over the window divided by the error budget (1 − objective).
 pub fn slo_burn_rate(window: &str) -> String {
     format!("slo:support_slo_burn_rate:ratio_rate{window}")

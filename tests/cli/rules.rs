@@ -119,7 +119,7 @@ fn a_bad_alerts_section_is_named_by_key_path() {
     let dir = tempfile::tempdir().expect("dir");
     std::fs::write(
         dir.path().join("c.toml"),
-        "[[slo]]\nname = \"x\"\nmetric = \"first_response\"\ntarget = \"1h\"\nobjective = 95\n\n[alerts]\nburn_rate_min_tickets = 0\n[alerts.oldest_awaiting_first_response]\ncritical = \"1h\"\nhigh = \"soon\"\n",
+        "[[slo]]\nname = \"x\"\nmetric = \"first_response\"\ntarget = \"1h\"\nobjective = 95\n\n[alerts]\nburn_rate_min_tickets = 0\nburn_rate_min_short_breaches = 0\n[alerts.oldest_awaiting_first_response]\ncritical = \"1h\"\nhigh = \"soon\"\n",
     )
     .expect("write");
     let r = run(dir.path(), &["check-config", "c.toml"], &[]);
@@ -127,6 +127,7 @@ fn a_bad_alerts_section_is_named_by_key_path() {
     for want in [
         "slo[0].objective: `95` must be a ratio strictly between 0 and 1",
         "alerts.burn_rate_min_tickets: must be at least 1",
+        "alerts.burn_rate_min_short_breaches: must be at least 1",
         "alerts.oldest_awaiting_first_response.critical: `critical` is not a priority",
         "alerts.oldest_awaiting_first_response.high: `soon` is not a duration",
     ] {

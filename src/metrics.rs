@@ -135,13 +135,13 @@ pub const ONE_TOUCH: Family = counter(
 );
 pub const SLO_BREACHES: Family = counter(
     "support_slo_breaches_total",
-    "Measurements over their SLO target, by SLO name from the configuration.",
-    &["slo"],
+    "Measurements over their SLO target, by SLO name from the configuration and the team at the measurement.",
+    &["slo", "team"],
 );
 pub const SLO_MEASURED: Family = counter(
     "support_slo_measured_total",
-    "Measurements an SLO judged, by SLO name from the configuration.",
-    &["slo"],
+    "Measurements an SLO judged, by SLO name from the configuration and the team at the measurement.",
+    &["slo", "team"],
 );
 pub const CSAT: Family = counter(
     "support_csat_responses_total",
@@ -197,8 +197,8 @@ pub const TEAM_OPEN: Family = gauge(
 );
 pub const SLO_ACTIVE: Family = gauge(
     "support_slo_active_breaches",
-    "Open tickets whose running clock has passed their SLO target, as of the last collection.",
-    &["slo"],
+    "Open tickets whose running clock has passed their SLO target, by SLO and the ticket's team, as of the last collection.",
+    &["slo", "team"],
 );
 
 // Windowed KPI gauges, recomputed by the `kpi` job.
@@ -385,7 +385,10 @@ impl Buckets {
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        format!("s:{};c:{}", join(&self.seconds), join(&self.count))
+        // `v2`: the SLO series carry `team`. A stored state of another
+        // layout is recounted from the source by a full backfill, so that
+        // a new label never starts from zero against history.
+        format!("s:{};c:{};v2", join(&self.seconds), join(&self.count))
     }
 }
 

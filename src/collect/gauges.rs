@@ -55,7 +55,7 @@ pub fn state_gauges<'a>(
     let mut awaiting: BTreeMap<(String, &'static str), (f64, f64, f64)> = BTreeMap::new();
     // A folded label (`other`) is open when any team under it is.
     let mut open_teams: BTreeMap<String, bool> = BTreeMap::new();
-    let mut active = vec![0.0; settings.slos.len()];
+    let mut active: BTreeMap<(usize, String), f64> = BTreeMap::new();
     for row in open {
         let Some((ticket, state)) = engine_view(row) else {
             continue;
@@ -70,7 +70,9 @@ pub fn state_gauges<'a>(
                 .or_default() += 1.0;
             if let Some(age) = entry.awaiting_first_response {
                 let business = calendar.business_seconds(ticket.created_at, now).0;
-                let a = awaiting.entry((team, priority)).or_insert((0.0, 0.0, 0.0));
+                let a = awaiting
+                    .entry((team.clone(), priority))
+                    .or_insert((0.0, 0.0, 0.0));
                 a.0 += 1.0;
                 a.1 = a.1.max(age.0);
                 a.2 = a.2.max(business);
@@ -78,7 +80,7 @@ pub fn state_gauges<'a>(
         }
         for (i, slo) in settings.slos.iter().enumerate() {
             if slo.is_active_breach(&ticket, &state, now, &settings.calendars) {
-                active[i] += 1.0;
+                *active.entry((i, team.clone())).or_default() += 1.0;
             }
         }
     }
@@ -106,18 +108,31 @@ pub fn state_gauges<'a>(
         ));
     }
     // Waiting alerts page only while the team is open.
+    let open_teams_seen: Vec<String> = open_teams.keys().cloned().collect();
     for (team, open) in open_teams {
         out.push((
             SeriesKey::new(&metrics::TEAM_OPEN, vec![("team", team)]),
             if open { 1.0 } else { 0.0 },
         ));
     }
-    // Every SLO has a series, 0 included, so alerts always have one to read.
-    for (slo, n) in settings.slos.iter().zip(active) {
-        out.push((
-            SeriesKey::new(&metrics::SLO_ACTIVE, vec![("slo", slo.name.clone())]),
-            n,
-        ));
+    // Every SLO has a series for every team with open tickets, 0 included
+    // (and one for `unassigned` when nothing is open), so that a panel or
+    // alert always has one to read.
+    let mut teams: Vec<String> = open_teams_seen;
+    if teams.is_empty() {
+        teams.push(UNASSIGNED.to_string());
+    }
+    for (i, slo) in settings.slos.iter().enumerate() {
+        for team in &teams {
+            let n = active.get(&(i, team.clone())).copied().unwrap_or(0.0);
+            out.push((
+                SeriesKey::new(
+                    &metrics::SLO_ACTIVE,
+                    vec![("slo", slo.name.clone()), ("team", team.clone())],
+                ),
+                n,
+            ));
+        }
     }
     out
 }

@@ -107,8 +107,8 @@ pub async fn run(
         && w.bucket_layout != layout
     {
         tracing::warn!(
-            "histogram buckets changed (SLO targets edited): the stored series cannot be continued; \
-             starting over with a full backfill (Prometheus sees a counter reset)"
+            "histogram buckets or series labels changed (SLO targets edited, or an upgrade): the stored \
+             series cannot be continued; starting over with a full backfill (Prometheus sees a counter reset)"
         );
         store.reset().await?;
         *live = Live::from_loaded(Loaded::default(), settings);
@@ -577,9 +577,12 @@ impl Run<'_> {
             Measure::Reroute => c.inc(&metrics::REROUTES, labels, 1.0),
             Measure::Reassignment => c.inc(&metrics::REASSIGNMENTS, labels, 1.0),
         }
+        // The SLO series carry the team at the measurement (folded as on
+        // every other series), so that an SLO alert routes to its team.
+        let team = labels[0].1.clone();
         for slo in &self.settings.slos {
             if let Some(breached) = slo.judge(ticket, obs) {
-                let l = &[("slo", slo.name.clone())];
+                let l = &[("slo", slo.name.clone()), ("team", team.clone())];
                 c.inc(&metrics::SLO_MEASURED, l, 1.0);
                 c.inc(&metrics::SLO_BREACHES, l, if breached { 1.0 } else { 0.0 });
             }

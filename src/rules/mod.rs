@@ -258,13 +258,33 @@ fn slo_recording(slos: &[Slo]) -> Group {
             ),
         ));
     }
-    // The short window of each: how many breaches it holds.
-    for w in FAST.iter().chain(SLOW.iter()).map(|b| b.short) {
+    // The alerts' series, per team: each pair's error ratios, the tickets
+    // judged over its long window, the breaches in its short one.
+    for b in FAST.iter().chain(SLOW.iter()) {
+        for w in [b.long, b.short] {
+            rules.push(record(
+                names::slo_team_error_ratio(w),
+                format!(
+                    "sum by (slo, team) (rate({breaches}[{w}]))\n/\nsum by (slo, team) (rate({measured}[{w}]))",
+                    breaches = metrics::SLO_BREACHES.name,
+                    measured = metrics::SLO_MEASURED.name,
+                ),
+            ));
+        }
         rules.push(record(
-            names::slo_breaches(w),
+            names::slo_team_measured(b.long),
             format!(
-                "sum by (slo) (increase({}[{w}]))",
-                metrics::SLO_BREACHES.name
+                "sum by (slo, team) (increase({}[{}]))",
+                metrics::SLO_MEASURED.name,
+                b.long
+            ),
+        ));
+        rules.push(record(
+            names::slo_team_breaches(b.short),
+            format!(
+                "sum by (slo, team) (increase({}[{}]))",
+                metrics::SLO_BREACHES.name,
+                b.short
             ),
         ));
     }
@@ -323,10 +343,10 @@ fn burn_alert(
         let f = number(b.factor);
         format!(
             "(\n  {long}{sel} > ({f} * {budget})\nand\n  {short}{sel} > ({f} * {budget})\nand\n  {count}{sel} >= {min}\nand\n  {breaches}{sel} >= {min_short}\n)",
-            long = names::slo_error_ratio(b.long),
-            short = names::slo_error_ratio(b.short),
-            count = names::slo_measured(b.long),
-            breaches = names::slo_breaches(b.short),
+            long = names::slo_team_error_ratio(b.long),
+            short = names::slo_team_error_ratio(b.short),
+            count = names::slo_team_measured(b.long),
+            breaches = names::slo_team_breaches(b.short),
         )
     };
     let [a, b] = pairs;
@@ -343,11 +363,11 @@ fn burn_alert(
         severity,
         labels: vec![("slo".into(), slo.name.clone())],
         summary: format!(
-            "First responses are missing the {target} target of SLO {} {speed}",
+            "First responses of {{{{ $labels.team }}}} are missing the {target} target of SLO {} {speed}",
             slo.name
         ),
         description: format!(
-            "{{{{ $value | humanizePercentage }}}} of the tickets SLO {name} judged over the long window waited longer than {target} for a first response; its objective of {objective} allows {budget_pct}. This burns the 30-day error budget {fa}× faster than sustainable over {al} and {as_} (or {fb}× over {bl} and {bs}): {spent} of the budget or more is gone. At least {min} tickets were judged over the long window and {min_short} breached over the short one.",
+            "{{{{ $value | humanizePercentage }}}} of team {{{{ $labels.team }}}}'s tickets that SLO {name} judged over the long window waited longer than {target} for a first response; its objective of {objective} allows {budget_pct}. This burns the 30-day error budget {fa}× faster than sustainable over {al} and {as_} (or {fb}× over {bl} and {bs}): {spent} of the budget or more is gone. At least {min} tickets were judged over the long window and {min_short} breached over the short one.",
             name = slo.name,
             objective = percent(slo.objective.ratio()),
             budget_pct = percent(slo.objective.error_budget()),

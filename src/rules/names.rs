@@ -23,10 +23,21 @@ pub fn slo_measured(window: &str) -> String {
     format!("slo:support_slo_measured:increase{window}")
 }
 
-/// Breaches an SLO counted in the window, by `slo` (the short windows of
-/// the burn-rate pairs: their minimum-breaches guard).
-pub fn slo_breaches(window: &str) -> String {
-    format!("slo:support_slo_breaches:increase{window}")
+/// The burn-rate alerts' series, by `slo` and `team` (the team at the
+/// measurement), so that a page routes to the team: the error ratio over a
+/// window of a burn-rate pair ...
+pub fn slo_team_error_ratio(window: &str) -> String {
+    format!("slo_team:support_slo_errors:ratio_rate{window}")
+}
+
+/// ... the tickets judged over a pair's long window ...
+pub fn slo_team_measured(window: &str) -> String {
+    format!("slo_team:support_slo_measured:increase{window}")
+}
+
+/// ... and the breaches in its short window (the minimum-breaches guard).
+pub fn slo_team_breaches(window: &str) -> String {
+    format!("slo_team:support_slo_breaches:increase{window}")
 }
 
 /// Error ratio over the window divided by the error budget (1 − objective).

@@ -42,14 +42,17 @@ fn first_response_slo_gets_the_workbook_burn_rate_pairs() {
     assert_eq!(fast.len(), 1);
     let e = &fast[0].expr;
     // Budget 5%: page at 14.4 × 0.05 = 72% over 1h and 5m, or 6 × 0.05 = 30%
-    // over 6h and 30m, each window with at least 5 judged tickets.
+    // over 6h and 30m, per team, each pair with at least 5 judged tickets
+    // over its long window and 2 breaches in its short one.
     for part in [
-        r#"slo:support_slo_errors:ratio_rate1h{slo="urgent"} > (14.4 * 0.05)"#,
-        r#"slo:support_slo_errors:ratio_rate5m{slo="urgent"} > (14.4 * 0.05)"#,
-        r#"slo:support_slo_measured:increase1h{slo="urgent"} >= 5"#,
-        r#"slo:support_slo_errors:ratio_rate6h{slo="urgent"} > (6 * 0.05)"#,
-        r#"slo:support_slo_errors:ratio_rate30m{slo="urgent"} > (6 * 0.05)"#,
-        r#"slo:support_slo_measured:increase6h{slo="urgent"} >= 5"#,
+        r#"slo_team:support_slo_errors:ratio_rate1h{slo="urgent"} > (14.4 * 0.05)"#,
+        r#"slo_team:support_slo_errors:ratio_rate5m{slo="urgent"} > (14.4 * 0.05)"#,
+        r#"slo_team:support_slo_measured:increase1h{slo="urgent"} >= 5"#,
+        r#"slo_team:support_slo_breaches:increase5m{slo="urgent"} >= 2"#,
+        r#"slo_team:support_slo_errors:ratio_rate6h{slo="urgent"} > (6 * 0.05)"#,
+        r#"slo_team:support_slo_errors:ratio_rate30m{slo="urgent"} > (6 * 0.05)"#,
+        r#"slo_team:support_slo_measured:increase6h{slo="urgent"} >= 5"#,
+        r#"slo_team:support_slo_breaches:increase30m{slo="urgent"} >= 2"#,
     ] {
         assert!(e.contains(part), "{part} missing from\n{e}");
     }
@@ -57,10 +60,10 @@ fn first_response_slo_gets_the_workbook_burn_rate_pairs() {
     let slow = alerts(&r, SLO_SLOW_BURN);
     assert_eq!(slow[0].severity, Severity::Ticket);
     for part in [
-        r#"slo:support_slo_errors:ratio_rate1d{slo="urgent"} > (3 * 0.05)"#,
-        r#"slo:support_slo_errors:ratio_rate2h{slo="urgent"} > (3 * 0.05)"#,
-        r#"slo:support_slo_errors:ratio_rate3d{slo="urgent"} > (1 * 0.05)"#,
-        r#"slo:support_slo_errors:ratio_rate6h{slo="urgent"} > (1 * 0.05)"#,
+        r#"slo_team:support_slo_errors:ratio_rate1d{slo="urgent"} > (3 * 0.05)"#,
+        r#"slo_team:support_slo_errors:ratio_rate2h{slo="urgent"} > (3 * 0.05)"#,
+        r#"slo_team:support_slo_errors:ratio_rate3d{slo="urgent"} > (1 * 0.05)"#,
+        r#"slo_team:support_slo_errors:ratio_rate6h{slo="urgent"} > (1 * 0.05)"#,
     ] {
         assert!(slow[0].expr.contains(part), "{part} missing");
     }

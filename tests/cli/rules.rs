@@ -110,7 +110,7 @@ fn rules_warn_about_an_objective_that_cannot_page() {
     );
     assert!(
         r.stdout
-            .contains(r#"slo:support_slo_errors:ratio_rate1h{slo="lenient"} > (14.4 * 0.1)"#)
+            .contains(r#"slo_team:support_slo_errors:ratio_rate1h{slo="lenient"} > (14.4 * 0.1)"#)
     );
 }
 

@@ -50,11 +50,40 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         Panel::timeseries("Job duration", "s", "Duration of each job's last run.")
             .query(format!("max by (job_name) ({})", m::JOB_DURATION.name), "{{job_name}}")
             .min(0.0),
-        Panel::timeseries("Time since last success", "s", "Time since each job last succeeded. The digest job runs weekly; collect and kpi on their schedules.")
-            .query(format!("time() - max by (job_name) ({})", m::JOB_LAST_SUCCESS.name), "{{job_name}}")
-            .steps("green", &[(stale.as_secs_f64(), "red")])
-            .lines()
-            .min(0.0),
+        {
+            // Each job against its own limit (the stale-data alert's, from
+            // its schedule): one line in seconds for a 15-minute job and a
+            // weekly one is always crossed by one of them.
+            let mut p = Panel::timeseries(
+                "Time since last success, share of each job's limit",
+                "percentunit",
+                "Time since each job last succeeded, divided by that job's staleness limit (twice the longest gap of its schedule plus 5 minutes, or alerts.stale_after): 100% is stale. The digest job runs weekly, collect and kpi on their schedules.",
+            );
+            // The limits as a vector by job_name, to divide by.
+            let limits: Vec<String> = [
+                ("collect", &settings.schedule.collect),
+                ("kpi", &settings.schedule.kpi),
+                ("digest", &settings.schedule.digest),
+            ]
+            .into_iter()
+            .map(|(job_name, schedule)| {
+                let limit = stale_limit(settings, job_name, schedule, &mut Vec::new());
+                format!(
+                    "label_replace(vector({}), \"job_name\", \"{job_name}\", \"\", \"\")",
+                    limit.as_secs()
+                )
+            })
+            .collect();
+            p = p.query(
+                format!(
+                    "(time() - max by (job_name) ({}))\n/ on (job_name)\n({})",
+                    m::JOB_LAST_SUCCESS.name,
+                    limits.join("\nor\n")
+                ),
+                "{{job_name}}",
+            );
+            p.steps("green", &[(1.0, "red")]).lines().min(0.0)
+        },
         Panel::timeseries("Rows read by the last collection", "short", "Source rows the last run read, by relation: incremental runs read only what changed.")
             .query(format!("sum by (relation) ({}{{job_name=\"collect\"}})", m::JOB_ROWS_READ.name), "{{relation}}")
             .min(0.0),

@@ -6,7 +6,7 @@ use super::{quantile, sel, target_steps, targets};
 use crate::config::Settings;
 use crate::engine::slo::{SloClock, SloMetric};
 use crate::metrics as m;
-use crate::rules::names::{TeamRatio, slo_error_ratio};
+use crate::rules::names::TeamRatio;
 
 pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
     let fr_business = targets(settings, |s| {
@@ -16,9 +16,6 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         s.metric == SloMetric::FirstResponse && s.clock == SloClock::Calendar
     });
     let resolution = targets(settings, |s| s.metric == SloMetric::Resolution);
-    let first_target = targets(settings, |s| s.metric == SloMetric::FirstResponse)
-        .first()
-        .copied();
     let per_hour = |family: &m::Family| {
         format!(
             "sum(rate({}[$__rate_interval])) * 3600",
@@ -27,15 +24,34 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
     };
     let team_ratio = |r: TeamRatio| format!("{}{{team=~\"$team\"}}", r.name("7d"));
 
-    let mut oldest = Panel::stat(
-        "Oldest awaiting first response",
+    // Waiting in business time, as the waiting alerts count it; no colour:
+    // each priority has its own limit (the alert's), so one line for all
+    // would be orange all day for an ordinary normal-priority queue.
+    let oldest = Panel::stat(
+        "Oldest awaiting first response, business time",
         "s",
-        "Age of the oldest open customer ticket without an agent reply (calendar time), as of the last collection. Orange from the shortest first-response SLO target.",
+        "Age of the oldest open customer ticket without an agent reply, in its team's business hours (calendar time for a team without a calendar), as of the last collection. The waiting alert's limits are per priority (alerts.oldest_awaiting_first_response); see Awaiting first response by priority.",
     )
-    .query(format!("max({})", sel(&m::OLDEST_AWAITING, "", &[])), "oldest");
-    if let Some(t) = first_target {
-        oldest = oldest.steps("green", &[(t, "orange")]);
-    }
+    .query(
+        format!("max({})", sel(&m::OLDEST_AWAITING_BUSINESS, "", &[])),
+        "oldest",
+    )
+    .neutral()
+    .no_value("none waiting");
+    // First-response SLOs only: resolution SLOs have open tickets past
+    // their target for days in any healthy queue.
+    let first_response_slos: Vec<&str> = settings
+        .slos
+        .iter()
+        .filter(|s| s.metric == SloMetric::FirstResponse)
+        .map(|s| s.name.as_str())
+        .collect();
+    let fr_slo = format!("slo=~\"{}\"", first_response_slos.join("|"));
+    let slo_attainment = format!(
+        "1 - (\n  sum by (slo) (rate({b}[7d]))\n/\n  (sum by (slo) (rate({m}[7d])) > 0)\n)",
+        b = sel(&m::SLO_BREACHES, "", &[]),
+        m = sel(&m::SLO_MEASURED, "", &[]),
+    );
 
     vec![
         Panel::row("Right now"),
@@ -53,20 +69,27 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         .query(format!("sum({})", sel(&m::AWAITING, "", &[])), "awaiting"),
         oldest,
         Panel::stat(
-            "SLO active breaches",
+            "First-response SLO active breaches",
             "short",
-            "Open tickets whose running clock has passed an SLO target before being measured, summed over all SLOs (not filtered by team, channel or priority: SLOs carry their own scope).",
+            "Open tickets of the selected teams whose first-response clock has passed an SLO target before any reply, summed over the first-response SLOs (resolution SLOs are on the SLO dashboard). Each is counted under every SLO it breaches.",
         )
-        .query(format!("sum({})", m::SLO_ACTIVE.name), "breaching")
-        .steps("green", &[(1.0, "red")]),
+        .query(
+            format!("sum({})", sel(&m::SLO_ACTIVE, "", &[&fr_slo])),
+            "breaching",
+        )
+        .neutral()
+        .no_value("0"),
+        // The kpi job's exact figure is organisation-wide; per team, see
+        // "CSAT by team" below (TODO issue 17: per-team kpi gauges).
         Panel::stat(
-            "CSAT, last 7 days",
+            "CSAT, last 7 days, all teams",
             "percentunit",
-            "Share of CSAT answers scoring 4 or 5 over the last 7 days, all teams (the kpi job's exact figure).",
+            "Share of CSAT answers scoring 4 or 5 over the last 7 days, all teams and channels (the kpi job's exact figure; not filtered).",
         )
         .query(format!("{}{{window=\"7d\"}}", m::KPI_CSAT.name), "CSAT")
         .steps("red", &[(0.75, "orange"), (0.85, "green")])
-        .range(0.0, 1.0),
+        .range(0.0, 1.0)
+        .no_value("no answers"),
         Panel::stat(
             "NPS, last 28 days",
             "none",
@@ -109,9 +132,9 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         Panel::timeseries(
             "SLO attainment, last 7 days",
             "percentunit",
-            "Share of the tickets each SLO judged in the last 7 days that met its target (recorded by the rules; not filtered by team, channel or priority).",
+            "Share of the tickets of the selected teams that each SLO judged in the last 7 days and that met its target (an SLO without tickets in the window draws no line).",
         )
-        .query(format!("1 - {}", slo_error_ratio("7d")), "{{slo}}")
+        .query(slo_attainment, "{{slo}}")
         .range(0.0, 1.0),
         Panel::row("Speed"),
         Panel::timeseries(

@@ -49,6 +49,9 @@ pub struct Panel {
     pub interval: Option<&'static str>,
     pub width: u32,
     pub height: u32,
+    /// What a panel says when its query returns nothing (no answers in
+    /// the window), instead of "No data" or NaN.
+    pub no_value: Option<&'static str>,
 }
 
 impl Panel {
@@ -70,7 +73,19 @@ impl Panel {
             interval: None,
             width: 12,
             height: 8,
+            no_value: None,
         }
+    }
+
+    /// Shown when the query returns nothing.
+    pub fn no_value(mut self, text: &'static str) -> Panel {
+        self.no_value = Some(text);
+        self
+    }
+
+    /// One neutral colour: a count that is never good or bad in itself.
+    pub fn neutral(self) -> Panel {
+        self.steps("blue", &[])
     }
 
     pub fn timeseries(title: &str, unit: &'static str, description: &str) -> Panel {
@@ -176,6 +191,9 @@ impl Panel {
         }
         if let Some(d) = self.decimals {
             defaults["decimals"] = json!(d);
+        }
+        if let Some(t) = self.no_value {
+            defaults["noValue"] = json!(t);
         }
         let (type_, options) = match self.kind {
             Kind::Timeseries => {

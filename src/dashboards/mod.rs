@@ -163,6 +163,33 @@ fn variables(filters: Filters) -> Vec<Value> {
         "name": "datasource", "label": "Data source", "type": "datasource",
         "query": "prometheus", "refresh": 1, "hide": 0, "current": {},
     })];
+    // The scrape job and instance (dashboard-linter's job/instance rules):
+    // from the exporter's build info, which every instance serves.
+    for (name, label, q) in [
+        (
+            "job",
+            "Job",
+            format!("label_values({}, job)", crate::metrics::BUILD_INFO.name),
+        ),
+        (
+            "instance",
+            "Instance",
+            format!(
+                "label_values({}{{job=~\"$job\"}}, instance)",
+                crate::metrics::BUILD_INFO.name
+            ),
+        ),
+    ] {
+        vars.push(json!({
+            "name": name, "label": label, "type": "query",
+            "datasource": panel::datasource(),
+            "definition": q,
+            "query": {"query": q, "refId": "StandardVariableQuery"},
+            "refresh": 2, "sort": 1, "hide": 0,
+            "multi": true, "includeAll": true, "allValue": ".*",
+            "current": {"text": "All", "value": "$__all"},
+        }));
+    }
     let query_var = |name: &str, label: &str, multi: bool| {
         let q = format!("label_values({}, {name})", crate::metrics::CREATED.name);
         let mut v = json!({
@@ -201,13 +228,30 @@ fn variables(filters: Filters) -> Vec<Value> {
 /// has a label for, then `extra` matchers (already written, e.g.
 /// `score=~"4|5"`). Histograms take `suffix` (`_bucket`).
 pub(crate) fn sel(family: &Family, suffix: &str, extra: &[&str]) -> String {
-    let mut matchers: Vec<String> = ["team", "channel", "priority"]
-        .iter()
-        .filter(|l| family.labels.contains(l))
-        .map(|l| format!("{l}=~\"${l}\""))
-        .collect();
+    let mut matchers: Vec<String> = vec![SCRAPE.to_string()];
+    matchers.extend(
+        ["team", "channel", "priority"]
+            .iter()
+            .filter(|l| family.labels.contains(l))
+            .map(|l| format!("{l}=~\"${l}\"")),
+    );
     matchers.extend(extra.iter().map(|m| m.to_string()));
     format!("{}{suffix}{{{}}}", family.name, matchers.join(", "))
+}
+
+/// The scrape's target labels, from the `job` and `instance` variables:
+/// every series the exporter serves carries them (recorded series, which
+/// aggregate over them, do not; only the leader of several replicas serves
+/// data, so aggregating never counts a ticket twice).
+pub(crate) const SCRAPE: &str = "job=~\"$job\", instance=~\"$instance\"";
+
+/// `name{job=~"$job", instance=~"$instance", extra…}`: a series of the
+/// exporter (or Prometheus' own `up`) that no team/channel/priority
+/// variable applies to.
+pub(crate) fn raw(name: &str, extra: &[&str]) -> String {
+    let mut matchers = vec![SCRAPE.to_string()];
+    matchers.extend(extra.iter().map(|m| m.to_string()));
+    format!("{name}{{{}}}", matchers.join(", "))
 }
 
 /// The label matchers of the tickets `slo` covers, for the histograms

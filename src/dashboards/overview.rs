@@ -2,7 +2,7 @@
 //! channel and priority.
 
 use super::panel::Panel;
-use super::{quantile, sel, target_steps, targets};
+use super::{quantile, raw, sel, target_steps, targets};
 use crate::config::Settings;
 use crate::engine::slo::{SloClock, SloMetric};
 use crate::metrics as m;
@@ -48,7 +48,7 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         .collect();
     let fr_slo = format!("slo=~\"{}\"", first_response_slos.join("|"));
     let slo_attainment = format!(
-        "1 - (\n  sum by (slo) (rate({b}[7d]))\n/\n  (sum by (slo) (rate({m}[7d])) > 0)\n)",
+        "1 - (\n  sum by (slo) (increase({b}[7d]))\n/\n  (sum by (slo) (increase({m}[7d])) > 0)\n)",
         b = sel(&m::SLO_BREACHES, "", &[]),
         m = sel(&m::SLO_MEASURED, "", &[]),
     );
@@ -86,7 +86,7 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
             "percentunit",
             "Share of CSAT answers scoring 4 or 5 over the last 7 days, all teams and channels (the kpi job's exact figure; not filtered).",
         )
-        .query(format!("{}{{window=\"7d\"}}", m::KPI_CSAT.name), "CSAT")
+        .query(raw(m::KPI_CSAT.name, &["window=\"7d\""]), "CSAT")
         .steps("red", &[(0.75, "orange"), (0.85, "green")])
         .range(0.0, 1.0)
         .no_value("no answers"),
@@ -95,7 +95,7 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
             "none",
             "% promoters (9-10) minus % detractors (0-6) over the last 28 days, -100 to 100 (the kpi job's exact figure).",
         )
-        .query(format!("{}{{window=\"28d\"}}", m::KPI_NPS.name), "NPS")
+        .query(raw(m::KPI_NPS.name, &["window=\"28d\""]), "NPS")
         .steps("red", &[(0.0, "orange"), (30.0, "green")])
         .range(-100.0, 100.0)
         .decimals(0),
@@ -202,23 +202,23 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
             "Share of CSAT answers scoring 4 or 5 over the last 7 days, per team (recorded by the rules), with the exact all-team figure of the kpi job.",
         )
         .query(team_ratio(TeamRatio::CsatSatisfied), "{{team}}")
-        .query(format!("{}{{window=\"7d\"}}", m::KPI_CSAT.name), "all teams (exact)")
+        .query(raw(m::KPI_CSAT.name, &["window=\"7d\""]), "all teams (exact)")
         .range(0.0, 1.0),
         Panel::timeseries(
             "NPS and employee NPS",
             "none",
             "Relationship NPS and eNPS over the last 28 days, -100 to 100 (the kpi job's exact figures; all teams).",
         )
-        .query(format!("{}{{window=\"28d\"}}", m::KPI_NPS.name), "NPS")
-        .query(format!("{}{{window=\"28d\"}}", m::KPI_ENPS.name), "eNPS")
+        .query(raw(m::KPI_NPS.name, &["window=\"28d\""]), "NPS")
+        .query(raw(m::KPI_ENPS.name, &["window=\"28d\""]), "eNPS")
         .range(-100.0, 100.0),
         Panel::timeseries(
             "Customer effort",
             "none",
             "Mean CES (1 = very low effort ... 7 = very high effort) over 7 and 28 days (the kpi job's exact figures). Lower is better.",
         )
-        .query(format!("{}{{window=\"7d\"}}", m::KPI_CES.name), "7 days")
-        .query(format!("{}{{window=\"28d\"}}", m::KPI_CES.name), "28 days")
+        .query(raw(m::KPI_CES.name, &["window=\"7d\""]), "7 days")
+        .query(raw(m::KPI_CES.name, &["window=\"28d\""]), "28 days")
         .range(1.0, 7.0),
         Panel::timeseries(
             "Low-effort share by team, 7-day rolling",

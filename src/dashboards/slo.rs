@@ -3,7 +3,8 @@
 //! breaches, and the quantile at the objective against the target.
 
 use super::panel::Panel;
-use super::{quantile, slo_histogram, slo_matchers};
+use super::raw;
+use super::{SCRAPE, quantile, slo_histogram, slo_matchers};
 use crate::config::Settings;
 use crate::engine::slo::{Slo, SloClock, SloMetric};
 use crate::metrics as m;
@@ -74,6 +75,7 @@ fn target(slo: &Slo) -> String {
 fn row(slo: &Slo) -> Vec<Panel> {
     let name = &slo.name;
     let s = format!("{{slo=\"{name}\"}}");
+    let slo_m = format!("slo=\"{name}\"");
     let objective = slo.objective.ratio();
     let mut panels = vec![
         Panel::row(&format!("{name}: {}", describe(slo))),
@@ -98,15 +100,16 @@ fn row(slo: &Slo) -> Vec<Panel> {
             "short",
             &format!("Open tickets covered by SLO {name} whose running clock has passed the {} target before being measured, as of the last collection. They count as breaches once measured.", target(slo)),
         )
-        .query(format!("sum({}{s})", m::SLO_ACTIVE.name), "breaching")
-        .steps("green", &[(1.0, "red")]),
+        .query(format!("sum({})", raw(m::SLO_ACTIVE.name, &[&slo_m])), "breaching")
+        .neutral()
+        .no_value("0"),
         Panel::stat(
             "Tickets judged, 1 day",
             "short",
             "Measurements the SLO judged in the last 24 hours: the volume its burn rates rest on.",
         )
         .query(
-            format!("sum(increase({}{s}[1d]))", m::SLO_MEASURED.name),
+            format!("sum(increase({}[1d]))", raw(m::SLO_MEASURED.name, &[&slo_m])),
             "judged",
         )
         .decimals(0),
@@ -141,7 +144,11 @@ fn row(slo: &Slo) -> Vec<Panel> {
     let title = format!("p{q} against the target");
     match slo_histogram(slo) {
         Some(h) => {
-            let matchers = slo_matchers(slo);
+            let matchers = [SCRAPE.to_string(), slo_matchers(slo)]
+                .into_iter()
+                .filter(|m| !m.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
             let bucket = format!("{}_bucket{{{matchers}}}", h.name);
             panels.push(
                 Panel::timeseries(

@@ -31,8 +31,8 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
             .query(format!("sum({})", sel(&m::BACKLOG, "", &[])), "backlog"),
         Panel::stat("Awaiting first response", "short", "The team's open customer tickets without an agent reply.")
             .query(format!("sum({})", sel(&m::AWAITING, "", &[])), "awaiting"),
-        Panel::stat("Oldest awaiting first response", "s", "Calendar age of the team's oldest ticket without an agent reply.")
-            .query(format!("max({})", sel(&m::OLDEST_AWAITING, "", &[])), "oldest"),
+        Panel::stat("Oldest awaiting first response, business time", "s", "Age of the team's oldest ticket without an agent reply, in the team's business hours (calendar time for a team without a calendar), as the waiting alert counts it.")
+            .query(format!("max({})", sel(&m::OLDEST_AWAITING_BUSINESS, "", &[])), "oldest"),
         Panel::stat("CSAT, 7 days", "percentunit", "Share of the team's CSAT answers scoring 4 or 5 over the last 7 days (recorded by the rules; all channels).")
             .query(ratio(TeamRatio::CsatSatisfied, "7d"), "CSAT")
             .steps("red", &[(0.75, "orange"), (0.85, "green")])
@@ -78,7 +78,7 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         Panel::timeseries("CSAT by channel, 1-day rolling", "percentunit", "Share of the team's CSAT answers scoring 4 or 5 over the last day, by channel.")
             .query(
                 format!(
-                    "sum by (channel) (rate({}[1d])) / sum by (channel) (rate({}[1d]))",
+                    "sum by (channel) (increase({}[1d]))\n/\n(sum by (channel) (increase({}[1d])) > 0)",
                     sel(&m::CSAT, "", &["score=~\"4|5\""]),
                     sel(&m::CSAT, "", &[])
                 ),

@@ -22,19 +22,19 @@ fn slo(metric: SloMetric, clock: SloClock) -> Slo {
 fn selectors_filter_only_by_the_labels_a_family_has() {
     assert_eq!(
         sel(&metrics::CREATED, "", &[]),
-        r#"support_tickets_created_total{team=~"$team", channel=~"$channel", priority=~"$priority"}"#
+        r#"support_tickets_created_total{job=~"$job", instance=~"$instance", team=~"$team", channel=~"$channel", priority=~"$priority"}"#
     );
     assert_eq!(
         sel(&metrics::BACKLOG, "", &[]),
-        r#"support_backlog_tickets{team=~"$team", priority=~"$priority"}"#
+        r#"support_backlog_tickets{job=~"$job", instance=~"$instance", team=~"$team", priority=~"$priority"}"#
     );
     assert_eq!(
         sel(&metrics::CSAT, "", &["score=~\"4|5\""]),
-        r#"support_csat_responses_total{team=~"$team", channel=~"$channel", score=~"4|5"}"#
+        r#"support_csat_responses_total{job=~"$job", instance=~"$instance", team=~"$team", channel=~"$channel", score=~"4|5"}"#
     );
     assert_eq!(
         sel(&metrics::FIRST_RESPONSE, "_bucket", &[]),
-        r#"support_first_response_seconds_bucket{team=~"$team", channel=~"$channel", priority=~"$priority"}"#
+        r#"support_first_response_seconds_bucket{job=~"$job", instance=~"$instance", team=~"$team", channel=~"$channel", priority=~"$priority"}"#
     );
 }
 
@@ -97,7 +97,7 @@ fn an_slo_row_draws_its_target_and_objective() {
         .expect("quantile panel");
     assert_eq!(
         quantile["targets"][0]["expr"],
-        r#"histogram_quantile(0.95, sum by (le) (rate(support_first_response_business_seconds_bucket{priority=~"normal|low", team="billing"}[$__rate_interval])))"#
+        r#"histogram_quantile(0.95, sum by (le) (rate(support_first_response_business_seconds_bucket{job=~"$job", instance=~"$instance", priority=~"normal|low", team="billing"}[$__rate_interval])))"#
     );
     let steps = &quantile["fieldConfig"]["defaults"]["thresholds"]["steps"];
     assert_eq!(steps[1]["value"], 3_600.0);

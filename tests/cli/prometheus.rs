@@ -119,6 +119,8 @@ fn as_grafana_sends(expr: &str) -> String {
         .replace("$team", ".*")
         .replace("$channel", ".*")
         .replace("$priority", ".*")
+        .replace("$job", ".*")
+        .replace("$instance", ".*")
 }
 
 fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -127,8 +129,9 @@ fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
 
 /// New traffic while Prometheus watches: 30 urgent chat tickets created 10
 /// minutes ago and answered a minute ago (9 minutes: over the chat SLO's
-/// 5-minute calendar target, within the urgent SLO's business hour), and 5
-/// urgent web tickets waiting 3 hours without an answer.
+/// 5-minute calendar target, within the urgent SLO's business hour), 4 CSAT
+/// answers on them (2 satisfied), and 5 urgent web tickets waiting 3 hours
+/// without an answer.
 fn new_traffic(now: chrono::DateTime<chrono::Utc>) -> String {
     let created = iso(now - chrono::Duration::minutes(10));
     let answered = iso(now - chrono::Duration::minutes(1));
@@ -143,6 +146,11 @@ INSERT INTO support_ticket_events (ticket_id, occurred_at, kind, actor, actor_id
  ('pm-{i}', '{answered}', 'message', 'agent', 'a1', NULL, NULL, NULL),
  ('pm-{i}', '{answered}', 'status', 'agent', 'a1', NULL, NULL, 'open');
 "
+        ));
+    }
+    for (i, score) in [5, 4, 2, 1].into_iter().enumerate() {
+        sql.push_str(&format!(
+            "INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment) VALUES ('pm-s{i}', 'pm-{i}', '{answered}', 'csat', {score}, NULL);\n"
         ));
     }
     for i in 0..5 {

@@ -361,10 +361,24 @@ fn panel_problems(file: &Path, d: &Value, known: &BTreeSet<String>) -> Vec<Strin
             "no ${datasource} variable of type datasource (prometheus)",
         ));
     }
+    // dashboard-linter's template-job-rule and template-instance-rule.
+    for scrape in ["job", "instance"] {
+        if !vars
+            .iter()
+            .any(|v| v["name"] == scrape && v["type"] == "query")
+        {
+            problems.push(at(&format!("no ${scrape} variable")));
+        }
+    }
     for v in vars.iter().filter(|v| v["type"] == "query") {
         let q = v["definition"].as_str().unwrap_or_default();
         let label = v["name"].as_str().unwrap_or_default();
-        if q != format!("label_values(support_tickets_created_total, {label})") {
+        let want = match label {
+            "job" => "label_values(support_build_info, job)".to_string(),
+            "instance" => "label_values(support_build_info{job=~\"$job\"}, instance)".to_string(),
+            _ => format!("label_values(support_tickets_created_total, {label})"),
+        };
+        if q != want {
             problems.push(at(&format!("variable {label} reads {q:?}")));
         }
         if v["datasource"]["uid"] != ds {
@@ -417,9 +431,66 @@ fn panel_problems(file: &Path, d: &Value, known: &BTreeSet<String>) -> Vec<Strin
                     )));
                 }
             }
+            problems.extend(scrape_problems(expr).into_iter().map(|p| at(&p)));
         }
     }
     problems
+}
+
+/// dashboard-linter's target-job-rule, target-instance-rule and
+/// panel-rate-interval-rule: every selector of a series the exporter (or
+/// Prometheus, `up`) serves matches `$job` and `$instance` (recorded
+/// series aggregate over both, so they carry neither), and every `rate` or
+/// `irate` range is `$__rate_interval` (a rolling window is an `increase`).
+fn scrape_problems(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in metric_names(expr) {
+        if name.contains(':') {
+            continue;
+        }
+        let mut rest = expr;
+        while let Some(i) = rest.find(name.as_str()) {
+            let after = &rest[i + name.len()..];
+            let before = rest[..i].chars().last();
+            let whole = !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                && !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+            if whole {
+                let matchers = after
+                    .strip_prefix('{')
+                    .and_then(|m| m.split_once('}'))
+                    .map(|(m, _)| m)
+                    .unwrap_or_default();
+                for want in ["job=~\"$job\"", "instance=~\"$instance\""] {
+                    if !matchers.contains(want) {
+                        out.push(format!("{name} without {want} in {expr:?}"));
+                    }
+                }
+            }
+            rest = after;
+        }
+    }
+    for f in ["rate(", "irate("] {
+        let mut rest = expr;
+        while let Some(i) = rest.find(f) {
+            let whole = !rest[..i]
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            let after = &rest[i + f.len()..];
+            if whole {
+                let range = after
+                    .find('[')
+                    .and_then(|a| after[a + 1..].split_once(']').map(|(r, _)| r));
+                if range != Some("$__rate_interval") {
+                    out.push(format!(
+                        "{f}…) over {range:?}, not $__rate_interval, in {expr:?}"
+                    ));
+                }
+            }
+            rest = after;
+        }
+    }
+    out
 }
 
 #[test]
@@ -459,13 +530,17 @@ fn the_lint_catches_what_it_looks_for() {
     panel["description"] = Value::String(String::new());
     panel["fieldConfig"]["defaults"]["unit"] = Value::String(String::new());
     panel["datasource"]["uid"] = Value::String("prometheus".into());
-    panel["targets"][0]["expr"] = Value::String("sum(support_tickets_craeted_total)".into());
+    panel["targets"][0]["expr"] = Value::String(
+        "sum(support_tickets_craeted_total) + sum(rate(support_tickets_solved_total{job=~\"$job\"}[1d]))".into(),
+    );
     let problems = panel_problems(Path::new("x.json"), &d, &known).join("\n");
     for want in [
         "no description",
         "unit \"\"",
         "datasource is not",
         "support_tickets_craeted_total",
+        "support_tickets_solved_total without instance=~\"$instance\"",
+        "rate(…) over Some(\"1d\"), not $__rate_interval",
     ] {
         assert!(problems.contains(want), "missing {want}: {problems}");
     }

@@ -130,6 +130,10 @@ enum Command {
         /// Write the rules to FILE instead of standard output
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// `prometheus`: a rule file for Prometheus' rule_files;
+        /// `prometheus-operator`: a PrometheusRule object for Kubernetes
+        #[arg(long, value_enum, default_value = "prometheus")]
+        format: RulesFormat,
     },
     /// Write the Grafana dashboards (JSON, thresholds from the configured SLOs) into DIR
     Dashboards {
@@ -155,6 +159,13 @@ enum Command {
         /// The file to check (default: --config, else config/support-metrics.toml)
         file: Option<PathBuf>,
     },
+}
+
+/// What `rules` writes.
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Prometheus,
+    PrometheusOperator,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -265,14 +276,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Rules { out } => {
+        Command::Rules { out, format } => {
             let settings = Settings::load(cli.config.as_deref())?;
             let source = config_name(cli.config.as_deref());
             let rules = support_metrics::rules::generate(&settings);
             for w in &rules.warnings {
                 eprintln!("warning: {w}");
             }
-            let text = rules.to_yaml(&source);
+            let text = match format {
+                RulesFormat::Prometheus => rules.to_yaml(&source),
+                RulesFormat::PrometheusOperator => rules.to_prometheus_rule(&source),
+            };
             match out {
                 None => print!("{text}"),
                 Some(path) => {

@@ -114,6 +114,12 @@ impl Rules {
     pub fn to_yaml(&self, source: &str) -> String {
         yaml::render(self, source)
     }
+
+    /// The same groups as a Prometheus Operator `PrometheusRule` object
+    /// (`monitoring.coreos.com/v1`), for `kubectl apply`.
+    pub fn to_prometheus_rule(&self, source: &str) -> String {
+        yaml::render_operator(self, source)
+    }
 }
 
 /// The alert names, each with a `### Name` section in the README's runbook.
@@ -260,8 +266,14 @@ fn slo_recording(slos: &[Slo]) -> Group {
     }
     // The alerts' series, per team: each pair's error ratios, the tickets
     // judged over its long window, the breaches in its short one.
+    // (6h is one pair's long window and another's short one: once each.)
+    let mut ratio_windows: Vec<&str> = Vec::new();
     for b in FAST.iter().chain(SLOW.iter()) {
         for w in [b.long, b.short] {
+            if ratio_windows.contains(&w) {
+                continue;
+            }
+            ratio_windows.push(w);
             rules.push(record(
                 names::slo_team_error_ratio(w),
                 format!(

@@ -5,6 +5,7 @@ mod backfill;
 mod browser;
 mod corpus;
 mod demo;
+mod deploy;
 mod digest;
 mod errors;
 mod exporter;

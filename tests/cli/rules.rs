@@ -158,7 +158,7 @@ fn promtool_checks_and_unit_tests_the_rules() {
     ) else {
         return;
     };
-    promtool_ok(&promtool, &["check", "rules", RULES]);
+    promtool_ok(&promtool, &["check", "rules", "--lint-fatal", RULES]);
     promtool_ok(
         &promtool,
         &[

@@ -11,6 +11,8 @@ mod health;
 mod overview;
 pub mod panel;
 mod slo;
+mod speed;
+mod surveys;
 mod team;
 
 use serde_json::{Value, json};
@@ -30,6 +32,17 @@ pub struct Dashboard {
     pub title: &'static str,
     model: Value,
     panels: usize,
+}
+
+impl Filters {
+    /// The ticket-label variables the dashboard offers.
+    fn offered(self) -> &'static [&'static str] {
+        match self {
+            Filters::None => &[],
+            Filters::All => &["team", "channel", "priority"],
+            Filters::Teams | Filters::OneTeam => &["team"],
+        }
+    }
 }
 
 impl Dashboard {
@@ -57,20 +70,39 @@ enum Filters {
     None,
     /// `team`, `channel` and `priority`, each multi-valued with All.
     All,
-    /// One `team` (a drill-down), and multi-valued `channel` and `priority`.
+    /// `team`, multi-valued with All.
+    Teams,
+    /// One `team` (a drill-down).
     OneTeam,
 }
 
-/// The four dashboards for `settings`; `source` names the configuration
-/// file in each dashboard's description.
+/// The dashboards for `settings`; `source` names the configuration file in
+/// each dashboard's description. Each offers only the filters that apply to
+/// every one of its panels.
 pub fn generate(settings: &Settings, source: &str) -> Vec<Dashboard> {
     vec![
         build(
             "support-overview",
             "Support overview",
-            "Volume, backlog, response and resolution times, satisfaction, re-routes and reopens.",
-            Filters::All,
+            "The queue right now, SLO attainment, satisfaction, re-routes and reopens, by team.",
+            Filters::Teams,
             overview::panels(settings),
+            source,
+        ),
+        build(
+            "support-speed",
+            "Support speed",
+            "Tickets created and solved, first response and resolution times, interactions and one-touch resolutions, by team, channel and priority.",
+            Filters::All,
+            speed::panels(settings),
+            source,
+        ),
+        build(
+            "support-surveys",
+            "Support surveys, organisation-wide",
+            "The exact CSAT, NPS, eNPS and customer effort of the whole organisation over their windows.",
+            Filters::None,
+            surveys::panels(),
             source,
         ),
         build(
@@ -105,9 +137,22 @@ fn build(
     title: &'static str,
     description: &str,
     filters: Filters,
-    panels: Vec<Panel>,
+    mut panels: Vec<Panel>,
     source: &str,
 ) -> Dashboard {
+    // `sel` filters by every ticket label a family has; a dashboard that
+    // does not offer a variable must not match on it (an unset `$channel`
+    // would match nothing).
+    let offered = filters.offered();
+    for p in &mut panels {
+        for q in &mut p.queries {
+            for var in ["team", "channel", "priority"] {
+                if !offered.contains(&var) {
+                    q.expr = q.expr.replace(&format!(", {var}=~\"${var}\""), "");
+                }
+            }
+        }
+    }
     let count = panels.iter().filter(|p| p.kind != Kind::Row).count();
     let model = json!({
         "uid": uid,
@@ -215,11 +260,8 @@ fn variables(filters: Filters) -> Vec<Value> {
             vars.push(query_var("channel", "Channel", true));
             vars.push(query_var("priority", "Priority", true));
         }
-        Filters::OneTeam => {
-            vars.push(query_var("team", "Team", false));
-            vars.push(query_var("channel", "Channel", true));
-            vars.push(query_var("priority", "Priority", true));
-        }
+        Filters::Teams => vars.push(query_var("team", "Team", true)),
+        Filters::OneTeam => vars.push(query_var("team", "Team", false)),
     }
     vars
 }

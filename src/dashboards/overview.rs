@@ -1,27 +1,16 @@
-//! "Support overview": the whole support organisation, filtered by team,
-//! channel and priority.
+//! "Support overview": the queue right now, SLO attainment, satisfaction,
+//! re-routes and reopens of the selected teams. Every panel honours the
+//! `team` filter, the only one offered (speed by channel and priority is on
+//! "Support speed"; the organisation's survey figures on "Support surveys").
 
 use super::panel::Panel;
-use super::{quantile, raw, sel, target_steps, targets};
+use super::{raw, sel};
 use crate::config::Settings;
-use crate::engine::slo::{SloClock, SloMetric};
+use crate::engine::slo::SloMetric;
 use crate::metrics as m;
 use crate::rules::names::TeamRatio;
 
 pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
-    let fr_business = targets(settings, |s| {
-        s.metric == SloMetric::FirstResponse && s.clock == SloClock::Business
-    });
-    let fr_calendar = targets(settings, |s| {
-        s.metric == SloMetric::FirstResponse && s.clock == SloClock::Calendar
-    });
-    let resolution = targets(settings, |s| s.metric == SloMetric::Resolution);
-    let per_hour = |family: &m::Family| {
-        format!(
-            "sum(rate({}[$__rate_interval])) * 3600",
-            sel(family, "", &[])
-        )
-    };
     let team_ratio = |r: TeamRatio| format!("{}{{team=~\"$team\"}}", r.name("7d"));
 
     // Waiting in business time, as the waiting alerts count it; no colour:
@@ -47,6 +36,11 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         .map(|s| s.name.as_str())
         .collect();
     let fr_slo = format!("slo=~\"{}\"", first_response_slos.join("|"));
+    let csat_7d = format!(
+        "sum(increase({}[7d]))\n/\n(sum(increase({}[7d])) > 0)",
+        sel(&m::CSAT, "", &["score=~\"4|5\""]),
+        sel(&m::CSAT, "", &[]),
+    );
     let slo_attainment = format!(
         "1 - (\n  sum by (slo) (increase({b}[7d]))\n/\n  (sum by (slo) (increase({m}[7d])) > 0)\n)",
         b = sel(&m::SLO_BREACHES, "", &[]),
@@ -79,36 +73,16 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         )
         .neutral()
         .no_value("0"),
-        // The kpi job's exact figure is organisation-wide; per team, see
-        // "CSAT by team" below (TODO issue 17: per-team kpi gauges).
         Panel::stat(
-            "CSAT, last 7 days, all teams",
+            "CSAT, last 7 days",
             "percentunit",
-            "Share of CSAT answers scoring 4 or 5 over the last 7 days, all teams and channels (the kpi job's exact figure; not filtered).",
+            "Share of the selected teams' CSAT answers scoring 4 or 5 over the last 7 days (the organisation's exact figure is on Support surveys).",
         )
-        .query(raw(m::KPI_CSAT.name, &["window=\"7d\""]), "CSAT")
+        .query(csat_7d, "CSAT")
         .steps("red", &[(0.75, "orange"), (0.85, "green")])
         .range(0.0, 1.0)
         .no_value("no answers"),
-        Panel::stat(
-            "NPS, last 28 days",
-            "none",
-            "% promoters (9-10) minus % detractors (0-6) over the last 28 days, -100 to 100 (the kpi job's exact figure).",
-        )
-        .query(raw(m::KPI_NPS.name, &["window=\"28d\""]), "NPS")
-        .steps("red", &[(0.0, "orange"), (30.0, "green")])
-        .range(-100.0, 100.0)
-        .decimals(0),
         Panel::row("Volume and queue"),
-        Panel::timeseries(
-            "Tickets created and solved per hour",
-            "short",
-            "Tickets opened and solve events (a ticket solved again after a reopen counts again), per hour.",
-        )
-        .query(per_hour(&m::CREATED), "created")
-        .query(per_hour(&m::SOLVED), "solved")
-        .interval("1h")
-        .min(0.0),
         Panel::timeseries(
             "Backlog by status",
             "short",
@@ -136,65 +110,6 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         )
         .query(slo_attainment, "{{slo}}")
         .range(0.0, 1.0),
-        Panel::row("Speed"),
-        Panel::timeseries(
-            "First response time, business hours",
-            "s",
-            "Median and 90th percentile of the time to the first agent reply, counting only the team calendar's open hours, from the histogram. Dashed lines: the business-hours first-response SLO targets.",
-        )
-        .query(quantile(0.5, &sel(&m::FIRST_RESPONSE_BUSINESS, "_bucket", &[]), ""), "p50")
-        .query(quantile(0.9, &sel(&m::FIRST_RESPONSE_BUSINESS, "_bucket", &[]), ""), "p90")
-        .steps("green", &target_steps(&fr_business))
-        .lines()
-        .interval("1h")
-        .min(0.0),
-        Panel::timeseries(
-            "First response time, calendar",
-            "s",
-            "Median and 90th percentile of the time to the first agent reply in calendar time, from the histogram. Dashed lines: the calendar-clock first-response SLO targets.",
-        )
-        .query(quantile(0.5, &sel(&m::FIRST_RESPONSE, "_bucket", &[]), ""), "p50")
-        .query(quantile(0.9, &sel(&m::FIRST_RESPONSE, "_bucket", &[]), ""), "p90")
-        .steps("green", &target_steps(&fr_calendar))
-        .lines()
-        .interval("1h")
-        .min(0.0),
-        Panel::timeseries(
-            "Resolution time",
-            "s",
-            "Median and 90th percentile of the time to the first solve, and of the full resolution (to the last solve after reopens), calendar time. Dashed lines: the resolution SLO targets.",
-        )
-        .query(quantile(0.5, &sel(&m::FIRST_RESOLUTION, "_bucket", &[]), ""), "first p50")
-        .query(quantile(0.9, &sel(&m::FIRST_RESOLUTION, "_bucket", &[]), ""), "first p90")
-        .query(quantile(0.9, &sel(&m::FULL_RESOLUTION, "_bucket", &[]), ""), "full p90")
-        .steps("green", &target_steps(&resolution))
-        .lines()
-        .interval("1h")
-        .min(0.0),
-        Panel::timeseries(
-            "Interactions per solved ticket",
-            "short",
-            "Median and 90th percentile of public customer and agent messages up to each solve.",
-        )
-        .query(quantile(0.5, &sel(&m::INTERACTIONS, "_bucket", &[]), ""), "p50")
-        .query(quantile(0.9, &sel(&m::INTERACTIONS, "_bucket", &[]), ""), "p90")
-        .interval("1h")
-        .min(0.0),
-        Panel::timeseries(
-            "One-touch resolutions",
-            "percentunit",
-            "Share of solve events with exactly one agent reply.",
-        )
-        .query(
-            format!(
-                "sum(rate({}[$__rate_interval])) / sum(rate({}[$__rate_interval]))",
-                sel(&m::ONE_TOUCH, "", &[]),
-                sel(&m::SOLVED, "", &[])
-            ),
-            "one-touch",
-        )
-        .interval("1h")
-        .range(0.0, 1.0),
         Panel::row("Satisfaction"),
         Panel::timeseries(
             "CSAT by team, 7-day rolling",
@@ -204,22 +119,6 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         .query(team_ratio(TeamRatio::CsatSatisfied), "{{team}}")
         .query(raw(m::KPI_CSAT.name, &["window=\"7d\""]), "all teams (exact)")
         .range(0.0, 1.0),
-        Panel::timeseries(
-            "NPS and employee NPS",
-            "none",
-            "Relationship NPS and eNPS over the last 28 days, -100 to 100 (the kpi job's exact figures; all teams).",
-        )
-        .query(raw(m::KPI_NPS.name, &["window=\"28d\""]), "NPS")
-        .query(raw(m::KPI_ENPS.name, &["window=\"28d\""]), "eNPS")
-        .range(-100.0, 100.0),
-        Panel::timeseries(
-            "Customer effort",
-            "none",
-            "Mean CES (1 = very low effort ... 7 = very high effort) over 7 and 28 days (the kpi job's exact figures). Lower is better.",
-        )
-        .query(raw(m::KPI_CES.name, &["window=\"7d\""]), "7 days")
-        .query(raw(m::KPI_CES.name, &["window=\"28d\""]), "28 days")
-        .range(1.0, 7.0),
         Panel::timeseries(
             "Low-effort share by team, 7-day rolling",
             "percentunit",

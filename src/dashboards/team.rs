@@ -91,8 +91,10 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
             .range(0.0, 1.0),
         Panel::timeseries("Team eNPS, 28 days", "none", "Employee NPS of the team's engagement answers over the last 28 days: % promoters (9-10) minus % detractors (0-6).")
             .query(
+                // A side without answers is 0, not a missing series that
+                // empties the difference; no answers at all draws nothing.
                 format!(
-                    "100 * ({} - {}) / {}",
+                    "100 * (({} or vector(0)) - ({} or vector(0)))\n/\n({} > 0)",
                     engagement("score=~\"9|10\""),
                     engagement("score=~\"[0-6]\""),
                     engagement("score=~\".*\"")

@@ -972,14 +972,6 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
                     }
                 })
                 .collect();
-            let channel = match &i.subject {
-                Subject::Slo { slo, .. } => d
-                    .slos
-                    .iter()
-                    .find(|r| r.slo == *slo)
-                    .and_then(|r| r.channel.clone()),
-                _ => None,
-            };
             IssueView {
                 rank: n + 1,
                 title: title(i, l),
@@ -987,14 +979,8 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
                 owner: i.owner.clone(),
                 facets,
                 comments: i.comments.iter().map(|c| comment_line(c, l)).collect(),
-                link: dashboard_url.map(|u| {
-                    let mut link = dashboard_link(u, d);
-                    if let Some(c) = channel {
-                        link.push_str("&var-channel=");
-                        link.push_str(&crate::config::percent_encode(&c));
-                    }
-                    link
-                }),
+                // The overview filters by team only (README, Dashboards).
+                link: dashboard_url.map(|u| dashboard_link(u, d)),
             }
         })
         .collect::<Vec<_>>();

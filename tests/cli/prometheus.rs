@@ -130,8 +130,8 @@ fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
 /// New traffic while Prometheus watches: 30 urgent chat tickets created 10
 /// minutes ago and answered a minute ago (9 minutes: over the chat SLO's
 /// 5-minute calendar target, within the urgent SLO's business hour), 4 CSAT
-/// answers on them (2 satisfied), and 5 urgent web tickets waiting 3 hours
-/// without an answer.
+/// answers on them (2 satisfied), two eNPS answers, and 5 urgent web
+/// tickets waiting 3 hours without an answer.
 fn new_traffic(now: chrono::DateTime<chrono::Utc>) -> String {
     let created = iso(now - chrono::Duration::minutes(10));
     let answered = iso(now - chrono::Duration::minutes(1));
@@ -153,6 +153,10 @@ INSERT INTO support_ticket_events (ticket_id, occurred_at, kind, actor, actor_id
             "INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment) VALUES ('pm-s{i}', 'pm-{i}', '{answered}', 'csat', {score}, NULL);\n"
         ));
     }
+    // And an engagement pulse answered while Prometheus watches.
+    sql.push_str(&format!(
+        "INSERT INTO support_engagement_responses (id, employee_id, team, responded_at, question, score) VALUES ('pm-e3', 'pm-a3', 'billing', '{answered}', 'enps', 9), ('pm-e4', 'pm-a4', 'billing', '{answered}', 'enps', 6);\n"
+    ));
     for i in 0..5 {
         sql.push_str(&format!(
             "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, created_by, status, updated_at) VALUES ('pw-{i}', '{waiting}', 'web', 'urgent', 'login', 'pw-c{i}', 'customer', 'new', '{waiting}');

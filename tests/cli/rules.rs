@@ -393,8 +393,35 @@ fn panel_problems(file: &Path, d: &Value, known: &BTreeSet<String>) -> Vec<Strin
     if d["schemaVersion"].as_u64().is_none_or(|v| v < 39) {
         problems.push(at("schemaVersion below 39"));
     }
+    // Every panel honours every filter the dashboard offers, and no panel
+    // names a variable the dashboard does not offer.
+    let offered: Vec<&str> = ["team", "channel", "priority"]
+        .into_iter()
+        .filter(|f| vars.iter().any(|v| v["name"] == *f))
+        .collect();
     let mut ids = BTreeSet::new();
     for p in d["panels"].as_array().into_iter().flatten() {
+        if p["type"] != "row" {
+            let title = p["title"].as_str().unwrap_or("(untitled)");
+            let exprs: String = p["targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["expr"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            for f in ["team", "channel", "priority"] {
+                let named = exprs.contains(&format!("${f}"));
+                if offered.contains(&f) && !named {
+                    problems.push(format!("{name}: panel {title:?} ignores ${f}"));
+                }
+                if !offered.contains(&f) && named {
+                    problems.push(format!(
+                        "{name}: panel {title:?} names ${f}, which is not offered"
+                    ));
+                }
+            }
+        }
         let title = p["title"].as_str().unwrap_or("(untitled)");
         let at = |what: &str| format!("{name}: panel {title:?}: {what}");
         if !ids.insert(p["id"].as_u64()) {
@@ -501,7 +528,7 @@ fn every_dashboard_passes_the_lint() {
     // Prometheus' own per-target series.
     known.extend(["up".to_string(), "scrape_duration_seconds".to_string()]);
     let dashboards = shipped_dashboards();
-    assert_eq!(dashboards.len(), 4);
+    assert_eq!(dashboards.len(), 6);
     let mut problems = Vec::new();
     let mut panels = 0;
     for (path, d) in &dashboards {
@@ -522,7 +549,11 @@ fn every_dashboard_passes_the_lint() {
 #[test]
 fn the_lint_catches_what_it_looks_for() {
     let known = exposed_names();
-    let mut d = shipped_dashboards().remove(0).1;
+    let mut d = shipped_dashboards()
+        .into_iter()
+        .find(|(_, d)| d["uid"] == "support-overview")
+        .expect("the overview")
+        .1;
     let panel = d["panels"]
         .as_array_mut()
         .and_then(|ps| ps.iter_mut().find(|p| p["type"] != "row"))
@@ -541,6 +572,7 @@ fn the_lint_catches_what_it_looks_for() {
         "support_tickets_craeted_total",
         "support_tickets_solved_total without instance=~\"$instance\"",
         "rate(…) over Some(\"1d\"), not $__rate_interval",
+        "ignores $team",
     ] {
         assert!(problems.contains(want), "missing {want}: {problems}");
     }

@@ -170,6 +170,7 @@ fn build(
         "timezone": "browser",
         "links": [{
             "type": "dashboards", "tags": [TAG], "asDropdown": true,
+            "icon": "external link", "targetBlank": false, "tooltip": "",
             "title": "Support dashboards", "includeVars": true, "keepTime": true,
         }],
         "templating": {"list": variables(filters)},
@@ -206,7 +207,8 @@ fn layout(panels: &[Panel]) -> Vec<Value> {
 fn variables(filters: Filters) -> Vec<Value> {
     let mut vars = vec![json!({
         "name": "datasource", "label": "Data source", "type": "datasource",
-        "query": "prometheus", "refresh": 1, "hide": 0, "current": {},
+        "query": "prometheus", "refresh": 1, "hide": 0,
+        "current": {"text": "default", "value": "default"},
     })];
     // The scrape job and instance (dashboard-linter's job/instance rules):
     // from the exporter's build info, which every instance serves.
@@ -228,7 +230,6 @@ fn variables(filters: Filters) -> Vec<Value> {
         vars.push(json!({
             "name": name, "label": label, "type": "query",
             "datasource": panel::datasource(),
-            "definition": q,
             "query": {"query": q, "refId": "StandardVariableQuery"},
             "refresh": 2, "sort": 1, "hide": 0,
             "multi": true, "includeAll": true, "allValue": ".*",
@@ -240,7 +241,6 @@ fn variables(filters: Filters) -> Vec<Value> {
         let mut v = json!({
             "name": name, "label": label, "type": "query",
             "datasource": panel::datasource(),
-            "definition": q,
             "query": {"query": q, "refId": "StandardVariableQuery"},
             "refresh": 2, "sort": 1, "hide": 0,
             "multi": multi, "includeAll": multi,
@@ -249,7 +249,8 @@ fn variables(filters: Filters) -> Vec<Value> {
             v["allValue"] = json!(".*");
             v["current"] = json!({"text": "All", "value": "$__all"});
         } else {
-            v["current"] = json!({});
+            // Grafana selects the first team on load.
+            v["current"] = json!({"text": "", "value": ""});
         }
         v
     };

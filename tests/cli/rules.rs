@@ -10,7 +10,7 @@ use serde_json::Value;
 use support_metrics::config::Settings;
 use support_metrics::metrics::{self, Kind};
 
-use crate::helpers::{repo, run, tool};
+use crate::helpers::{repo, run, skip_outside_ci, tool};
 
 const EXAMPLE: &str = "config/support-metrics.toml";
 const RULES: &str = "dashboards/prometheus/support-metrics.rules.yml";
@@ -371,7 +371,7 @@ fn panel_problems(file: &Path, d: &Value, known: &BTreeSet<String>) -> Vec<Strin
         }
     }
     for v in vars.iter().filter(|v| v["type"] == "query") {
-        let q = v["definition"].as_str().unwrap_or_default();
+        let q = v["query"]["query"].as_str().unwrap_or_default();
         let label = v["name"].as_str().unwrap_or_default();
         let want = match label {
             "job" => "label_values(support_build_info, job)".to_string(),
@@ -617,4 +617,66 @@ fn the_slo_dashboard_follows_the_configured_slos() {
         urgent_quantile["fieldConfig"]["defaults"]["thresholds"]["steps"][1]["value"],
         3600.0
     );
+}
+
+/// The dashboards type-check against Grafana's own schema (npm
+/// `@grafana/schema`, the TypeScript types Grafana's dashboard model is
+/// generated into): each JSON model is an object literal of type
+/// `Dashboard` (enums read as their string values), so a wrong type, a
+/// missing required property or an unknown one fails `tsc --strict`.
+/// `.ci/run` installs the package and TypeScript into target/npm-grafana.
+#[test]
+fn the_dashboards_type_check_against_grafana_schema() {
+    let test = "the_dashboards_type_check_against_grafana_schema";
+    let modules = std::env::var("SUPPORT_METRICS_TEST_NPM_GRAFANA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join("target/npm-grafana"));
+    let tsc = modules.join("node_modules/typescript/bin/tsc");
+    if !modules.join("node_modules/@grafana/schema").is_dir() || !tsc.is_file() {
+        skip_outside_ci(
+            test,
+            "npm install --prefix target/npm-grafana @grafana/schema typescript@5",
+        );
+        return;
+    }
+    let check = |dashboards: &[(PathBuf, Value)]| {
+        // Inside the install, so that the imports resolve.
+        let dir = tempfile::tempdir_in(&modules).expect("dir");
+        for (path, d) in dashboards {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().replace('-', "_"))
+                .unwrap_or_default();
+            let ts = format!(
+                "import type {{ Dashboard }} from '@grafana/schema';\n\
+                 type Loose<T> = T extends string ? `${{T}}` : T extends (infer U)[] ? Loose<U>[] : T extends object ? {{ [K in keyof T]: Loose<T[K]> }} : T;\n\
+                 const {stem}: Loose<Dashboard> = {};\nexport default {stem};\n",
+                serde_json::to_string_pretty(d).expect("json")
+            );
+            std::fs::write(dir.path().join(format!("{stem}.ts")), ts).expect("write");
+        }
+        std::fs::write(
+            dir.path().join("tsconfig.json"),
+            r#"{"compilerOptions":{"strict":true,"noEmit":true,"moduleResolution":"node","module":"commonjs","target":"es2020","skipLibCheck":true},"include":["*.ts"]}"#,
+        )
+        .expect("tsconfig");
+        let out = Command::new("node")
+            .arg(&tsc)
+            .arg("-p")
+            .arg(dir.path())
+            .output()
+            .expect("node runs tsc");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let dashboards = shipped_dashboards();
+    let (ok, errors) = check(&dashboards);
+    assert!(ok, "{errors}");
+    // The check catches a wrong type.
+    let mut bad = dashboards[0].clone();
+    bad.1["panels"][0]["gridPos"]["h"] = Value::String("eight".into());
+    let (ok, errors) = check(&[bad]);
+    assert!(!ok && errors.contains("is not assignable to type 'number'"), "{errors}");
 }

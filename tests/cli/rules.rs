@@ -635,7 +635,7 @@ fn the_dashboards_type_check_against_grafana_schema() {
     if !modules.join("node_modules/@grafana/schema").is_dir() || !tsc.is_file() {
         skip_outside_ci(
             test,
-            "npm install --prefix target/npm-grafana @grafana/schema typescript@5",
+            "npm install --prefix target/npm-grafana @grafana/schema@13.2.3 typescript@5.9.3",
         );
         return;
     }

@@ -94,7 +94,7 @@ pub fn generate(settings: &Settings, source: &str) -> Vec<Dashboard> {
             "Support speed",
             "Tickets created and solved, first response and resolution times, interactions and one-touch resolutions, by team, channel and priority.",
             Filters::All,
-            speed::panels(settings),
+            speed::panels(),
             source,
         ),
         build(

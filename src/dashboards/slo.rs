@@ -116,7 +116,11 @@ fn row(slo: &Slo) -> Vec<Panel> {
         Panel::timeseries(
             "Burn rate",
             "none",
-            "Error ratio over each window divided by the error budget: 1 spends the budget in exactly 30 days. Dashed lines: the alert factors (1 and 3 open a ticket over 3d/1d, 6 and 14.4 page over 6h/1h, each with a short window).",
+            &if slo.metric == SloMetric::FirstResponse {
+                "Error ratio over each window divided by the error budget: 1 spends the budget in exactly 30 days. Dashed lines: the alert factors (1 and 3 open a ticket over 3d/1d, 6 and 14.4 page over 6h/1h, each per team, with a short window and a minimum of tickets and breaches).".to_string()
+            } else {
+                "Error ratio over each window divided by the error budget: 1 spends the budget in exactly 30 days. Resolution SLOs do not alert (their breaches are known only when tickets are solved, days later); the dashed lines are the first-response alerts' factors, for comparison.".to_string()
+            },
         )
         .query(format!("{}{s}", slo_burn_rate("1h")), "1h")
         .query(format!("{}{s}", slo_burn_rate("6h")), "6h")
@@ -154,7 +158,7 @@ fn row(slo: &Slo) -> Vec<Panel> {
                 Panel::timeseries(
                     &title,
                     "s",
-                    &format!("The {q}th percentile of the {} of the tickets SLO {name} covers, from the histogram {} (whose buckets include the target). Under the dashed target line, the objective is met.", measure(slo), h.name),
+                    &format!("The {q}th percentile of the {} of the tickets SLO {name} covers, per hour, from the histogram {} (whose buckets include the target). A point under the dashed target line is an hour in which at least {q}% met the target; the 30-day objective is the attainment stat above.", measure(slo), h.name),
                 )
                 .query(quantile(objective, &bucket, ""), &format!("p{q}"))
                 .steps("green", &[(slo.target.0, "red")])

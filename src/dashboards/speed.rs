@@ -3,19 +3,13 @@
 //! three labels, so every filter applies to every panel.
 
 use super::panel::Panel;
-use super::{quantile, sel, target_steps, targets};
-use crate::config::Settings;
-use crate::engine::slo::{SloClock, SloMetric};
+use super::{quantile, sel};
 use crate::metrics as m;
 
-pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
-    let fr_business = targets(settings, |s| {
-        s.metric == SloMetric::FirstResponse && s.clock == SloClock::Business
-    });
-    let fr_calendar = targets(settings, |s| {
-        s.metric == SloMetric::FirstResponse && s.clock == SloClock::Calendar
-    });
-    let resolution = targets(settings, |s| s.metric == SloMetric::Resolution);
+// One line for many priorities' targets over an all-priority quantile
+// would mislead: the per-SLO quantile against its own target is on the SLO
+// dashboard.
+pub(super) fn panels() -> Vec<Panel> {
     let per_hour = |family: &m::Family| {
         format!(
             "sum(rate({}[$__rate_interval])) * 3600",
@@ -37,35 +31,29 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         Panel::timeseries(
             "First response time, business hours",
             "s",
-            "Median and 90th percentile of the time to the first agent reply, counting only the team calendar's open hours, from the histogram. Dashed lines: the business-hours first-response SLO targets.",
+            "Median and 90th percentile of the time to the first agent reply, counting only the team calendar's open hours, from the histogram. All priorities together: each SLO's target and quantile are on Support SLOs.",
         )
         .query(quantile(0.5, &sel(&m::FIRST_RESPONSE_BUSINESS, "_bucket", &[]), ""), "p50")
         .query(quantile(0.9, &sel(&m::FIRST_RESPONSE_BUSINESS, "_bucket", &[]), ""), "p90")
-        .steps("green", &target_steps(&fr_business))
-        .lines()
         .interval("1h")
         .min(0.0),
         Panel::timeseries(
             "First response time, calendar",
             "s",
-            "Median and 90th percentile of the time to the first agent reply in calendar time, from the histogram. Dashed lines: the calendar-clock first-response SLO targets.",
+            "Median and 90th percentile of the time to the first agent reply in calendar time, from the histogram. All priorities together: each SLO's target and quantile are on Support SLOs.",
         )
         .query(quantile(0.5, &sel(&m::FIRST_RESPONSE, "_bucket", &[]), ""), "p50")
         .query(quantile(0.9, &sel(&m::FIRST_RESPONSE, "_bucket", &[]), ""), "p90")
-        .steps("green", &target_steps(&fr_calendar))
-        .lines()
         .interval("1h")
         .min(0.0),
         Panel::timeseries(
             "Resolution time",
             "s",
-            "Median and 90th percentile of the time to the first solve, and of the full resolution (to the last solve after reopens), calendar time. Dashed lines: the resolution SLO targets.",
+            "Median and 90th percentile of the time to the first solve, and of the full resolution (to the last solve after reopens), calendar time. All priorities together: each SLO's target and quantile are on Support SLOs.",
         )
         .query(quantile(0.5, &sel(&m::FIRST_RESOLUTION, "_bucket", &[]), ""), "first p50")
         .query(quantile(0.9, &sel(&m::FIRST_RESOLUTION, "_bucket", &[]), ""), "first p90")
         .query(quantile(0.9, &sel(&m::FULL_RESOLUTION, "_bucket", &[]), ""), "full p90")
-        .steps("green", &target_steps(&resolution))
-        .lines()
         .interval("1h")
         .min(0.0),
         Panel::timeseries(

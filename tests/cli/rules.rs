@@ -678,5 +678,8 @@ fn the_dashboards_type_check_against_grafana_schema() {
     let mut bad = dashboards[0].clone();
     bad.1["panels"][0]["gridPos"]["h"] = Value::String("eight".into());
     let (ok, errors) = check(&[bad]);
-    assert!(!ok && errors.contains("is not assignable to type 'number'"), "{errors}");
+    assert!(
+        !ok && errors.contains("is not assignable to type 'number'"),
+        "{errors}"
+    );
 }

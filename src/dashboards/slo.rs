@@ -85,6 +85,7 @@ fn row(slo: &Slo) -> Vec<Panel> {
             &format!("Share of the tickets SLO {name} judged in the last 30 days that met its {} target. Green from the objective ({}%).", target(slo), crate::rules::number(objective * 100.0)),
         )
         .query(format!("1 - {}{s}", slo_error_ratio("30d")), "attainment")
+        .no_value("no tickets judged")
         .steps("red", &[(objective, "green")])
         .decimals(1),
         Panel::stat(
@@ -93,6 +94,7 @@ fn row(slo: &Slo) -> Vec<Panel> {
             &format!("Share of the 30-day error budget (the {}% of tickets allowed to miss the target) not yet spent. Below 0: the objective is missed over 30 days.", crate::rules::number(slo.objective.error_budget() * 100.0)),
         )
         .query(format!("{SLO_BUDGET_REMAINING}{s}"), "budget left")
+        .no_value("no tickets judged")
         .steps("red", &[(0.0, "orange"), (0.25, "green")])
         .decimals(0),
         Panel::stat(

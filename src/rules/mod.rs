@@ -247,7 +247,7 @@ fn slo_recording(slos: &[Slo]) -> Group {
         rules.push(record(
             names::slo_error_ratio(w),
             format!(
-                "sum by (slo) (rate({breaches}[{w}]))\n/\nsum by (slo) (rate({measured}[{w}]))",
+                "sum by (slo) (rate({breaches}[{w}]))\n/\n(sum by (slo) (rate({measured}[{w}])) > 0)",
                 breaches = metrics::SLO_BREACHES.name,
                 measured = metrics::SLO_MEASURED.name,
             ),
@@ -277,7 +277,7 @@ fn slo_recording(slos: &[Slo]) -> Group {
             rules.push(record(
                 names::slo_team_error_ratio(w),
                 format!(
-                    "sum by (slo, team) (rate({breaches}[{w}]))\n/\nsum by (slo, team) (rate({measured}[{w}]))",
+                    "sum by (slo, team) (rate({breaches}[{w}]))\n/\n(sum by (slo, team) (rate({measured}[{w}])) > 0)",
                     breaches = metrics::SLO_BREACHES.name,
                     measured = metrics::SLO_MEASURED.name,
                 ),
@@ -328,7 +328,11 @@ fn team_ratios() -> Group {
             let (num, den) = r.parts();
             record(
                 r.name(w),
-                format!("sum by (team) (rate({num}[{w}]))\n/\nsum by (team) (rate({den}[{w}]))"),
+                // A team without solves (answers) in the window has no
+                // ratio, not NaN.
+                format!(
+                    "sum by (team) (rate({num}[{w}]))\n/\n(sum by (team) (rate({den}[{w}])) > 0)"
+                ),
             )
         })
         .collect();

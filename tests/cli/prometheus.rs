@@ -130,7 +130,8 @@ fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
 /// New traffic while Prometheus watches: 30 urgent chat tickets created 10
 /// minutes ago and answered a minute ago (9 minutes: over the chat SLO's
 /// 5-minute calendar target, within the urgent SLO's business hour), 4 CSAT
-/// answers on them (2 satisfied), two eNPS answers, and 5 urgent web
+/// answers on them (2 satisfied), five high/normal/low tickets answered and
+/// solved with a CES answer each, two eNPS answers, and 5 urgent web
 /// tickets waiting 3 hours without an answer.
 fn new_traffic(now: chrono::DateTime<chrono::Utc>) -> String {
     let created = iso(now - chrono::Duration::minutes(10));
@@ -138,19 +139,41 @@ fn new_traffic(now: chrono::DateTime<chrono::Utc>) -> String {
     let waiting = iso(now - chrono::Duration::hours(3));
     let mut sql = String::new();
     for i in 0..30 {
+        // A third of them solved at the reply: solves for the per-team
+        // ratios (reopens, re-routes per solve) to divide by.
+        let status = if i % 3 == 0 { "solved" } else { "open" };
         sql.push_str(&format!(
             "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, created_by, status, updated_at) VALUES ('pm-{i}', '{created}', 'chat', 'urgent', 'refunds', 'pm-c{i}', 'customer', 'open', '{answered}');
 INSERT INTO support_ticket_events (ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status) VALUES
  ('pm-{i}', '{created}', 'message', 'customer', 'pm-c{i}', NULL, NULL, NULL),
  ('pm-{i}', '{created}', 'assign', 'system', NULL, 'billing', NULL, NULL),
  ('pm-{i}', '{answered}', 'message', 'agent', 'a1', NULL, NULL, NULL),
- ('pm-{i}', '{answered}', 'status', 'agent', 'a1', NULL, NULL, 'open');
+ ('pm-{i}', '{answered}', 'status', 'agent', 'a1', NULL, NULL, '{status}');
 "
         ));
     }
     for (i, score) in [5, 4, 2, 1].into_iter().enumerate() {
         sql.push_str(&format!(
             "INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment) VALUES ('pm-s{i}', 'pm-{i}', '{answered}', 'csat', {score}, NULL);\n"
+        ));
+    }
+    // Every SLO judges something while Prometheus watches, so every SLO
+    // panel has data to show: high and normal tickets answered within
+    // their targets, the normal ones solved (first resolution).
+    for (i, priority) in ["high", "high", "normal", "normal", "low"]
+        .into_iter()
+        .enumerate()
+    {
+        sql.push_str(&format!(
+            "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, created_by, status, updated_at) VALUES ('pn-{i}', '{created}', 'email', '{priority}', 'billing', 'pn-c{i}', 'customer', 'solved', '{answered}');
+INSERT INTO support_ticket_events (ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status) VALUES
+ ('pn-{i}', '{created}', 'message', 'customer', 'pn-c{i}', NULL, NULL, NULL),
+ ('pn-{i}', '{created}', 'assign', 'system', NULL, 'billing', NULL, NULL),
+ ('pn-{i}', '{answered}', 'message', 'agent', 'a1', NULL, NULL, NULL),
+ ('pn-{i}', '{answered}', 'status', 'agent', 'a1', NULL, NULL, 'solved');
+INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment) VALUES ('pn-s{i}', 'pn-{i}', '{answered}', 'ces', {ces}, NULL);
+",
+            ces = i + 1
         ));
     }
     // And an engagement pulse answered while Prometheus watches.

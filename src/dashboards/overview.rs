@@ -82,6 +82,46 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         .steps("red", &[(0.75, "orange"), (0.85, "green")])
         .range(0.0, 1.0)
         .no_value("no answers"),
+        Panel::row("The last 24 hours against the same hours a week before"),
+        Panel::stat(
+            "Tickets created, last 24 hours",
+            "short",
+            "Tickets the selected teams received in the last 24 hours.",
+        )
+        .query(format!("sum(increase({}[1d]))", sel(&m::CREATED, "", &[])), "created")
+        .neutral()
+        .no_value("0")
+        .decimals(0)
+        .size(6, 4),
+        Panel::stat(
+            "A week before",
+            "short",
+            "Tickets the selected teams received in the same 24 hours a week before: the same weekday, the same hours.",
+        )
+        .query(
+            format!("sum(increase({}[1d] offset 1w))", sel(&m::CREATED, "", &[])),
+            "a week before",
+        )
+        .neutral()
+        // Not 0: Prometheus may hold no samples from a week ago.
+        .no_value("no data")
+        .decimals(0)
+        .size(6, 4),
+        Panel::timeseries(
+            "Tickets created per hour, against a week before",
+            "short",
+            "Tickets the selected teams received per hour, and the same hour of the same weekday a week before (dashed in the legend as 'a week before'): today's shape against a normal one.",
+        )
+        .query(
+            format!("sum(increase({}[1h]))", sel(&m::CREATED, "", &[])),
+            "this week",
+        )
+        .query(
+            format!("sum(increase({}[1h] offset 1w))", sel(&m::CREATED, "", &[])),
+            "a week before",
+        )
+        .interval("1h")
+        .min(0.0),
         Panel::row("Volume and queue"),
         Panel::timeseries(
             "Backlog by status",

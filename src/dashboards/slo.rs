@@ -9,7 +9,9 @@ use crate::config::Settings;
 use crate::engine::slo::{Slo, SloClock, SloMetric};
 use crate::metrics as m;
 use crate::rules::duration;
-use crate::rules::names::{SLO_BUDGET_REMAINING, slo_burn_rate, slo_error_ratio};
+use crate::rules::names::{
+    SLO_BUDGET_REMAINING, slo_burn_rate, slo_error_ratio, slo_team_error_ratio,
+};
 
 pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
     let mut out = Vec::new();
@@ -131,6 +133,16 @@ fn row(slo: &Slo) -> Vec<Panel> {
         .steps("green", &[(1.0, "yellow"), (3.0, "orange"), (6.0, "red"), (14.4, "dark-red")])
         .lines()
         .min(0.0)
+        .size(8, 8),
+        Panel::timeseries(
+            "Attainment by team, 1 day",
+            "percentunit",
+            "Share of each team's tickets this SLO judged over the last day that met the target (the team at the measurement): the series the burn-rate alerts watch, per team. Dashed line: the objective.",
+        )
+        .query(format!("1 - {}{s}", slo_team_error_ratio("1d")), "{{team}}")
+        .steps("red", &[(objective, "green")])
+        .lines()
+        .range(0.0, 1.0)
         .size(8, 8),
         Panel::timeseries(
             "Attainment, rolling",

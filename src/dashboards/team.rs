@@ -6,7 +6,7 @@ use super::{quantile, sel, target_steps, targets};
 use crate::config::Settings;
 use crate::engine::slo::{SloClock, SloMetric};
 use crate::metrics as m;
-use crate::rules::names::TeamRatio;
+use crate::rules::names::{TeamRatio, slo_team_error_ratio};
 
 pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
     // Only the SLOs that can cover this team draw lines; a team-scoped SLO
@@ -45,6 +45,14 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
             .query(ratio(TeamRatio::ReopensPerSolve, "7d"), "reopens")
             .steps("green", &[(0.1, "orange"), (0.2, "red")])
             .decimals(1),
+        Panel::row("SLOs"),
+        Panel::timeseries("SLO attainment, 1 day, this team", "percentunit", "Share of the team's tickets each SLO judged over the last day that met its target (the team at the measurement; the burn-rate alerts watch the same series and carry the team). An SLO without the team's tickets in the day draws no line.")
+            .query(format!("1 - {}{{team=~\"$team\"}}", slo_team_error_ratio("1d")), "{{slo}}")
+            .range(0.0, 1.0)
+            .no_value("no tickets judged"),
+        Panel::timeseries("SLO active breaches, this team", "short", "The team's open tickets past an SLO target before being measured, by SLO, as of each collection.")
+            .query(format!("sum by (slo) ({})", sel(&m::SLO_ACTIVE, "", &[])), "{{slo}}")
+            .min(0.0),
         Panel::timeseries("Tickets created per hour by channel", "short", "Tickets the team received, per hour, by channel.")
             .query(format!("sum by (channel) (rate({}[$__rate_interval])) * 3600", sel(&m::CREATED, "", &[])), "{{channel}}")
             .interval("1h")

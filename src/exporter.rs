@@ -464,7 +464,8 @@ impl Exporter {
             }
             Job::Kpi => {
                 let run = async {
-                    let gauges = kpi::run(&self.store, now).await?;
+                    let gauges =
+                        kpi::run(&self.store, now, self.settings.timezone, &live.labels).await?;
                     let n = gauges.len();
                     live.kpis = gauges;
                     Ok(JobOutcome::Kpi { gauges: n })

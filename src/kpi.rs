@@ -21,8 +21,18 @@ pub const WINDOWS: [(&str, TimeDelta); 2] =
 /// First-response quantiles exposed.
 pub const QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
 
-/// Computes every KPI gauge as of `now` and stores them.
-pub async fn run(store: &StateStore, now: Instant) -> Result<Vec<(SeriesKey, f64)>, StateError> {
+/// How far back the arrivals heatmap looks: four whole weeks.
+pub const ARRIVAL_WEEKS: i64 = 4;
+
+/// Computes every KPI gauge as of `now` and stores them. `tz` places
+/// arrivals in the hours of the week; `labels` folds their teams as the
+/// collections do.
+pub async fn run(
+    store: &StateStore,
+    now: Instant,
+    tz: chrono_tz::Tz,
+    labels: &crate::collect::labels::LabelFolder,
+) -> Result<Vec<(SeriesKey, f64)>, StateError> {
     let longest = WINDOWS.iter().map(|(_, d)| *d).max().unwrap_or_default();
     let answers = store.answers_since(now - longest).await?;
     let responses = store.first_responses_since(now - longest).await?;
@@ -41,8 +51,65 @@ pub async fn run(store: &StateStore, now: Instant) -> Result<Vec<(SeriesKey, f64
             .collect();
         out.extend(window_gauges(label, &in_window, &first_responses));
     }
+    let arrivals = store
+        .arrivals_since(now - TimeDelta::weeks(ARRIVAL_WEEKS))
+        .await?;
+    out.extend(arrival_gauges(&arrivals, now, tz, labels));
     store.save_kpis(&out).await?;
     Ok(out)
+}
+
+/// Tickets per week in each hour of the week over the last
+/// `ARRIVAL_WEEKS` weeks, per (folded) team: all 168 cells of every team
+/// with an arrival, zeros included, so the heatmap has no holes.
+pub fn arrival_gauges(
+    arrivals: &[(Instant, Option<String>)],
+    now: Instant,
+    tz: chrono_tz::Tz,
+    labels: &crate::collect::labels::LabelFolder,
+) -> Vec<(SeriesKey, f64)> {
+    use chrono::{Datelike, Timelike};
+    use std::collections::BTreeMap;
+    // Numbered, so that the weekdays sort in order.
+    const DAYS: [&str; 7] = [
+        "1-mon", "2-tue", "3-wed", "4-thu", "5-fri", "6-sat", "7-sun",
+    ];
+    let from = now - TimeDelta::weeks(ARRIVAL_WEEKS);
+    let mut cells: BTreeMap<String, [[u64; 24]; 7]> = BTreeMap::new();
+    for (at, team) in arrivals.iter().filter(|(at, _)| *at >= from && *at < now) {
+        let team = labels.folded(
+            crate::collect::labels::Dimension::Team,
+            team.as_deref()
+                .unwrap_or(crate::report::aggregate::UNASSIGNED),
+        );
+        let local = at.with_timezone(&tz);
+        let day = local.weekday().num_days_from_monday() as usize;
+        let hour = local.hour() as usize;
+        if let Some(row) = cells.entry(team).or_insert([[0; 24]; 7]).get_mut(day)
+            && let Some(c) = row.get_mut(hour)
+        {
+            *c += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for (team, grid) in cells {
+        for (day, row) in DAYS.iter().zip(grid) {
+            for (hour, n) in row.iter().enumerate() {
+                out.push((
+                    SeriesKey::new(
+                        &metrics::ARRIVALS_HOUR_OF_WEEK,
+                        vec![
+                            ("team", team.clone()),
+                            ("weekday", day.to_string()),
+                            ("hour", format!("{hour:02}")),
+                        ],
+                    ),
+                    *n as f64 / ARRIVAL_WEEKS as f64,
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// The gauges of one window. Absent data gives no series rather than 0.
@@ -178,5 +245,55 @@ mod tests {
     fn no_data_gives_no_series() {
         let g = window_gauges("28d", &[], &[]);
         assert!(g.is_empty(), "{g:?}");
+    }
+}
+
+#[cfg(test)]
+mod arrival_tests {
+    use super::*;
+    use crate::collect::labels::LabelFolder;
+    use chrono::TimeZone;
+    use std::collections::{BTreeSet, HashMap};
+
+    /// Hand-computed: Mondays at 08:30 UTC are 09:30 in Paris in winter
+    /// (hour 09); three of them in the last 4 weeks make 0.75 a week; a
+    /// ticket 5 weeks ago is out of the window; a team not admitted under
+    /// the label cap is `other`; every team with an arrival has 168 cells.
+    #[test]
+    fn arrivals_are_counted_per_hour_of_week_in_the_time_zone() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let monday = |weeks_ago: i64| {
+            chrono::Utc.with_ymd_and_hms(2026, 11, 23, 8, 30, 0).unwrap()
+                - chrono::Duration::weeks(weeks_ago)
+        };
+        let arrivals = vec![
+            (monday(0), Some("billing".to_string())),
+            (monday(0) + chrono::Duration::minutes(10), Some("billing".to_string())),
+            (monday(2), Some("billing".to_string())),
+            (monday(5), Some("billing".to_string())),
+            (monday(1), Some("night-shift".to_string())),
+        ];
+        let saved: HashMap<String, BTreeSet<String>> =
+            [("team".to_string(), ["billing".to_string()].into())].into();
+        let labels = LabelFolder::new(Default::default(), &saved);
+        let out = arrival_gauges(&arrivals, now, chrono_tz::Europe::Paris, &labels);
+        assert_eq!(out.len(), 2 * 168, "billing and other, every cell");
+        let cell = |team: &str, day: &str, hour: &str| {
+            out.iter()
+                .find(|(k, _)| {
+                    k.labels
+                        == vec![
+                            ("team", team.to_string()),
+                            ("weekday", day.to_string()),
+                            ("hour", hour.to_string()),
+                        ]
+                })
+                .map(|(_, v)| *v)
+        };
+        assert_eq!(cell("billing", "1-mon", "09"), Some(0.75));
+        assert_eq!(cell("billing", "1-mon", "08"), Some(0.0));
+        assert_eq!(cell("other", "1-mon", "09"), Some(0.25));
+        let total: f64 = out.iter().map(|(_, v)| v).sum();
+        assert_eq!(total, 1.0, "4 arrivals in the window, over 4 weeks");
     }
 }

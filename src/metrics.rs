@@ -202,6 +202,11 @@ pub const SLO_ACTIVE: Family = gauge(
 );
 
 // Windowed KPI gauges, recomputed by the `kpi` job.
+pub const ARRIVALS_HOUR_OF_WEEK: Family = gauge(
+    "support_arrivals_hour_of_week",
+    "Customer tickets created per week in each hour of the week (schedule.timezone), on average over the last 28 days, by the team holding them (cached by the kpi job): peak hours, for staffing.",
+    &["team", "weekday", "hour"],
+);
 pub const KPI_CSAT: Family = gauge(
     "support_csat_ratio",
     "Share of CSAT answers scoring 4 or 5 over the window (cached by the kpi job).",
@@ -305,6 +310,7 @@ pub const ALL: &[Family] = &[
     OLDEST_AWAITING_BUSINESS,
     TEAM_OPEN,
     SLO_ACTIVE,
+    ARRIVALS_HOUR_OF_WEEK,
     KPI_CSAT,
     KPI_NPS,
     KPI_CES,

@@ -59,6 +59,16 @@ impl LabelFolder {
     }
 
     /// The label value to expose for `value`.
+    /// `value` as already folded: itself when admitted, else `other`
+    /// (admits nothing: for readers of the collections' labels, like the
+    /// kpi job).
+    pub fn folded(&self, dim: Dimension, value: &str) -> String {
+        match self.admitted.get(&dim) {
+            Some(set) if set.contains(value) => value.to_string(),
+            _ => OTHER.to_string(),
+        }
+    }
+
     pub fn fold(&mut self, dim: Dimension, value: &str) -> String {
         let cap = self.cap(dim);
         let set = self.admitted.entry(dim).or_default();

@@ -122,6 +122,22 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
         )
         .interval("1h")
         .min(0.0),
+        Panel::row("When customers write"),
+        Panel::matrix(
+            "Arrivals by hour of the week, last 4 weeks",
+            "short",
+            "Customer tickets created per week in each hour of the week (rows: weekdays, columns: hours, in schedule.timezone), on average over the last 4 weeks, for the selected teams (the team holding each ticket now): the peak hours to staff. Computed by the kpi job.",
+            "weekday",
+            "hour",
+        )
+        .query(
+            format!(
+                "sum by (weekday, hour) ({})",
+                sel(&m::ARRIVALS_HOUR_OF_WEEK, "", &[])
+            ),
+            "",
+        )
+        .decimals(1),
         Panel::row("Volume and queue"),
         Panel::timeseries(
             "Backlog by status",

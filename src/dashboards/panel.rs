@@ -16,6 +16,12 @@ pub enum Kind {
     Stat,
     /// A collapsible section title, full width.
     Row,
+    /// A grid of coloured cells: an instant query's series laid out by two
+    /// of their labels (Grafana's "grouping to matrix"), rows sorted.
+    Matrix {
+        rows: &'static str,
+        columns: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +107,20 @@ impl Panel {
         }
     }
 
+    /// A heatmap-like table of one instant query, `rows` × `columns` labels.
+    pub fn matrix(
+        title: &str,
+        unit: &'static str,
+        description: &str,
+        rows: &'static str,
+        columns: &'static str,
+    ) -> Panel {
+        let mut p = Panel::new(Kind::Matrix { rows, columns }, title, unit, description);
+        p.width = 24;
+        p.height = 9;
+        p
+    }
+
     pub fn row(title: &str) -> Panel {
         Panel {
             width: 24,
@@ -181,7 +201,11 @@ impl Panel {
             .collect();
         let mut defaults = json!({
             "unit": self.unit,
-            "color": {"mode": if self.kind == Kind::Stat { "thresholds" } else { "palette-classic" }},
+            "color": {"mode": match self.kind {
+                Kind::Stat => "thresholds",
+                Kind::Matrix { .. } => "continuous-GrYlRd",
+                _ => "palette-classic",
+            }},
             "thresholds": {"mode": "absolute", "steps": steps},
         });
         for (key, v) in [("min", self.min), ("max", self.max)] {
@@ -210,6 +234,13 @@ impl Panel {
                     }),
                 )
             }
+            Kind::Matrix { .. } => {
+                defaults["custom"] = json!({
+                    "align": "center",
+                    "cellOptions": {"type": "color-background"},
+                });
+                ("table", json!({"showHeader": true, "cellHeight": "sm"}))
+            }
             Kind::Stat | Kind::Row => (
                 "stat",
                 json!({
@@ -224,14 +255,21 @@ impl Panel {
             .iter()
             .enumerate()
             .map(|(i, q)| {
-                json!({
+                let mut t = json!({
                     "refId": ref_id(i),
                     "datasource": datasource(),
                     "editorMode": "code",
                     "expr": q.expr,
                     "legendFormat": q.legend,
                     "range": true,
-                })
+                });
+                // A matrix reads one instant value per series, as a table.
+                if matches!(self.kind, Kind::Matrix { .. }) {
+                    t["range"] = json!(false);
+                    t["instant"] = json!(true);
+                    t["format"] = json!("table");
+                }
+                t
             })
             .collect();
         let mut panel = json!({
@@ -245,6 +283,15 @@ impl Panel {
             "options": options,
             "targets": targets,
         });
+        if let Kind::Matrix { rows, columns } = self.kind {
+            panel["transformations"] = json!([
+                {"id": "groupingToMatrix", "options": {
+                    "columnField": columns, "rowField": rows, "valueField": "Value",
+                    "emptyValue": "zero",
+                }},
+                {"id": "sortBy", "options": {"sort": [{"field": format!("{rows}\\{columns}")}]}},
+            ]);
+        }
         if let Some(i) = self.interval {
             panel["interval"] = json!(i);
         }

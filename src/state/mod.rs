@@ -639,6 +639,29 @@ impl StateStore {
             .collect())
     }
 
+    /// Customer tickets created at or after `since`: when, and the team that
+    /// holds each now (the arrivals heatmap's staffing question is "which
+    /// team gets these hours' tickets").
+    pub async fn arrivals_since(
+        &self,
+        since: Instant,
+    ) -> Result<Vec<(Instant, Option<String>)>, StateError> {
+        let rows: Vec<(i64, Option<String>)> = on_pool!(&self.pool, p =>
+            sqlx::query_as(
+                self.sql("SELECT created_at, team FROM ticket_state \
+                 WHERE created_at >= $1 AND created_by = 'customer'"),
+            )
+            .bind(micros(since))
+            .fetch_all(p)
+            .await
+        )
+        .map_err(self.err("read arrivals"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(at, team)| Some((from_micros(at)?, team)))
+            .collect())
+    }
+
     /// Remembered answers given at or after `since`.
     pub async fn answers_since(&self, since: Instant) -> Result<Vec<AnswerRow>, StateError> {
         let rows: Vec<(String, String, i64, Option<String>, String, i32)> =

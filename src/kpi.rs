@@ -263,12 +263,17 @@ mod arrival_tests {
     fn arrivals_are_counted_per_hour_of_week_in_the_time_zone() {
         let now = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
         let monday = |weeks_ago: i64| {
-            chrono::Utc.with_ymd_and_hms(2026, 11, 23, 8, 30, 0).unwrap()
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, 23, 8, 30, 0)
+                .unwrap()
                 - chrono::Duration::weeks(weeks_ago)
         };
         let arrivals = vec![
             (monday(0), Some("billing".to_string())),
-            (monday(0) + chrono::Duration::minutes(10), Some("billing".to_string())),
+            (
+                monday(0) + chrono::Duration::minutes(10),
+                Some("billing".to_string()),
+            ),
             (monday(2), Some("billing".to_string())),
             (monday(5), Some("billing".to_string())),
             (monday(1), Some("night-shift".to_string())),

@@ -339,8 +339,10 @@ pub(crate) fn quantile(q: f64, bucket_selector: &str, by: &str) -> String {
     } else {
         format!("le, {by}")
     };
+    // `>= 0` drops the NaN of a group without observations in the window
+    // (a priority with no first response this hour): no point, not NaN.
     format!(
-        "histogram_quantile({}, sum by ({by}) (rate({bucket_selector}[$__rate_interval])))",
+        "histogram_quantile({}, sum by ({by}) (rate({bucket_selector}[$__rate_interval]))) >= 0",
         crate::rules::number(q)
     )
 }

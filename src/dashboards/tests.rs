@@ -97,7 +97,7 @@ fn an_slo_row_draws_its_target_and_objective() {
         .expect("quantile panel");
     assert_eq!(
         quantile["targets"][0]["expr"],
-        r#"histogram_quantile(0.95, sum by (le) (rate(support_first_response_business_seconds_bucket{job=~"$job", instance=~"$instance", priority=~"normal|low", team="billing"}[$__rate_interval])))"#
+        r#"histogram_quantile(0.95, sum by (le) (rate(support_first_response_business_seconds_bucket{job=~"$job", instance=~"$instance", priority=~"normal|low", team="billing"}[$__rate_interval]))) >= 0"#
     );
     let steps = &quantile["fieldConfig"]["defaults"]["thresholds"]["steps"];
     assert_eq!(steps[1]["value"], 3_600.0);

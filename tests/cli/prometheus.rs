@@ -367,6 +367,17 @@ INSERT INTO support_engagement_responses (id, employee_id, team, responded_at, q
                 && !q.contains(" offset 1w")
             {
                 failures.push(format!("{}: no data for {q}", path.display()));
+            } else if v["data"]["result"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| {
+                    r["value"][1]
+                        .as_str()
+                        .is_some_and(|x| x == "NaN" || x.ends_with("Inf"))
+                })
+            {
+                failures.push(format!("{}: NaN or infinity from {q}", path.display()));
             }
         }
     }

@@ -243,15 +243,17 @@ fn slo_recording(slos: &[Slo]) -> Group {
             labels,
         });
     }
+    // Breaches per judged ticket over `w`, grouped `by`; a group without
+    // judged tickets in the window has no ratio, not NaN.
+    let error_ratio = |by: &str, w: &str| {
+        format!(
+            "sum by ({by}) (rate({breaches}[{w}]))\n/\n(sum by ({by}) (rate({measured}[{w}])) > 0)",
+            breaches = metrics::SLO_BREACHES.name,
+            measured = metrics::SLO_MEASURED.name,
+        )
+    };
     for w in names::SLO_WINDOWS {
-        rules.push(record(
-            names::slo_error_ratio(w),
-            format!(
-                "sum by (slo) (rate({breaches}[{w}]))\n/\n(sum by (slo) (rate({measured}[{w}])) > 0)",
-                breaches = metrics::SLO_BREACHES.name,
-                measured = metrics::SLO_MEASURED.name,
-            ),
-        ));
+        rules.push(record(names::slo_error_ratio(w), error_ratio("slo", w)));
     }
     // The long window of each burn-rate condition.
     let long_windows = FAST.iter().chain(SLOW.iter()).map(|b| b.long);
@@ -276,11 +278,7 @@ fn slo_recording(slos: &[Slo]) -> Group {
             ratio_windows.push(w);
             rules.push(record(
                 names::slo_team_error_ratio(w),
-                format!(
-                    "sum by (slo, team) (rate({breaches}[{w}]))\n/\n(sum by (slo, team) (rate({measured}[{w}])) > 0)",
-                    breaches = metrics::SLO_BREACHES.name,
-                    measured = metrics::SLO_MEASURED.name,
-                ),
+                error_ratio("slo, team", w),
             ));
         }
         rules.push(record(

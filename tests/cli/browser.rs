@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::digest::{demo_helpdesk, preview_billing};
+use crate::digest::{demo_helpdesk, preview_billing_in};
 use crate::helpers::skip_outside_ci;
 
 const FLAGS: [&str; 6] = [
@@ -141,15 +141,7 @@ fn the_digest_fits_a_phone_and_a_desktop_in_every_locale() {
     );
 
     for locale in ["en", "fr", "it"] {
-        let out = dir.path().join(format!("preview-{locale}"));
-        let r = preview_billing(
-            dir.path(),
-            &config,
-            &week,
-            &out,
-            &[("SUPPORT_METRICS__DIGEST__LOCALE", locale)],
-        );
-        assert!(r.ok, "{}", r.stderr);
+        let out = preview_billing_in(dir.path(), &config, &week, locale);
         let html = std::fs::read_to_string(out.join(format!("{week}-billing.html"))).expect("html");
         for width in [360, 400, 900] {
             let name = format!("{locale}-{width}");

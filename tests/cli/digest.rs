@@ -142,6 +142,21 @@ fn digest_send(dir: &Path, config: &Path, week: &str) -> crate::helpers::Run {
     )
 }
 
+/// `preview_billing` in `locale` into `DIR/preview-LOCALE`, which it
+/// returns (the run must succeed).
+pub fn preview_billing_in(dir: &Path, config: &Path, week: &str, locale: &str) -> PathBuf {
+    let out = dir.join(format!("preview-{locale}"));
+    let r = preview_billing(
+        dir,
+        config,
+        week,
+        &out,
+        &[("SUPPORT_METRICS__DIGEST__LOCALE", locale)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    out
+}
+
 /// `digest --week WEEK --team billing --preview OUT` with `env`.
 pub fn preview_billing(
     dir: &Path,
@@ -394,15 +409,7 @@ fn preview_writes_eml_html_and_text_in_each_locale() {
             "“refunds”: più ticket, instradati male",
         ),
     ] {
-        let out = dir.path().join(format!("preview-{locale}"));
-        let r = preview_billing(
-            dir.path(),
-            &config,
-            &week,
-            &out,
-            &[("SUPPORT_METRICS__DIGEST__LOCALE", locale)],
-        );
-        assert!(r.ok, "{}", r.stderr);
+        let out = preview_billing_in(dir.path(), &config, &week, locale);
         let stem = out.join(format!("{week}-billing"));
         let text = std::fs::read_to_string(stem.with_extension("txt")).expect("txt");
         let html = std::fs::read_to_string(stem.with_extension("html")).expect("html");

@@ -13,6 +13,7 @@ pub mod routing;
 pub mod slo;
 pub mod stats;
 pub mod surveys;
+pub mod time_in_status;
 pub mod timeline;
 
 #[cfg(test)]

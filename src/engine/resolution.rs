@@ -11,6 +11,7 @@
 
 use crate::engine::interactions::Interactions;
 use crate::engine::routing::Routing;
+use crate::engine::time_in_status::TimeInStatus;
 use crate::engine::timeline::{Clock, Measure, SolveShape};
 use crate::model::{Event, EventKind, Instant, Status};
 
@@ -29,16 +30,27 @@ impl Default for Resolution {
     }
 }
 
+/// What the ticket's other walkers know so far: a solve event records it.
+pub struct SoFar<'a> {
+    pub interactions: &'a Interactions,
+    pub routing: &'a Routing,
+    pub time_in_status: &'a TimeInStatus,
+}
+
 impl Resolution {
     pub fn on_event(
         &mut self,
         ev: &Event,
         clock: &Clock,
         team: Option<&str>,
-        interactions: &Interactions,
-        routing: &Routing,
+        so_far: SoFar,
         out: &mut Vec<Measure>,
     ) {
+        let SoFar {
+            interactions,
+            routing,
+            time_in_status,
+        } = so_far;
         let (EventKind::Status, Some(new)) = (ev.kind, ev.status) else {
             return;
         };
@@ -59,6 +71,7 @@ impl Resolution {
                 replies: interactions.replies(),
                 reroutes: routing.reroutes(),
                 reassignments: routing.reassignments(),
+                status_times: time_in_status.at(ev.occurred_at, clock.calendars),
             }));
         } else if old == Status::Solved && new != Status::Closed {
             out.push(Measure::Reopen);

@@ -12,8 +12,9 @@ use std::collections::HashSet;
 use crate::engine::calendar::Calendars;
 use crate::engine::first_response::FirstResponse;
 use crate::engine::interactions::Interactions;
-use crate::engine::resolution::Resolution;
+use crate::engine::resolution::{Resolution, SoFar};
 use crate::engine::routing::Routing;
+use crate::engine::time_in_status::TimeInStatus;
 use crate::model::{Event, Instant, Seconds, Status, Ticket};
 
 /// Time from a ticket's creation to an instant, in both clocks.
@@ -51,6 +52,8 @@ pub struct SolveShape {
     pub replies: u32,
     pub reroutes: u32,
     pub reassignments: u32,
+    /// Requester wait, agent wait, on-hold and agent work up to this solve.
+    pub status_times: crate::engine::time_in_status::StatusTimes,
 }
 
 impl SolveShape {
@@ -176,6 +179,7 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
     let mut interactions = Interactions::default();
     let mut first_response = FirstResponse::new(ticket);
     let mut resolution = Resolution::default();
+    let mut time_in_status = TimeInStatus::new(ticket.created_at);
     let mut observations = Vec::new();
     let mut team_changes: Vec<(Instant, String)> = Vec::new();
     let mut created_emitted = false;
@@ -196,13 +200,18 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
             team_changes.push((ev.occurred_at, team.to_string()));
         }
         interactions.on_event(ev);
+        // Before the resolution: a solve reads the clocks up to it.
+        time_in_status.on_event(ev, routing.team(), calendars);
         first_response.on_event(ev, &clock, routing.team(), &mut measures);
         resolution.on_event(
             ev,
             &clock,
             routing.team(),
-            &interactions,
-            &routing,
+            SoFar {
+                interactions: &interactions,
+                routing: &routing,
+                time_in_status: &time_in_status,
+            },
             &mut measures,
         );
         observations.extend(measures.drain(..).map(|measure| Observation {

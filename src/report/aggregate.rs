@@ -124,6 +124,16 @@ pub struct Metrics {
     pub first_acknowledgement_seconds: Summary,
     pub first_resolution_seconds: Summary,
     pub full_resolution_seconds: Summary,
+    /// Time in status up to each solve event (DESIGN §3), calendar and
+    /// business seconds.
+    pub requester_wait_seconds: Summary,
+    pub requester_wait_business_seconds: Summary,
+    pub agent_wait_seconds: Summary,
+    pub agent_wait_business_seconds: Summary,
+    pub on_hold_seconds: Summary,
+    pub on_hold_business_seconds: Summary,
+    pub agent_work_seconds: Summary,
+    pub agent_work_business_seconds: Summary,
     pub interactions: Summary,
     pub replies: Summary,
     pub reroutes: EventRate,
@@ -156,6 +166,14 @@ struct Acc {
     first_ack: Vec<f64>,
     first_resolution: Vec<f64>,
     full_resolution: Vec<f64>,
+    requester_wait: Vec<f64>,
+    requester_wait_business: Vec<f64>,
+    agent_wait: Vec<f64>,
+    agent_wait_business: Vec<f64>,
+    on_hold: Vec<f64>,
+    on_hold_business: Vec<f64>,
+    agent_work: Vec<f64>,
+    agent_work_business: Vec<f64>,
     interactions: Vec<f64>,
     replies: Vec<f64>,
     reroute_events: u64,
@@ -187,6 +205,14 @@ impl Acc {
             first_acknowledgement_seconds: Summary::of(&mut self.first_ack),
             first_resolution_seconds: Summary::of(&mut self.first_resolution),
             full_resolution_seconds: Summary::of(&mut self.full_resolution),
+            requester_wait_seconds: Summary::of(&mut self.requester_wait),
+            requester_wait_business_seconds: Summary::of(&mut self.requester_wait_business),
+            agent_wait_seconds: Summary::of(&mut self.agent_wait),
+            agent_wait_business_seconds: Summary::of(&mut self.agent_wait_business),
+            on_hold_seconds: Summary::of(&mut self.on_hold),
+            on_hold_business_seconds: Summary::of(&mut self.on_hold_business),
+            agent_work_seconds: Summary::of(&mut self.agent_work),
+            agent_work_business_seconds: Summary::of(&mut self.agent_work_business),
             interactions: Summary::of(&mut self.interactions),
             replies: Summary::of(&mut self.replies),
             reroutes: EventRate {
@@ -377,6 +403,18 @@ impl<'a> Aggregator<'a> {
                 Measure::Solve(s) => self.add(k, |a| {
                     a.solved += 1;
                     a.full_resolution.push(s.full_resolution.calendar.0);
+                    a.requester_wait
+                        .push(s.status_times.requester_wait.calendar.0);
+                    a.requester_wait_business
+                        .push(s.status_times.requester_wait.business.0);
+                    a.agent_wait.push(s.status_times.agent_wait.calendar.0);
+                    a.agent_wait_business
+                        .push(s.status_times.agent_wait.business.0);
+                    a.on_hold.push(s.status_times.on_hold.calendar.0);
+                    a.on_hold_business.push(s.status_times.on_hold.business.0);
+                    a.agent_work.push(s.status_times.agent_work.calendar.0);
+                    a.agent_work_business
+                        .push(s.status_times.agent_work.business.0);
                     a.interactions.push(f64::from(s.interactions));
                     a.replies.push(f64::from(s.replies));
                     a.solves_rerouted += u64::from(s.reroutes > 0);

@@ -95,6 +95,32 @@ pub const FULL_RESOLUTION: Family = hist(
     "Time from ticket creation to each solve event (the latest resolution), calendar seconds.",
     Layout::Seconds,
 );
+// Time in status up to each solve event (DESIGN.md §3, §4).
+pub const REQUESTER_WAIT: Family = hist(
+    "support_requester_wait_seconds",
+    "Time the customer waited on us (new, open, on hold) up to each solve event, calendar seconds.",
+    Layout::Seconds,
+);
+pub const REQUESTER_WAIT_BUSINESS: Family = hist(
+    "support_requester_wait_business_seconds",
+    "Time the customer waited on us (new, open, on hold) up to each solve event, in the business hours of the team holding the ticket at each moment.",
+    Layout::Seconds,
+);
+pub const AGENT_WAIT: Family = hist(
+    "support_agent_wait_seconds",
+    "Time we waited on the customer (pending) up to each solve event, calendar seconds.",
+    Layout::Seconds,
+);
+pub const ON_HOLD: Family = hist(
+    "support_on_hold_seconds",
+    "Time we waited on a third party (on hold) up to each solve event, calendar seconds.",
+    Layout::Seconds,
+);
+pub const AGENT_WORK: Family = hist(
+    "support_agent_work_seconds",
+    "Time the ticket was ours to move (new, open) up to each solve event, calendar seconds.",
+    Layout::Seconds,
+);
 pub const INTERACTIONS: Family = hist(
     "support_ticket_interactions",
     "Public customer and agent messages up to each solve event.",
@@ -289,6 +315,11 @@ pub const ALL: &[Family] = &[
     FIRST_RESPONSE_BUSINESS,
     FIRST_RESOLUTION,
     FULL_RESOLUTION,
+    REQUESTER_WAIT,
+    REQUESTER_WAIT_BUSINESS,
+    AGENT_WAIT,
+    ON_HOLD,
+    AGENT_WORK,
     INTERACTIONS,
     REPLIES,
     CREATED,

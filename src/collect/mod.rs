@@ -569,6 +569,16 @@ impl Run<'_> {
                     f64::from(s.interactions),
                 );
                 c.observe(&metrics::REPLIES, labels, counts, f64::from(s.replies));
+                let t = &s.status_times;
+                for (family, v) in [
+                    (&metrics::REQUESTER_WAIT, t.requester_wait.calendar),
+                    (&metrics::REQUESTER_WAIT_BUSINESS, t.requester_wait.business),
+                    (&metrics::AGENT_WAIT, t.agent_wait.calendar),
+                    (&metrics::ON_HOLD, t.on_hold.calendar),
+                    (&metrics::AGENT_WORK, t.agent_work.calendar),
+                ] {
+                    c.observe(family, labels, secs, v.0);
+                }
                 if s.one_touch() {
                     c.inc(&metrics::ONE_TOUCH, labels, 1.0);
                 }

@@ -108,6 +108,14 @@ pub fn check_against_report(m: &Scrape, r: &Value, prefix: &str, filter: &[(&str
             "first_resolution_seconds",
         ),
         ("support_full_resolution_seconds", "full_resolution_seconds"),
+        ("support_requester_wait_seconds", "requester_wait_seconds"),
+        (
+            "support_requester_wait_business_seconds",
+            "requester_wait_business_seconds",
+        ),
+        ("support_agent_wait_seconds", "agent_wait_seconds"),
+        ("support_on_hold_seconds", "on_hold_seconds"),
+        ("support_agent_work_seconds", "agent_work_seconds"),
         ("support_ticket_interactions", "interactions"),
         ("support_ticket_replies", "replies"),
     ] {

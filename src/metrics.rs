@@ -159,6 +159,11 @@ pub const ONE_TOUCH: Family = counter(
     "Solve events with exactly one agent reply.",
     TCP,
 );
+pub const CUSTOMER_CONFIRMED: Family = counter(
+    "support_customer_confirmed_resolutions_total",
+    "Solve events the customer confirmed: closed or solved by the customer, or a customer close before any reopen (counted at the confirming event).",
+    TCP,
+);
 pub const SLO_BREACHES: Family = counter(
     "support_slo_breaches_total",
     "Measurements over their SLO target, by SLO name from the configuration and the team at the measurement.",
@@ -328,6 +333,7 @@ pub const ALL: &[Family] = &[
     REROUTES,
     REASSIGNMENTS,
     ONE_TOUCH,
+    CUSTOMER_CONFIRMED,
     SLO_BREACHES,
     SLO_MEASURED,
     CSAT,

@@ -586,6 +586,7 @@ impl Run<'_> {
             Measure::Reopen => c.inc(&metrics::REOPENED, labels, 1.0),
             Measure::Reroute => c.inc(&metrics::REROUTES, labels, 1.0),
             Measure::Reassignment => c.inc(&metrics::REASSIGNMENTS, labels, 1.0),
+            Measure::CustomerConfirmed => c.inc(&metrics::CUSTOMER_CONFIRMED, labels, 1.0),
         }
         // The SLO series carry the team at the measurement (folded as on
         // every other series), so that an SLO alert routes to its team.

@@ -8,17 +8,25 @@
 //! re-routes, reassignments). A **reopen** is a change from `solved` to any
 //! status other than `closed`. A status event that repeats the current status
 //! is not a change. A ticket starts as `new`.
+//!
+//! **Customer-confirmed resolution** ("let the customer close the case"): a
+//! solve event is confirmed when the customer closes or solves the ticket
+//! themselves, or a customer `status` event to `solved`/`closed` follows it
+//! before any reopen — observed once per solve event, at the confirming
+//! event.
 
 use crate::engine::interactions::Interactions;
 use crate::engine::routing::Routing;
 use crate::engine::time_in_status::TimeInStatus;
 use crate::engine::timeline::{Clock, Measure, SolveShape};
-use crate::model::{Event, EventKind, Instant, Status};
+use crate::model::{Actor, Event, EventKind, Instant, Status};
 
 #[derive(Debug)]
 pub struct Resolution {
     status: Status,
     first_solved_at: Option<Instant>,
+    /// The last solve event waits for the customer's confirmation.
+    unconfirmed_solve: bool,
 }
 
 impl Default for Resolution {
@@ -26,6 +34,7 @@ impl Default for Resolution {
         Resolution {
             status: Status::New,
             first_solved_at: None,
+            unconfirmed_solve: false,
         }
     }
 }
@@ -54,6 +63,14 @@ impl Resolution {
         let (EventKind::Status, Some(new)) = (ev.kind, ev.status) else {
             return;
         };
+        let by_customer = ev.actor == Actor::Customer;
+        let to_done = matches!(new, Status::Solved | Status::Closed);
+        // A customer closing (or marking solved, again) a solved ticket
+        // confirms the solve, even though the status does not change.
+        if by_customer && to_done && self.unconfirmed_solve {
+            self.unconfirmed_solve = false;
+            out.push(Measure::CustomerConfirmed);
+        }
         let old = std::mem::replace(&mut self.status, new);
         if old == new {
             return;
@@ -73,7 +90,15 @@ impl Resolution {
                 reassignments: routing.reassignments(),
                 status_times: time_in_status.at(ev.occurred_at, clock.calendars),
             }));
+            // The customer's own solve is confirmed by itself.
+            if by_customer {
+                out.push(Measure::CustomerConfirmed);
+                self.unconfirmed_solve = false;
+            } else {
+                self.unconfirmed_solve = true;
+            }
         } else if old == Status::Solved && new != Status::Closed {
+            self.unconfirmed_solve = false;
             out.push(Measure::Reopen);
         }
     }
@@ -84,5 +109,85 @@ impl Resolution {
 
     pub fn first_solved_at(&self) -> Option<Instant> {
         self.first_solved_at
+    }
+}
+
+#[cfg(test)]
+mod confirmation_tests {
+    use crate::engine::calendar::Calendars;
+    use crate::engine::timeline::{Measure, walk};
+    use crate::model::{Actor, Creator, Event, EventKind, Priority, Status, Ticket};
+    use chrono::{Duration, TimeZone, Utc};
+
+    /// `(actor, status)` events an hour apart; how many solve events and
+    /// how many customer confirmations the walk observes.
+    fn walk_statuses(steps: &[(Actor, Status)]) -> (usize, usize) {
+        let start = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        let ticket = Ticket {
+            id: "t".into(),
+            created_at: start,
+            channel: "email".into(),
+            priority: Priority::Normal,
+            category: None,
+            requester_id: "c".into(),
+            created_by: Creator::Customer,
+            status: Status::Open,
+            updated_at: None,
+        };
+        let events = steps
+            .iter()
+            .enumerate()
+            .map(|(i, (actor, status))| Event {
+                id: i as i64 + 1,
+                ticket_id: "t".into(),
+                occurred_at: start + Duration::hours(i as i64 + 1),
+                kind: EventKind::Status,
+                actor: *actor,
+                actor_id: None,
+                team: None,
+                agent_id: None,
+                status: Some(*status),
+            })
+            .collect();
+        let tl = walk(&ticket, events, &Calendars::default());
+        let count =
+            |f: fn(&Measure) -> bool| tl.observations.iter().filter(|o| f(&o.measure)).count();
+        (
+            count(|m| matches!(m, Measure::Solve(_))),
+            count(|m| *m == Measure::CustomerConfirmed),
+        )
+    }
+
+    #[test]
+    fn a_solve_is_confirmed_by_the_customer_not_by_an_agent() {
+        use Actor::{Agent, Customer};
+        use Status::*;
+        // The agent solves, the customer closes: confirmed.
+        assert_eq!(
+            walk_statuses(&[(Agent, Open), (Agent, Solved), (Customer, Closed)]),
+            (1, 1)
+        );
+        // The agent solves and closes: not confirmed.
+        assert_eq!(walk_statuses(&[(Agent, Solved), (Agent, Closed)]), (1, 0));
+        // The customer solves it themselves: confirmed by that very event.
+        assert_eq!(walk_statuses(&[(Agent, Open), (Customer, Solved)]), (1, 1));
+        // The customer marks solved again a ticket the agent solved (no
+        // status change): confirmed.
+        assert_eq!(
+            walk_statuses(&[(Agent, Solved), (Customer, Solved)]),
+            (1, 1)
+        );
+        // Reopened before any confirmation, solved again, then closed by
+        // the customer: two solves, the second confirmed, once.
+        assert_eq!(
+            walk_statuses(&[
+                (Agent, Solved),
+                (Customer, Open),
+                (Agent, Solved),
+                (Customer, Closed),
+                (Customer, Closed),
+            ]),
+            (2, 1)
+        );
     }
 }

@@ -77,6 +77,9 @@ pub enum Measure {
     Reopen,
     Reroute,
     Reassignment,
+    /// A solve event the customer confirmed (`resolution`), at the
+    /// confirming event.
+    CustomerConfirmed,
 }
 
 /// A measurement and when it became known.

@@ -140,6 +140,9 @@ pub struct Metrics {
     pub reassignments: EventRate,
     pub reopens: EventRate,
     pub one_touch: OneTouch,
+    /// Solve events the customer confirmed (closed or solved themselves,
+    /// or confirmed before any reopen), and their share of the solves.
+    pub customer_confirmed: OneTouch,
     pub csat: Csat,
     pub nps: Nps,
     pub ces: Ces,
@@ -183,6 +186,7 @@ struct Acc {
     reopen_events: u64,
     reopened_tickets: HashSet<String>,
     one_touch: u64,
+    customer_confirmed: u64,
     csat: CsatTally,
     nps: NpsTally,
     ces: CesTally,
@@ -229,6 +233,10 @@ impl Acc {
                 total: self.reopen_events,
                 tickets: self.reopened_tickets.len() as u64,
                 rate: rate(self.reopened_tickets.len() as u64),
+            },
+            customer_confirmed: OneTouch {
+                tickets: self.customer_confirmed,
+                rate: rate(self.customer_confirmed),
             },
             one_touch: OneTouch {
                 tickets: self.one_touch,
@@ -427,6 +435,7 @@ impl<'a> Aggregator<'a> {
                 }),
                 Measure::Reroute => self.add(k, |a| a.reroute_events += 1),
                 Measure::Reassignment => self.add(k, |a| a.reassignment_events += 1),
+                Measure::CustomerConfirmed => self.add(k, |a| a.customer_confirmed += 1),
             }
             for (i, slo) in slos.iter().enumerate() {
                 if let Some(breached) = slo.judge(ticket, obs) {

@@ -97,6 +97,11 @@ pub fn check_against_report(m: &Scrape, r: &Value, prefix: &str, filter: &[(&str
         m.sum("support_one_touch_resolutions_total", filter),
         num(r, &p("one_touch/tickets")),
     );
+    same(
+        "customer confirmed",
+        m.sum("support_customer_confirmed_resolutions_total", filter),
+        num(r, &p("customer_confirmed/tickets")),
+    );
     for (metric, field) in [
         ("support_first_response_seconds", "first_response_seconds"),
         (

@@ -121,6 +121,16 @@ pub const AGENT_WORK: Family = hist(
     "Time the ticket was ours to move (new, open) up to each solve event, calendar seconds.",
     Layout::Seconds,
 );
+pub const REPLY: Family = hist(
+    "support_reply_seconds",
+    "Reply time of every exchange: a customer message that starts a wait to the next agent public message, calendar seconds.",
+    Layout::Seconds,
+);
+pub const REPLY_BUSINESS: Family = hist(
+    "support_reply_business_seconds",
+    "Reply time of every exchange in the business hours of the team at the reply.",
+    Layout::Seconds,
+);
 pub const INTERACTIONS: Family = hist(
     "support_ticket_interactions",
     "Public customer and agent messages up to each solve event.",
@@ -325,6 +335,8 @@ pub const ALL: &[Family] = &[
     AGENT_WAIT,
     ON_HOLD,
     AGENT_WORK,
+    REPLY,
+    REPLY_BUSINESS,
     INTERACTIONS,
     REPLIES,
     CREATED,

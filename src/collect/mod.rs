@@ -587,6 +587,10 @@ impl Run<'_> {
             Measure::Reroute => c.inc(&metrics::REROUTES, labels, 1.0),
             Measure::Reassignment => c.inc(&metrics::REASSIGNMENTS, labels, 1.0),
             Measure::CustomerConfirmed => c.inc(&metrics::CUSTOMER_CONFIRMED, labels, 1.0),
+            Measure::Reply(e) => {
+                c.observe(&metrics::REPLY, labels, secs, e.calendar.0);
+                c.observe(&metrics::REPLY_BUSINESS, labels, secs, e.business.0);
+            }
         }
         // The SLO series carry the team at the measurement (folded as on
         // every other series), so that an SLO alert routes to its team.

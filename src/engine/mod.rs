@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod engagement;
 pub mod first_response;
 pub mod interactions;
+pub mod replies;
 pub mod resolution;
 pub mod routing;
 pub mod slo;

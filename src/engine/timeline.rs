@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use crate::engine::calendar::Calendars;
 use crate::engine::first_response::FirstResponse;
 use crate::engine::interactions::Interactions;
+use crate::engine::replies::Replies;
 use crate::engine::resolution::{Resolution, SoFar};
 use crate::engine::routing::Routing;
 use crate::engine::time_in_status::TimeInStatus;
@@ -80,6 +81,8 @@ pub enum Measure {
     /// A solve event the customer confirmed (`resolution`), at the
     /// confirming event.
     CustomerConfirmed,
+    /// One exchange's reply time (`replies`), at the reply.
+    Reply(Elapsed),
 }
 
 /// A measurement and when it became known.
@@ -183,6 +186,7 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
     let mut first_response = FirstResponse::new(ticket);
     let mut resolution = Resolution::default();
     let mut time_in_status = TimeInStatus::new(ticket.created_at);
+    let mut replies = Replies::default();
     let mut observations = Vec::new();
     let mut team_changes: Vec<(Instant, String)> = Vec::new();
     let mut created_emitted = false;
@@ -206,6 +210,7 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
         // Before the resolution: a solve reads the clocks up to it.
         time_in_status.on_event(ev, routing.team(), calendars);
         first_response.on_event(ev, &clock, routing.team(), &mut measures);
+        replies.on_event(ev, &clock, routing.team(), &mut measures);
         resolution.on_event(
             ev,
             &clock,

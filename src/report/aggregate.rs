@@ -143,6 +143,9 @@ pub struct Metrics {
     /// Solve events the customer confirmed (closed or solved themselves,
     /// or confirmed before any reopen), and their share of the solves.
     pub customer_confirmed: OneTouch,
+    /// Every exchange's reply time (DESIGN §3), calendar and business.
+    pub reply_seconds: Summary,
+    pub reply_business_seconds: Summary,
     pub csat: Csat,
     pub nps: Nps,
     pub ces: Ces,
@@ -187,6 +190,8 @@ struct Acc {
     reopened_tickets: HashSet<String>,
     one_touch: u64,
     customer_confirmed: u64,
+    reply: Vec<f64>,
+    reply_business: Vec<f64>,
     csat: CsatTally,
     nps: NpsTally,
     ces: CesTally,
@@ -234,6 +239,8 @@ impl Acc {
                 tickets: self.reopened_tickets.len() as u64,
                 rate: rate(self.reopened_tickets.len() as u64),
             },
+            reply_seconds: Summary::of(&mut self.reply),
+            reply_business_seconds: Summary::of(&mut self.reply_business),
             customer_confirmed: OneTouch {
                 tickets: self.customer_confirmed,
                 rate: rate(self.customer_confirmed),
@@ -436,6 +443,10 @@ impl<'a> Aggregator<'a> {
                 Measure::Reroute => self.add(k, |a| a.reroute_events += 1),
                 Measure::Reassignment => self.add(k, |a| a.reassignment_events += 1),
                 Measure::CustomerConfirmed => self.add(k, |a| a.customer_confirmed += 1),
+                Measure::Reply(e) => self.add(k, |a| {
+                    a.reply.push(e.calendar.0);
+                    a.reply_business.push(e.business.0);
+                }),
             }
             for (i, slo) in slos.iter().enumerate() {
                 if let Some(breached) = slo.judge(ticket, obs) {

@@ -121,6 +121,8 @@ pub fn check_against_report(m: &Scrape, r: &Value, prefix: &str, filter: &[(&str
         ("support_agent_wait_seconds", "agent_wait_seconds"),
         ("support_on_hold_seconds", "on_hold_seconds"),
         ("support_agent_work_seconds", "agent_work_seconds"),
+        ("support_reply_seconds", "reply_seconds"),
+        ("support_reply_business_seconds", "reply_business_seconds"),
         ("support_ticket_interactions", "interactions"),
         ("support_ticket_replies", "replies"),
     ] {

@@ -491,14 +491,20 @@ fn ticket(
 
         let exchanges =
             *weighted(plan.rng, &[(0u32, 40), (1, 30), (2, 20), (3, 10)]) + u32::from(injected);
-        for _ in 0..exchanges {
+        for exchange in 0..exchanges {
             if plan.rng.random_bool(0.5) {
                 status = Status::Pending;
+                plan.status(now + Duration::seconds(5), Actor::Agent, status);
+            } else if priority == Priority::High && exchange == 0 {
+                // Waiting on a third party (a carrier, a bank) until the
+                // customer writes again: on-hold time. Decided without a
+                // random draw, so the rest of the helpdesk is unchanged.
+                status = Status::OnHold;
                 plan.status(now + Duration::seconds(5), Actor::Agent, status);
             }
             now += Duration::minutes(plan.rng.random_range(20..1440));
             plan.message(now, Actor::Customer, &requester);
-            if status == Status::Pending {
+            if matches!(status, Status::Pending | Status::OnHold) {
                 status = Status::Open;
                 plan.status(now, Actor::System, status);
             }
@@ -537,7 +543,14 @@ fn ticket(
             status = Status::Solved;
             plan.status(now, Actor::Agent, status);
         }
-        plan.status(now + Duration::days(4), Actor::System, Status::Closed);
+        // Customers close about a third of their solved tickets themselves
+        // the next day (customer-confirmed resolutions); the rest close
+        // automatically after 4 days. Decided without a random draw.
+        if !agent_initiated && exchanges % 3 == 1 {
+            plan.status(now + Duration::days(1), Actor::Customer, Status::Closed);
+        } else {
+            plan.status(now + Duration::days(4), Actor::System, Status::Closed);
+        }
 
         // Surveys go out at the (last) solve.
         let frt_hours = (first_solve - created).num_minutes() as f64 / 60.0;

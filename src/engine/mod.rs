@@ -19,3 +19,21 @@ pub mod timeline;
 
 #[cfg(test)]
 mod tests;
+
+/// A customer's normal-priority email ticket created at `created_at`, for
+/// the engine's tests.
+#[cfg(test)]
+pub(crate) fn test_ticket(created_at: crate::model::Instant) -> crate::model::Ticket {
+    use crate::model::{Creator, Priority, Status, Ticket};
+    Ticket {
+        id: "t".into(),
+        created_at,
+        channel: "email".into(),
+        priority: Priority::Normal,
+        category: None,
+        requester_id: "c".into(),
+        created_by: Creator::Customer,
+        status: Status::Open,
+        updated_at: None,
+    }
+}

@@ -53,7 +53,7 @@ impl Replies {
 mod tests {
     use crate::engine::calendar::Calendars;
     use crate::engine::timeline::{Measure, walk};
-    use crate::model::{Actor, Creator, Event, EventKind, Priority, Status, Ticket};
+    use crate::model::{Actor, Event, EventKind};
     use chrono::{Duration, TimeZone, Utc};
 
     /// Three exchanges, with a bot message and an internal note between:
@@ -64,17 +64,7 @@ mod tests {
     #[test]
     fn every_exchange_is_a_reply_time() {
         let start = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
-        let ticket = Ticket {
-            id: "t".into(),
-            created_at: start,
-            channel: "chat".into(),
-            priority: Priority::Normal,
-            category: None,
-            requester_id: "c".into(),
-            created_by: Creator::Customer,
-            status: Status::Open,
-            updated_at: None,
-        };
+        let ticket = crate::engine::test_ticket(start);
         let steps = [
             (0, EventKind::Message, Actor::Customer),
             (1, EventKind::Message, Actor::Bot),

@@ -116,24 +116,14 @@ impl Resolution {
 mod confirmation_tests {
     use crate::engine::calendar::Calendars;
     use crate::engine::timeline::{Measure, walk};
-    use crate::model::{Actor, Creator, Event, EventKind, Priority, Status, Ticket};
+    use crate::model::{Actor, Event, EventKind, Status};
     use chrono::{Duration, TimeZone, Utc};
 
     /// `(actor, status)` events an hour apart; how many solve events and
     /// how many customer confirmations the walk observes.
     fn walk_statuses(steps: &[(Actor, Status)]) -> (usize, usize) {
         let start = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
-        let ticket = Ticket {
-            id: "t".into(),
-            created_at: start,
-            channel: "email".into(),
-            priority: Priority::Normal,
-            category: None,
-            requester_id: "c".into(),
-            created_by: Creator::Customer,
-            status: Status::Open,
-            updated_at: None,
-        };
+        let ticket = crate::engine::test_ticket(start);
         let events = steps
             .iter()
             .enumerate()

@@ -96,6 +96,34 @@ fn rows() -> Vec<Row> {
         ("Full resolution p50 / p90".into(), |m| {
             p50_p90(&m.full_resolution_seconds)
         }),
+        ("Reply time, every exchange, p50 / p90".into(), |m| {
+            p50_p90(&m.reply_seconds)
+        }),
+        ("  in business hours".into(), |m| {
+            p50_p90(&m.reply_business_seconds)
+        }),
+        ("Requester wait at solve p50 / p90".into(), |m| {
+            p50_p90(&m.requester_wait_seconds)
+        }),
+        ("  in business hours".into(), |m| {
+            p50_p90(&m.requester_wait_business_seconds)
+        }),
+        ("Agent wait (pending) at solve p50 / p90".into(), |m| {
+            p50_p90(&m.agent_wait_seconds)
+        }),
+        ("On hold at solve p50 / p90".into(), |m| {
+            p50_p90(&m.on_hold_seconds)
+        }),
+        ("Agent work at solve p50 / p90".into(), |m| {
+            p50_p90(&m.agent_work_seconds)
+        }),
+        ("Customer-confirmed resolutions".into(), |m| {
+            format!(
+                "{} ({})",
+                m.customer_confirmed.tickets,
+                pct(m.customer_confirmed.rate)
+            )
+        }),
         ("Interactions per solve (mean)".into(), |m| {
             num(m.interactions.mean, 2)
         }),

@@ -171,12 +171,10 @@ pub async fn analyse(
                 Some(t) => by_team.get(t).unwrap_or(&no_facts),
             };
             let per_week: Vec<Metrics> = weekly.iter().map(|w| metrics(w, &scope)).collect();
+            let baseline_metrics = metrics(&baseline, &scope);
             let n = per_week.len();
-            let headline = analysis::headline(
-                &per_week[n - 1],
-                &per_week[n - 2],
-                &metrics(&baseline, &scope),
-            );
+            let headline =
+                analysis::headline(&per_week[n - 1], &per_week[n - 2], &baseline_metrics);
             let trend = headline
                 .iter()
                 .map(|k| per_week.iter().map(|m| analysis::value(k.key, m)).collect())
@@ -201,11 +199,7 @@ pub async fn analyse(
             Digest {
                 week,
                 period: weeks.week,
-                slos: analysis::slo_rows(
-                    &settings.slos,
-                    &per_week[n - 1],
-                    &metrics(&baseline, &scope),
-                ),
+                slos: analysis::slo_rows(&settings.slos, &per_week[n - 1], &baseline_metrics),
                 monday: analysis::monday(facts, &scope, weeks.week, as_of, tz),
                 scope,
                 headline,

@@ -172,6 +172,19 @@ mod tests {
 
     const H: f64 = 3600.0;
 
+    /// The status events of the ticket both hand-computed tests follow
+    /// (UTC; the Paris hours are in the first test's comment), created
+    /// 2026-10-23T13:00:00Z.
+    const JOURNEY: [(&str, Status); 7] = [
+        ("2026-10-23T14:00:00Z", Status::Open),
+        ("2026-10-26T09:00:00Z", Status::Pending),
+        ("2026-10-26T13:00:00Z", Status::Open),
+        ("2026-10-27T08:30:00Z", Status::OnHold),
+        ("2026-10-28T10:00:00Z", Status::Solved),
+        ("2026-10-29T09:00:00Z", Status::Open),
+        ("2026-11-02T11:00:00Z", Status::Solved),
+    ];
+
     fn hours(e: Elapsed) -> (f64, f64) {
         (e.calendar.0 / H, e.business.0 / H)
     }
@@ -195,15 +208,7 @@ mod tests {
         let team = Some("billing");
         let mut clocks = TimeInStatus::new(t("2026-10-23T13:00:00Z"));
         let mut at_solves = Vec::new();
-        for (at, s) in [
-            ("2026-10-23T14:00:00Z", Status::Open),
-            ("2026-10-26T09:00:00Z", Status::Pending),
-            ("2026-10-26T13:00:00Z", Status::Open),
-            ("2026-10-27T08:30:00Z", Status::OnHold),
-            ("2026-10-28T10:00:00Z", Status::Solved),
-            ("2026-10-29T09:00:00Z", Status::Open),
-            ("2026-11-02T11:00:00Z", Status::Solved),
-        ] {
+        for (at, s) in JOURNEY {
             let ev = status(at, s);
             clocks.on_event(&ev, team, &cal);
             if s == Status::Solved {
@@ -257,33 +262,11 @@ mod tests {
     /// the one the assignment names.
     #[test]
     fn a_report_summarises_the_clocks_at_every_solve() {
-        use crate::model::{Creator, Priority, Ticket};
         use crate::report::Period;
         use crate::report::aggregate::Aggregator;
         let cal = paris();
-        let ticket = Ticket {
-            id: "t".into(),
-            created_at: t("2026-10-23T13:00:00Z"),
-            channel: "email".into(),
-            priority: Priority::Normal,
-            category: None,
-            requester_id: "c".into(),
-            created_by: Creator::Customer,
-            status: Status::Solved,
-            updated_at: None,
-        };
-        let mut events: Vec<Event> = [
-            ("2026-10-23T14:00:00Z", Status::Open),
-            ("2026-10-26T09:00:00Z", Status::Pending),
-            ("2026-10-26T13:00:00Z", Status::Open),
-            ("2026-10-27T08:30:00Z", Status::OnHold),
-            ("2026-10-28T10:00:00Z", Status::Solved),
-            ("2026-10-29T09:00:00Z", Status::Open),
-            ("2026-11-02T11:00:00Z", Status::Solved),
-        ]
-        .into_iter()
-        .map(|(at, st)| status(at, st))
-        .collect();
+        let ticket = crate::engine::test_ticket(t("2026-10-23T13:00:00Z"));
+        let mut events: Vec<Event> = JOURNEY.into_iter().map(|(at, st)| status(at, st)).collect();
         let mut assign = status("2026-10-23T13:00:00Z", Status::New);
         assign.kind = EventKind::Assign;
         assign.status = None;

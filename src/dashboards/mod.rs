@@ -210,38 +210,11 @@ fn variables(filters: Filters) -> Vec<Value> {
         "query": "prometheus", "refresh": 1, "hide": 0,
         "current": {"text": "default", "value": "default"},
     })];
-    // The scrape job and instance (dashboard-linter's job/instance rules):
-    // from the exporter's build info, which every instance serves.
-    for (name, label, q) in [
-        (
-            "job",
-            "Job",
-            format!("label_values({}, job)", crate::metrics::BUILD_INFO.name),
-        ),
-        (
-            "instance",
-            "Instance",
-            format!(
-                "label_values({}{{job=~\"$job\"}}, instance)",
-                crate::metrics::BUILD_INFO.name
-            ),
-        ),
-    ] {
-        vars.push(json!({
-            "name": name, "label": label, "type": "query",
-            "datasource": panel::datasource(),
-            "query": {"query": q, "refId": "StandardVariableQuery"},
-            "refresh": 2, "sort": 1, "hide": 0,
-            "multi": true, "includeAll": true, "allValue": ".*",
-            "current": {"text": "All", "value": "$__all"},
-        }));
-    }
-    let query_var = |name: &str, label: &str, multi: bool| {
-        let q = format!("label_values({}, {name})", crate::metrics::CREATED.name);
+    let query_var = |name: &str, label: &str, query: String, multi: bool| {
         let mut v = json!({
             "name": name, "label": label, "type": "query",
             "datasource": panel::datasource(),
-            "query": {"query": q, "refId": "StandardVariableQuery"},
+            "query": {"query": query, "refId": "StandardVariableQuery"},
             "refresh": 2, "sort": 1, "hide": 0,
             "multi": multi, "includeAll": multi,
         });
@@ -254,15 +227,35 @@ fn variables(filters: Filters) -> Vec<Value> {
         }
         v
     };
+    // The scrape job and instance (dashboard-linter's job/instance rules):
+    // from the exporter's build info, which every instance serves.
+    let info = crate::metrics::BUILD_INFO.name;
+    vars.push(query_var(
+        "job",
+        "Job",
+        format!("label_values({info}, job)"),
+        true,
+    ));
+    vars.push(query_var(
+        "instance",
+        "Instance",
+        format!("label_values({info}{{job=~\"$job\"}}, instance)"),
+        true,
+    ));
+    // Ticket labels, from the tickets created.
+    let ticket_var = |name: &str, label: &str, multi: bool| {
+        let q = format!("label_values({}, {name})", crate::metrics::CREATED.name);
+        query_var(name, label, q, multi)
+    };
     match filters {
         Filters::None => {}
         Filters::All => {
-            vars.push(query_var("team", "Team", true));
-            vars.push(query_var("channel", "Channel", true));
-            vars.push(query_var("priority", "Priority", true));
+            vars.push(ticket_var("team", "Team", true));
+            vars.push(ticket_var("channel", "Channel", true));
+            vars.push(ticket_var("priority", "Priority", true));
         }
-        Filters::Teams => vars.push(query_var("team", "Team", true)),
-        Filters::OneTeam => vars.push(query_var("team", "Team", false)),
+        Filters::Teams => vars.push(ticket_var("team", "Team", true)),
+        Filters::OneTeam => vars.push(ticket_var("team", "Team", false)),
     }
     vars
 }

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use crate::engine::calendar::{
     Calendar, Calendars, OpenInterval, WeeklyHours, parse_day_hours, parse_weekday,
 };
-use crate::engine::slo::{Objective, Slo, SloClock, SloMetric};
-use crate::model::{Priority, Relation, Seconds};
+use crate::engine::slo::{Objective, PAUSABLE, Slo, SloClock, SloMetric};
+use crate::model::{Priority, Relation, Seconds, Status};
 
 mod alerts;
 mod database;
@@ -160,6 +160,8 @@ struct RawSlo {
     priority: Option<OneOrMany>,
     team: Option<String>,
     channel: Option<String>,
+    #[serde(default)]
+    pause_on: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -877,6 +879,28 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
                 )),
             }
         }
+        let mut pause_on = Vec::new();
+        for (j, name) in s.pause_on.iter().enumerate() {
+            let pausable = PAUSABLE.map(Status::as_str).join(", ");
+            match name.parse::<Status>() {
+                Ok(st) if PAUSABLE.contains(&st) => {
+                    if !pause_on.contains(&st) {
+                        pause_on.push(st);
+                    }
+                }
+                Ok(st) => problems.push(format!(
+                    "{at}.pause_on[{j}]: `{name}` cannot pause an SLO clock: {}; expected one of {pausable}",
+                    match st {
+                        Status::New | Status::Open =>
+                            "the customer is waiting on us then, so the clock must run",
+                        _ => "closed, deleted and spam tickets are not measured",
+                    }
+                )),
+                Err(()) => problems.push(format!(
+                    "{at}.pause_on[{j}]: `{name}` is not a status; expected one of {pausable} (the canonical statuses the source's queries map onto)"
+                )),
+            }
+        }
         if let (Some(metric), Some(clock), Some(target), Some(objective)) =
             (metric, clock, target, objective)
         {
@@ -889,6 +913,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
                 priorities,
                 team: s.team.clone(),
                 channel: s.channel.clone(),
+                pause_on,
             });
         }
     }
@@ -1158,6 +1183,38 @@ target = "1h"
         assert_eq!(s.slos[0].priorities, vec![Priority::Urgent, Priority::High]);
         assert_eq!(s.slos[0].target, Seconds(3600.0));
         assert_eq!(s.slos[0].clock, SloClock::Business);
+    }
+
+    #[test]
+    fn slo_pause_on_takes_the_waiting_statuses_and_names_the_wrong_ones() {
+        let ok = load(
+            r#"
+[[slo]]
+name = "resolution_paused"
+metric = "resolution"
+target = "1d"
+pause_on = ["pending", "On-Hold", "pending"]
+"#,
+        )
+        .expect("valid");
+        assert_eq!(ok.slos[0].pause_on, vec![Status::Pending, Status::OnHold]);
+        let p = problems(
+            r#"
+[[slo]]
+name = "x"
+metric = "resolution"
+target = "1d"
+pause_on = ["waiting", "open", "closed"]
+"#,
+        )
+        .join("\n");
+        for needle in [
+            "slo[0].pause_on[0]: `waiting` is not a status; expected one of pending, on_hold, solved",
+            "slo[0].pause_on[1]: `open` cannot pause an SLO clock: the customer is waiting on us",
+            "slo[0].pause_on[2]: `closed` cannot pause an SLO clock: closed, deleted and spam",
+        ] {
+            assert!(p.contains(needle), "missing `{needle}` in:\n{p}");
+        }
     }
 
     #[test]

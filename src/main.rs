@@ -331,6 +331,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.timezone,
                 settings.server.listen
             );
+            for slo in &settings.slos {
+                println!(
+                    "  slo {}: {}",
+                    slo.name,
+                    support_metrics::dashboards::describe_slo(slo)
+                );
+            }
             Ok(())
         }
         Command::Serve { listen } => {

@@ -482,6 +482,7 @@ mod tests {
             priorities: vec![],
             team: None,
             channel: None,
+            pause_on: vec![],
         };
         let b = Buckets::for_slos(&[slo(5_400.0), slo(3_600.0)]);
         assert!(b.seconds.contains(&5_400.0));

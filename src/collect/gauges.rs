@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::collect::labels::{Dimension, LabelFolder};
 use crate::config::Settings;
 use crate::engine::backlog;
+use crate::engine::time_in_status::{ByStatus, TimeInStatus};
 use crate::engine::timeline::TicketState;
 use crate::metrics;
 use crate::model::{Creator, Instant, Priority, Status, Ticket};
@@ -35,11 +36,17 @@ fn engine_view(row: &TicketRow) -> Option<(Ticket, TicketState)> {
         status,
         updated_at: Some(row.created_at),
     };
+    let clocks = match (row.status_since, row.status_seconds.as_deref()) {
+        (Some(since), Some(text)) => ByStatus::decode(text)
+            .map(|totals| TimeInStatus::resume(status, since, row.team.clone(), totals)),
+        _ => None,
+    };
     let state = TicketState {
         status,
         team: row.team.clone(),
         first_response_at: row.first_response_at,
         first_resolution_at: row.first_resolution_at,
+        clocks,
     };
     Some((ticket, state))
 }
@@ -156,6 +163,8 @@ mod tests {
             first_response_seconds: None,
             first_resolution_at: None,
             source_updated_at: None,
+            status_since: None,
+            status_seconds: None,
         }
     }
 

@@ -92,6 +92,19 @@ pub struct Outcome {
     pub awaited_event_ids: u64,
 }
 
+/// What the stored series were counted under: the histogram buckets and,
+/// for each SLO that pauses, what it pauses on. Pausing an SLO (or pausing
+/// it on other statuses) changes what its breach counters mean and needs
+/// the open tickets' clocks, so the state is recounted from the source.
+fn stored_layout(buckets: &Buckets, slos: &[crate::engine::slo::Slo]) -> String {
+    let mut layout = buckets.fingerprint();
+    for slo in slos.iter().filter(|s| !s.pause_on.is_empty()) {
+        let statuses: Vec<&str> = slo.pause_on.iter().map(|s| s.as_str()).collect();
+        layout.push_str(&format!(";pause:{}={}", slo.name, statuses.join("+")));
+    }
+    layout
+}
+
 /// Runs one collection at wall-clock `now` and commits it.
 pub async fn run(
     source: &Source,
@@ -102,12 +115,12 @@ pub async fn run(
 ) -> Result<Outcome, CollectError> {
     source.set_now(now);
     let buckets = Buckets::for_slos(&settings.slos);
-    let layout = buckets.fingerprint();
+    let layout = stored_layout(&buckets, &settings.slos);
     if let Some(w) = &live.watermark
         && w.bucket_layout != layout
     {
         tracing::warn!(
-            "histogram buckets or series labels changed (SLO targets edited, or an upgrade): the stored \
+            "histogram buckets or series labels changed (SLO targets or pauses edited, or an upgrade): the stored \
              series cannot be continued; starting over with a full backfill (Prometheus sees a counter reset)"
         );
         store.reset().await?;
@@ -542,7 +555,7 @@ impl Run<'_> {
             Measure::Created => c.inc(&metrics::CREATED, labels, 1.0),
             // Tracked by `report`; no series in DESIGN.md §4.
             Measure::FirstAcknowledgement(_) => {}
-            Measure::FirstResponse(e) => {
+            Measure::FirstResponse(e, _) => {
                 c.observe(&metrics::FIRST_RESPONSE, labels, secs, e.calendar.0);
                 c.observe(
                     &metrics::FIRST_RESPONSE_BUSINESS,
@@ -551,7 +564,7 @@ impl Run<'_> {
                     e.business.0,
                 );
             }
-            Measure::FirstResolution(e) => {
+            Measure::FirstResolution(e, _) => {
                 c.observe(&metrics::FIRST_RESOLUTION, labels, secs, e.calendar.0)
             }
             Measure::Solve(s) => {
@@ -713,13 +726,23 @@ fn run_ticket(
 
 fn ticket_row(ticket: &Ticket, tl: &Timeline) -> TicketRow {
     let first_response_seconds = tl.observations.iter().find_map(|o| match o.measure {
-        Measure::FirstResponse(e) => Some(e.calendar.0),
+        Measure::FirstResponse(e, _) => Some(e.calendar.0),
         _ => None,
     });
+    let is_open = !tl.state.status.is_done();
+    // Only open tickets can breach actively: done ones keep no clocks.
+    let clocks = tl
+        .state
+        .clocks
+        .as_ref()
+        .filter(|_| is_open)
+        .map(|c| c.saved());
     TicketRow {
         team: tl.state.team.clone(),
         status: tl.state.status.as_str().to_string(),
-        is_open: !tl.state.status.is_done(),
+        is_open,
+        status_since: clocks.map(|(since, _)| since),
+        status_seconds: clocks.map(|(_, totals)| totals.encode()),
         first_response_at: tl.state.first_response_at,
         first_response_seconds,
         first_resolution_at: tl.state.first_resolution_at,
@@ -742,6 +765,8 @@ fn ignored_row(ticket: &Ticket) -> TicketRow {
         first_response_seconds: None,
         first_resolution_at: None,
         source_updated_at: ticket.updated_at,
+        status_since: None,
+        status_seconds: None,
     }
 }
 
@@ -765,5 +790,41 @@ fn engagement_row(e: &EngagementResponse) -> AnswerRow {
         team: Some(e.team.clone()),
         question: question.to_string(),
         score: i64::from(score),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::slo::{Objective, Slo, SloClock, SloMetric};
+    use crate::model::{Seconds, Status};
+
+    /// Pausing an SLO changes what the stored layout is, so the state is
+    /// recounted; an SLO that does not pause leaves the layout as it was
+    /// (no recount for an upgrade that does not use the feature).
+    #[test]
+    fn pausing_an_slo_changes_the_stored_layout() {
+        let slo = |pause_on: Vec<Status>| Slo {
+            name: "res".into(),
+            metric: SloMetric::Resolution,
+            clock: SloClock::Calendar,
+            target: Seconds(86_400.0),
+            objective: Objective::DEFAULT,
+            priorities: vec![],
+            team: None,
+            channel: None,
+            pause_on,
+        };
+        let layout = |s: Slo| {
+            let slos = [s];
+            stored_layout(&Buckets::for_slos(&slos), &slos)
+        };
+        let plain = layout(slo(vec![]));
+        assert_eq!(plain, Buckets::for_slos(&[slo(vec![])]).fingerprint());
+        let pending = layout(slo(vec![Status::Pending]));
+        let both = layout(slo(vec![Status::Pending, Status::OnHold]));
+        assert_ne!(plain, pending);
+        assert_ne!(pending, both);
+        assert!(both.ends_with(";pause:res=pending+on_hold"), "{both}");
     }
 }

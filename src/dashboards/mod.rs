@@ -11,6 +11,7 @@ mod health;
 mod overview;
 pub mod panel;
 mod slo;
+pub use slo::describe as describe_slo;
 mod speed;
 mod surveys;
 mod team;
@@ -311,6 +312,11 @@ pub(crate) fn slo_matchers(slo: &Slo) -> String {
 /// resolution has none (it would need a second resolution histogram).
 pub(crate) fn slo_histogram(slo: &Slo) -> Option<&'static Family> {
     use crate::metrics;
+    // The histograms hold the plain clocks: a paused SLO's quantile is not
+    // theirs.
+    if !slo.pause_on.is_empty() {
+        return None;
+    }
     match (slo.metric, slo.clock) {
         (SloMetric::FirstResponse, SloClock::Business) => Some(&metrics::FIRST_RESPONSE_BUSINESS),
         (SloMetric::FirstResponse, SloClock::Calendar) => Some(&metrics::FIRST_RESPONSE),

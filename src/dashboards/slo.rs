@@ -26,7 +26,7 @@ pub(super) fn panels(settings: &Settings) -> Vec<Panel> {
     out
 }
 
-fn what_and_clock(slo: &Slo) -> (&'static str, &'static str) {
+fn what_and_clock(slo: &Slo) -> (&'static str, String) {
     let what = match slo.metric {
         SloMetric::FirstResponse => "first response",
         SloMetric::Resolution => "resolution",
@@ -35,7 +35,20 @@ fn what_and_clock(slo: &Slo) -> (&'static str, &'static str) {
         SloClock::Business => "business hours",
         SloClock::Calendar => "calendar",
     };
+    let clock = match slo.pauses_text() {
+        Some(p) => format!("{clock}, paused while {p}"),
+        None => clock.to_string(),
+    };
     (what, clock)
+}
+
+/// Why `slo_histogram` has none for `slo`.
+fn no_histogram_reason(slo: &Slo) -> &'static str {
+    if slo.pause_on.is_empty() {
+        "Business-hours resolution"
+    } else {
+        "A clock that pauses"
+    }
 }
 
 /// "first response time in business hours"
@@ -45,7 +58,7 @@ fn measure(slo: &Slo) -> String {
 }
 
 /// "first response ≤ 1h (business hours), urgent · objective 95%"
-fn describe(slo: &Slo) -> String {
+pub fn describe(slo: &Slo) -> String {
     let (what, clock) = what_and_clock(slo);
     let mut scope: Vec<String> = Vec::new();
     if !slo.priorities.is_empty() {
@@ -186,9 +199,12 @@ fn row(slo: &Slo) -> Vec<Panel> {
             Panel::timeseries(
                 &title,
                 "percentunit",
-                &format!("Business-hours resolution has no histogram, so SLO {name}'s quantile cannot be drawn; shown instead: the share of judged tickets over target in the last hour."),
+                &format!("{} has no histogram, so SLO {name}'s quantile cannot be drawn; shown instead: the share of judged tickets over target in the last hour. Dashed line: the error budget (1 − objective); above it, the hour missed the objective.", no_histogram_reason(slo)),
             )
             .query(format!("{}{s}", slo_error_ratio("1h")), "over target, 1h")
+            // Dashed at the error budget: above it, the hour missed the objective.
+            .steps("green", &[(((1.0 - objective) * 1e6).round() / 1e6, "red")])
+            .lines()
             .range(0.0, 1.0)
             .size(8, 8),
         ),

@@ -15,6 +15,7 @@ fn slo(metric: SloMetric, clock: SloClock) -> Slo {
         priorities: vec![Priority::Normal, Priority::Low],
         team: Some("billing".into()),
         channel: None,
+        pause_on: vec![],
     }
 }
 
@@ -54,6 +55,14 @@ fn an_slo_scope_becomes_histogram_matchers() {
         Some("support_first_resolution_seconds")
     );
     assert!(slo_histogram(&slo(SloMetric::Resolution, SloClock::Business)).is_none());
+    let paused = Slo {
+        pause_on: vec![crate::model::Status::Pending],
+        ..s
+    };
+    assert!(
+        slo_histogram(&paused).is_none(),
+        "the histograms do not pause"
+    );
 }
 
 #[test]

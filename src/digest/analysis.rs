@@ -259,6 +259,8 @@ pub struct SloRow {
     pub target: crate::model::Seconds,
     pub calendar: bool,
     pub channel: Option<String>,
+    /// Statuses its clock pauses in.
+    pub pause_on: Vec<crate::model::Status>,
     pub objective: f64,
     /// Tickets judged this week and how many breached.
     pub measured: u64,
@@ -286,6 +288,7 @@ pub fn slo_rows(slos: &[Slo], week: &Metrics, baseline: &Metrics) -> Vec<SloRow>
                 target: slo.target,
                 calendar: slo.clock == crate::engine::slo::SloClock::Calendar,
                 channel: slo.channel.clone(),
+                pause_on: slo.pause_on.clone(),
                 objective: slo.objective.ratio(),
                 measured: w.measured,
                 breached: w.breached,
@@ -313,6 +316,11 @@ pub enum FacetKind {
     Reopens,
     /// Customers who wrote again about the same thing within a week.
     RepeatContacts,
+    /// Solves the customer did not confirm (DESIGN.md §3's
+    /// customer-confirmed resolution): the confirmed rate dropped.
+    Unconfirmed,
+    /// The median exchange waited longer for an agent's reply.
+    SlowReplies,
     /// An SLO below its objective.
     SloMiss,
     /// SLO breaches piled up at certain hours of the week.
@@ -375,6 +383,9 @@ pub struct Facet {
     pub route: Option<(Vec<String>, u64)>,
     /// For volume: the day with the most extra tickets.
     pub peak: Option<Peak>,
+    /// For slow replies: this week's and the usual median reply time, in
+    /// business seconds.
+    pub medians: Option<(f64, f64)>,
 }
 
 impl Facet {
@@ -597,6 +608,39 @@ pub fn issues(
         &mut facets,
     );
 
+    // Customer confirmation: the report's rate (confirmations in the
+    // period over its solve events), tested as a rise in the solves the
+    // customer did not confirm.
+    let unconfirmed = Series::of(weeks, |p| {
+        let mut t = tally(solves_in(p), |s| &s.category, |_| true);
+        for c in facts
+            .confirmations
+            .iter()
+            .filter(|c| p.contains(c.at) && scope.holds_any(&c.teams))
+        {
+            if let Some(e) = t.get_mut(&c.category) {
+                e.0 = e.0.saturating_sub(1);
+            }
+        }
+        t
+    });
+    // A helpdesk (or a scope) where no customer ever confirmed in the
+    // baseline does not record confirmations: testing it would only spend
+    // the other tests' significance.
+    let (never, baseline_solves) = unconfirmed.scope_baseline();
+    if never < baseline_solves {
+        rate_facets(
+            FacetKind::Unconfirmed,
+            &unconfirmed,
+            (th.min_count, 0),
+            th,
+            &mut tests,
+            &mut facets,
+        );
+    }
+
+    slow_replies(facts, scope, weeks, th, &mut tests, &mut facets);
+
     // Repeat contacts: the same customer, the same category, within 7 days.
     let repeats = Series::of(weeks, |p| {
         tally(
@@ -765,6 +809,80 @@ fn volume(
                 persistent: None,
                 route: None,
                 peak,
+                medians: None,
+            },
+        ));
+    }
+}
+
+/// Replies that took longer: per category, this week's reply times against
+/// the median of its own four weeks before, by a sign test (under no
+/// change, each reply is slower than that median with probability ½;
+/// replies exactly at it say nothing and are left out). Business time, in
+/// the replying team's calendar: a reply that waited over a weekend did not
+/// keep anyone waiting in working hours. Both this week's and the
+/// baseline's replies must reach `min_count`, so a median of a handful is
+/// never tested.
+fn slow_replies(
+    facts: &Facts,
+    scope: &Scope,
+    weeks: &Weeks,
+    th: &Thresholds,
+    tests: &mut usize,
+    out: &mut Vec<Candidate>,
+) {
+    let mut week: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut before: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for r in facts.replies.iter().filter(|r| scope.holds_any(&r.teams)) {
+        let into = if weeks.week.contains(r.at) {
+            &mut week
+        } else if weeks.each.iter().any(|p| p.contains(r.at)) {
+            &mut before
+        } else {
+            continue;
+        };
+        into.entry(r.category.as_str())
+            .or_default()
+            .push(r.business.0);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        crate::engine::stats::quantile_sorted(v, 0.5)
+    };
+    for (category, mut now) in week {
+        let Some(mut usual) = before.remove(category) else {
+            continue;
+        };
+        if (now.len() as u64) < th.min_count || (usual.len() as u64) < th.min_count {
+            continue;
+        }
+        let (Some(m0), Some(m1)) = (median(&mut usual), median(&mut now)) else {
+            continue;
+        };
+        let slower = now.iter().filter(|v| **v > m0).count() as u64;
+        let faster = now.iter().filter(|v| **v < m0).count() as u64;
+        let n = slower + faster;
+        if n == 0 {
+            continue;
+        }
+        *tests += 1;
+        out.push(Candidate::new(
+            Subject::Category(category.to_string()),
+            Facet {
+                kind: FacetKind::SlowReplies,
+                count: slower,
+                out_of: n,
+                usual: 0.5,
+                before: None,
+                excess: slower as f64 - n as f64 / 2.0,
+                p_value: upper_tail(slower, n, 0.5),
+                persistent: None,
+                route: None,
+                peak: None,
+                // A significant sign test with a median that did not move
+                // is possible (many replies just above it): the text then
+                // still shows both.
+                medians: Some((m1, m0)),
             },
         ));
     }
@@ -804,6 +922,7 @@ fn rate_facets(
             persistent,
             route: None,
             peak: None,
+            medians: None,
         };
         let weeks = series.each.iter().map(|t| {
             t.get(category)
@@ -890,6 +1009,7 @@ fn slo_misses(slos: &[SloHistory], th: &Thresholds, tests: &mut usize, out: &mut
             persistent,
             route: None,
             peak: None,
+            medians: None,
         };
         let subject = Subject::Slo {
             slo: s.slo,
@@ -957,6 +1077,7 @@ fn breach_hours(
             persistent: None,
             route: None,
             peak: None,
+            medians: None,
         };
         // Merge with the block just before on the same day.
         match flagged.last_mut() {

@@ -16,7 +16,9 @@ use crate::engine::backlog;
 use crate::engine::slo::Slo;
 use crate::engine::surveys::{NpsClass, is_satisfied};
 use crate::engine::timeline::{Measure, Timeline};
-use crate::model::{Creator, EngagementResponse, Instant, SurveyResponse, SurveyScore, Ticket};
+use crate::model::{
+    Creator, EngagementResponse, Instant, Seconds, SurveyResponse, SurveyScore, Ticket,
+};
 use crate::report::Period;
 use crate::report::aggregate::{NONE, UNASSIGNED};
 use crate::report::scan::Visitor;
@@ -62,6 +64,25 @@ pub struct Reopen {
     pub teams: Vec<String>,
     pub category: String,
     pub ticket: String,
+}
+
+/// A customer's confirmation of a solve (DESIGN.md §3), at the confirming
+/// event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirmation {
+    pub at: Instant,
+    pub teams: Vec<String>,
+    pub category: String,
+}
+
+/// One exchange's reply time (DESIGN.md §3), at the reply, in the business
+/// time of the team that replied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub at: Instant,
+    pub teams: Vec<String>,
+    pub category: String,
+    pub business: Seconds,
 }
 
 /// A CSAT answer.
@@ -119,6 +140,8 @@ pub struct Facts<'a> {
     pub created: Vec<Created>,
     pub solves: Vec<Solve>,
     pub reopens: Vec<Reopen>,
+    pub confirmations: Vec<Confirmation>,
+    pub replies: Vec<Reply>,
     pub ratings: Vec<Rating>,
     pub comments: Vec<Comment>,
     pub judgments: Vec<Judgment>,
@@ -135,6 +158,8 @@ impl<'a> Facts<'a> {
             created: Vec::new(),
             solves: Vec::new(),
             reopens: Vec::new(),
+            confirmations: Vec::new(),
+            replies: Vec::new(),
             ratings: Vec::new(),
             comments: Vec::new(),
             judgments: Vec::new(),
@@ -170,6 +195,16 @@ impl<'a> Facts<'a> {
         for r in &self.reopens {
             for t in &r.teams {
                 of!(t.as_str()).reopens.push(r.clone());
+            }
+        }
+        for c in &self.confirmations {
+            for t in &c.teams {
+                of!(t.as_str()).confirmations.push(c.clone());
+            }
+        }
+        for r in &self.replies {
+            for t in &r.teams {
+                of!(t.as_str()).replies.push(r.clone());
             }
         }
         for r in &self.ratings {
@@ -310,6 +345,17 @@ impl Visitor for Facts<'_> {
                     teams: teams_until(timeline, obs.at),
                     category: category.clone(),
                     ticket: ticket.id.clone(),
+                }),
+                Measure::CustomerConfirmed => self.confirmations.push(Confirmation {
+                    at: obs.at,
+                    teams: teams_until(timeline, obs.at),
+                    category: category.clone(),
+                }),
+                Measure::Reply(e) => self.replies.push(Reply {
+                    at: obs.at,
+                    teams: teams_until(timeline, obs.at),
+                    category: category.clone(),
+                    business: e.business,
                 }),
                 _ => {}
             }

@@ -96,13 +96,33 @@ impl Locale {
 
     /// A ratio 0–1 as a percentage.
     pub fn percent(self, ratio: f64) -> String {
-        let digits = if (ratio * 100.0).abs() < 10.0 && ratio != 0.0 {
-            1
-        } else {
-            0
-        };
+        self.percent_with(ratio, Self::percent_digits(ratio))
+    }
+
+    /// One decimal under 10%, none above.
+    fn percent_digits(ratio: f64) -> usize {
+        usize::from((ratio * 100.0).abs() < 10.0 && ratio != 0.0)
+    }
+
+    fn percent_with(self, ratio: f64, digits: usize) -> String {
         let n = self.number(ratio * 100.0, digits);
         self.pick(format!("{n}%"), format!("{n}{NNBSP}%"), format!("{n}%"))
+    }
+
+    /// `ratio` as `percent` does, with up to two more decimals where it
+    /// would otherwise read as `reference` without being it: an attainment
+    /// of 89.7% against an objective of 90% is not shown as "90% — below
+    /// objective".
+    pub fn percent_against(self, ratio: f64, reference: f64) -> String {
+        let base = Self::percent_digits(ratio);
+        let mut digits = base;
+        while ratio != reference
+            && digits < base + 2
+            && self.percent_with(ratio, digits) == self.percent_with(reference, digits)
+        {
+            digits += 1;
+        }
+        self.percent_with(ratio, digits)
     }
 
     /// A length of time, to the two largest units (`2h 15m`, `3 j 4 h`).
@@ -248,6 +268,16 @@ impl Locale {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_percentage_compared_with_an_objective_never_reads_as_it() {
+        let en = Locale::En;
+        assert_eq!(en.percent_against(0.897, 0.9), "89.7%");
+        assert_eq!(en.percent_against(0.8999, 0.9), "89.99%");
+        assert_eq!(en.percent_against(0.9, 0.9), "90%");
+        assert_eq!(en.percent_against(0.85, 0.9), "85%");
+        assert_eq!(Locale::Fr.percent_against(0.897, 0.9), "89,7\u{202f}%");
+    }
 
     #[test]
     fn numbers_follow_each_locale() {

@@ -16,7 +16,7 @@ use crate::digest::analysis::{
 use crate::digest::locale::Locale;
 use crate::digest::{Digest, Scope};
 use crate::engine::slo::SloMetric;
-use crate::model::Instant;
+use crate::model::{Instant, Status};
 
 const HTML: &str = include_str!("../../templates/digest.html");
 const TEXT: &str = include_str!("../../templates/digest.txt");
@@ -377,6 +377,16 @@ fn facet_name(k: FacetKind, l: Locale) -> &'static str {
             "clients qui réécrivent",
             "clienti che riscrivono",
         ),
+        FacetKind::Unconfirmed => l.pick(
+            "fewer solves confirmed by customers",
+            "moins de résolutions confirmées par les clients",
+            "meno risoluzioni confermate dai clienti",
+        ),
+        FacetKind::SlowReplies => l.pick(
+            "slower replies",
+            "réponses plus lentes",
+            "risposte più lente",
+        ),
         FacetKind::SloMiss => l.pick("SLO missed", "SLO non respecté", "SLO non rispettato"),
         FacetKind::BreachHours => l.pick(
             "SLO breaches cluster",
@@ -394,6 +404,8 @@ fn facet_label(k: FacetKind, l: Locale) -> &'static str {
         FacetKind::Reroutes => l.pick("Routing", "Routage", "Instradamento"),
         FacetKind::Reopens => l.pick("Reopens", "Réouvertures", "Riaperture"),
         FacetKind::RepeatContacts => l.pick("Repeat contacts", "Recontacts", "Ricontatti"),
+        FacetKind::Unconfirmed => l.pick("Confirmation", "Confirmation", "Conferma"),
+        FacetKind::SlowReplies => l.pick("Replies", "Réponses", "Risposte"),
         FacetKind::SloMiss => "SLO",
         FacetKind::BreachHours => l.pick("Hours", "Créneau", "Fascia oraria"),
     }
@@ -422,9 +434,36 @@ fn promise(row: &SloRow, l: Locale) -> String {
             )
         })
         .unwrap_or_default();
+    let paused = paused_in(&row.pause_on, l);
     format!(
-        "{what} {within} {}, {clock}{channel}",
+        "{what} {within} {}, {clock}{paused}{channel}",
         l.duration(row.target.0)
+    )
+}
+
+/// `, paused while pending or on hold`: the statuses a clock stops in.
+fn paused_in(statuses: &[Status], l: Locale) -> String {
+    if statuses.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = statuses
+        .iter()
+        .map(|s| match s {
+            Status::Pending => l.pick("pending", "en attente du client", "in attesa del cliente"),
+            Status::OnHold => l.pick("on hold", "en attente d’un tiers", "in attesa di terzi"),
+            Status::Solved => l.pick("solved", "résolu", "risolto"),
+            other => other.as_str(),
+        })
+        .collect();
+    let or = l.pick(" or ", " ou ", " o ");
+    format!(
+        "{}{}",
+        l.pick(
+            ", paused while ",
+            ", suspendu quand le ticket est ",
+            ", sospeso quando il ticket è "
+        ),
+        names.join(or)
     )
 }
 
@@ -577,6 +616,33 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             format!("{k} clients sur {n} ont réécrit pour le même sujet en moins de 7 jours ({rate}, contre {usual} habituellement)."),
             format!("{k} clienti su {n} hanno riscritto per lo stesso motivo entro 7 giorni ({rate}, contro {} abituale).", it_the(&usual)),
         ),
+        FacetKind::Unconfirmed => {
+            let confirmed = l.count(f.out_of.saturating_sub(f.count));
+            let c_rate = l.percent(1.0 - f.rate().unwrap_or(0.0));
+            let usual_c = l.percent(1.0 - shown_usual(f));
+            if f.persistent.is_some() {
+                l.pick(
+                    format!("fewer solves confirmed by the customer {every}: {confirmed} of {n} this week ({c_rate}), against {usual_c} for all of {scope}’s tickets."),
+                    format!("moins de résolutions confirmées par le client {every}. Cette semaine, {confirmed} sur {n} ({c_rate}), contre {usual_c} pour l’ensemble des tickets de {scope}."),
+                    format!("meno risoluzioni confermate dal cliente {every}. Questa settimana {confirmed} su {n} ({c_rate}), contro {} per tutti i ticket di {scope}.", it_the(&usual_c)),
+                )
+            } else {
+                l.pick(
+                    format!("{confirmed} of {n} solves were confirmed by the customer ({c_rate}, against {usual_c} usually): {excess} more solves than usual that the customer did not close."),
+                    format!("{confirmed} résolutions sur {n} ont été confirmées par le client ({c_rate}, contre {usual_c} habituellement)\u{202f}: {excess} résolutions de plus que la normale que le client n’a pas clôturées."),
+                    format!("{confirmed} risoluzioni su {n} sono state confermate dal cliente ({c_rate}, contro {} abituale): {excess} risoluzioni in più del normale che il cliente non ha chiuso.", it_the(&usual_c)),
+                )
+            }
+        }
+        FacetKind::SlowReplies => {
+            let (now, usual) = f.medians.unwrap_or_default();
+            let (now, usual) = (l.duration(now), l.duration(usual));
+            l.pick(
+                format!("the median exchange waited {now} of business hours for an agent’s reply, against {usual} usually; {k} of {n} replies were slower than that usual median."),
+                format!("l’échange médian a attendu {now} ouvrées la réponse d’un agent, contre {usual} habituellement\u{202f}; {k} réponses sur {n} ont été plus lentes que cette médiane habituelle."),
+                format!("lo scambio mediano ha atteso {now} lavorative la risposta di un operatore, contro {usual} di solito; {k} risposte su {n} sono state più lente di quella mediana abituale."),
+            )
+        }
         FacetKind::SloMiss => {
             let met = l.percent(1.0 - f.rate().unwrap_or(0.0));
             let objective = l.percent(1.0 - f.usual);
@@ -673,6 +739,16 @@ fn facet_action(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             format!("{owner}\u{202f}: vérifier ce qui a été répondu à ces clients la première fois."),
             format!("{owner}: verificare cosa è stato risposto a questi clienti la prima volta."),
         ),
+        FacetKind::Unconfirmed => l.pick(
+            format!("{owner}: before solving, ask the customer to confirm that the problem is fixed; review a sample of the solves they did not confirm."),
+            format!("{owner}\u{202f}: avant de résoudre, demander au client de confirmer que le problème est réglé\u{202f}; relire un échantillon des résolutions non confirmées."),
+            format!("{owner}: prima di risolvere, chiedere al cliente di confermare che il problema è risolto; rivedere un campione delle risoluzioni non confermate."),
+        ),
+        FacetKind::SlowReplies => l.pick(
+            format!("{owner}: find where these conversations wait for a reply (a queue, certain hours, an answer agents have to look up) and add cover or a saved reply."),
+            format!("{owner}\u{202f}: repérer où ces échanges attendent une réponse (une file, certains horaires, une réponse que les agents doivent chercher) et renforcer l’effectif ou préparer une réponse type."),
+            format!("{owner}: individuare dove queste conversazioni aspettano una risposta (una coda, certi orari, una risposta che gli operatori devono cercare) e aggiungere personale o una risposta pronta."),
+        ),
         FacetKind::SloMiss if matches!(d.scope, Scope::All) => l.pick(
             format!("{owner} has the most breaches; each team with these tickets: look at its open tickets past the target and at the hours they arrived."),
             format!("{owner} a le plus de dépassements\u{202f}; chaque équipe concernée\u{202f}: traiter ses tickets ouverts hors délai et regarder à quelles heures ils arrivent."),
@@ -726,6 +802,16 @@ fn facet_bars(f: &Facet, l: Locale) -> ((u32, u32), (String, String)) {
         FacetKind::BreachHours => {
             let (now, rest) = (f.rate().unwrap_or(0.0), f.before.unwrap_or(f.usual));
             (now, rest, (l.percent(now), l.percent(rest)))
+        }
+        // The share the customer confirmed, as satisfaction is shown.
+        FacetKind::Unconfirmed => {
+            let (now, usual) = (1.0 - f.rate().unwrap_or(0.0), 1.0 - shown_usual(f));
+            (now, usual, (l.percent(now), l.percent(usual)))
+        }
+        // The two medians, in time.
+        FacetKind::SlowReplies => {
+            let (now, usual) = f.medians.unwrap_or_default();
+            (now, usual, (l.duration(now), l.duration(usual)))
         }
         _ => {
             let (now, usual) = (f.rate().unwrap_or(0.0), shown_usual(f));
@@ -796,6 +882,22 @@ fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
                 it_the(&e)
             ),
         ),
+        FacetKind::Unconfirmed => l.pick(
+            format!("{k} of {m} solves not confirmed by the customer, {e} expected"),
+            format!("{k} résolutions sur {m} non confirmées par le client, attendu\u{202f}: {e}"),
+            format!(
+                "{k} risoluzioni su {m} non confermate dal cliente, atteso {}",
+                it_the(&e)
+            ),
+        ),
+        FacetKind::SlowReplies => {
+            let usual = l.duration(f.medians.map_or(0.0, |(_, u)| u));
+            l.pick(
+                format!("sign test: {k} of {m} replies slower than the usual median of {usual}, 50% expected"),
+                format!("test des signes\u{202f}: {k} réponses sur {m} plus lentes que la médiane habituelle de {usual}, attendu\u{202f}: 50\u{202f}%"),
+                format!("test dei segni: {k} risposte su {m} più lente della mediana abituale di {usual}, atteso il 50%"),
+            )
+        }
         FacetKind::SloMiss => l.pick(
             format!("{k} of {m} tickets breached, {e} allowed"),
             format!("{k} tickets sur {m} hors délai, toléré\u{202f}: {e}"),
@@ -828,7 +930,10 @@ fn slo_view(r: &SloRow, l: Locale) -> SloView {
     SloView {
         name: r.name.clone(),
         promise: promise(r, l),
-        week: pct(r.week),
+        week: r
+            .week
+            .map(|w| l.percent_against(w, r.objective))
+            .unwrap_or_else(|| "–".into()),
         usual: pct(r.usual),
         objective: l.percent(r.objective),
         active: l.count(r.active_breaches),

@@ -7,9 +7,9 @@
 use chrono::Duration;
 
 use super::analysis::{FacetKind, Findings, Scope, SloHistory, Subject, Thresholds, Weeks, issues};
-use super::facts::{Comment, Created, Facts, Rating, Solve};
+use super::facts::{Comment, Confirmation, Created, Facts, Rating, Reply, Solve};
 use super::week::IsoWeek;
-use crate::model::{Instant, SurveyScore};
+use crate::model::{Instant, Seconds, SurveyScore};
 use crate::report::Period;
 
 const CATEGORIES: [&str; 5] = ["refunds", "shipping", "login", "billing", "how-to"];
@@ -838,4 +838,121 @@ fn headline_and_issues_count_the_same_tickets() {
         }
     }
     assert!(rerouted_seen > 0, "the data has misroutes to count");
+}
+
+/// `t`'s facts with `weekly` replies (business seconds) in each baseline
+/// week of `category`, and `this` in the week.
+fn reply_weeks(category: &str, weekly: &[f64], this: &[f64]) -> (Weeks, Facts<'static>) {
+    let (w, weeks) = weeks();
+    let mut f = facts(Period {
+        from: weeks.baseline.from,
+        to: weeks.week.to,
+    });
+    let mut push = |p: Period, values: &[f64]| {
+        for (i, v) in values.iter().enumerate() {
+            f.replies.push(Reply {
+                at: at(p, i as u64),
+                teams: vec!["t".into()],
+                category: category.into(),
+                business: Seconds(*v),
+            });
+        }
+    };
+    for n in 1..=4 {
+        push(w.minus(n).period(chrono_tz::UTC), weekly);
+    }
+    push(weeks.week, this);
+    (weeks, f)
+}
+
+/// Replies that slowed: the baseline's replies took 1…20 minutes each
+/// week, so their median is 10.5 min; this week's 20 all took 30 min.
+/// Sign test: 20 of 20 slower, P = ½²⁰ ≈ 9.5e-7, the only test run. The
+/// same minutes as usual (10 of 20 slower, P(X ≥ 10) = 0.588) raise
+/// nothing.
+#[test]
+fn replies_that_took_longer_are_found_by_a_sign_test_on_the_usual_median() {
+    let minutes: Vec<f64> = (1..=20).map(|m| f64::from(m) * 60.0).collect();
+    let (weeks, f) = reply_weeks("how-to", &minutes, &[1800.0; 20]);
+    let found = team_t(&weeks, &f, &[]);
+    assert_eq!(found.tests, 1);
+    assert_eq!(found.issues.len(), 1, "{:#?}", found.issues);
+    let facet = &found.issues[0].facets[0];
+    assert_eq!(found.issues[0].subject, Subject::Category("how-to".into()));
+    assert_eq!(facet.kind, FacetKind::SlowReplies);
+    assert_eq!((facet.count, facet.out_of), (20, 20));
+    assert_eq!(facet.medians, Some((1800.0, 630.0)));
+    assert!((facet.p_value - 0.5f64.powi(20)).abs() < 1e-15);
+    assert_eq!(facet.excess, 10.0);
+    let d = week_47(&weeks, Scope::Team("t".into()), found);
+    let en = super::render::render(&d, super::locale::Locale::En, None).expect("render");
+    assert!(
+        en.text
+            .contains("the median exchange waited 30m of business hours for an"),
+        "{}",
+        en.text
+    );
+
+    let (weeks, f) = reply_weeks("how-to", &minutes, &minutes);
+    let found = team_t(&weeks, &f, &[]);
+    assert_eq!(found.tests, 1);
+    assert!(found.issues.is_empty(), "{:#?}", found.issues);
+}
+
+/// Customers stopped confirming billing's solves: 15 of 20 confirmed in
+/// each baseline week (5 unconfirmed), 3 of 20 this week (17 unconfirmed).
+/// The team's baseline: 20 of 80 unconfirmed, smoothed 21/82; billing's
+/// own usual (20 + 10 × 21/82) / 90 = 0.2507. Not persistent (5 of 20 is
+/// under 1.5 × 21/82 × 20 = 7.7). Without any confirmation in the
+/// baseline the helpdesk does not record them: nothing is tested.
+#[test]
+fn a_drop_in_customer_confirmed_solves_is_an_issue() {
+    let (w, weeks) = weeks();
+    let mut f = facts(Period {
+        from: weeks.baseline.from,
+        to: weeks.week.to,
+    });
+    let week = |f: &mut Facts, p: Period, confirmed: u64| {
+        fill(f, p, "billing", 0, 20, 0, 0, 0);
+        for i in 0..confirmed {
+            f.confirmations.push(Confirmation {
+                at: at(p, i),
+                teams: vec!["t".into()],
+                category: "billing".into(),
+            });
+        }
+    };
+    for n in 1..=4 {
+        week(&mut f, w.minus(n).period(chrono_tz::UTC), 15);
+    }
+    let quiet = f.clone();
+    week(&mut f, weeks.week, 3);
+    let found = team_t(&weeks, &f, &[]);
+    assert_eq!(found.tests, 1);
+    assert_eq!(found.issues.len(), 1, "{:#?}", found.issues);
+    let facet = &found.issues[0].facets[0];
+    assert_eq!(facet.kind, FacetKind::Unconfirmed);
+    assert_eq!((facet.count, facet.out_of), (17, 20));
+    assert_eq!(facet.before, Some(0.25));
+    let own = (20.0 + 10.0 * 21.0 / 82.0) / 90.0;
+    assert!((facet.usual - own).abs() < 1e-12, "{}", facet.usual);
+    assert_eq!(facet.persistent, None);
+    let d = week_47(&weeks, Scope::Team("t".into()), found);
+    let en = super::render::render(&d, super::locale::Locale::En, None).expect("render");
+    assert!(
+        en.text
+            .contains("3 of 20 solves were confirmed by the customer (15%, against"),
+        "{}",
+        en.text
+    );
+
+    // As usual: no issue.
+    let mut same = quiet.clone();
+    week(&mut same, weeks.week, 15);
+    assert!(team_t(&weeks, &same, &[]).issues.is_empty());
+    // No confirmations ever: not tested.
+    let mut never = quiet;
+    never.confirmations.clear();
+    fill(&mut never, weeks.week, "billing", 0, 20, 0, 0, 0);
+    assert_eq!(team_t(&weeks, &never, &[]).tests, 0);
 }

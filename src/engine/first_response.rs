@@ -7,6 +7,7 @@
 //! first response: no customer was waiting. Measured in calendar and business
 //! seconds, observed once per ticket, at the reply.
 
+use crate::engine::time_in_status::TimeInStatus;
 use crate::engine::timeline::{Clock, Measure};
 use crate::model::{Actor, Creator, Event, EventKind, Instant, Ticket};
 
@@ -32,6 +33,7 @@ impl FirstResponse {
         ev: &Event,
         clock: &Clock,
         team: Option<&str>,
+        time_in_status: &TimeInStatus,
         out: &mut Vec<Measure>,
     ) {
         if !self.eligible || ev.kind != EventKind::Message || ev.actor == Actor::Customer {
@@ -45,7 +47,10 @@ impl FirstResponse {
         }
         if ev.actor == Actor::Agent && self.responded_at.is_none() {
             self.responded_at = Some(ev.occurred_at);
-            out.push(Measure::FirstResponse(clock.elapsed(ev.occurred_at, team)));
+            out.push(Measure::FirstResponse(
+                clock.elapsed(ev.occurred_at, team),
+                time_in_status.by_status(ev.occurred_at, clock.calendars),
+            ));
         }
     }
 

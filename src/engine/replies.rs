@@ -104,7 +104,7 @@ mod tests {
         assert_eq!(replies, [20.0, 60.0, 3.0]);
         // The first reply is the first response.
         let first = tl.observations.iter().find_map(|o| match o.measure {
-            Measure::FirstResponse(e) => Some(e.calendar.0 / 60.0),
+            Measure::FirstResponse(e, _) => Some(e.calendar.0 / 60.0),
             _ => None,
         });
         assert_eq!(first, Some(20.0));

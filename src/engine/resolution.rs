@@ -78,9 +78,10 @@ impl Resolution {
         let solve = new == Status::Solved || (new == Status::Closed && old != Status::Solved);
         if solve {
             let elapsed = clock.elapsed(ev.occurred_at, team);
+            let by_status = time_in_status.by_status(ev.occurred_at, clock.calendars);
             if self.first_solved_at.is_none() {
                 self.first_solved_at = Some(ev.occurred_at);
-                out.push(Measure::FirstResolution(elapsed));
+                out.push(Measure::FirstResolution(elapsed, by_status));
             }
             out.push(Measure::Solve(SolveShape {
                 full_resolution: elapsed,
@@ -88,7 +89,7 @@ impl Resolution {
                 replies: interactions.replies(),
                 reroutes: routing.reroutes(),
                 reassignments: routing.reassignments(),
-                status_times: time_in_status.at(ev.occurred_at, clock.calendars),
+                status_times: by_status.times(),
             }));
             // The customer's own solve is confirmed by itself.
             if by_customer {

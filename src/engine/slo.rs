@@ -6,10 +6,18 @@
 //! is measured — as soon as its running clock passes the target (an active
 //! breach). "Resolution" is the first resolution; agent-initiated tickets have
 //! no first response and so no first-response SLO.
+//!
+//! **Paused clocks**: an SLO may set `pause_on = ["pending", "on_hold"]`;
+//! its clock (calendar or business) stops while the ticket is in those
+//! statuses, for measured and for active breaches alike. A paused clock is
+//! the time in every other status, each stretch in the calendar of the
+//! team holding the ticket then (`time_in_status::ByStatus`); an SLO
+//! without pauses keeps the plain clock from creation.
 
 use crate::engine::calendar::Calendars;
+use crate::engine::time_in_status::ByStatus;
 use crate::engine::timeline::{Clock, Elapsed, Measure, Observation, TicketState};
-use crate::model::{Creator, Instant, Priority, Seconds, Ticket};
+use crate::model::{Creator, Instant, Priority, Seconds, Status, Ticket};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SloMetric {
@@ -65,7 +73,17 @@ pub struct Slo {
     pub priorities: Vec<Priority>,
     pub team: Option<String>,
     pub channel: Option<String>,
+    /// Statuses in which the clock stops (one of `PAUSABLE`); empty: it
+    /// never does.
+    pub pause_on: Vec<Status>,
 }
+
+/// The statuses an SLO clock may pause in: waiting on the customer, on a
+/// third party, or solved (a first response that follows a reopen). The
+/// clock never pauses while the ticket is new or open (we are the ones
+/// keeping the customer waiting), and closed, deleted or spam tickets are
+/// not measured at all.
+pub const PAUSABLE: [Status; 3] = [Status::Pending, Status::OnHold, Status::Solved];
 
 impl Slo {
     /// Whether the SLO covers this ticket while it belongs to `team`.
@@ -83,15 +101,53 @@ impl Slo {
         }
     }
 
-    /// `Some(breached)` when `obs` is the measurement this SLO judges.
-    pub fn judge(&self, ticket: &Ticket, obs: &Observation) -> Option<bool> {
-        let elapsed = match (self.metric, &obs.measure) {
-            (SloMetric::FirstResponse, Measure::FirstResponse(e)) => e,
-            (SloMetric::Resolution, Measure::FirstResolution(e)) => e,
+    /// The SLO's clock: `plain` unless it pauses, then the time in the
+    /// statuses it does not pause in.
+    fn clock_reading(&self, plain: &Elapsed, by_status: &ByStatus) -> Seconds {
+        if self.pause_on.is_empty() {
+            self.pick(plain)
+        } else {
+            self.pick(&by_status.except(&self.pause_on))
+        }
+    }
+
+    /// The measured time `obs` gives this SLO, when it is the measurement
+    /// the SLO judges and the SLO covers the ticket.
+    pub fn measured(&self, ticket: &Ticket, obs: &Observation) -> Option<Seconds> {
+        let (elapsed, by_status) = match (self.metric, &obs.measure) {
+            (SloMetric::FirstResponse, Measure::FirstResponse(e, s)) => (e, s),
+            (SloMetric::Resolution, Measure::FirstResolution(e, s)) => (e, s),
             _ => return None,
         };
         self.applies(ticket, obs.team.as_deref())
-            .then(|| self.pick(elapsed) > self.target)
+            .then(|| self.clock_reading(elapsed, by_status))
+    }
+
+    /// `Some(breached)` when `obs` is the measurement this SLO judges.
+    pub fn judge(&self, ticket: &Ticket, obs: &Observation) -> Option<bool> {
+        self.measured(ticket, obs).map(|m| m > self.target)
+    }
+
+    /// The running clock of an open, not yet measured ticket at `now`.
+    pub fn running(
+        &self,
+        ticket: &Ticket,
+        state: &TicketState,
+        now: Instant,
+        calendars: &Calendars,
+    ) -> Seconds {
+        match &state.clocks {
+            Some(clocks) if !self.pause_on.is_empty() => {
+                self.pick(&clocks.by_status(now, calendars).except(&self.pause_on))
+            }
+            _ => {
+                let clock = Clock {
+                    created_at: ticket.created_at,
+                    calendars,
+                };
+                self.pick(&clock.elapsed(now, state.team.as_deref()))
+            }
+        }
     }
 
     /// An open, not yet measured ticket whose clock has passed the target at `now`.
@@ -109,10 +165,18 @@ impl Slo {
         if measured || state.status.is_done() || !self.applies(ticket, state.team.as_deref()) {
             return false;
         }
-        let clock = Clock {
-            created_at: ticket.created_at,
-            calendars,
-        };
-        self.pick(&clock.elapsed(now, state.team.as_deref())) > self.target
+        self.running(ticket, state, now, calendars) > self.target
+    }
+
+    /// What the SLO promises, for logs and help: "first response within
+    /// 1h, business time, paused while pending or on_hold".
+    pub fn pauses_text(&self) -> Option<String> {
+        (!self.pause_on.is_empty()).then(|| {
+            self.pause_on
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        })
     }
 }

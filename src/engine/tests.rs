@@ -62,7 +62,7 @@ fn measures(obs: &[Observation]) -> Vec<Measure> {
 
 fn first_response(obs: &[Observation]) -> Option<&Observation> {
     obs.iter()
-        .find(|o| matches!(o.measure, Measure::FirstResponse(_)))
+        .find(|o| matches!(o.measure, Measure::FirstResponse(..)))
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn bots_and_auto_replies_do_not_answer_the_customer() {
     assert_eq!(fr.event_id, Some(5));
     assert_eq!(fr.at, t("2026-01-05T11:15:00Z"));
     match fr.measure {
-        Measure::FirstResponse(e) => {
+        Measure::FirstResponse(e, _) => {
             assert_eq!(e.calendar, Seconds(4500.0));
             // No calendar configured: business seconds equal calendar seconds.
             assert_eq!(e.business, Seconds(4500.0));
@@ -142,7 +142,7 @@ fn reopen_then_resolve_again_gives_first_and_full_resolution() {
         .observations
         .iter()
         .filter_map(|o| match o.measure {
-            Measure::FirstResolution(e) => Some(e.calendar),
+            Measure::FirstResolution(e, _) => Some(e.calendar),
             _ => None,
         })
         .collect();
@@ -198,7 +198,7 @@ fn closing_an_unsolved_ticket_is_a_solve_and_repeated_status_is_not_a_change() {
         .count();
     assert_eq!(solves, 1);
     assert!(tl.observations.iter().any(|o| o.event_id == Some(3)
-        && matches!(o.measure, Measure::FirstResolution(e) if e.calendar == Seconds(3600.0))));
+        && matches!(o.measure, Measure::FirstResolution(e, _) if e.calendar == Seconds(3600.0))));
 }
 
 #[test]
@@ -264,7 +264,7 @@ fn events_out_of_order_in_id_vs_time_are_placed_by_time() {
     );
     let fr = first_response(&tl.observations).expect("responded");
     assert_eq!(fr.event_id, Some(9));
-    assert!(matches!(fr.measure, Measure::FirstResponse(e) if e.calendar == Seconds(1200.0)));
+    assert!(matches!(fr.measure, Measure::FirstResponse(e, _) if e.calendar == Seconds(1200.0)));
 }
 
 #[test]
@@ -323,7 +323,7 @@ fn business_first_response_uses_the_team_calendar_over_a_holiday_weekend() {
             &cals,
         );
         match first_response(&tl.observations).map(|o| o.measure) {
-            Some(Measure::FirstResponse(e)) => e,
+            Some(Measure::FirstResponse(e, _)) => e,
             other => panic!("unexpected {other:?}"),
         }
     };
@@ -344,6 +344,7 @@ fn slo_breaches_measured_and_active() {
         priorities: vec![Priority::High],
         team: None,
         channel: None,
+        pause_on: vec![],
     };
     let cals = Calendars::default();
     let tk = ticket("2026-01-05T09:00:00Z", Creator::Customer);

@@ -36,48 +36,107 @@ const ZERO: Elapsed = Elapsed {
     business: Seconds::ZERO,
 };
 
-impl Default for StatusTimes {
-    fn default() -> Self {
-        StatusTimes {
-            requester_wait: ZERO,
-            agent_wait: ZERO,
-            on_hold: ZERO,
-            agent_work: ZERO,
-        }
-    }
-}
-
 fn add(a: &mut Elapsed, b: Elapsed) {
     a.calendar.0 += b.calendar.0;
     a.business.0 += b.business.0;
 }
 
-impl StatusTimes {
-    /// Adds a segment of `span` spent in `status`.
+fn sum(statuses: &[Status], by: &ByStatus) -> Elapsed {
+    let mut total = ZERO;
+    for s in statuses {
+        add(&mut total, by.get(*s));
+    }
+    total
+}
+
+/// Time spent in each status up to an instant, in both clocks; each
+/// stretch's business seconds in the calendar of the team holding the
+/// ticket then. The four clocks and the paused SLO clocks (DESIGN.md §3)
+/// are sums of its entries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ByStatus([Elapsed; Status::ALL.len()]);
+
+impl Default for ByStatus {
+    fn default() -> Self {
+        ByStatus([ZERO; Status::ALL.len()])
+    }
+}
+
+impl ByStatus {
+    fn slot(status: Status) -> usize {
+        Status::ALL.iter().position(|s| *s == status).unwrap_or(0)
+    }
+
+    pub fn get(&self, status: Status) -> Elapsed {
+        self.0[Self::slot(status)]
+    }
+
     fn count(&mut self, status: Status, span: Elapsed) {
-        match status {
-            Status::New | Status::Open => {
-                add(&mut self.requester_wait, span);
-                add(&mut self.agent_work, span);
+        add(&mut self.0[Self::slot(status)], span);
+    }
+
+    /// Time in every status but `paused`: a paused SLO's clock.
+    pub fn except(&self, paused: &[Status]) -> Elapsed {
+        let mut total = ZERO;
+        for (s, e) in Status::ALL.iter().zip(self.0) {
+            if !paused.contains(s) {
+                add(&mut total, e);
             }
-            Status::OnHold => {
-                add(&mut self.requester_wait, span);
-                add(&mut self.on_hold, span);
-            }
-            Status::Pending => add(&mut self.agent_wait, span),
-            Status::Solved | Status::Closed | Status::Deleted | Status::Spam => {}
         }
+        total
+    }
+
+    /// Requester wait, agent wait, on-hold and agent work.
+    pub fn times(&self) -> StatusTimes {
+        use Status::{New, OnHold, Open, Pending};
+        StatusTimes {
+            requester_wait: sum(&[New, Open, OnHold], self),
+            agent_wait: sum(&[Pending], self),
+            on_hold: sum(&[OnHold], self),
+            agent_work: sum(&[New, Open], self),
+        }
+    }
+
+    /// The statuses with time in them, as `status=calendar/business`
+    /// pairs joined by `,` (the state store's column).
+    pub fn encode(&self) -> String {
+        Status::ALL
+            .iter()
+            .zip(self.0)
+            .filter(|(_, e)| e.calendar.0 != 0.0 || e.business.0 != 0.0)
+            .map(|(s, e)| format!("{}={}/{}", s.as_str(), e.calendar.0, e.business.0))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The inverse of `encode`; `None` for text it did not write.
+    pub fn decode(text: &str) -> Option<ByStatus> {
+        let mut by = ByStatus::default();
+        for part in text.split(',').filter(|p| !p.is_empty()) {
+            let (status, values) = part.split_once('=')?;
+            let (calendar, business) = values.split_once('/')?;
+            let status: Status = status.parse().ok()?;
+            let e = Elapsed {
+                calendar: Seconds(calendar.parse().ok()?),
+                business: Seconds(business.parse().ok()?),
+            };
+            if !(e.calendar.0.is_finite() && e.business.0.is_finite()) {
+                return None;
+            }
+            by.count(status, e);
+        }
+        Some(by)
     }
 }
 
 /// The running clocks of one ticket, fed its events in time order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TimeInStatus {
     status: Status,
     /// Where the running segment started.
     since: Instant,
     team: Option<String>,
-    totals: StatusTimes,
+    totals: ByStatus,
 }
 
 impl TimeInStatus {
@@ -87,8 +146,29 @@ impl TimeInStatus {
             status: Status::New,
             since: created_at,
             team: None,
-            totals: StatusTimes::default(),
+            totals: ByStatus::default(),
         }
+    }
+
+    /// The clocks as the state store kept them: `totals` up to `since`,
+    /// when the ticket entered `status` (or changed team to `team`).
+    pub fn resume(
+        status: Status,
+        since: Instant,
+        team: Option<String>,
+        totals: ByStatus,
+    ) -> TimeInStatus {
+        TimeInStatus {
+            status,
+            since,
+            team,
+            totals,
+        }
+    }
+
+    /// When the running segment started, and the totals before it.
+    pub fn saved(&self) -> (Instant, &ByStatus) {
+        (self.since, &self.totals)
     }
 
     fn segment(&self, until: Instant, calendars: &Calendars) -> Elapsed {
@@ -118,12 +198,18 @@ impl TimeInStatus {
         self.since = ev.occurred_at;
     }
 
-    /// The clocks at `at` (a solve event: after `on_event` of its event,
-    /// whose status is then `solved`, so nothing runs past it).
-    pub fn at(&self, at: Instant, calendars: &Calendars) -> StatusTimes {
+    /// Time in each status up to `at` (not before the running segment's
+    /// start).
+    pub fn by_status(&self, at: Instant, calendars: &Calendars) -> ByStatus {
         let mut t = self.totals;
         t.count(self.status, self.segment(at, calendars));
         t
+    }
+
+    /// The four clocks at `at` (a solve event: after `on_event` of its
+    /// event, whose status is then `solved`, so nothing runs past it).
+    pub fn at(&self, at: Instant, calendars: &Calendars) -> StatusTimes {
+        self.by_status(at, calendars).times()
     }
 }
 
@@ -131,6 +217,7 @@ impl TimeInStatus {
 mod tests {
     use super::*;
     use crate::engine::calendar::{Calendar, WeeklyHours, parse_day_hours};
+    use crate::engine::slo::{Objective, Slo, SloClock, SloMetric};
     use crate::model::Actor;
     use chrono::{DateTime, NaiveDate, Utc};
     use proptest::prelude::*;
@@ -289,6 +376,132 @@ mod tests {
         assert_eq!(m.agent_wait_seconds.p50, Some(4.0 * H));
         assert_eq!(m.on_hold_business_seconds.p90, Some(9.5 * H));
         assert_eq!(m.agent_work_business_seconds.p50, Some(11.5 * H));
+    }
+
+    fn journey_events(until: usize) -> Vec<Event> {
+        JOURNEY[..until]
+            .iter()
+            .enumerate()
+            .map(|(i, (at, st))| Event {
+                id: i as i64 + 1,
+                ..status(at, *st)
+            })
+            .collect()
+    }
+
+    fn resolution_slo(clock: SloClock, target_hours: f64, pause_on: Vec<Status>) -> Slo {
+        Slo {
+            name: "res".into(),
+            metric: SloMetric::Resolution,
+            clock,
+            target: Seconds(target_hours * H),
+            objective: Objective::DEFAULT,
+            priorities: vec![],
+            team: None,
+            channel: None,
+            pause_on,
+        }
+    }
+
+    /// The journey's first resolution (Wed 28 Oct 11:00 Paris), measured
+    /// by SLOs that pause. Plain clocks from creation (Fri 23 Oct 15:00):
+    /// 117 h, and in business time Fri 15–17 + Mon + Tue + Wed 09–11 = 20 h.
+    /// Paused while pending, the 4 h of Monday 10:00–14:00 (all business
+    /// time) drop out: 113 h and 16 h. Paused while pending or on hold, so
+    /// do Tuesday 09:30 → Wednesday 11:00 (25.5 h, 9.5 business h): 87.5 h
+    /// and 6.5 h, the agent work time.
+    #[test]
+    fn a_paused_slo_measures_without_the_paused_statuses() {
+        use crate::engine::timeline::{Measure, walk};
+        let cal = paris();
+        let ticket = crate::engine::test_ticket(t("2026-10-23T13:00:00Z"));
+        let timeline = walk(&ticket, journey_events(JOURNEY.len()), &cal);
+        let first_resolution = timeline
+            .observations
+            .iter()
+            .find(|o| matches!(o.measure, Measure::FirstResolution(..)))
+            .expect("a first resolution");
+        let measured = |clock, pause_on: Vec<Status>| {
+            resolution_slo(clock, 1.0, pause_on)
+                .measured(&ticket, first_resolution)
+                .map(|s| s.0 / H)
+        };
+        use Status::{OnHold, Pending};
+        assert_eq!(measured(SloClock::Calendar, vec![]), Some(117.0));
+        assert_eq!(measured(SloClock::Business, vec![]), Some(20.0));
+        assert_eq!(measured(SloClock::Calendar, vec![Pending]), Some(113.0));
+        assert_eq!(measured(SloClock::Business, vec![Pending]), Some(16.0));
+        assert_eq!(
+            measured(SloClock::Calendar, vec![Pending, OnHold]),
+            Some(87.5)
+        );
+        assert_eq!(
+            measured(SloClock::Business, vec![Pending, OnHold]),
+            Some(6.5)
+        );
+        // A 17 h business target: breached by the plain clock, met by the
+        // clock that pauses while pending.
+        let judge = |pause_on| {
+            resolution_slo(SloClock::Business, 17.0, pause_on).judge(&ticket, first_resolution)
+        };
+        assert_eq!(judge(vec![]), Some(true));
+        assert_eq!(judge(vec![Pending]), Some(false));
+    }
+
+    /// The same ticket while it is pending, Monday 26 Oct 13:00 Paris (it
+    /// went pending at 10:00). A 4 h business target: the plain clock has
+    /// run Fri 15–17 + Mon 09–13 = 6 h, an active breach; the paused one
+    /// stopped at 10:00, Fri 15–17 + Mon 09–10 = 3 h, no breach. Still so
+    /// once the state store has kept the ticket's clocks and the gauges
+    /// read them back. Back to open at 14:00, the paused clock reaches the
+    /// target at 15:00 (not a breach: a breach exceeds it) and breaches a
+    /// minute later.
+    #[test]
+    fn a_paused_slo_s_active_breach_skips_the_pending_period() {
+        use crate::engine::timeline::walk;
+        let cal = paris();
+        let ticket = crate::engine::test_ticket(t("2026-10-23T13:00:00Z"));
+        let pending = walk(&ticket, journey_events(2), &cal);
+        let now = t("2026-10-26T12:00:00Z");
+        let plain = resolution_slo(SloClock::Business, 4.0, vec![]);
+        let paused = resolution_slo(SloClock::Business, 4.0, vec![Status::Pending]);
+        assert!(plain.is_active_breach(&ticket, &pending.state, now, &cal));
+        assert!(!paused.is_active_breach(&ticket, &pending.state, now, &cal));
+        assert_eq!(
+            paused.running(&ticket, &pending.state, now, &cal).0 / H,
+            3.0
+        );
+
+        // Saved and resumed as the state store does.
+        let clocks = pending.state.clocks.as_ref().expect("walked clocks");
+        let (since, totals) = clocks.saved();
+        assert_eq!(since, t("2026-10-26T09:00:00Z"));
+        let decoded = ByStatus::decode(&totals.encode()).expect("decodes");
+        assert_eq!(&decoded, totals);
+        let resumed = crate::engine::timeline::TicketState {
+            clocks: Some(TimeInStatus::resume(Status::Pending, since, None, decoded)),
+            ..pending.state.clone()
+        };
+        assert!(!paused.is_active_breach(&ticket, &resumed, now, &cal));
+
+        let reopened = walk(&ticket, journey_events(3), &cal);
+        let at = |s: &str| paused.is_active_breach(&ticket, &reopened.state, t(s), &cal);
+        assert!(!at("2026-10-26T14:00:00Z"));
+        assert!(at("2026-10-26T14:01:00Z"));
+    }
+
+    #[test]
+    fn stored_clocks_that_were_not_written_by_encode_are_refused() {
+        for bad in [
+            "pending",
+            "pending=1",
+            "waiting=1/1",
+            "open=x/1",
+            "open=inf/1",
+        ] {
+            assert_eq!(ByStatus::decode(bad), None, "{bad}");
+        }
+        assert_eq!(ByStatus::decode(""), Some(ByStatus::default()));
     }
 
     fn any_status() -> impl Strategy<Value = Status> {

@@ -15,7 +15,7 @@ use crate::engine::interactions::Interactions;
 use crate::engine::replies::Replies;
 use crate::engine::resolution::{Resolution, SoFar};
 use crate::engine::routing::Routing;
-use crate::engine::time_in_status::TimeInStatus;
+use crate::engine::time_in_status::{ByStatus, TimeInStatus};
 use crate::model::{Event, Instant, Seconds, Status, Ticket};
 
 /// Time from a ticket's creation to an instant, in both clocks.
@@ -71,8 +71,9 @@ pub enum Measure {
     Created,
     /// First customer-visible message from anyone but the customer.
     FirstAcknowledgement(Elapsed),
-    FirstResponse(Elapsed),
-    FirstResolution(Elapsed),
+    /// With the time in each status up to the reply, for paused SLO clocks.
+    FirstResponse(Elapsed, ByStatus),
+    FirstResolution(Elapsed, ByStatus),
     /// Every solve event (see `resolution`).
     Solve(SolveShape),
     Reopen,
@@ -121,6 +122,10 @@ pub struct TicketState {
     pub first_response_at: Option<Instant>,
     /// When the ticket was first solved, if ever.
     pub first_resolution_at: Option<Instant>,
+    /// The time-in-status clocks, running in the current status: what a
+    /// paused SLO's active breach reads. `None` for a stored ticket saved
+    /// without them (paused SLOs then read the plain clock).
+    pub clocks: Option<TimeInStatus>,
 }
 
 /// A ticket's walked history.
@@ -209,7 +214,7 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
         interactions.on_event(ev);
         // Before the resolution: a solve reads the clocks up to it.
         time_in_status.on_event(ev, routing.team(), calendars);
-        first_response.on_event(ev, &clock, routing.team(), &mut measures);
+        first_response.on_event(ev, &clock, routing.team(), &time_in_status, &mut measures);
         replies.on_event(ev, &clock, routing.team(), &mut measures);
         resolution.on_event(
             ev,
@@ -240,6 +245,7 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
             team: routing.team().map(str::to_string),
             first_response_at: first_response.responded_at(),
             first_resolution_at: resolution.first_solved_at(),
+            clocks: Some(time_in_status),
         },
         team_changes,
         rejected,

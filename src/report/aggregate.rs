@@ -408,11 +408,11 @@ impl<'a> Aggregator<'a> {
             match obs.measure {
                 Measure::Created => self.add(k, |a| a.created += 1),
                 Measure::FirstAcknowledgement(e) => self.add(k, |a| a.first_ack.push(e.calendar.0)),
-                Measure::FirstResponse(e) => self.add(k, |a| {
+                Measure::FirstResponse(e, _) => self.add(k, |a| {
                     a.first_response.push(e.calendar.0);
                     a.first_response_business.push(e.business.0);
                 }),
-                Measure::FirstResolution(e) => {
+                Measure::FirstResolution(e, _) => {
                     self.add(k, |a| a.first_resolution.push(e.calendar.0))
                 }
                 Measure::Solve(s) => self.add(k, |a| {

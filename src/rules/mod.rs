@@ -365,6 +365,10 @@ fn burn_alert(
     };
     let [a, b] = pairs;
     let target = duration(Duration::from_secs_f64(slo.target.0));
+    let paused = slo
+        .pauses_text()
+        .map(|p| format!(" (not counting time while {p})"))
+        .unwrap_or_default();
     let speed = if severity == Severity::Page {
         "fast"
     } else {
@@ -381,7 +385,7 @@ fn burn_alert(
             slo.name
         ),
         description: format!(
-            "{{{{ $value | humanizePercentage }}}} of team {{{{ $labels.team }}}}'s tickets that SLO {name} judged over the long window waited longer than {target} for a first response; its objective of {objective} allows {budget_pct}. This burns the 30-day error budget {fa}× faster than sustainable over {al} and {as_} (or {fb}× over {bl} and {bs}): {spent} of the budget or more is gone. At least {min} tickets were judged over the long window and {min_short} breached over the short one.",
+            "{{{{ $value | humanizePercentage }}}} of team {{{{ $labels.team }}}}'s tickets that SLO {name} judged over the long window waited longer than {target} for a first response{paused}; its objective of {objective} allows {budget_pct}. This burns the 30-day error budget {fa}× faster than sustainable over {al} and {as_} (or {fb}× over {bl} and {bs}): {spent} of the budget or more is gone. At least {min} tickets were judged over the long window and {min_short} breached over the short one.",
             name = slo.name,
             objective = percent(slo.objective.ratio()),
             budget_pct = percent(slo.objective.error_budget()),

@@ -17,6 +17,7 @@ fn slo(name: &str, metric: SloMetric, objective: f64) -> Slo {
         priorities: vec![Priority::Urgent],
         team: None,
         channel: None,
+        pause_on: vec![],
     }
 }
 
@@ -229,4 +230,31 @@ fn numbers_and_durations_read_as_written() {
     assert_eq!(duration(Duration::from_secs(5_400)), "90m");
     assert_eq!(duration(Duration::from_secs(172_800)), "2d");
     assert_eq!(duration(Duration::from_secs(45)), "45s");
+}
+
+/// A paused SLO's alerts read the same breach counters (the exporter
+/// judged them on the paused clock) and say what the clock leaves out.
+#[test]
+fn a_paused_slo_s_alert_says_what_its_clock_leaves_out() {
+    let paused = Slo {
+        pause_on: vec![crate::model::Status::Pending, crate::model::Status::OnHold],
+        ..slo("urgent", SloMetric::FirstResponse, 0.95)
+    };
+    let r = generate(&settings(vec![paused]));
+    let fast = alerts(&r, SLO_FAST_BURN);
+    assert_eq!(fast.len(), 1);
+    assert!(
+        fast[0]
+            .expr
+            .contains(r#"slo_team:support_slo_errors:ratio_rate1h{slo="urgent"}"#),
+        "{}",
+        fast[0].expr
+    );
+    assert!(
+        fast[0]
+            .description
+            .contains("for a first response (not counting time while pending or on_hold);"),
+        "{}",
+        fast[0].description
+    );
 }

@@ -78,6 +78,11 @@ pub struct TicketRow {
     pub first_resolution_at: Option<Instant>,
     /// The source row's `updated_at` when the ticket was walked.
     pub source_updated_at: Option<Instant>,
+    /// An open ticket's time-in-status clocks: when its current status (or
+    /// team) began, and the time in each status before (`ByStatus::encode`),
+    /// for paused SLO clocks. `None` for done tickets.
+    pub status_since: Option<Instant>,
+    pub status_seconds: Option<String>,
 }
 
 /// A survey or engagement answer kept for de-duplication and the KPI windows.
@@ -120,7 +125,7 @@ pub struct Commit<'a> {
 }
 
 /// The columns of `ticket_state`, key first, in `TicketRow` order.
-const TICKET_COLUMNS: [&str; 12] = [
+const TICKET_COLUMNS: [&str; 14] = [
     "id",
     "created_at",
     "created_by",
@@ -133,6 +138,8 @@ const TICKET_COLUMNS: [&str; 12] = [
     "first_response_seconds",
     "first_resolution_at",
     "source_updated_at",
+    "status_since",
+    "status_seconds",
 ];
 
 /// `$n` placeholders replaced by `?`, for MySQL.
@@ -585,12 +592,15 @@ impl StateStore {
             Option<f64>,
             Option<i64>,
             Option<i64>,
+            Option<i64>,
+            Option<String>,
         );
         let rows: Vec<Row> = on_pool!(&self.pool, p =>
             sqlx::query_as(
                 "SELECT id, created_at, created_by, priority, channel, team, status, \
                  first_response_at, first_response_seconds, first_resolution_at, \
-                 source_updated_at FROM ticket_state WHERE is_open = 1",
+                 source_updated_at, status_since, status_seconds \
+                 FROM ticket_state WHERE is_open = 1",
             )
             .fetch_all(p)
             .await
@@ -612,6 +622,8 @@ impl StateStore {
                     first_response_seconds: r.8,
                     first_resolution_at: r.9.and_then(from_micros),
                     source_updated_at: r.10.and_then(from_micros),
+                    status_since: r.11.and_then(from_micros),
+                    status_seconds: r.12,
                 })
             })
             .collect())
@@ -808,7 +820,9 @@ impl Writer<'_> {
                         .push_bind(t.first_response_at.map(micros))
                         .push_bind(t.first_response_seconds)
                         .push_bind(t.first_resolution_at.map(micros))
-                        .push_bind(t.source_updated_at.map(micros));
+                        .push_bind(t.source_updated_at.map(micros))
+                        .push_bind(t.status_since.map(micros))
+                        .push_bind(t.status_seconds.clone());
                 });
                 qb.push(s.upsert("id", &TICKET_COLUMNS[1..]));
                 qb.build().execute(&mut **tx).await.map_err(s.err("save tickets"))?;

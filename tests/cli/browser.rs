@@ -32,7 +32,8 @@ fn chromium() -> Option<&'static str> {
     })
 }
 
-/// `html` in an iframe `width` px wide, in a page of its own.
+/// `html` in an iframe `width` px wide, in a page of its own; taller than
+/// any digest, so that no vertical scrollbar narrows what is measured.
 fn framed(html: &str, width: u32, dir: &Path, name: &str) -> PathBuf {
     let escaped = html
         .replace('&', "&amp;")
@@ -41,7 +42,7 @@ fn framed(html: &str, width: u32, dir: &Path, name: &str) -> PathBuf {
         .replace('>', "&gt;");
     let page = format!(
         r#"<!DOCTYPE html><html><head><title>loading</title></head><body style="margin:0;background:#ffffff">
-<iframe id="f" style="width:{width}px;height:3600px;border:0;display:block" srcdoc="{escaped}"></iframe>
+<iframe id="f" style="width:{width}px;height:12000px;border:0;display:block" srcdoc="{escaped}"></iframe>
 <script>
 const f = document.getElementById('f');
 f.addEventListener('load', () => {{

@@ -129,7 +129,14 @@ fn check_config_lists_every_problem_with_its_key() {
         &[],
     );
     assert!(good.ok, "{}", good.stderr);
-    assert!(good.stdout.contains("1 SLO"), "{}", good.stdout);
+    assert!(good.stdout.contains("2 SLO"), "{}", good.stdout);
+    assert!(
+        good.stdout.contains(
+            "slo res_paused: resolution ≤ 1d (calendar, paused while pending), all tickets · objective 95%"
+        ),
+        "{}",
+        good.stdout
+    );
 }
 
 #[test]

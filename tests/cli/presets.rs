@@ -109,6 +109,15 @@ async fn chatwoot_conversations_give_the_hand_computed_report() {
     // Interactions at the solves: 1 → 4 (the customer twice, the agent
     // twice; not the bot, the note or the activity), 2 → 2, 3 → 3.
     assert_num(&v, "/overall/interactions/mean", 3.0);
+    // Every exchange: 1's 09:00 → 09:30 (the bot's greeting and the note
+    // are no answer) and 09:40 → 09:50; 2's 08:00 → 10:00 (its message of
+    // the 7th still waits); 3's customer 15:00 → 15:30; 4 has only the
+    // bot's template.
+    assert_num(&v, "/overall/reply_seconds/count", 4.0);
+    assert_num(&v, "/overall/reply_seconds/mean", 2850.0);
+    // Chatwoot does not record who resolved a conversation other than an
+    // agent or a bot: nothing is customer-confirmed.
+    assert_num(&v, "/overall/customer_confirmed/tickets", 0.0);
 
     let t = report(&db, &cfg, &WEEK, Some("team"));
     assert_num(&t, "/groups/billing/tickets_created", 2.0);
@@ -173,6 +182,18 @@ async fn zammad_tickets_give_the_hand_computed_report() {
     assert_num(&v, "/overall/backlog/awaiting_first_response", 1.0);
     // Zammad has no CSAT: none, not zero.
     assert_num(&v, "/overall/csat/responses", 0.0);
+    // Reply times: 1's request (09:00) answered at 09:45 (the auto-reply
+    // is the bot's); 2's question (11:00) answered at 11:30 (the internal
+    // note at 11:10 is not an answer). 2's mail of the 7th is still
+    // waiting, and so is 4's: not observations.
+    assert_num(&v, "/overall/reply_seconds/count", 2.0);
+    assert_num(&v, "/overall/reply_seconds/mean", 2250.0);
+    // Time in status at each close: 1 was new 09:00–10:00, 2 new (never
+    // opened by a state change) 10:00–12:00; no pending time.
+    assert_num(&v, "/overall/requester_wait_seconds/mean", 5400.0);
+    assert_num(&v, "/overall/agent_wait_seconds/mean", 0.0);
+    // Both closes were the agents': none confirmed by the customer.
+    assert_num(&v, "/overall/customer_confirmed/tickets", 0.0);
 
     let t = report(&db, &cfg, &WEEK, Some("team"));
     // 1 was created in Users (its group before the change), 4 too.
@@ -185,7 +206,7 @@ async fn zammad_tickets_give_the_hand_computed_report() {
     assert_num(&c, "/groups/phone/tickets_created", 1.0);
     assert_num(&c, "/groups/email/tickets_created", 1.0);
 
-    // Later: an agent answers ticket 4 and closes it.
+    // Later: an agent answers ticket 4 and its customer closes it.
     let added = incremental_equals_fresh(
         &db,
         "zammad",
@@ -195,10 +216,15 @@ async fn zammad_tickets_give_the_hand_computed_report() {
          INSERT INTO histories (id, history_type_id, history_object_id, history_attribute_id, o_id, \
          related_o_id, id_from, id_to, value_from, value_to, created_by_id, created_at, updated_at) VALUES \
          (21, 1, 2, NULL, 11, 4, NULL, NULL, NULL, NULL, 5, '2026-01-08 09:00:00', '2026-01-08 09:00:00'), \
-         (22, 2, 1, 1, 4, NULL, 1, 4, 'new', 'closed', 5, '2026-01-08 09:10:00', '2026-01-08 09:10:00'); \
+         (22, 2, 1, 1, 4, NULL, 1, 4, 'new', 'closed', 53, '2026-01-08 09:10:00', '2026-01-08 09:10:00'); \
          UPDATE tickets SET state_id = 4, updated_at = '2026-01-08 09:10:00' WHERE id = 4;",
     )
     .await;
     assert_eq!(added, 1.0);
+    // Ticket 4's customer (user 53) closed it in the portal: the one
+    // customer-confirmed resolution, of three closes.
+    let v = report(&db, &cfg, &WEEK, None);
+    assert_num(&v, "/overall/customer_confirmed/tickets", 1.0);
+    assert_num(&v, "/overall/customer_confirmed/rate", 1.0 / 3.0);
     db.cleanup().await;
 }

@@ -49,6 +49,8 @@ async fn round_trip(url: &str) {
         first_response_seconds: Some(1800.0),
         first_resolution_at: None,
         source_updated_at: Some(t0 + chrono::TimeDelta::minutes(31)),
+        status_since: Some(t0 + chrono::TimeDelta::minutes(30)),
+        status_seconds: Some("new=1800/1800".into()),
     };
     let answer = AnswerRow {
         relation: "surveys",

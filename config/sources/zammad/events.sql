@@ -7,7 +7,8 @@
 -- * state, group and owner updates: status changes (mapped like the
 --   tickets' status) and re-routes (groups are teams) or reassignments.
 -- Zammad's user 1 is the system: its changes are the system's, and owner 1
--- means "nobody".
+-- means "nobody". A change made by the ticket's own customer (closing it in
+-- the customer portal) is the customer's: a customer-confirmed resolution.
 SELECT h.id AS id,
        a.ticket_id AS ticket_id,
        a.created_at AS occurred_at,
@@ -59,7 +60,11 @@ SELECT h.id,
        h.o_id,
        h.created_at,
        CASE ha.name WHEN 'state' THEN 'status' ELSE 'assign' END,
-       CASE WHEN h.created_by_id = 1 THEN 'system' ELSE 'agent' END,
+       CASE
+         WHEN h.created_by_id = 1 THEN 'system'
+         WHEN h.created_by_id = tk.customer_id THEN 'customer'
+         ELSE 'agent'
+       END,
        h.created_by_id,
        CASE ha.name WHEN 'group' THEN COALESCE(g.name, h.value_to) END,
        CASE ha.name WHEN 'owner' THEN NULLIF(h.id_to, 1) END,
@@ -78,6 +83,7 @@ SELECT h.id,
   JOIN history_types ht ON ht.id = h.history_type_id AND ht.name = 'updated'
   JOIN history_objects ho ON ho.id = h.history_object_id AND ho.name = 'Ticket'
   JOIN history_attributes ha ON ha.id = h.history_attribute_id AND ha.name IN ('state', 'group', 'owner')
+  LEFT JOIN tickets tk ON tk.id = h.o_id
   LEFT JOIN groups g ON ha.name = 'group' AND g.id = h.id_to
   LEFT JOIN ticket_states s ON ha.name = 'state' AND s.id = h.id_to
   LEFT JOIN ticket_state_types st ON st.id = s.state_type_id

@@ -893,7 +893,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
                     match st {
                         Status::New | Status::Open =>
                             "the customer is waiting on us then, so the clock must run",
-                        _ => "closed, deleted and spam tickets are not measured",
+                        _ => "a closed, deleted or spam ticket's clock never runs again",
                     }
                 )),
                 Err(()) => problems.push(format!(
@@ -901,6 +901,8 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
                 )),
             }
         }
+        // In one order whatever the file's: the stored layout names them.
+        pause_on.sort_by_key(|s| Status::ALL.iter().position(|a| a == s));
         if let (Some(metric), Some(clock), Some(target), Some(objective)) =
             (metric, clock, target, objective)
         {
@@ -1193,7 +1195,7 @@ target = "1h"
 name = "resolution_paused"
 metric = "resolution"
 target = "1d"
-pause_on = ["pending", "On-Hold", "pending"]
+pause_on = ["On-Hold", "pending", "pending"]
 "#,
         )
         .expect("valid");
@@ -1211,7 +1213,7 @@ pause_on = ["waiting", "open", "closed"]
         for needle in [
             "slo[0].pause_on[0]: `waiting` is not a status; expected one of pending, on_hold, solved",
             "slo[0].pause_on[1]: `open` cannot pause an SLO clock: the customer is waiting on us",
-            "slo[0].pause_on[2]: `closed` cannot pause an SLO clock: closed, deleted and spam",
+            "slo[0].pause_on[2]: `closed` cannot pause an SLO clock: a closed, deleted or spam ticket's clock never runs again",
         ] {
             assert!(p.contains(needle), "missing `{needle}` in:\n{p}");
         }

@@ -96,11 +96,17 @@ pub struct Outcome {
 /// for each SLO that pauses, what it pauses on. Pausing an SLO (or pausing
 /// it on other statuses) changes what its breach counters mean and needs
 /// the open tickets' clocks, so the state is recounted from the source.
-fn stored_layout(buckets: &Buckets, slos: &[crate::engine::slo::Slo]) -> String {
+/// With a paused business-time SLO the calendars count too: the open
+/// tickets' stored business seconds were taken in them.
+fn stored_layout(buckets: &Buckets, settings: &Settings) -> String {
     let mut layout = buckets.fingerprint();
-    for slo in slos.iter().filter(|s| !s.pause_on.is_empty()) {
+    let paused = || settings.slos.iter().filter(|s| !s.pause_on.is_empty());
+    for slo in paused() {
         let statuses: Vec<&str> = slo.pause_on.iter().map(|s| s.as_str()).collect();
         layout.push_str(&format!(";pause:{}={}", slo.name, statuses.join("+")));
+    }
+    if paused().any(|s| s.clock == crate::engine::slo::SloClock::Business) {
+        layout.push_str(&format!(";calendars:{}", settings.calendars.fingerprint()));
     }
     layout
 }
@@ -115,7 +121,7 @@ pub async fn run(
 ) -> Result<Outcome, CollectError> {
     source.set_now(now);
     let buckets = Buckets::for_slos(&settings.slos);
-    let layout = stored_layout(&buckets, &settings.slos);
+    let layout = stored_layout(&buckets, settings);
     if let Some(w) = &live.watermark
         && w.bucket_layout != layout
     {
@@ -796,6 +802,7 @@ fn engagement_row(e: &EngagementResponse) -> AnswerRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::calendar::{Calendar, Calendars, WeeklyHours};
     use crate::engine::slo::{Objective, Slo, SloClock, SloMetric};
     use crate::model::{Seconds, Status};
 
@@ -815,16 +822,49 @@ mod tests {
             channel: None,
             pause_on,
         };
-        let layout = |s: Slo| {
-            let slos = [s];
-            stored_layout(&Buckets::for_slos(&slos), &slos)
+        let layout = |s: Slo, calendars: Calendars| {
+            let settings = Settings {
+                slos: vec![s],
+                calendars,
+                ..Settings::default()
+            };
+            stored_layout(&Buckets::for_slos(&settings.slos), &settings)
         };
-        let plain = layout(slo(vec![]));
+        let always = Calendars::default;
+        let plain = layout(slo(vec![]), always());
         assert_eq!(plain, Buckets::for_slos(&[slo(vec![])]).fingerprint());
-        let pending = layout(slo(vec![Status::Pending]));
-        let both = layout(slo(vec![Status::Pending, Status::OnHold]));
+        let pending = layout(slo(vec![Status::Pending]), always());
+        let both = layout(slo(vec![Status::Pending, Status::OnHold]), always());
         assert_ne!(plain, pending);
         assert_ne!(pending, both);
         assert!(both.ends_with(";pause:res=pending+on_hold"), "{both}");
+
+        // A calendar edit changes a paused business-time SLO's layout (its
+        // stored business seconds were taken in the old hours), not a
+        // calendar-time one's.
+        let paris = || {
+            let mut days: [Vec<_>; 7] = Default::default();
+            days[0] = crate::engine::calendar::parse_day_hours("09:00-17:00").expect("hours");
+            Calendars::new(
+                Calendar::Hours(WeeklyHours {
+                    timezone: chrono_tz::Europe::Paris,
+                    days,
+                    holidays: Default::default(),
+                }),
+                Default::default(),
+            )
+        };
+        let business = |c| {
+            layout(
+                Slo {
+                    clock: SloClock::Business,
+                    ..slo(vec![Status::Pending])
+                },
+                c,
+            )
+        };
+        assert_ne!(business(always()), business(paris()));
+        assert_eq!(business(paris()), business(paris()));
+        assert_eq!(layout(slo(vec![Status::Pending]), paris()), pending);
     }
 }

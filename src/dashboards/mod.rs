@@ -348,11 +348,14 @@ pub(crate) fn quantile(q: f64, bucket_selector: &str, by: &str) -> String {
 
 /// Distinct SLO targets (seconds) of the SLOs matching `keep`, ascending:
 /// threshold lines on the panels that plot what those SLOs judge.
+/// The targets of the SLOs `keep` selects whose clock a histogram holds:
+/// a paused clock's (or business-time resolution's) target drawn on a
+/// plain-clock quantile would say nothing about the SLO.
 pub(crate) fn targets(settings: &Settings, keep: impl Fn(&Slo) -> bool) -> Vec<f64> {
     let mut t: Vec<f64> = settings
         .slos
         .iter()
-        .filter(|s| keep(s))
+        .filter(|s| keep(s) && slo_histogram(s).is_some())
         .map(|s| s.target.0)
         .collect();
     t.sort_by(f64::total_cmp);

@@ -816,9 +816,12 @@ fn volume(
 }
 
 /// Replies that took longer: per category, this week's reply times against
-/// the median of its own four weeks before, by a sign test (under no
-/// change, each reply is slower than that median with probability ½;
-/// replies exactly at it say nothing and are left out). Business time, in
+/// the median of its own four weeks before: under no change, a reply is
+/// slower than that median as often as the baseline's were (about ½, less
+/// where many replies tie at it — replies at 0 business seconds, sent
+/// and answered outside open hours, would otherwise make a tied median an
+/// alarm that is always on). Reported only when this week's median is
+/// above the usual one too. Business time, in
 /// the replying team's calendar: a reply that waited over a weekend did not
 /// keep anyone waiting in working hours. Both this week's and the
 /// baseline's replies must reach `min_count`, so a median of a handful is
@@ -841,9 +844,7 @@ fn slow_replies(
         } else {
             continue;
         };
-        into.entry(r.category.as_str())
-            .or_default()
-            .push(r.business.0);
+        into.entry(&*r.category).or_default().push(r.business.0);
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -860,9 +861,10 @@ fn slow_replies(
             continue;
         };
         let slower = now.iter().filter(|v| **v > m0).count() as u64;
-        let faster = now.iter().filter(|v| **v < m0).count() as u64;
-        let n = slower + faster;
-        if n == 0 {
+        let n = now.len() as u64;
+        let usual_above = usual.iter().filter(|v| **v > m0).count() as u64;
+        let p0 = smoothed(usual_above, usual.len() as u64);
+        if m1 <= m0 {
             continue;
         }
         *tests += 1;
@@ -872,16 +874,13 @@ fn slow_replies(
                 kind: FacetKind::SlowReplies,
                 count: slower,
                 out_of: n,
-                usual: 0.5,
-                before: None,
-                excess: slower as f64 - n as f64 / 2.0,
-                p_value: upper_tail(slower, n, 0.5),
+                usual: p0,
+                before: ratio(usual_above, usual.len() as u64),
+                excess: slower as f64 - n as f64 * p0,
+                p_value: upper_tail(slower, n, p0),
                 persistent: None,
                 route: None,
                 peak: None,
-                // A significant sign test with a median that did not move
-                // is possible (many replies just above it): the text then
-                // still shows both.
                 medians: Some((m1, m0)),
             },
         ));

@@ -11,11 +11,13 @@
 //! and compares.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::engine::backlog;
 use crate::engine::slo::Slo;
 use crate::engine::surveys::{NpsClass, is_satisfied};
 use crate::engine::timeline::{Measure, Timeline};
+
 use crate::model::{
     Creator, EngagementResponse, Instant, Seconds, SurveyResponse, SurveyScore, Ticket,
 };
@@ -76,12 +78,15 @@ pub struct Confirmation {
 }
 
 /// One exchange's reply time (DESIGN.md §3), at the reply, in the business
-/// time of the team that replied.
+/// time of the team that replied. Replies are the most numerous facts (a
+/// ticket has several), so the category and the teams are shared with the
+/// ticket's other replies rather than copied into each, and
+/// `Facts::by_team` copies pointers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub at: Instant,
-    pub teams: Vec<String>,
-    pub category: String,
+    pub teams: Arc<[String]>,
+    pub category: Arc<str>,
     pub business: Seconds,
 }
 
@@ -203,7 +208,7 @@ impl<'a> Facts<'a> {
             }
         }
         for r in &self.replies {
-            for t in &r.teams {
+            for t in r.teams.iter() {
                 of!(t.as_str()).replies.push(r.clone());
             }
         }
@@ -312,6 +317,8 @@ fn is_low(score: SurveyScore) -> bool {
 impl Visitor for Facts<'_> {
     fn ticket(&mut self, ticket: &Ticket, timeline: &Timeline, surveys: &[SurveyResponse]) {
         let category = ticket.category.as_deref().unwrap_or(NONE).to_string();
+        let mut reply_teams: Option<Arc<[String]>> = None;
+        let mut reply_category: Option<Arc<str>> = None;
         for obs in &timeline.observations {
             if !self.window.contains(obs.at) {
                 continue;
@@ -351,12 +358,23 @@ impl Visitor for Facts<'_> {
                     teams: teams_until(timeline, obs.at),
                     category: category.clone(),
                 }),
-                Measure::Reply(e) => self.replies.push(Reply {
-                    at: obs.at,
-                    teams: teams_until(timeline, obs.at),
-                    category: category.clone(),
-                    business: e.business,
-                }),
+                Measure::Reply(e) => {
+                    let teams = teams_until(timeline, obs.at);
+                    // The same teams as the ticket's previous reply: shared.
+                    let teams = match &reply_teams {
+                        Some(t) if **t == *teams => Arc::clone(t),
+                        _ => Arc::from(teams),
+                    };
+                    reply_teams = Some(Arc::clone(&teams));
+                    self.replies.push(Reply {
+                        at: obs.at,
+                        teams,
+                        category: Arc::clone(
+                            reply_category.get_or_insert_with(|| Arc::from(category.as_str())),
+                        ),
+                        business: e.business,
+                    });
+                }
                 _ => {}
             }
             let mut teams = None;

@@ -460,8 +460,8 @@ fn paused_in(statuses: &[Status], l: Locale) -> String {
         "{}{}",
         l.pick(
             ", paused while ",
-            ", suspendu quand le ticket est ",
-            ", sospeso quando il ticket è "
+            ", décompte suspendu quand le ticket est ",
+            ", conteggio sospeso quando il ticket è "
         ),
         names.join(or)
     )
@@ -622,15 +622,15 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             let usual_c = l.percent(1.0 - shown_usual(f));
             if f.persistent.is_some() {
                 l.pick(
-                    format!("fewer solves confirmed by the customer {every}: {confirmed} of {n} this week ({c_rate}), against {usual_c} for all of {scope}’s tickets."),
-                    format!("moins de résolutions confirmées par le client {every}. Cette semaine, {confirmed} sur {n} ({c_rate}), contre {usual_c} pour l’ensemble des tickets de {scope}."),
-                    format!("meno risoluzioni confermate dal cliente {every}. Questa settimana {confirmed} su {n} ({c_rate}), contro {} per tutti i ticket di {scope}.", it_the(&usual_c)),
+                    format!("fewer confirmations by the customer {every}: {confirmed} for {n} solves this week ({c_rate}), against {usual_c} for all of {scope}’s tickets."),
+                    format!("moins de confirmations par le client {every}. Cette semaine, {confirmed} pour {n} résolutions ({c_rate}), contre {usual_c} pour l’ensemble des tickets de {scope}."),
+                    format!("meno conferme del cliente {every}. Questa settimana {confirmed} per {n} risoluzioni ({c_rate}), contro {} per tutti i ticket di {scope}.", it_the(&usual_c)),
                 )
             } else {
                 l.pick(
-                    format!("{confirmed} of {n} solves were confirmed by the customer ({c_rate}, against {usual_c} usually): {excess} more solves than usual that the customer did not close."),
-                    format!("{confirmed} résolutions sur {n} ont été confirmées par le client ({c_rate}, contre {usual_c} habituellement)\u{202f}: {excess} résolutions de plus que la normale que le client n’a pas clôturées."),
-                    format!("{confirmed} risoluzioni su {n} sono state confermate dal cliente ({c_rate}, contro {} abituale): {excess} risoluzioni in più del normale che il cliente non ha chiuso.", it_the(&usual_c)),
+                    format!("{confirmed} confirmations by the customer for {n} solves ({c_rate}, against {usual_c} usually): {excess} fewer than usual."),
+                    format!("{confirmed} confirmations par le client pour {n} résolutions ({c_rate}, contre {usual_c} habituellement)\u{202f}: {excess} de moins que la normale."),
+                    format!("{confirmed} conferme del cliente per {n} risoluzioni ({c_rate}, contro {} abituale): {excess} in meno del normale.", it_the(&usual_c)),
                 )
             }
         }
@@ -639,8 +639,8 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             let (now, usual) = (l.duration(now), l.duration(usual));
             l.pick(
                 format!("the median exchange waited {now} of business hours for an agent’s reply, against {usual} usually; {k} of {n} replies were slower than that usual median."),
-                format!("l’échange médian a attendu {now} ouvrées la réponse d’un agent, contre {usual} habituellement\u{202f}; {k} réponses sur {n} ont été plus lentes que cette médiane habituelle."),
-                format!("lo scambio mediano ha atteso {now} lavorative la risposta di un operatore, contro {usual} di solito; {k} risposte su {n} sono state più lente di quella mediana abituale."),
+                format!("l’échange médian a attendu {now} en heures ouvrées la réponse d’un agent, contre {usual} habituellement\u{202f}; {k} réponses sur {n} ont été plus lentes que cette médiane habituelle."),
+                format!("lo scambio mediano ha atteso {now} in orario lavorativo la risposta di un operatore, contro {usual} di solito; {k} risposte su {n} sono state più lente di quella mediana abituale."),
             )
         }
         FacetKind::SloMiss => {
@@ -883,19 +883,20 @@ fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
             ),
         ),
         FacetKind::Unconfirmed => l.pick(
-            format!("{k} of {m} solves not confirmed by the customer, {e} expected"),
-            format!("{k} résolutions sur {m} non confirmées par le client, attendu\u{202f}: {e}"),
+            format!("{m} solves less the period’s {} customer confirmations: {k}, {e} expected", f.out_of.saturating_sub(f.count)),
+            format!("{m} résolutions moins les {} confirmations du client de la période\u{202f}: {k}, attendu\u{202f}: {e}", f.out_of.saturating_sub(f.count)),
             format!(
-                "{k} risoluzioni su {m} non confermate dal cliente, atteso {}",
+                "{m} risoluzioni meno le {} conferme del cliente del periodo: {k}, atteso {}",
+                f.out_of.saturating_sub(f.count),
                 it_the(&e)
             ),
         ),
         FacetKind::SlowReplies => {
             let usual = l.duration(f.medians.map_or(0.0, |(_, u)| u));
             l.pick(
-                format!("sign test: {k} of {m} replies slower than the usual median of {usual}, 50% expected"),
-                format!("test des signes\u{202f}: {k} réponses sur {m} plus lentes que la médiane habituelle de {usual}, attendu\u{202f}: 50\u{202f}%"),
-                format!("test dei segni: {k} risposte su {m} più lente della mediana abituale di {usual}, atteso il 50%"),
+                format!("{k} of {m} replies slower than the usual median of {usual}, {e} expected"),
+                format!("{k} réponses sur {m} plus lentes que la médiane habituelle de {usual}, attendu\u{202f}: {e}"),
+                format!("{k} risposte su {m} più lente della mediana abituale di {usual}, atteso {}", it_the(&e)),
             )
         }
         FacetKind::SloMiss => l.pick(

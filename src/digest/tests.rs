@@ -852,7 +852,7 @@ fn reply_weeks(category: &str, weekly: &[f64], this: &[f64]) -> (Weeks, Facts<'s
         for (i, v) in values.iter().enumerate() {
             f.replies.push(Reply {
                 at: at(p, i as u64),
-                teams: vec!["t".into()],
+                teams: vec!["t".to_string()].into(),
                 category: category.into(),
                 business: Seconds(*v),
             });
@@ -866,10 +866,12 @@ fn reply_weeks(category: &str, weekly: &[f64], this: &[f64]) -> (Weeks, Facts<'s
 }
 
 /// Replies that slowed: the baseline's replies took 1…20 minutes each
-/// week, so their median is 10.5 min; this week's 20 all took 30 min.
-/// Sign test: 20 of 20 slower, P = ½²⁰ ≈ 9.5e-7, the only test run. The
-/// same minutes as usual (10 of 20 slower, P(X ≥ 10) = 0.588) raise
-/// nothing.
+/// week, so their median is 10.5 min and 40 of 80 were slower than it
+/// (smoothed 41/82 = ½); this week's 20 all took 30 min: 20 of 20 slower,
+/// P = ½²⁰ ≈ 9.5e-7, the only test run. The same minutes as usual (a
+/// median that did not rise) run no test. Nor do replies tied at a median
+/// of 0 business seconds (answered outside open hours) when this week's
+/// median is 0 too.
 #[test]
 fn replies_that_took_longer_are_found_by_a_sign_test_on_the_usual_median() {
     let minutes: Vec<f64> = (1..=20).map(|m| f64::from(m) * 60.0).collect();
@@ -882,6 +884,8 @@ fn replies_that_took_longer_are_found_by_a_sign_test_on_the_usual_median() {
     assert_eq!(facet.kind, FacetKind::SlowReplies);
     assert_eq!((facet.count, facet.out_of), (20, 20));
     assert_eq!(facet.medians, Some((1800.0, 630.0)));
+    assert_eq!(facet.usual, 0.5);
+    assert_eq!(facet.before, Some(0.5));
     assert!((facet.p_value - 0.5f64.powi(20)).abs() < 1e-15);
     assert_eq!(facet.excess, 10.0);
     let d = week_47(&weeks, Scope::Team("t".into()), found);
@@ -895,7 +899,19 @@ fn replies_that_took_longer_are_found_by_a_sign_test_on_the_usual_median() {
 
     let (weeks, f) = reply_weeks("how-to", &minutes, &minutes);
     let found = team_t(&weeks, &f, &[]);
-    assert_eq!(found.tests, 1);
+    assert_eq!(found.tests, 0);
+    assert!(found.issues.is_empty(), "{:#?}", found.issues);
+
+    // Mostly answered outside open hours: 12 of 20 at 0 s every week, the
+    // median 0. This week the same, plus a few more slow ones: no rise of
+    // the median, no test (a sign test against ½ would fire every week).
+    let mut tied = vec![0.0; 12];
+    tied.extend((1..=8).map(|m| f64::from(m) * 60.0));
+    let mut this = vec![0.0; 11];
+    this.extend((1..=9).map(|m| f64::from(m) * 600.0));
+    let (weeks, f) = reply_weeks("how-to", &tied, &this);
+    let found = team_t(&weeks, &f, &[]);
+    assert_eq!(found.tests, 0);
     assert!(found.issues.is_empty(), "{:#?}", found.issues);
 }
 
@@ -941,7 +957,7 @@ fn a_drop_in_customer_confirmed_solves_is_an_issue() {
     let en = super::render::render(&d, super::locale::Locale::En, None).expect("render");
     assert!(
         en.text
-            .contains("3 of 20 solves were confirmed by the customer (15%, against"),
+            .contains("3 confirmations by the customer for 20 solves (15%, against"),
         "{}",
         en.text
     );

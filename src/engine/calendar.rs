@@ -130,6 +130,22 @@ impl Calendars {
         Calendars { default, by_team }
     }
 
+    /// A digest of every calendar and team assignment, the same for the
+    /// same configuration on any build (FNV-1a over a canonical text):
+    /// business seconds stored under one set of calendars are not those
+    /// of another.
+    pub fn fingerprint(&self) -> String {
+        let mut teams: Vec<_> = self.by_team.iter().collect();
+        teams.sort_by(|a, b| a.0.cmp(b.0));
+        let text = format!("{:?};{teams:?}", self.default);
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+
     /// The calendar of `team`, or the default one.
     pub fn for_team(&self, team: Option<&str>) -> &Calendar {
         team.and_then(|t| self.by_team.get(t))

@@ -9,6 +9,8 @@
 -- Zammad's user 1 is the system: its changes are the system's, and owner 1
 -- means "nobody". A change made by the ticket's own customer (closing it in
 -- the customer portal) is the customer's: a customer-confirmed resolution.
+-- (The ticket's current customer: a change made by an earlier customer of
+-- a ticket moved to another one reads as an agent's.)
 SELECT h.id AS id,
        a.ticket_id AS ticket_id,
        a.created_at AS occurred_at,

@@ -88,7 +88,54 @@ pub fn registry(shared: Shared) -> prometheus::Result<Registry> {
 pub struct Exposition {
     shared: Shared,
     registry: Registry,
-    rendered: Mutex<Option<(Arc<Snapshot>, Bytes)>>,
+    rendered: Mutex<Option<Rendered>>,
+}
+
+/// One snapshot's body, and its gzip form once a scraper asked for it:
+/// compressed once per snapshot, not once per scrape (Prometheus asks
+/// for gzip on every scrape).
+struct Rendered {
+    snapshot: Arc<Snapshot>,
+    text: Bytes,
+    gzip: Option<Bytes>,
+}
+
+/// How a `/metrics` body is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+}
+
+impl Encoding {
+    /// What an `Accept-Encoding` header allows: gzip unless absent or
+    /// refused (`gzip;q=0`), identity otherwise.
+    pub fn accepted(header: Option<&str>) -> Encoding {
+        let gzip = header.into_iter().flat_map(|h| h.split(',')).any(|part| {
+            let mut it = part.split(';').map(str::trim);
+            let name = it.next().unwrap_or_default();
+            let refused = it.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f64>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        });
+        if gzip {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        }
+    }
+}
+
+fn gzip(text: &[u8]) -> std::io::Result<Bytes> {
+    use std::io::Write;
+    // Level 1: the body is text that compresses ~10× even at the fastest
+    // level, and the compression runs once per snapshot on the scrape path.
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text)?;
+    Ok(Bytes::from(enc.finish()?))
 }
 
 impl Exposition {
@@ -101,23 +148,43 @@ impl Exposition {
     }
 
     pub fn text(&self) -> Result<Bytes, prometheus::Error> {
+        self.body(Encoding::Identity)
+    }
+
+    /// The current snapshot's body in `encoding`.
+    pub fn body(&self, encoding: Encoding) -> Result<Bytes, prometheus::Error> {
         let current = self.shared.current();
         // Concurrent scrapes after a publish wait for one rendering.
         let mut cache = match self.rendered.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some((snapshot, text)) = cache.as_ref()
-            && Arc::ptr_eq(snapshot, &current)
-        {
-            return Ok(text.clone());
+        let fresh = cache
+            .as_ref()
+            .is_some_and(|r| Arc::ptr_eq(&r.snapshot, &current));
+        if !fresh {
+            // The collector reads the snapshot again: if a newer one was
+            // published meanwhile, its text is cached under the older key
+            // and the next scrape renders again.
+            *cache = Some(Rendered {
+                snapshot: current,
+                text: Bytes::from(render(&self.registry)?),
+                gzip: None,
+            });
         }
-        // The collector reads the snapshot again: if a newer one was
-        // published meanwhile, its text is cached under the older key and
-        // the next scrape renders again.
-        let text = Bytes::from(render(&self.registry)?);
-        *cache = Some((current, text.clone()));
-        Ok(text)
+        let Some(r) = cache.as_mut() else {
+            return Err(prometheus::Error::Msg("no rendering".into()));
+        };
+        match encoding {
+            Encoding::Identity => Ok(r.text.clone()),
+            Encoding::Gzip => {
+                if r.gzip.is_none() {
+                    r.gzip =
+                        Some(gzip(&r.text).map_err(|e| prometheus::Error::Msg(e.to_string()))?);
+                }
+                Ok(r.gzip.clone().unwrap_or_default())
+            }
+        }
     }
 }
 
@@ -277,6 +344,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn accept_encoding_picks_gzip_unless_refused() {
+        use super::Encoding::{Gzip, Identity};
+        for (header, want) in [
+            (None, Identity),
+            (Some("gzip"), Gzip),
+            (Some("deflate, GZIP;q=0.5"), Gzip),
+            (Some("gzip;q=0"), Identity),
+            (Some("gzip; q=0.0, identity"), Identity),
+            (Some("*"), Gzip),
+            (Some("br"), Identity),
+            (Some("x-gzip"), Identity),
+        ] {
+            assert_eq!(super::Encoding::accepted(header), want, "{header:?}");
+        }
+    }
+
+    #[test]
     fn scrapes_share_one_rendering_per_published_snapshot() {
         let shared = Shared::default();
         let up = |v: f64| Snapshot {
@@ -293,6 +377,16 @@ mod tests {
         );
         // The same snapshot: the very same bytes, not a new rendering.
         assert_eq!(exposition.text().unwrap().as_ptr(), first.as_ptr());
+        // Its gzip form: the same text, compressed once.
+        let gz = exposition.body(super::Encoding::Gzip).unwrap();
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, first.to_vec());
+        assert_eq!(
+            exposition.body(super::Encoding::Gzip).unwrap().as_ptr(),
+            gz.as_ptr()
+        );
         shared.publish(up(0.0));
         let next = exposition.text().unwrap();
         assert!(
@@ -300,6 +394,15 @@ mod tests {
                 .unwrap()
                 .contains("support_source_up 0")
         );
+        // A new snapshot is compressed anew.
+        let gz_next = exposition.body(super::Encoding::Gzip).unwrap();
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&gz_next[..]),
+            &mut unzipped,
+        )
+        .unwrap();
+        assert_eq!(unzipped, next.to_vec());
     }
 
     #[test]

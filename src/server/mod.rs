@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::exporter::Exporter;
-use crate::exposition::Exposition;
+use crate::exposition::{Encoding, Exposition};
 
 #[derive(Clone)]
 struct AppState {
@@ -55,16 +55,29 @@ pub fn app(
         }))
 }
 
-async fn metrics(State(s): State<AppState>) -> Response {
-    match s.exposition.text() {
-        Ok(text) => (
-            [(
+async fn metrics(State(s): State<AppState>, headers: header::HeaderMap) -> Response {
+    let encoding = Encoding::accepted(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    );
+    match s.exposition.body(encoding) {
+        Ok(body) => {
+            let content_type = (
                 header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            text,
-        )
-            .into_response(),
+            );
+            // Caches between the scraper and us must keep both forms apart.
+            let vary = (header::VARY, "Accept-Encoding");
+            match encoding {
+                Encoding::Gzip => (
+                    [content_type, vary, (header::CONTENT_ENCODING, "gzip")],
+                    body,
+                )
+                    .into_response(),
+                Encoding::Identity => ([content_type, vary], body).into_response(),
+            }
+        }
         Err(e) => {
             tracing::error!("cannot render /metrics: {e}");
             (

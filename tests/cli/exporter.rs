@@ -634,3 +634,63 @@ async fn backfill_days_limits_what_the_first_collection_counts() {
     // Tickets 5 (new) and 6 (pending) are still open.
     assert_eq!(m.sum("support_backlog_tickets", &[]), 2.0);
 }
+
+/// A scraper that accepts gzip (Prometheus does, on every scrape) gets the
+/// same exposition compressed, marked so, and `Vary: Accept-Encoding`; one
+/// that refuses it (`gzip;q=0`) or says nothing gets plain text.
+#[tokio::test]
+async fn metrics_are_gzipped_for_scrapers_that_accept_it() {
+    use std::io::{Read, Write};
+    let db = TestDb::sqlite();
+    db.load_fixture("small_helpdesk.sql").await;
+    let state = sqlite_state(&db, "state.sqlite");
+    let config = config(&db, &state);
+    let served = Served::start(db.dir.path(), &config, &[]);
+    served.wait_ready();
+    let get = |accept: &str| -> (String, Vec<u8>) {
+        let mut s = std::net::TcpStream::connect(&served.addr).expect("connect");
+        write!(
+            s,
+            "GET /metrics HTTP/1.0\r\nHost: {}\r\nAccept-Encoding: {accept}\r\n\r\n",
+            served.addr
+        )
+        .expect("request");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("response");
+        let at = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a head");
+        (
+            String::from_utf8_lossy(&raw[..at]).to_ascii_lowercase(),
+            raw[at + 4..].to_vec(),
+        )
+    };
+    let names = |text: &str| -> std::collections::BTreeSet<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(|l| l.split(['{', ' ']).next().unwrap_or_default().to_string())
+            .collect()
+    };
+
+    let (head, body) = get("gzip, deflate");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("vary: accept-encoding"), "{head}");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_string(&mut text)
+        .expect("a gzip body");
+    let (plain_head, plain) = get("gzip;q=0, identity");
+    assert!(!plain_head.contains("content-encoding"), "{plain_head}");
+    let plain = String::from_utf8(plain).expect("utf-8");
+    assert!(text.contains("support_tickets_created_total"), "{text}");
+    assert_eq!(names(&text), names(&plain));
+    assert!(
+        body.len() * 3 < plain.len(),
+        "gzip {} bytes against {} plain",
+        body.len(),
+        plain.len()
+    );
+    let (_, none) = http_get(&served.addr, "/metrics");
+    assert_eq!(names(&none), names(&plain));
+}

@@ -11,7 +11,7 @@
 //! at the reply, as the first response is.
 
 use crate::engine::timeline::{Clock, Elapsed, Measure};
-use crate::model::{Actor, Event, EventKind, Instant, Seconds};
+use crate::model::{Actor, Event, EventKind, Instant};
 
 #[derive(Debug, Default)]
 pub struct Replies {
@@ -35,13 +35,11 @@ impl Replies {
             }
             Actor::Agent => {
                 if let Some(since) = self.waiting_since.take() {
-                    out.push(Measure::Reply(Elapsed {
-                        calendar: Seconds::between(since, ev.occurred_at),
-                        business: clock
-                            .calendars
-                            .for_team(team)
-                            .business_seconds(since, ev.occurred_at),
-                    }));
+                    out.push(Measure::Reply(Elapsed::between(
+                        since,
+                        ev.occurred_at,
+                        clock.calendars.for_team(team),
+                    )));
                 }
             }
             Actor::Bot | Actor::System => {}

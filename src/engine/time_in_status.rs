@@ -10,7 +10,9 @@
 //! - **on-hold**: time in `on_hold` (we wait on a third party);
 //! - **agent work**: time in `new` and `open`.
 //!
-//! Time in `solved` is never counted; after a reopen the clocks go on.
+//! Time in `solved` is never counted in these four; after a reopen the
+//! clocks go on. (`ByStatus` keeps it, for an SLO that does not pause in
+//! it: a first response after a reopen.)
 //!
 //! The walk cuts the ticket's life into segments at every status change
 //! and every team change; a segment's business seconds are counted in the
@@ -171,13 +173,13 @@ impl TimeInStatus {
         (self.since, &self.totals)
     }
 
+    /// The running segment up to `until`; none before its start (a
+    /// stored ticket read with a clock behind its last event).
     fn segment(&self, until: Instant, calendars: &Calendars) -> Elapsed {
-        Elapsed {
-            calendar: Seconds(Seconds::between(self.since, until).0.max(0.0)),
-            business: calendars
-                .for_team(self.team.as_deref())
-                .business_seconds(self.since, until),
-        }
+        let mut span =
+            Elapsed::between(self.since, until, calendars.for_team(self.team.as_deref()));
+        span.calendar.0 = span.calendar.0.max(0.0);
+        span
     }
 
     /// `ev` happened; `team` is the ticket's team after it (routing has
@@ -204,12 +206,6 @@ impl TimeInStatus {
         let mut t = self.totals;
         t.count(self.status, self.segment(at, calendars));
         t
-    }
-
-    /// The four clocks at `at` (a solve event: after `on_event` of its
-    /// event, whose status is then `solved`, so nothing runs past it).
-    pub fn at(&self, at: Instant, calendars: &Calendars) -> StatusTimes {
-        self.by_status(at, calendars).times()
     }
 }
 
@@ -299,7 +295,7 @@ mod tests {
             let ev = status(at, s);
             clocks.on_event(&ev, team, &cal);
             if s == Status::Solved {
-                at_solves.push(clocks.at(ev.occurred_at, &cal));
+                at_solves.push(clocks.by_status(ev.occurred_at, &cal).times());
             }
         }
         let first = at_solves[0];
@@ -337,7 +333,7 @@ mod tests {
         clocks.on_event(&assign, Some("night"), &cal);
         let solve = status("2026-10-24T00:00:00Z", Status::Solved);
         clocks.on_event(&solve, Some("night"), &cal);
-        let at = clocks.at(solve.occurred_at, &cal);
+        let at = clocks.by_status(solve.occurred_at, &cal).times();
         // 16:00–17:00 in billing's hours (1 business h), then 17:00–02:00
         // in night's (9 h, all business).
         assert_eq!(hours(at.requester_wait), (10.0, 10.0));
@@ -531,7 +527,7 @@ mod tests {
                 at += chrono::Duration::seconds(i64::from(gap));
                 let team = if move_team { Some("night") } else { Some("billing") };
                 clocks.on_event(&status(&at.to_rfc3339(), s), team, &cal);
-                let c = clocks.at(at, &cal);
+                let c = clocks.by_status(at, &cal).times();
                 let since = Seconds::between(created, at).0 + 1e-6;
                 prop_assert!(c.requester_wait.calendar.0 + c.agent_wait.calendar.0 <= since);
                 prop_assert!(c.agent_work.calendar.0 <= c.requester_wait.calendar.0 + 1e-6);

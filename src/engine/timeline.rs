@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use crate::engine::calendar::Calendars;
+use crate::engine::calendar::{Calendar, Calendars};
 use crate::engine::first_response::FirstResponse;
 use crate::engine::interactions::Interactions;
 use crate::engine::replies::Replies;
@@ -25,6 +25,16 @@ pub struct Elapsed {
     pub business: Seconds,
 }
 
+impl Elapsed {
+    /// From `from` to `to`, business time in `calendar`.
+    pub fn between(from: Instant, to: Instant, calendar: &Calendar) -> Elapsed {
+        Elapsed {
+            calendar: Seconds::between(from, to),
+            business: calendar.business_seconds(from, to),
+        }
+    }
+}
+
 /// The ticket's clock: creation time and the calendars to measure with.
 pub struct Clock<'a> {
     pub created_at: Instant,
@@ -34,13 +44,7 @@ pub struct Clock<'a> {
 impl Clock<'_> {
     /// Time from creation to `at`, business time in `team`'s calendar.
     pub fn elapsed(&self, at: Instant, team: Option<&str>) -> Elapsed {
-        Elapsed {
-            calendar: Seconds::between(self.created_at, at),
-            business: self
-                .calendars
-                .for_team(team)
-                .business_seconds(self.created_at, at),
-        }
+        Elapsed::between(self.created_at, at, self.calendars.for_team(team))
     }
 }
 

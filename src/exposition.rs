@@ -159,30 +159,24 @@ impl Exposition {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let fresh = cache
-            .as_ref()
-            .is_some_and(|r| Arc::ptr_eq(&r.snapshot, &current));
-        if !fresh {
+        let r = match &mut *cache {
+            Some(r) if Arc::ptr_eq(&r.snapshot, &current) => r,
             // The collector reads the snapshot again: if a newer one was
             // published meanwhile, its text is cached under the older key
             // and the next scrape renders again.
-            *cache = Some(Rendered {
+            slot => slot.insert(Rendered {
                 snapshot: current,
                 text: Bytes::from(render(&self.registry)?),
                 gzip: None,
-            });
-        }
-        let Some(r) = cache.as_mut() else {
-            return Err(prometheus::Error::Msg("no rendering".into()));
+            }),
         };
-        match encoding {
-            Encoding::Identity => Ok(r.text.clone()),
-            Encoding::Gzip => {
-                if r.gzip.is_none() {
-                    r.gzip =
-                        Some(gzip(&r.text).map_err(|e| prometheus::Error::Msg(e.to_string()))?);
-                }
-                Ok(r.gzip.clone().unwrap_or_default())
+        match (encoding, &r.gzip) {
+            (Encoding::Identity, _) => Ok(r.text.clone()),
+            (Encoding::Gzip, Some(gz)) => Ok(gz.clone()),
+            (Encoding::Gzip, None) => {
+                let gz = gzip(&r.text).map_err(|e| prometheus::Error::Msg(e.to_string()))?;
+                r.gzip = Some(gz.clone());
+                Ok(gz)
             }
         }
     }

@@ -58,7 +58,6 @@ impl LabelFolder {
         }
     }
 
-    /// The label value to expose for `value`.
     /// `value` as already folded: itself when admitted, else `other`
     /// (admits nothing: for readers of the collections' labels, like the
     /// kpi job).
@@ -69,6 +68,7 @@ impl LabelFolder {
         }
     }
 
+    /// The label value to expose for `value`.
     pub fn fold(&mut self, dim: Dimension, value: &str) -> String {
         let cap = self.cap(dim);
         let set = self.admitted.entry(dim).or_default();

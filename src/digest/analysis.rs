@@ -860,13 +860,13 @@ fn slow_replies(
         let (Some(m0), Some(m1)) = (median(&mut usual), median(&mut now)) else {
             continue;
         };
+        if m1 <= m0 {
+            continue;
+        }
         let slower = now.iter().filter(|v| **v > m0).count() as u64;
         let n = now.len() as u64;
         let usual_above = usual.iter().filter(|v| **v > m0).count() as u64;
         let p0 = smoothed(usual_above, usual.len() as u64);
-        if m1 <= m0 {
-            continue;
-        }
         *tests += 1;
         out.push(Candidate::new(
             Subject::Category(category.to_string()),

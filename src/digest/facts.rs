@@ -17,7 +17,6 @@ use crate::engine::backlog;
 use crate::engine::slo::Slo;
 use crate::engine::surveys::{NpsClass, is_satisfied};
 use crate::engine::timeline::{Measure, Timeline};
-
 use crate::model::{
     Creator, EngagementResponse, Instant, Seconds, SurveyResponse, SurveyScore, Ticket,
 };

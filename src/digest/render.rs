@@ -790,8 +790,8 @@ fn facet_bars(f: &Facet, l: Locale) -> ((u32, u32), (String, String)) {
             f.usual,
             (tickets(f.count, l), mean_count(f.usual, l)),
         ),
-        // Satisfaction and SLOs as the share that went well.
-        FacetKind::LowCsat | FacetKind::SloMiss => {
+        // Satisfaction, confirmations and SLOs as the share that went well.
+        FacetKind::LowCsat | FacetKind::Unconfirmed | FacetKind::SloMiss => {
             let now = 1.0 - f.rate().unwrap_or(0.0);
             let usual = match f.kind {
                 FacetKind::SloMiss => f.before.unwrap_or(1.0 - f.usual),
@@ -802,11 +802,6 @@ fn facet_bars(f: &Facet, l: Locale) -> ((u32, u32), (String, String)) {
         FacetKind::BreachHours => {
             let (now, rest) = (f.rate().unwrap_or(0.0), f.before.unwrap_or(f.usual));
             (now, rest, (l.percent(now), l.percent(rest)))
-        }
-        // The share the customer confirmed, as satisfaction is shown.
-        FacetKind::Unconfirmed => {
-            let (now, usual) = (1.0 - f.rate().unwrap_or(0.0), 1.0 - shown_usual(f));
-            (now, usual, (l.percent(now), l.percent(usual)))
         }
         // The two medians, in time.
         FacetKind::SlowReplies => {
@@ -882,15 +877,14 @@ fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
                 it_the(&e)
             ),
         ),
-        FacetKind::Unconfirmed => l.pick(
-            format!("{m} solves less the period’s {} customer confirmations: {k}, {e} expected", f.out_of.saturating_sub(f.count)),
-            format!("{m} résolutions moins les {} confirmations du client de la période\u{202f}: {k}, attendu\u{202f}: {e}", f.out_of.saturating_sub(f.count)),
-            format!(
-                "{m} risoluzioni meno le {} conferme del cliente del periodo: {k}, atteso {}",
-                f.out_of.saturating_sub(f.count),
-                it_the(&e)
-            ),
-        ),
+        FacetKind::Unconfirmed => {
+            let c = f.out_of.saturating_sub(f.count);
+            l.pick(
+                format!("{m} solves less the period’s {c} customer confirmations: {k}, {e} expected"),
+                format!("{m} résolutions moins les {c} confirmations du client de la période\u{202f}: {k}, attendu\u{202f}: {e}"),
+                format!("{m} risoluzioni meno le {c} conferme del cliente del periodo: {k}, atteso {}", it_the(&e)),
+            )
+        }
         FacetKind::SlowReplies => {
             let usual = l.duration(f.medians.map_or(0.0, |(_, u)| u));
             l.pick(

@@ -168,8 +168,8 @@ impl Slo {
         self.running(ticket, state, now, calendars) > self.target
     }
 
-    /// What the SLO promises, for logs and help: "first response within
-    /// 1h, business time, paused while pending or on_hold".
+    /// The statuses it pauses in, for alerts and dashboards: "pending or
+    /// on_hold"; `None` when it never pauses.
     pub fn pauses_text(&self) -> Option<String> {
         (!self.pause_on.is_empty()).then(|| {
             self.pause_on

@@ -880,14 +880,10 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
             }
         }
         let mut pause_on = Vec::new();
+        let pausable = PAUSABLE.map(Status::as_str).join(", ");
         for (j, name) in s.pause_on.iter().enumerate() {
-            let pausable = PAUSABLE.map(Status::as_str).join(", ");
             match name.parse::<Status>() {
-                Ok(st) if PAUSABLE.contains(&st) => {
-                    if !pause_on.contains(&st) {
-                        pause_on.push(st);
-                    }
-                }
+                Ok(st) if PAUSABLE.contains(&st) => pause_on.push(st),
                 Ok(st) => problems.push(format!(
                     "{at}.pause_on[{j}]: `{name}` cannot pause an SLO clock: {}; expected one of {pausable}",
                     match st {
@@ -901,8 +897,10 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
                 )),
             }
         }
-        // In one order whatever the file's: the stored layout names them.
+        // Once each, in one order whatever the file's: the stored layout
+        // names them.
         pause_on.sort_by_key(|s| Status::ALL.iter().position(|a| a == s));
+        pause_on.dedup();
         if let (Some(metric), Some(clock), Some(target), Some(objective)) =
             (metric, clock, target, objective)
         {

@@ -28,6 +28,7 @@ pub mod service;
 pub mod source;
 pub mod state;
 pub mod timearg;
+pub mod walk;
 
 #[cfg(test)]
 mod fuzz;

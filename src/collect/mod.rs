@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::config::Settings;
 use crate::engine::surveys::NpsClass;
-use crate::engine::timeline::{self, Measure, Observation, Timeline};
+use crate::engine::timeline::{Measure, Observation, Timeline};
 use crate::metrics::{self, Buckets, Layout};
 use crate::model::{
     EngagementResponse, Event, Instant, Relation, SurveyResponse, SurveyScore, Ticket,
@@ -35,6 +35,7 @@ use crate::state::series::{Cumulative, Labels, SeriesKey};
 use crate::state::{
     AnswerRow, Commit, Loaded, Pending, StateError, StateStore, TicketRow, Watermark,
 };
+use crate::walk;
 use labels::{Dimension, LabelFolder};
 
 /// The longest KPI window; answers are remembered this long (plus margins).
@@ -374,7 +375,8 @@ async fn incremental(
             .await?;
         run.rejects.absorb(again);
         run.read(Relation::Tickets, more.len() as u64);
-        tickets.extend(more);
+        // Only the ids asked for: a collation may match others too.
+        tickets.extend(more.into_iter().filter(|(id, _)| touched.contains(id)));
     }
     let ids: Vec<String> = touched.iter().cloned().collect();
 
@@ -420,19 +422,21 @@ async fn incremental(
         // or non-integer id) is counted here, once.
         let mut again = Rejects::default();
         let mut orphans: Vec<Event> = Vec::new();
-        let n = source
-            .events_grouped(&rows, &mut again, |ticket_id, events| {
-                match tickets.get(&ticket_id) {
-                    Some(ticket) => {
-                        walked.insert(ticket_id);
-                        walk(run, ticket, events);
-                    }
-                    None => orphans.extend(events),
+        // Grouped as every reader groups them (byte order, checked): under a
+        // case- or pad-insensitive collation `IN` also returns the events
+        // of ids equal to these in the collation, which are other tickets.
+        let mut groups = merge::EventsByTicket::open(source, &rows);
+        while let Some((ticket_id, events)) = groups.next(&mut again).await? {
+            match tickets.get(&ticket_id) {
+                Some(ticket) => {
+                    walked.insert(ticket_id);
+                    walk(run, ticket, events);
                 }
-            })
-            .await?;
+                None => orphans.extend(events),
+            }
+        }
         run.rejects.absorb(again);
-        run.read(Relation::Events, n);
+        run.read(Relation::Events, groups.read());
         // Events of tickets the source does not have (counted once: when new).
         for e in orphans.into_iter().filter(|e| fresh.contains(&e.id)) {
             orphan_event(e, &mut run.rejects);
@@ -689,7 +693,9 @@ fn run_ticket(
     ticket_rows: &mut Vec<TicketRow>,
     answers: &mut Vec<AnswerRow>,
 ) {
-    if ticket.status.is_ignored() {
+    let counts = |e: &crate::model::Event| window.counts(e.id);
+    let calendars = &run.settings.calendars;
+    let Some(tl) = walk::ticket(ticket, events, calendars, counts, &mut run.rejects) else {
         // Deleted and spam tickets are ignored everywhere; one counted
         // before it was marked leaves the backlog.
         if !is_new {
@@ -702,23 +708,7 @@ fn run_ticket(
             });
         }
         return;
-    }
-    merge::stale_updated_at(
-        ticket,
-        events.iter().filter(|e| window.counts(e.id)),
-        &mut run.rejects,
-    );
-    let tl = timeline::walk(ticket, events, &run.settings.calendars);
-    for (why, event_id) in &tl.rejected {
-        if window.counts(*event_id) {
-            run.rejects.add(
-                Relation::Events,
-                why.reason(),
-                &format!("id={event_id}"),
-                &format!("event {event_id} of ticket {}", ticket.id),
-            );
-        }
-    }
+    };
     for obs in tl.observations.iter().filter(|o| window.contains(o)) {
         run.observe(ticket, obs);
     }

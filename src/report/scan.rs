@@ -6,11 +6,12 @@
 //! each walked ticket is the [`Visitor`]'s business.
 
 use crate::config::Settings;
-use crate::engine::timeline::{self, Timeline};
-use crate::model::{EngagementResponse, Instant, Relation, SurveyResponse, Ticket};
+use crate::engine::timeline::Timeline;
+use crate::model::{EngagementResponse, Event, Instant, SurveyResponse, Ticket};
 use crate::rejects::{RejectCount, Rejects};
-use crate::source::merge::{ByTicket, Reads, orphan_survey, stale_updated_at};
+use crate::source::merge::{ByTicket, Reads, orphan_survey};
 use crate::source::{Rows, Source, SourceError};
+use crate::walk;
 
 /// What a scan hands each record to.
 pub trait Visitor {
@@ -51,29 +52,24 @@ pub async fn scan<V: Visitor>(
     let mut ticketless = Vec::new();
     while let Some(m) = merged.next(&mut rejects, &mut unmatched).await? {
         sort_unmatched(&mut unmatched, &mut ticketless, &mut rejects);
-        // Deleted and spam tickets are ignored everywhere, with their
-        // events and surveys.
-        if m.ticket.status.is_ignored() {
-            continue;
-        }
         let events: Vec<_> = m
             .events
             .into_iter()
             .filter(|e| e.occurred_at < upto)
             .collect();
-        let in_period = events
-            .iter()
-            .filter(|e| since.is_none_or(|from| e.occurred_at >= from));
-        stale_updated_at(&m.ticket, in_period, &mut rejects);
-        let tl = timeline::walk(&m.ticket, events, &settings.calendars);
-        for (why, event_id) in &tl.rejected {
-            rejects.add(
-                Relation::Events,
-                why.reason(),
-                &format!("id={event_id}"),
-                &format!("event {event_id} of ticket {}", m.ticket.id),
-            );
-        }
+        // The faults of the period's events are the period's to report.
+        let in_period = |e: &Event| since.is_none_or(|from| e.occurred_at >= from);
+        // Deleted and spam tickets are ignored everywhere, with their
+        // events and surveys.
+        let Some(tl) = walk::ticket(
+            &m.ticket,
+            events,
+            &settings.calendars,
+            in_period,
+            &mut rejects,
+        ) else {
+            continue;
+        };
         visitor.ticket(&m.ticket, &tl, &m.surveys);
     }
     merged.finish(&mut rejects, &mut unmatched).await?;

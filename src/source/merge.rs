@@ -330,28 +330,43 @@ impl ByTicket {
     }
 }
 
-/// Events later than their ticket row's `updated_at` (of `events`: those
-/// counted now, so that each is counted once): still read and measured —
-/// the events decide — and counted as `stale_updated_at`, one per event.
-pub fn stale_updated_at<'e>(
-    ticket: &Ticket,
-    events: impl IntoIterator<Item = &'e Event>,
-    rejects: &mut Rejects,
-) {
-    let Some(updated) = ticket.updated_at else {
-        return;
-    };
-    for e in events.into_iter().filter(|e| e.occurred_at > updated) {
-        rejects.add(
-            Relation::Tickets,
-            "stale_updated_at",
-            &format!("{}/{}", ticket.id, e.id),
-            &format!(
-                "ticket {}: updated_at {updated} is older than its event {} at {}; \
-                 the events are used",
-                ticket.id, e.id, e.occurred_at
+/// The events `rows` selects, one ticket's at a time, grouped as
+/// [`ByTicket`] groups them (by ticket id in byte order, the order checked)
+/// for a reader that has its tickets already (an incremental run).
+pub struct EventsByTicket {
+    events: Cursor<Event>,
+}
+
+impl EventsByTicket {
+    pub fn open(source: &Source, rows: &Rows<'_>) -> EventsByTicket {
+        let h = source.horizon();
+        EventsByTicket {
+            events: Cursor::new(
+                source,
+                Relation::Events,
+                source.by_ticket(Relation::Events, rows, move |r| decode::event(r, h)),
+                |e: &Event| Some(e.ticket_id.as_str()),
             ),
-        );
+        }
+    }
+
+    /// The next ticket id with its events (in id order); `None` at the end.
+    pub async fn next(
+        &mut self,
+        rejects: &mut Rejects,
+    ) -> Result<Option<(String, Vec<Event>)>, SourceError> {
+        let Some(head) = self.events.peek(rejects).await? else {
+            return Ok(None);
+        };
+        let id = head.ticket_id.clone();
+        // Nothing sorts before the head: `until` returns its group.
+        let events = self.events.until(Some(&id), rejects, orphan_event).await?;
+        Ok(Some((id, events)))
+    }
+
+    /// Rows read, rejected ones included.
+    pub fn read(&self) -> u64 {
+        self.events.read
     }
 }
 

@@ -419,43 +419,6 @@ impl Source {
         Ok(out)
     }
 
-    /// The events `rows` selects, handed over one ticket at a time.
-    /// Returns the number of rows read.
-    pub async fn events_grouped(
-        &self,
-        rows: &Rows<'_>,
-        rejects: &mut Rejects,
-        mut sink: impl FnMut(String, Vec<Event>),
-    ) -> Result<u64, SourceError> {
-        let mut total = 0;
-        let h = self.horizon();
-        for sql in self.selects(Relation::Events, rows) {
-            let sql = format!("{sql} ORDER BY 2");
-            let mut current: Option<(String, Vec<Event>)> = None;
-            total += self
-                .read_all(
-                    Relation::Events,
-                    sql,
-                    rejects,
-                    |r| decode::event(r, h),
-                    |ev| match &mut current {
-                        Some((id, evs)) if *id == ev.ticket_id => evs.push(ev),
-                        _ => {
-                            let next = (ev.ticket_id.clone(), vec![ev]);
-                            if let Some((id, evs)) = current.replace(next) {
-                                sink(id, evs);
-                            }
-                        }
-                    },
-                )
-                .await?;
-            if let Some((id, evs)) = current {
-                sink(id, evs);
-            }
-        }
-        Ok(total)
-    }
-
     /// The events `rows` selects, in id order, one at a time; the id of
     /// every row read, decoded or rejected, goes to `seen`. Returns the
     /// number of rows read.

@@ -3,6 +3,7 @@
 
 mod backfill;
 mod browser;
+mod collation;
 mod corpus;
 mod demo;
 mod deploy;

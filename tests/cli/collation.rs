@@ -1,0 +1,152 @@
+//! Ticket ids that a MySQL collation holds equal — differing only by case
+//! or by trailing spaces, under the case- and pad-insensitive
+//! `utf8mb4_general_ci` — are different tickets to every reader: the first
+//! collection, an incremental one, `report` and `digest`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use support_metrics::clock::{Clock, ManualClock};
+use support_metrics::config::Settings;
+use support_metrics::digest::analysis::KpiKey;
+use support_metrics::digest::week::IsoWeek;
+use support_metrics::source::{Access, Source};
+
+use crate::field::{collect, config, exporter, lit, scrape, ticket_updated};
+use crate::helpers::{TestDb, assert_num, assert_same_cumulative, run};
+
+/// Three tickets whose ids the collation holds equal, each asked at `at`
+/// (event ids from `first`, interleaved across the tickets as a busy
+/// helpdesk writes them) and answered 60, 120 and 180 s later.
+fn three_tickets(db: &TestDb, ids: [&str; 3], first: i64, at: DateTime<Utc>) -> String {
+    let updated = at + TimeDelta::minutes(10);
+    let mut sql: Vec<String> = ids
+        .iter()
+        .map(|id| ticket_updated(db, id, at, updated))
+        .collect();
+    for (n, id) in ids.iter().enumerate() {
+        let n = n as i64;
+        sql.push(format!(
+            "INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor) VALUES \
+             ({}, '{id}', {}, 'message', 'customer'), ({}, '{id}', {}, 'message', 'agent')",
+            first + n,
+            lit(db, at),
+            first + 3 + n,
+            lit(db, at + TimeDelta::seconds(60 * (n + 1))),
+        ));
+    }
+    sql.join(";\n")
+}
+
+#[tokio::test]
+async fn ids_equal_in_the_collation_stay_apart_in_every_reader() {
+    let Some(db) = TestDb::mysql("collation").await else {
+        return;
+    };
+    db.migrate_source();
+    // A helpdesk's own tables: case- and pad-insensitive text, ticket ids
+    // unique only as the helpdesk writes them (no key the collation judges).
+    db.execute(
+        "ALTER TABLE support_tickets DROP PRIMARY KEY, \
+           CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;\n\
+         ALTER TABLE support_ticket_events \
+           CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;\n\
+         ALTER TABLE support_survey_responses \
+           CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
+    )
+    .await;
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 11, 18, 9, 0, 0)
+        .single()
+        .expect("t0");
+    db.execute(&three_tickets(&db, ["K", "k", "k "], 1, t0))
+        .await;
+    // The premise: the database holds the three ids equal.
+    let pool = sqlx::MySqlPool::connect(&db.url).await.expect("mysql");
+    let equal: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM support_tickets WHERE id = 'k'")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    pool.close().await;
+    assert_eq!(equal, 3, "utf8mb4_general_ci holds 'K', 'k' and 'k ' equal");
+
+    // The first collection, then an incremental one that reads three more
+    // such tickets and a solve of `k`.
+    let clock = Arc::new(ManualClock::new(t0 + TimeDelta::hours(1)));
+    let cfg = config(&db, "state.sqlite");
+    let e = exporter(&cfg, Arc::clone(&clock)).await;
+    collect(&e).await;
+    let m = scrape(&e);
+    assert_eq!(m.sum("support_tickets_created_total", &[]), 3.0);
+    assert_eq!(m.sum("support_first_response_seconds_count", &[]), 3.0);
+
+    let t1 = t0 + TimeDelta::hours(2);
+    db.execute(&format!(
+        "{};\nINSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, status) \
+         VALUES (13, 'k', {t1}, 'status', 'agent', 'solved');\n\
+         UPDATE support_tickets SET status = 'solved', updated_at = {t1} WHERE BINARY id = 'k'",
+        three_tickets(&db, ["Q", "q", "q "], 7, t1),
+        t1 = lit(&db, t1),
+    ))
+    .await;
+    clock.advance(TimeDelta::hours(2));
+    let o = collect(&e).await;
+    assert_eq!(o.rows_rejected, 0, "{o:?}");
+    let m = scrape(&e);
+    assert_eq!(m.sum("support_tickets_created_total", &[]), 6.0);
+    assert_eq!(m.sum("support_first_response_seconds_count", &[]), 6.0);
+    assert_eq!(
+        m.sum("support_first_response_seconds_sum", &[]),
+        2.0 * (60.0 + 120.0 + 180.0)
+    );
+    assert_eq!(m.sum("support_tickets_solved_total", &[]), 1.0);
+    assert_eq!(m.sum("support_rows_rejected_total", &[]), 0.0);
+    // The same as one collection of the final rows.
+    let whole = exporter(&config(&db, "whole.sqlite"), Arc::clone(&clock)).await;
+    collect(&whole).await;
+    assert_same_cumulative(&m, &scrape(&whole));
+
+    // `report` of the week.
+    let r = run(
+        db.dir.path(),
+        &[
+            "--config",
+            cfg.to_str().expect("utf-8 path"),
+            "report",
+            "--from",
+            "2026-11-16T00:00:00Z",
+            "--to",
+            "2026-11-23T00:00:00Z",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert!(r.ok, "report failed: {}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_num(&v, "/overall/tickets_created", 6.0);
+    assert_num(&v, "/overall/tickets_solved", 1.0);
+    assert_num(&v, "/overall/first_response_seconds/count", 6.0);
+    assert_num(&v, "/overall/first_response_seconds/mean", 120.0);
+
+    // `digest` of the week.
+    let settings = Settings::load(Some(&cfg)).expect("settings");
+    let source = Source::connect(&settings.source, Access::ReadOnly)
+        .await
+        .expect("source");
+    let week = IsoWeek::of(t0.date_naive());
+    let analysis = support_metrics::digest::analyse(&source, &settings, week, clock.now())
+        .await
+        .expect("digest");
+    let all = analysis.scope("all").expect("the digest of all teams");
+    let kpi = |key: KpiKey| {
+        all.headline
+            .iter()
+            .find(|k| k.key == key)
+            .and_then(|k| k.week)
+    };
+    assert_eq!(kpi(KpiKey::Volume), Some(6.0));
+    assert_eq!(kpi(KpiKey::FirstResponseP50), Some(120.0));
+    assert!(analysis.rejected.is_empty(), "{:?}", analysis.rejected);
+    db.cleanup().await;
+}

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod exporter;
 pub mod exposition;
 pub mod kpi;
+pub mod localtime;
 pub mod metrics;
 pub mod model;
 pub mod panic;

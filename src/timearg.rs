@@ -2,9 +2,10 @@
 //!
 //! Accepted: RFC 3339 (`2026-11-16T09:00:00Z`), a local date-time
 //! (`2026-11-16 09:00` or `2026-11-16T09:00:00`) or a date (`2026-11-16`,
-//! midnight), both in the configured time zone.
+//! midnight), both in the configured time zone; a time inside a
+//! daylight-saving gap means the transition ([`crate::localtime`]).
 
-use chrono::{LocalResult, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 
 use crate::model::Instant;
@@ -21,12 +22,7 @@ pub fn parse_instant(s: &str, tz: Tz) -> Result<Instant, String> {
         .ok_or_else(|| {
             format!("`{s}` is not a time; expected YYYY-MM-DD, YYYY-MM-DD HH:MM or RFC 3339 (2026-11-16T09:00:00Z)")
         })?;
-    match tz.from_local_datetime(&naive) {
-        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Ok(t.to_utc()),
-        LocalResult::None => Err(format!(
-            "`{s}` does not exist in {tz} (a daylight-saving gap)"
-        )),
-    }
+    Ok(crate::localtime::instant(tz, naive))
 }
 
 #[cfg(test)]
@@ -47,10 +43,10 @@ mod tests {
                 .unwrap_err()
                 .contains("16/11/2026")
         );
-        assert!(
-            parse_instant("2026-03-29 02:30", paris)
-                .unwrap_err()
-                .contains("gap")
-        );
+        // Inside the spring gap: the transition, as everywhere.
+        let transition = chrono::DateTime::parse_from_rfc3339("2026-03-29T01:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(parse_instant("2026-03-29 02:30", paris), Ok(transition));
     }
 }

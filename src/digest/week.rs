@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Datelike, Days, NaiveDate, TimeZone, Weekday};
+use chrono::{Datelike, Days, NaiveDate, Weekday};
 use chrono_tz::Tz;
 
 use crate::model::Instant;
@@ -87,20 +87,10 @@ impl IsoWeek {
     }
 }
 
-/// The first instant of `date` in `tz`. Where midnight does not exist (a
-/// zone that moves its clocks at 00:00), the day starts at the first valid
-/// minute after it.
+/// The first instant of `date` in `tz` (where midnight does not exist, the
+/// first after it: [`crate::localtime`]).
 fn local_midnight(date: NaiveDate, tz: Tz) -> Instant {
-    let mut t = date.and_time(chrono::NaiveTime::MIN);
-    for _ in 0..=24 * 4 {
-        if let Some(at) = tz.from_local_datetime(&t).earliest() {
-            return at.to_utc();
-        }
-        t += chrono::Duration::minutes(15);
-    }
-    // No zone skips a whole day at midnight-adjacent hours except by moving
-    // the date line, which chrono-tz resolves within a day; stay total.
-    date.and_time(chrono::NaiveTime::MIN).and_utc()
+    crate::localtime::instant(tz, date.and_time(chrono::NaiveTime::MIN))
 }
 
 impl fmt::Display for IsoWeek {

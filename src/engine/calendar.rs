@@ -8,18 +8,17 @@
 //!
 //! Open hours are wall-clock times in the calendar's zone, so a day of
 //! `00:00-24:00` lasts 23 hours on the spring DST change and 25 on the autumn
-//! one. A wall-clock time that does not exist (inside the spring gap) means
+//! one. Wall-clock times become instants by [`crate::localtime`]: one that
+//! does not exist (inside the spring gap) means
 //! the first instant after the gap; an ambiguous one (autumn) its first
 //! occurrence. Pure: no clock, no I/O.
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Weekday};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
 use chrono_tz::Tz;
 
 use crate::model::{Instant, Seconds};
-
-const MINUTES_PER_DAY: u32 = 24 * 60;
 
 /// An open interval of one weekday, in minutes since local midnight:
 /// `start < end <= 1440`.
@@ -96,16 +95,7 @@ impl WeeklyHours {
     fn local_instant(&self, day: NaiveDate, minute: u32) -> Instant {
         let midnight = day.and_hms_opt(0, 0, 0).unwrap_or(NaiveDateTime::MIN);
         let wall = midnight + Duration::minutes(i64::from(minute));
-        // Inside a DST gap: walk forward to the first wall time that exists,
-        // which is the transition itself (transitions fall on whole minutes).
-        for step in 0..MINUTES_PER_DAY {
-            let probe = wall + Duration::minutes(i64::from(step));
-            match self.timezone.from_local_datetime(&probe) {
-                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => return t.to_utc(),
-                LocalResult::None => continue,
-            }
-        }
-        wall.and_utc() // unreachable for real zones: no gap lasts a day
+        crate::localtime::instant(self.timezone, wall)
     }
 }
 

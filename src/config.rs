@@ -572,7 +572,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
 
     // source
     if let Some(url) = raw.source.url {
-        if crate::source::dialect_of(&url).is_none() {
+        if crate::db::Dialect::of(&url).is_none() {
             problems.push(format!(
                 "source.url: `{}` is not a database URL; expected sqlite://FILE, postgres://… or mysql://…",
                 redact_url(&url)
@@ -678,10 +678,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
 
     // state and server
     if let Some(url) = raw.state.url {
-        if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
-            .iter()
-            .any(|p| url.starts_with(p))
-        {
+        if crate::db::Dialect::of(&url).is_none() {
             problems.push(format!(
                 "state.url: `{}` is not a state store URL; expected sqlite://FILE, postgres://… or mysql://…",
                 redact_url(&url)

@@ -15,6 +15,7 @@ use tokio::sync::Mutex;
 use crate::clock::{Clock, SystemClock};
 use crate::collect::{self, CollectError, Live, Outcome};
 use crate::config::Settings;
+use crate::error_chain::Chain;
 use crate::exposition::{Shared, Snapshot};
 use crate::kpi;
 use crate::metrics::{self, Buckets};
@@ -322,7 +323,10 @@ impl Exporter {
         // take (the leader stopped) — a follower takes over within a probe.
         if let Ok(mut live) = self.live.try_lock() {
             if let Err(e) = self.lead(&mut live).await {
-                tracing::warn!("cannot ask the state store for the leadership: {e}");
+                tracing::warn!(
+                    "cannot ask the state store for the leadership: {}",
+                    Chain(&e)
+                );
             }
             self.publish(&live);
         }
@@ -453,7 +457,7 @@ impl Exporter {
             Err(e) => {
                 self.with_selfm(|s| *s.runs.entry((job, "error")).or_default() += 1.0);
                 self.publish(&live);
-                tracing::error!(job = job.as_str(), "job failed: {e}");
+                tracing::error!(job = job.as_str(), "job failed: {}", Chain(&e));
                 return Err(e.into());
             }
         }
@@ -530,7 +534,7 @@ impl Exporter {
                 "job done"
             ),
             Ok(JobOutcome::Follower) => {}
-            Err(e) => tracing::error!(job = job.as_str(), "job failed: {e}"),
+            Err(e) => tracing::error!(job = job.as_str(), "job failed: {}", Chain(e)),
         }
         result
     }
@@ -549,7 +553,8 @@ impl Exporter {
                 Ok(loaded) => *live = Live::from_loaded(loaded, &self.settings),
                 Err(e) => tracing::error!(
                     job = job.as_str(),
-                    "cannot reload the state after a panic: {e}"
+                    "cannot reload the state after a panic: {}",
+                    Chain(&e)
                 ),
             }
             *self.source.lock().await = None;

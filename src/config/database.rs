@@ -12,34 +12,7 @@
 
 use std::path::PathBuf;
 
-use secrecy::{ExposeSecret, SecretString};
-
-/// A database password. Compared and printed without being shown.
-#[derive(Clone)]
-pub struct Password(SecretString);
-
-impl Password {
-    pub fn new(text: String) -> Password {
-        Password(SecretString::from(text))
-    }
-
-    /// The password itself, for a driver's connect options only.
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(***)")
-    }
-}
-
-impl PartialEq for Password {
-    fn eq(&self, other: &Password) -> bool {
-        self.expose() == other.expose()
-    }
-}
+pub use crate::db::{Password, redact_url};
 
 /// `url` without its password, and that password percent-decoded.
 pub fn split_password(url: &str) -> (String, Option<Password>) {
@@ -53,26 +26,6 @@ pub fn split_password(url: &str) -> (String, Option<Password>) {
         },
         _ => (url.to_string(), None),
     }
-}
-
-/// The URL with any password replaced by `***`, for logs and errors. A
-/// password that was not percent-encoded (a raw `/`, `@`, `:`, `#` or `?`)
-/// is masked too: the user info is taken to end at the URL's last `@`, so
-/// at worst more than the password is hidden, never less.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (Some(colon), Some(at)) = (rest.find(':'), rest.rfind('@')) else {
-        return url.to_string();
-    };
-    // A user name holds none of these: the first ':' after it starts the
-    // password (before it, a ':' is a host's port and there is no user).
-    let user_end = rest.find(['@', '/', '?', '#']).unwrap_or(rest.len());
-    if colon > user_end || colon > at {
-        return url.to_string();
-    }
-    format!("{scheme}://{}:***@{}", &rest[..colon], &rest[at + 1..])
 }
 
 /// `scheme://[userinfo@]host…` taken apart: the scheme and, when there is

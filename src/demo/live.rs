@@ -61,7 +61,10 @@ pub async fn run(source: Source, seed: u64, mut stop: watch::Receiver<bool>) {
         let next_event = match max_event_id(&source).await {
             Ok(id) => id + 1,
             Err(e) => {
-                tracing::warn!("demo live traffic: cannot read the last event id: {e}");
+                tracing::warn!(
+                    "demo live traffic: cannot read the last event id: {}",
+                    crate::error_chain::Chain(&e)
+                );
                 continue;
             }
         };
@@ -193,11 +196,17 @@ pub async fn run(source: Source, seed: u64, mut stop: watch::Receiver<bool>) {
             }
         }
         if let Err(e) = write::insert(&source, &data).await {
-            tracing::warn!("demo live traffic: cannot write: {e}");
+            tracing::warn!(
+                "demo live traffic: cannot write: {}",
+                crate::error_chain::Chain(&e)
+            );
             continue;
         }
         if let Err(e) = write::mark_solved(&source, &solved_ids, now).await {
-            tracing::warn!("demo live traffic: cannot update tickets: {e}");
+            tracing::warn!(
+                "demo live traffic: cannot update tickets: {}",
+                crate::error_chain::Chain(&e)
+            );
         }
         tracing::debug!(
             tickets = data.tickets.len(),

@@ -13,16 +13,10 @@ pub mod merge;
 pub mod presets;
 
 use std::collections::HashMap;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
-use sqlx::postgres::{PgConnectOptions, PgPool};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-
-use sqlx::{AssertSqlSafe, ConnectOptions};
-
-use crate::config::{RelationSource, SourceSettings, redact_url};
+use crate::config::{RelationSource, SourceSettings};
+use crate::db::{self, DbError, Role, redact_url};
+pub use crate::db::{Access, Dialect, Pool};
 use crate::model::{EngagementResponse, Event, Instant, Relation, SurveyResponse, Ticket};
 use crate::rejects::Rejects;
 use backends::{for_each_row, map_rows};
@@ -32,14 +26,22 @@ use futures_util::stream::{self, BoxStream};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("source URL {url} is invalid: {message}")]
-    BadUrl { url: String, message: String },
+    #[error("source URL {url} is invalid")]
+    BadUrl {
+        url: String,
+        #[source]
+        source: crate::db::BadUrl,
+    },
     #[error(
         "source database file {path} does not exist (run `support-metrics demo` to create one, or set source.url)"
     )]
     MissingFile { path: String },
-    #[error("cannot connect to source database {url}: {message}")]
-    Connect { url: String, message: String },
+    #[error("cannot connect to source database {url}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("cannot read {relation} (from {from}): {message}")]
     Relation {
         relation: Relation,
@@ -50,53 +52,21 @@ pub enum SourceError {
     Migrate { url: String, message: String },
 }
 
-/// The pool settings of every connection pool, source and state store: at
-/// most four connections (a backfill or report reads three relations at
-/// once), and an error after 10 s without a free one.
-pub(crate) fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
-    sqlx::pool::PoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(10))
-}
-
-/// One connection made directly, before the pool: a refused port, an
-/// unknown host or a bad password fails at once with its own words, where
-/// the pool would retry until its timeout and say only "pool timed out".
-pub(crate) async fn first_connection<O>(opts: &O) -> Result<(), sqlx::Error>
-where
-    O: sqlx::ConnectOptions,
-    O::Connection: Sized,
-{
-    use sqlx::Connection;
-    let conn = tokio::time::timeout(Duration::from_secs(10), opts.connect())
-        .await
-        .map_err(|_| sqlx::Error::PoolTimedOut)??;
-    conn.close().await
-}
-
-/// SQL flavour of a backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-    MySql,
-}
-
-impl Dialect {
-    fn text_type(self) -> &'static str {
-        match self {
-            Dialect::Sqlite | Dialect::Postgres => "TEXT",
-            Dialect::MySql => "CHAR",
+impl From<DbError> for SourceError {
+    fn from(e: DbError) -> SourceError {
+        match e {
+            DbError::BadUrl { url, source } => SourceError::BadUrl { url, source },
+            DbError::MissingFile { path } => SourceError::MissingFile { path },
+            DbError::Connect { url, source } => SourceError::Connect { url, source },
         }
     }
 }
 
-/// The connection pool of one backend (a handle: clones share it).
-#[derive(Clone)]
-pub enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-    MySql(MySqlPool),
+fn text_type(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite | Dialect::Postgres => "TEXT",
+        Dialect::MySql => "CHAR",
+    }
 }
 
 /// An open connection pool to the helpdesk's database.
@@ -106,13 +76,6 @@ pub struct Source {
     /// The reading job's clock (unix microseconds; `i64::MIN` until a job
     /// sets it: no bound on timestamps).
     horizon: std::sync::atomic::AtomicI64,
-}
-
-/// Whether the pool may write (only `migrate source` and the demo generator).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    ReadOnly,
-    ReadWrite,
 }
 
 const TICKET_COLUMNS: &[(&str, Col)] = &[
@@ -176,87 +139,13 @@ impl Source {
     /// Connects to `settings.url`. Read-only access refuses to create a
     /// missing SQLite file.
     pub async fn connect(settings: &SourceSettings, access: Access) -> Result<Source, SourceError> {
-        let url = settings.url.as_str();
-        let shown = redact_url(url);
-        let bad_url = |e: sqlx::Error| SourceError::BadUrl {
-            url: shown.clone(),
-            message: e.to_string(),
+        let role = Role::Source {
+            access,
+            statement_timeout: settings.statement_timeout,
         };
-        let connect_err = |e: sqlx::Error| SourceError::Connect {
-            url: shown.clone(),
-            message: e.to_string(),
-        };
-        let pool = match dialect_of(url) {
-            Some(Dialect::Sqlite) => {
-                let mut opts = SqliteConnectOptions::from_str(url).map_err(bad_url)?;
-                if access == Access::ReadOnly {
-                    let path = opts.get_filename().to_path_buf();
-                    if path.as_os_str() != ":memory:" && !path.exists() {
-                        return Err(SourceError::MissingFile {
-                            path: path.display().to_string(),
-                        });
-                    }
-                    opts = opts.read_only(true);
-                } else {
-                    opts = opts.create_if_missing(true);
-                }
-                let opts = opts.busy_timeout(settings.statement_timeout);
-                Pool::Sqlite(
-                    pool_options()
-                        .connect_with(opts.disable_statement_logging())
-                        .await
-                        .map_err(connect_err)?,
-                )
-            }
-            Some(Dialect::Postgres) => {
-                let mut opts = PgConnectOptions::from_str(url).map_err(bad_url)?.options([(
-                    "statement_timeout",
-                    settings.statement_timeout.as_millis().to_string(),
-                )]);
-                if access == Access::ReadOnly {
-                    opts = opts.options([("default_transaction_read_only", "on")]);
-                }
-                // Named in pg_stat_activity, unless the URL names it.
-                if opts.get_application_name().is_none() {
-                    opts = opts.application_name("support-metrics");
-                }
-                if let Some(p) = &settings.password {
-                    opts = opts.password(p.expose());
-                }
-                first_connection(&opts).await.map_err(connect_err)?;
-                Pool::Postgres(
-                    pool_options()
-                        .after_connect(|conn, _| Box::pin(pg_session(conn)))
-                        .connect_with(opts.disable_statement_logging())
-                        .await
-                        .map_err(connect_err)?,
-                )
-            }
-            Some(Dialect::MySql) => {
-                let url = url.replacen("mariadb:", "mysql:", 1);
-                let mut opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
-                if let Some(p) = &settings.password {
-                    opts = opts.password(p.expose());
-                }
-                let timeout = settings.statement_timeout;
-                first_connection(&opts).await.map_err(connect_err)?;
-                Pool::MySql(
-                    pool_options()
-                        .after_connect(move |conn, _| {
-                            Box::pin(mysql_session(conn, access, timeout))
-                        })
-                        .connect_with(opts.disable_statement_logging())
-                        .await
-                        .map_err(connect_err)?,
-                )
-            }
-            None => {
-                return Err(SourceError::BadUrl {
-                    url: shown,
-                    message: "expected sqlite://, postgres:// or mysql://".into(),
-                });
-            }
-        };
+        let pool = db::connect(&settings.url, settings.password.as_ref(), role)
+            .await?
+            .pool;
         Ok(Source {
             pool,
             settings: settings.clone(),
@@ -283,11 +172,7 @@ impl Source {
     }
 
     pub fn dialect(&self) -> Dialect {
-        match self.pool {
-            Pool::Sqlite(_) => Dialect::Sqlite,
-            Pool::Postgres(_) => Dialect::Postgres,
-            Pool::MySql(_) => Dialect::MySql,
-        }
+        self.pool.dialect()
     }
 
     /// How CES answers are read (`source.ces_direction`).
@@ -327,7 +212,7 @@ impl Source {
 
     /// The SELECT of relation `r`, with the contract's column names.
     fn select(&self, r: Relation) -> String {
-        let text = self.dialect().text_type();
+        let text = text_type(self.dialect());
         let list: Vec<String> = columns(r)
             .iter()
             .map(|(name, col)| match col {
@@ -552,9 +437,9 @@ impl Source {
     pub async fn ping(&self) -> Result<(), SourceError> {
         for_each_row(&self.pool, "SELECT 1".to_string(), |_| {})
             .await
-            .map_err(|e| SourceError::Connect {
+            .map_err(|source| SourceError::Connect {
                 url: redact_url(&self.settings.url),
-                message: e.to_string(),
+                source,
             })
     }
 
@@ -685,7 +570,7 @@ impl Source {
                 // are read even when done and unchanged since by their
                 // `updated_at`. A second SELECT rather than an OR, which
                 // the databases cannot turn into a (hashed) semi-join.
-                let text = dialect.text_type();
+                let text = text_type(dialect);
                 let surveyed = format!(
                     "({active}) IS NOT TRUE AND CAST(id AS {text}) IN ({})",
                     recent_tickets(self, *from, *to)
@@ -731,7 +616,7 @@ impl Source {
 
 /// A database error reading `relation` (from `from`: its table or query).
 fn relation_error(relation: Relation, from: String, e: sqlx::Error) -> SourceError {
-    let mut message = database_message(&e);
+    let mut message = db::database_message(&e);
     // PostgreSQL 42P01, MySQL 1146, SQLite's own words: the table is not
     // there.
     let missing = e.as_database_error().is_some_and(|db| {
@@ -749,15 +634,6 @@ fn relation_error(relation: Relation, from: String, e: sqlx::Error) -> SourceErr
         relation,
         from,
         message,
-    }
-}
-
-/// What a database said, in its own words only (no driver prefix, no
-/// "at line 334" of PostgreSQL's own source code).
-pub(crate) fn database_message(e: &sqlx::Error) -> String {
-    match e {
-        sqlx::Error::Database(db) => db.message().to_string(),
-        other => other.to_string(),
     }
 }
 
@@ -814,7 +690,7 @@ fn active_tickets(dialect: Dialect, from: Instant, to: Instant) -> String {
 /// is a hint, not a promise).
 fn recent_tickets(source: &Source, from: Instant, to: Instant) -> String {
     let dialect = source.dialect();
-    let text = dialect.text_type();
+    let text = text_type(dialect);
     format!(
         "SELECT CAST(ticket_id AS {text}) FROM {} WHERE {} \
          UNION SELECT CAST(ticket_id AS {text}) FROM {} WHERE {}",
@@ -913,53 +789,5 @@ fn at_or_after(dialect: Dialect, column: &str, t: Instant) -> String {
             sqlite_seconds(column),
             t.timestamp_micros() as f64 / 1e6
         ),
-    }
-}
-
-/// A PostgreSQL database in `SQL_ASCII` holds bytes, not text: asked for
-/// UTF-8 (as the driver asks), the server refuses the whole query at the
-/// first byte that is not ("invalid byte sequence for encoding UTF8"). Such
-/// a session takes the bytes as they are, so that one bad value is one
-/// rejected row (`bad_text`), not a failed read.
-async fn pg_session(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
-    use sqlx::Executor;
-    let (encoding,): (String,) = sqlx::query_as("SHOW server_encoding")
-        .fetch_one(&mut *conn)
-        .await?;
-    if encoding.eq_ignore_ascii_case("SQL_ASCII") {
-        conn.execute("SET client_encoding TO 'SQL_ASCII'").await?;
-    }
-    Ok(())
-}
-
-/// MySQL has no startup options: each new connection is made read-only
-/// and given the statement timeout (MariaDB's `max_statement_time`, in
-/// seconds, or MySQL's `max_execution_time`, in milliseconds).
-async fn mysql_session(
-    conn: &mut sqlx::MySqlConnection,
-    access: Access,
-    timeout: Duration,
-) -> Result<(), sqlx::Error> {
-    use sqlx::Executor;
-    if access == Access::ReadOnly {
-        conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
-    }
-    let mariadb = format!("SET SESSION max_statement_time = {}", timeout.as_secs_f64());
-    if conn.execute(AssertSqlSafe(mariadb)).await.is_err() {
-        let mysql = format!("SET SESSION max_execution_time = {}", timeout.as_millis());
-        conn.execute(AssertSqlSafe(mysql)).await?;
-    }
-    Ok(())
-}
-
-pub fn dialect_of(url: &str) -> Option<Dialect> {
-    if url.starts_with("sqlite:") {
-        Some(Dialect::Sqlite)
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Some(Dialect::Postgres)
-    } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
-        Some(Dialect::MySql)
-    } else {
-        None
     }
 }

@@ -10,7 +10,8 @@
 
 use std::time::Duration;
 
-use super::{Pool, StateError, StateStore, from_micros, micros};
+use super::{StateError, StateStore, from_micros, micros};
+use crate::db::on_pool;
 use crate::model::Instant;
 
 /// How long a claim protects a send in progress.

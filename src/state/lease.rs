@@ -10,7 +10,8 @@
 
 use sqlx::{Connection, MySqlConnection, PgConnection};
 
-use super::{Pool, StateError, StateStore};
+use super::{StateError, StateStore};
+use crate::db::Pool;
 
 /// The leadership, held while this lives.
 pub enum Lease {

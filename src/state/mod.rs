@@ -13,29 +13,32 @@ pub mod series;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
-use sqlx::postgres::{PgConnectOptions, PgPool};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
-use sqlx::{AssertSqlSafe, ConnectOptions, QueryBuilder};
+use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use crate::config::{StateSettings, redact_url};
+use crate::db::{self, DbError, Pool, Role, on_pool};
 use crate::metrics;
 use crate::model::Instant;
 use crate::rejects::RowKey;
-use crate::source::{Dialect, dialect_of, first_connection, pool_options};
 pub use pending::Pending;
 use series::{Cumulative, Histogram, Labels, SeriesKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("state store URL {url} is invalid: {message}")]
-    BadUrl { url: String, message: String },
-    #[error("cannot open the state store {url}: {message}")]
-    Connect { url: String, message: String },
+    #[error("state store URL {url} is invalid")]
+    BadUrl {
+        url: String,
+        #[source]
+        source: crate::db::BadUrl,
+    },
+    #[error("cannot open the state store {url}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("cannot create the state store tables in {url}: {message}")]
     Migrate { url: String, message: String },
     #[error("state store {url}: cannot {action}: {message}")]
@@ -142,23 +145,6 @@ const TICKET_COLUMNS: [&str; 14] = [
     "status_seconds",
 ];
 
-/// `$n` placeholders replaced by `?`, for MySQL.
-fn positional(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            while chars.peek().is_some_and(char::is_ascii_digit) {
-                chars.next();
-            }
-            out.push('?');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// `last_event_id, tickets_since, responses_since, bucket_layout,
 /// pending_event_ids`.
 type WatermarkRow = (
@@ -168,12 +154,6 @@ type WatermarkRow = (
     String,
     Option<String>,
 );
-
-enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-    MySql(MySqlPool),
-}
 
 pub struct StateStore {
     pool: Pool,
@@ -227,17 +207,6 @@ fn file_id(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|_| (0, 0))
 }
 
-/// Runs `$body` with `$p` bound to whichever pool the store has.
-macro_rules! on_pool {
-    ($pool:expr, $p:ident => $body:expr) => {
-        match $pool {
-            Pool::Sqlite($p) => $body,
-            Pool::Postgres($p) => $body,
-            Pool::MySql($p) => $body,
-        }
-    };
-}
-
 mod digest_log;
 mod lease;
 pub use digest_log::{Claim, DigestKey, DigestLogRow, LEASE};
@@ -283,67 +252,21 @@ fn decode_series(name: &str, labels: &str) -> Option<SeriesKey> {
 impl StateStore {
     /// Opens (creating a missing SQLite file and its directory) and migrates.
     pub async fn open(settings: &StateSettings) -> Result<StateStore, StateError> {
-        let url = settings.url.as_str();
-        let shown_url = redact_url(url);
-        let bad_url = |e: sqlx::Error| StateError::BadUrl {
-            url: shown_url.clone(),
-            message: e.to_string(),
-        };
-        let connect_err = |e: sqlx::Error| StateError::Connect {
-            url: shown_url.clone(),
-            message: e.to_string(),
-        };
-        let mut file = None;
-        let pool = match dialect_of(url) {
-            Some(Dialect::Sqlite) => {
-                let opts = SqliteConnectOptions::from_str(url)
-                    .map_err(bad_url)?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(30));
-                let path = opts.get_filename().to_path_buf();
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| StateError::Connect {
-                        url: shown_url.clone(),
-                        message: format!("cannot create directory {}: {e}", dir.display()),
-                    })?;
-                }
-                let pool = pool_options()
-                    .connect_with(opts.disable_statement_logging())
-                    .await
-                    .map_err(connect_err)?;
-                file = (path.as_os_str() != ":memory:").then(|| FileIdentity::of(&path));
-                Pool::Sqlite(pool)
-            }
-            Some(Dialect::MySql) => {
-                let url = url.replacen("mariadb:", "mysql:", 1);
-                let mut opts = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
-                if let Some(p) = &settings.password {
-                    opts = opts.password(p.expose());
-                }
-                first_connection(&opts).await.map_err(connect_err)?;
-                Pool::MySql(
-                    pool_options()
-                        .connect_with(opts.disable_statement_logging())
-                        .await
-                        .map_err(connect_err)?,
-                )
-            }
-            // Anything else is for PostgreSQL's parser to accept or refuse.
-            Some(Dialect::Postgres) | None => {
-                let mut opts = PgConnectOptions::from_str(url).map_err(bad_url)?;
-                if let Some(p) = &settings.password {
-                    opts = opts.password(p.expose());
-                }
-                first_connection(&opts).await.map_err(connect_err)?;
-                Pool::Postgres(
-                    pool_options()
-                        .connect_with(opts.disable_statement_logging())
-                        .await
-                        .map_err(connect_err)?,
-                )
-            }
-        };
+        let shown_url = redact_url(&settings.url);
+        let opened = db::connect(&settings.url, settings.password.as_ref(), Role::State)
+            .await
+            .map_err(|e| match e {
+                DbError::BadUrl { url, source } => StateError::BadUrl { url, source },
+                DbError::Connect { url, source } => StateError::Connect { url, source },
+                // Only a read-only source must exist already.
+                DbError::MissingFile { path } => StateError::Query {
+                    url: shown_url.clone(),
+                    action: "open",
+                    message: format!("its file {path} does not exist"),
+                },
+            })?;
+        let pool = opened.pool;
+        let file = opened.sqlite_file.as_deref().map(FileIdentity::of);
         let store = StateStore {
             pool,
             shown_url,
@@ -368,10 +291,7 @@ impl StateStore {
     /// `text` for this store's backend: MySQL numbers no placeholders, so
     /// `$1`, `$2`, … become `?` (every statement binds in textual order).
     fn sql(&self, text: &str) -> AssertSqlSafe<String> {
-        AssertSqlSafe(match self.pool {
-            Pool::MySql(_) => positional(text),
-            _ => text.to_string(),
-        })
+        AssertSqlSafe(self.pool.dialect().sql(text))
     }
 
     /// The upsert clause on primary key `key`: `update` columns take the
@@ -396,8 +316,7 @@ impl StateStore {
 
     /// `n` placeholders, comma-separated, for this backend.
     fn placeholders(&self, n: usize) -> String {
-        let list: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
-        self.sql(&list.join(", ")).0
+        self.pool.dialect().placeholders(n)
     }
 
     /// `Err` when an SQLite store's file is gone or replaced.
@@ -416,7 +335,7 @@ impl StateStore {
         move |e| StateError::Query {
             url: self.shown_url.clone(),
             action,
-            message: crate::source::database_message(&e),
+            message: db::database_message(&e),
         }
     }
 

@@ -440,6 +440,14 @@ impl Exporter {
     /// publishes the new snapshot. A collection or KPI run waits for the
     /// running one to finish first; a digest waits only for another digest.
     pub async fn run_job(&self, job: Job, now: Instant) -> Result<JobOutcome, JobError> {
+        use tracing::Instrument;
+        // Every line a job logs (its reads, its rejections, its result with
+        // the counts) carries the job and the clock it ran at.
+        let span = tracing::info_span!("job", job = job.as_str(), at = %now.to_rfc3339());
+        self.run_job_in_span(job, now).instrument(span).await
+    }
+
+    async fn run_job_in_span(&self, job: Job, now: Instant) -> Result<JobOutcome, JobError> {
         let _one_digest = match job {
             Job::Digest => Some(self.digest_lock.lock().await),
             Job::Collect | Job::Kpi => None,

@@ -1,6 +1,7 @@
 //! support-metrics: support-quality metrics from helpdesk tables.
 //!
-//! Data flows one way (DESIGN.md §7): `source` (sqlx) → `engine` (pure) →
+//! Data flows one way (DESIGN.md §7; the module picture is in
+//! ARCHITECTURE.md): `db` (pools) → `source` (sqlx) → `walk` → `engine` (pure) →
 //! `collect` → `state` → outputs (`exposition` behind `server`, `report`);
 //! `exporter` runs the jobs that `scheduler` and `service` drive. `config` validates settings once; `demo` generates a
 //! realistic helpdesk. `main.rs` only parses the command line.

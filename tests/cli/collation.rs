@@ -13,7 +13,7 @@ use support_metrics::digest::week::IsoWeek;
 use support_metrics::source::{Access, Source};
 
 use crate::field::{collect, config, exporter, lit, scrape, ticket_updated};
-use crate::helpers::{TestDb, assert_num, assert_same_cumulative, run};
+use crate::helpers::{TestDb, assert_num, assert_same_cumulative, report_with};
 
 /// Three tickets whose ids the collation holds equal, each asked at `at`
 /// (event ids from `first`, interleaved across the tickets as a busy
@@ -107,12 +107,10 @@ async fn ids_equal_in_the_collation_stay_apart_in_every_reader() {
     assert_same_cumulative(&m, &scrape(&whole));
 
     // `report` of the week.
-    let r = run(
+    let r = report_with(
         db.dir.path(),
+        &cfg,
         &[
-            "--config",
-            cfg.to_str().expect("utf-8 path"),
-            "report",
             "--from",
             "2026-11-16T00:00:00Z",
             "--to",
@@ -120,7 +118,6 @@ async fn ids_equal_in_the_collation_stay_apart_in_every_reader() {
             "--format",
             "json",
         ],
-        &[],
     );
     assert!(r.ok, "report failed: {}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");

@@ -31,6 +31,14 @@ pub fn run(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// `support-metrics --config CONFIG report ARGS…` in `cwd`.
+pub fn report_with(cwd: &Path, config: &Path, args: &[&str]) -> Run {
+    let config = config.to_str().expect("utf-8 path");
+    let mut all = vec!["--config", config, "report"];
+    all.extend_from_slice(args);
+    run(cwd, &all, &[])
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")

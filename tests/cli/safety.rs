@@ -5,7 +5,7 @@
 use support_metrics::config::SourceSettings;
 use support_metrics::source::{Access, Pool, Source};
 
-use crate::helpers::{TestDb, run, skip_outside_ci};
+use crate::helpers::{TestDb, report_with, run, skip_outside_ci};
 
 /// A `report` whose events query outlasts a 1 s statement timeout.
 fn slow_report(db: &TestDb, slow_events: &str) -> crate::helpers::Run {
@@ -19,18 +19,10 @@ fn slow_report(db: &TestDb, slow_events: &str) -> crate::helpers::Run {
     )
     .expect("config written");
     let started = std::time::Instant::now();
-    let r = run(
+    let r = report_with(
         db.dir.path(),
-        &[
-            "--config",
-            config.to_str().expect("utf-8"),
-            "report",
-            "--from",
-            "2026-01-05",
-            "--to",
-            "2026-01-12",
-        ],
-        &[],
+        &config,
+        &["--from", "2026-01-05", "--to", "2026-01-12"],
     );
     assert!(
         started.elapsed() < std::time::Duration::from_secs(20),

@@ -24,11 +24,13 @@ use crate::model::{Priority, Relation, Seconds, Status};
 mod alerts;
 mod database;
 mod digest;
+mod durations;
 
 pub use database::{Password, percent_encode, redact_url};
+pub use durations::{parse_cron, parse_duration};
 
 pub use alerts::AlertSettings;
-pub use digest::{DigestSettings, Security, SmtpSettings};
+pub use digest::{DigestSettings, Locale, Security, SmtpSettings, Thresholds};
 
 /// Where the configuration is looked for when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/support-metrics.toml";
@@ -215,7 +217,7 @@ pub struct SourceSettings {
     /// time watermark (re-read rows are never counted twice).
     pub late_arrival: Duration,
     /// The helpdesk preset whose SQL reads the relations not set explicitly.
-    pub preset: Option<&'static crate::source::presets::Preset>,
+    pub preset: Option<&'static crate::presets::Preset>,
 }
 
 impl SourceSettings {
@@ -624,7 +626,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
 
     // A preset reads every relation not named above with its SQL.
     if let Some(name) = raw.source.preset {
-        match crate::source::presets::find(&name) {
+        match crate::presets::find(&name) {
             Some(preset) => {
                 settings.source.preset = Some(preset);
                 for r in Relation::ALL {
@@ -637,7 +639,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
             }
             None => problems.push(format!(
                 "source.preset: `{name}` is not a preset; expected one of {}",
-                crate::source::presets::names()
+                crate::presets::names()
             )),
         }
     }
@@ -1016,65 +1018,6 @@ fn is_identifier(s: &str) -> bool {
                 && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 && !p.starts_with(|c: char| c.is_ascii_digit())
         })
-}
-
-/// `90s`, `15m`, `1h30m`, `2d`, `500ms` → `Duration`.
-///
-/// ```
-/// use std::time::Duration;
-/// use support_metrics::config::parse_duration;
-/// assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-/// assert!(parse_duration("soon").unwrap_err().contains("`soon`"));
-/// ```
-/// A cron expression: 6 or 7 fields starting with seconds (the `cron`
-/// crate's form), or a classic 5-field crontab line, run at second 0.
-pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
-    use std::str::FromStr;
-    let fields = expr.split_whitespace().count();
-    let full = if fields == 5 {
-        format!("0 {expr}")
-    } else {
-        expr.to_string()
-    };
-    cron::Schedule::from_str(&full).map_err(|e| {
-        format!("`{expr}` is not a cron expression ({e}); expected e.g. \"0 */5 * * * *\" (sec min hour day month weekday) or \"*/5 * * * *\"")
-    })
-}
-
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("`{s}` is not a duration; expected e.g. 30s, 15m, 1h30m, 2d");
-    let s_trim = s.trim();
-    if s_trim.is_empty() {
-        return Err(bad());
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s_trim;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        if digits == 0 {
-            return Err(bad());
-        }
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "ms" => Duration::from_millis(1),
-            "s" => Duration::from_secs(1),
-            "m" => Duration::from_secs(60),
-            "h" => Duration::from_secs(3600),
-            "d" => Duration::from_secs(86_400),
-            "w" => Duration::from_secs(7 * 86_400),
-            _ => return Err(bad()),
-        };
-        total = unit
-            .checked_mul(u32::try_from(n).map_err(|_| bad())?)
-            .and_then(|d| total.checked_add(d))
-            .ok_or_else(bad)?;
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
 }
 
 /// Whether two database URLs (passwords already taken out) name the same

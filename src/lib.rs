@@ -22,6 +22,7 @@ pub mod localtime;
 pub mod metrics;
 pub mod model;
 pub mod panic;
+pub mod presets;
 pub mod printable;
 pub mod rejects;
 pub mod report;

@@ -15,8 +15,6 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::parse_duration;
-use crate::digest::Thresholds;
-use crate::digest::locale::Locale;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -311,4 +309,75 @@ fn smtp(s: RawSmtp, problems: &mut Vec<String>) -> Option<SmtpSettings> {
         attempts,
         retry_backoff,
     })
+}
+
+/// When a finding is worth a team lead's Monday.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    /// Significance level for each scope, shared among its tests.
+    pub alpha: f64,
+    /// Fewest tickets (or breaches) behind a finding.
+    pub min_count: u64,
+    /// Fewest CSAT answers in a category before its CSAT is judged.
+    pub min_responses: u64,
+    /// A category's volume must reach this multiple of its weekly baseline.
+    pub min_rise: f64,
+    /// Verbatim comments quoted under each category finding.
+    pub max_comments: usize,
+    /// Findings listed in one digest (the rest are counted).
+    pub max_issues: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            alpha: 0.01,
+            min_count: 5,
+            min_responses: 5,
+            min_rise: 1.5,
+            max_comments: 3,
+            max_issues: 8,
+        }
+    }
+}
+
+/// A supported language of the digest (its phrases are in
+/// `digest::locale`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    En,
+    Fr,
+    It,
+}
+
+impl std::str::FromStr for Locale {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Locale, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "en" => Ok(Locale::En),
+            "fr" => Ok(Locale::Fr),
+            "it" => Ok(Locale::It),
+            other => Err(format!(
+                "`{other}` is not a digest locale; expected en, fr or it"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Locale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl Locale {
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Fr => "fr",
+            Locale::It => "it",
+        }
+    }
 }

@@ -95,35 +95,7 @@ impl Scope {
 /// The key of the all-teams digest.
 pub const ALL: &str = "all";
 
-/// When a finding is worth a team lead's Monday.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Thresholds {
-    /// Significance level for each scope, shared among its tests.
-    pub alpha: f64,
-    /// Fewest tickets (or breaches) behind a finding.
-    pub min_count: u64,
-    /// Fewest CSAT answers in a category before its CSAT is judged.
-    pub min_responses: u64,
-    /// A category's volume must reach this multiple of its weekly baseline.
-    pub min_rise: f64,
-    /// Verbatim comments quoted under each category finding.
-    pub max_comments: usize,
-    /// Findings listed in one digest (the rest are counted).
-    pub max_issues: usize,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            alpha: 0.01,
-            min_count: 5,
-            min_responses: 5,
-            min_rise: 1.5,
-            max_comments: 3,
-            max_issues: 8,
-        }
-    }
-}
+pub use crate::config::Thresholds;
 
 /// The analysed week, its predecessor and the four weeks before it.
 #[derive(Debug, Clone, Copy)]

@@ -4,52 +4,13 @@
 //! `1 234,5` and `85 %` with narrow no-break spaces; it `1.234,5` and
 //! `85%`), as do dates (`16–22 November 2026`, `16–22 novembre 2026`).
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{Datelike, NaiveDate};
 
-/// A supported language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    #[default]
-    En,
-    Fr,
-    It,
-}
-
-impl FromStr for Locale {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Locale, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "en" => Ok(Locale::En),
-            "fr" => Ok(Locale::Fr),
-            "it" => Ok(Locale::It),
-            other => Err(format!(
-                "`{other}` is not a digest locale; expected en, fr or it"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Locale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
+pub use crate::config::Locale;
 
 const NNBSP: char = '\u{202f}';
 
 impl Locale {
-    pub fn code(self) -> &'static str {
-        match self {
-            Locale::En => "en",
-            Locale::Fr => "fr",
-            Locale::It => "it",
-        }
-    }
-
     /// Picks the phrase for this locale from `(en, fr, it)`.
     pub fn pick<T>(self, en: T, fr: T, it: T) -> T {
         match self {

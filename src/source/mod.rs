@@ -10,7 +10,6 @@ mod backends;
 pub mod decode;
 pub mod first_ids;
 pub mod merge;
-pub mod presets;
 
 use std::collections::HashMap;
 

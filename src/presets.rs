@@ -14,7 +14,7 @@ macro_rules! sql_file {
     ($path:literal) => {
         (
             concat!("config/sources/", $path),
-            include_str!(concat!("../../config/sources/", $path)),
+            include_str!(concat!("../config/sources/", $path)),
         )
     };
 }

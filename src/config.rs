@@ -26,7 +26,8 @@ mod database;
 mod digest;
 mod durations;
 
-pub use database::{Password, percent_encode, redact_url};
+pub use crate::db::{Password, redact_url};
+pub use database::percent_encode;
 pub use durations::{parse_cron, parse_duration};
 
 pub use alerts::AlertSettings;

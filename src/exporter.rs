@@ -465,14 +465,14 @@ impl Exporter {
             Err(e) => {
                 self.with_selfm(|s| *s.runs.entry((job, "error")).or_default() += 1.0);
                 self.publish(&live);
-                tracing::error!(job = job.as_str(), "job failed: {}", Chain(&e));
+                tracing::error!("job failed: {}", Chain(&e));
                 return Err(e.into());
             }
         }
         let result = match job {
             Job::Collect => {
                 let result = caught(job, self.collect(&mut live, now)).await;
-                self.recover(job, &mut live, result).await
+                self.recover(&mut live, result).await
             }
             Job::Kpi => {
                 let run = async {
@@ -483,7 +483,7 @@ impl Exporter {
                     Ok(JobOutcome::Kpi { gauges: n })
                 };
                 let result = caught(job, run).await;
-                self.recover(job, &mut live, result).await
+                self.recover(&mut live, result).await
             }
             Job::Digest => {
                 // The digest changes nothing in `live`: it runs unlocked,
@@ -518,7 +518,6 @@ impl Exporter {
         self.publish(&live);
         match &result {
             Ok(JobOutcome::Collect(o)) => tracing::info!(
-                job = job.as_str(),
                 seconds = format!("{elapsed:.3}"),
                 backfill = o.backfill,
                 new_events = o.new_events,
@@ -527,14 +526,10 @@ impl Exporter {
                 last_event_id = o.last_event_id,
                 "job done"
             ),
-            Ok(JobOutcome::Kpi { gauges }) => tracing::info!(
-                job = job.as_str(),
-                seconds = format!("{elapsed:.3}"),
-                gauges,
-                "job done"
-            ),
+            Ok(JobOutcome::Kpi { gauges }) => {
+                tracing::info!(seconds = format!("{elapsed:.3}"), gauges, "job done")
+            }
             Ok(JobOutcome::Digest { week, deliveries }) => tracing::info!(
-                job = job.as_str(),
                 seconds = format!("{elapsed:.3}"),
                 %week,
                 messages = deliveries.len(),
@@ -542,7 +537,7 @@ impl Exporter {
                 "job done"
             ),
             Ok(JobOutcome::Follower) => {}
-            Err(e) => tracing::error!(job = job.as_str(), "job failed: {}", Chain(e)),
+            Err(e) => tracing::error!("job failed: {}", Chain(e)),
         }
         result
     }
@@ -552,18 +547,15 @@ impl Exporter {
     /// the source connection it may have left half-used.
     async fn recover(
         &self,
-        job: Job,
         live: &mut Live,
         result: Result<JobOutcome, JobError>,
     ) -> Result<JobOutcome, JobError> {
         if matches!(result, Err(JobError::Panicked { .. })) {
             match self.store.load().await {
                 Ok(loaded) => *live = Live::from_loaded(loaded, &self.settings),
-                Err(e) => tracing::error!(
-                    job = job.as_str(),
-                    "cannot reload the state after a panic: {}",
-                    Chain(&e)
-                ),
+                Err(e) => {
+                    tracing::error!("cannot reload the state after a panic: {}", Chain(&e))
+                }
             }
             *self.source.lock().await = None;
         }

@@ -28,7 +28,8 @@ pub fn ticket(
         return None;
     }
     stale_updated_at(ticket, events.iter().filter(|e| counts(e)), rejects);
-    // Usually empty (no allocation): the events not this reader's to report.
+    // The events not this reader's to report: none (no allocation) for a
+    // ticket counted whole; a report's events before its period.
     let others: Vec<i64> = events.iter().filter(|e| !counts(e)).map(|e| e.id).collect();
     let tl = timeline::walk(ticket, events, calendars);
     for (why, event_id) in tl.rejected.iter().filter(|(_, id)| !others.contains(id)) {

@@ -693,7 +693,7 @@ fn run_ticket(
     ticket_rows: &mut Vec<TicketRow>,
     answers: &mut Vec<AnswerRow>,
 ) {
-    let counts = |e: &crate::model::Event| window.counts(e.id);
+    let counts = |e: &Event| window.counts(e.id);
     let calendars = &run.settings.calendars;
     let Some(tl) = walk::ticket(ticket, events, calendars, counts, &mut run.rejects) else {
         // Deleted and spam tickets are ignored everywhere; one counted

@@ -12,7 +12,7 @@
 
 use std::path::PathBuf;
 
-pub use crate::db::{Password, redact_url};
+use crate::db::{Password, redact_url};
 
 /// `url` without its password, and that password percent-decoded.
 pub fn split_password(url: &str) -> (String, Option<Password>) {

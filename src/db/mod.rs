@@ -323,6 +323,11 @@ async fn pg_session(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
     if encoding.eq_ignore_ascii_case("SQL_ASCII") {
         conn.execute("SET client_encoding TO 'SQL_ASCII'").await?;
     }
+    // A period is read by many short statements (`source::period`), each
+    // costed high enough for PostgreSQL to compile it: 10 ms of JIT for a
+    // 60 ms statement, and 1.5 s for a long one, which it did not win back.
+    // (A server before version 11 has no JIT, and no such setting.)
+    let _ = conn.execute("SET jit = off").await;
     Ok(())
 }
 

@@ -68,6 +68,16 @@ impl Rejection {
     }
 }
 
+/// A ticket id that the list of a period's tickets could not read as text
+/// (`message`: why): the ticket is one rejected row, as when its own row
+/// does not read.
+pub fn unreadable_ticket_id(message: &str) -> Rejection {
+    Rejection {
+        row: format!("id: {message}"),
+        ..reject("bad_text", format!("id: {message}"))
+    }
+}
+
 /// What names a rejected row across reads: its id when the id reads (a
 /// ticket rejected again after its `updated_at` moved is the same row),
 /// else every cell of it (a row without a usable id is known by content).

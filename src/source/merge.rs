@@ -10,7 +10,7 @@
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
-use super::decode::{self, Rejection};
+use super::decode::{self, Rejection, RowAccess};
 use super::first_ids::FirstIds;
 use super::{Rows, Source, SourceError};
 use crate::model::{Event, Relation, SurveyResponse, Ticket};
@@ -214,22 +214,33 @@ impl ByTicket {
     pub fn open(source: &Source, reads: &Reads<'_>) -> ByTicket {
         let ces = source.ces_direction();
         let h = source.horizon();
-        let events = match &reads.events {
-            Some(rows) => source.by_ticket(Relation::Events, rows, move |r| decode::event(r, h)),
-            None => Box::pin(futures_util::stream::empty()),
+        let ticket_key: fn(&Ticket) -> Option<&str> = |t| Some(t.id.as_str());
+        let event_key: fn(&Event) -> Option<&str> = |e| Some(e.ticket_id.as_str());
+        let decode_ticket = move |r: &dyn RowAccess| decode::ticket(r, h);
+        let decode_event = move |r: &dyn RowAccess| decode::event(r, h);
+        let (tickets, events) = match (reads.tickets, reads.events) {
+            // A period's tickets and events: one list of ids, read a chunk
+            // at a time by both.
+            (Rows::Active { from, to }, Some(Rows::Active { .. })) => {
+                let (tickets, events) = source.period_parts(from, to);
+                (
+                    source.stream_parts(Relation::Tickets, tickets, decode_ticket, ticket_key),
+                    source.stream_parts(Relation::Events, events, decode_event, event_key),
+                )
+            }
+            (tickets, events) => (
+                source.by_ticket(Relation::Tickets, &tickets, decode_ticket, ticket_key),
+                match events {
+                    Some(rows) => {
+                        source.by_ticket(Relation::Events, &rows, decode_event, event_key)
+                    }
+                    None => Box::pin(futures_util::stream::empty()),
+                },
+            ),
         };
         ByTicket {
-            tickets: Cursor::new(
-                source,
-                Relation::Tickets,
-                source.by_ticket(Relation::Tickets, &reads.tickets, move |r| {
-                    decode::ticket(r, h)
-                }),
-                |t: &Ticket| Some(t.id.as_str()),
-            ),
-            events: Cursor::new(source, Relation::Events, events, |e: &Event| {
-                Some(e.ticket_id.as_str())
-            }),
+            tickets: Cursor::new(source, Relation::Tickets, tickets, ticket_key),
+            events: Cursor::new(source, Relation::Events, events, event_key),
             surveys: Cursor {
                 first: Some((
                     |s: &SurveyResponse| s.id.as_str(),
@@ -238,9 +249,12 @@ impl ByTicket {
                 ..Cursor::new(
                     source,
                     Relation::Surveys,
-                    source.by_ticket(Relation::Surveys, &reads.surveys, move |r| {
-                        decode::survey(r, ces, h)
-                    }),
+                    source.by_ticket(
+                        Relation::Surveys,
+                        &reads.surveys,
+                        move |r| decode::survey(r, ces, h),
+                        |s: &SurveyResponse| s.ticket_id.as_deref(),
+                    ),
                     |s: &SurveyResponse| s.ticket_id.as_deref(),
                 )
             },
@@ -344,7 +358,12 @@ impl EventsByTicket {
             events: Cursor::new(
                 source,
                 Relation::Events,
-                source.by_ticket(Relation::Events, rows, move |r| decode::event(r, h)),
+                source.by_ticket(
+                    Relation::Events,
+                    rows,
+                    move |r| decode::event(r, h),
+                    |e: &Event| Some(e.ticket_id.as_str()),
+                ),
                 |e: &Event| Some(e.ticket_id.as_str()),
             ),
         }

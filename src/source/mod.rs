@@ -10,6 +10,7 @@ mod backends;
 pub mod decode;
 pub mod first_ids;
 pub mod merge;
+mod period;
 
 use std::collections::HashMap;
 
@@ -245,7 +246,7 @@ impl Source {
     }
 
     fn relation_error(&self, relation: Relation, e: sqlx::Error) -> SourceError {
-        relation_error(relation, self.describe(relation), e)
+        relation_error(relation, self.describe(relation), &e)
     }
 
     async fn read_all<T>(
@@ -336,66 +337,79 @@ impl Source {
     /// their ticket id (tickets: `id`; events: `ticket_id`, then `id`;
     /// surveys: `ticket_id`, answers without a ticket first). The order is
     /// byte order (`str::cmp`) in every database, not its collation, so
-    /// that streams of several relations can be merged in Rust.
-    ///
-    /// A task of its own reads and decodes the rows, a batch ahead of the
-    /// consumer: on a backfill, decoding runs on another core than the walk.
+    /// that streams of several relations can be merged in Rust. (`key` is
+    /// the ticket id of a decoded row.)
     pub fn by_ticket<T: Send + 'static>(
         &self,
         r: Relation,
         rows: &Rows<'_>,
         decode: impl Fn(&dyn RowAccess) -> Result<T, decode::Rejection> + Send + Sync + 'static,
+        key: fn(&T) -> Option<&str>,
     ) -> BoxStream<'static, Result<Result<T, decode::Rejection>, SourceError>> {
-        let key = if r == Relation::Tickets {
-            "id"
-        } else {
-            "ticket_id"
-        };
-        let key = match self.dialect() {
-            Dialect::Postgres => format!("{key} COLLATE \"C\" NULLS FIRST"),
-            Dialect::MySql => format!("CAST({key} AS BINARY)"),
-            Dialect::Sqlite => format!("{key} COLLATE BINARY"),
-        };
-        let then = if r == Relation::Events { ", id" } else { "" };
-        let selects = self.selects(r, rows);
-        if selects.is_empty() {
-            return Box::pin(stream::empty());
-        }
-        let sql = format!(
-            "SELECT * FROM ({}) AS by_ticket ORDER BY {key}{then}",
-            selects.join(" UNION ALL ")
-        );
+        let parts = period::parts_of(self, r, rows).unwrap_or_else(|| {
+            let (tx, parts) = tokio::sync::mpsc::channel(1);
+            let selects = self.selects(r, rows);
+            if !selects.is_empty() {
+                let sql = ordered(self.dialect(), r, &selects);
+                // A fresh channel has room for its one statement.
+                let _ = tx.try_send(Ok(period::Part::Sql { sql, only: None }));
+            }
+            parts
+        });
+        self.stream_parts(r, parts, decode, key)
+    }
+
+    /// The rows of the statements `parts` hands over, one after the other,
+    /// decoded. A task of its own reads and decodes them, a batch ahead of
+    /// the consumer: on a backfill, decoding runs on another core than the
+    /// walk. A statement that reads a chunk of ticket ids keeps only the
+    /// rows of those ids, byte for byte (a database whose collation ignores
+    /// case or trailing spaces returns `k`'s rows for `K` too).
+    pub(crate) fn stream_parts<T: Send + 'static>(
+        &self,
+        r: Relation,
+        mut parts: period::Parts,
+        decode: impl Fn(&dyn RowAccess) -> Result<T, decode::Rejection> + Send + Sync + 'static,
+        key: fn(&T) -> Option<&str>,
+    ) -> BoxStream<'static, Result<Result<T, decode::Rejection>, SourceError>> {
         const AHEAD: usize = 1_024;
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        // Batches read ahead: more than a chunk of a period's events
+        // (`period`), so that its next statement runs while this one's
+        // rows are walked.
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
         let pool = self.pool.clone();
-        // The tickets a period needs are chosen by their events and answers
-        // too: an error may be any of theirs.
-        let from = match (r, rows) {
-            (Relation::Tickets, Rows::Active { .. }) => format!(
-                "{}, choosing by {} and {}",
-                self.describe(r),
-                self.describe(Relation::Events),
-                self.describe(Relation::Surveys)
-            ),
-            _ => self.describe(r),
-        };
+        let from = self.describe(r);
         let on_panic = (tx.clone(), self.describe(r));
         let reader = async move {
-            let mut rows = map_rows(&pool, sql, decode);
             let mut batch = Vec::with_capacity(AHEAD);
-            while let Some(row) = rows.next().await {
-                match row {
-                    Ok(v) => batch.push(v),
+            while let Some(part) = parts.recv().await {
+                let (sql, only) = match part {
+                    Ok(period::Part::Sql { sql, only }) => (sql, only),
+                    Ok(period::Part::Rejected(rejection)) => {
+                        batch.push(Err(rejection));
+                        continue;
+                    }
                     Err(e) => {
-                        let _ = tx.send(Err(relation_error(r, from, e))).await;
+                        let _ = tx.send(Err(e)).await;
                         return;
                     }
-                }
-                if batch.len() == AHEAD {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(AHEAD));
-                    if tx.send(Ok(full)).await.is_err() {
-                        // The consumer stopped (an error elsewhere).
-                        return;
+                };
+                let mut rows = map_rows(&pool, sql, &decode);
+                while let Some(row) = rows.next().await {
+                    match row {
+                        Ok(Ok(v)) if !period::asked(only.as_deref(), key(&v)) => continue,
+                        Ok(v) => batch.push(v),
+                        Err(e) => {
+                            let _ = tx.send(Err(relation_error(r, from, &e))).await;
+                            return;
+                        }
+                    }
+                    if batch.len() == AHEAD {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(AHEAD));
+                        if tx.send(Ok(full)).await.is_err() {
+                            // The consumer stopped (an error elsewhere).
+                            return;
+                        }
                     }
                 }
             }
@@ -563,59 +577,61 @@ impl Source {
                     format!("{base} WHERE {}", any.join(" OR "))
                 })
                 .collect(),
-            Rows::Active { from, to } => {
-                let active = active_tickets(dialect, *from, *to);
-                // Surveyed tickets, and those with events in the period,
-                // are read even when done and unchanged since by their
-                // `updated_at`. A second SELECT rather than an OR, which
-                // the databases cannot turn into a (hashed) semi-join.
-                let text = text_type(dialect);
-                let surveyed = format!(
-                    "({active}) IS NOT TRUE AND CAST(id AS {text}) IN ({})",
-                    recent_tickets(self, *from, *to)
-                );
-                let tickets = self.read_from(Relation::Tickets);
-                match r {
-                    Relation::Tickets => [active, surveyed]
-                        .iter()
-                        .map(|w| format!("{base} WHERE {w}"))
-                        .collect(),
-                    Relation::Events => {
-                        let mut reads: Vec<String> = [active, surveyed]
-                            .iter()
-                            .map(|w| {
-                                format!(
-                                    "{base} WHERE ticket_id IN (SELECT id FROM {tickets} WHERE {w})"
-                                )
-                            })
-                            .collect();
-                        // Events of the period whose ticket the source does
-                        // not have: read only to be rejected and counted.
-                        // NOT EXISTS, not NOT IN: PostgreSQL turns it into
-                        // an anti-join, where a NOT IN over a million ids
-                        // that do not fit work_mem is re-scanned per event.
-                        // (Unqualified, `ticket_id` is the event's: the
-                        // tickets relation has no such column.)
-                        reads.push(format!(
-                            "{base} WHERE {} AND NOT EXISTS \
-                             (SELECT 1 FROM {tickets} WHERE id = ticket_id)",
-                            within(dialect, "occurred_at", *from, *to),
-                        ));
-                        reads
-                    }
-                    Relation::Surveys | Relation::Engagement => vec![format!(
-                        "{base} WHERE {}",
-                        at_or_after(dialect, "responded_at", *from)
-                    )],
+            Rows::Active { from, to } => match r {
+                // Read a chunk of ids at a time by `by_ticket` (see
+                // `period`); as one statement here.
+                Relation::Tickets | Relation::Events => {
+                    let (column, kept) = match r {
+                        Relation::Tickets => ("id", String::new()),
+                        _ => (
+                            "ticket_id",
+                            format!(" AND {}", self.period_events(*from, *to)),
+                        ),
+                    };
+                    vec![format!(
+                        "{base} WHERE CAST({column} AS {}) IN (SELECT id FROM ({}) AS period_ids){kept}",
+                        text_type(dialect),
+                        self.period_ids(*from, *to),
+                    )]
                 }
-            }
+                Relation::Surveys | Relation::Engagement => vec![format!(
+                    "{base} WHERE {}",
+                    at_or_after(dialect, "responded_at", *from)
+                )],
+            },
         }
     }
 }
 
+/// `SELECT * FROM (<selects joined by UNION ALL>) ORDER BY` the ticket id
+/// in byte order (then the event id).
+fn ordered(dialect: Dialect, r: Relation, selects: &[String]) -> String {
+    let key = if r == Relation::Tickets {
+        "id"
+    } else {
+        "ticket_id"
+    };
+    let then = if r == Relation::Events { ", id" } else { "" };
+    format!(
+        "SELECT * FROM ({}) AS by_ticket ORDER BY {}{then}",
+        selects.join(" UNION ALL "),
+        byte_order(dialect, key)
+    )
+}
+
+/// `column` as an ORDER BY key in byte order (`str::cmp`), whatever the
+/// database's collation, NULLs first.
+fn byte_order(dialect: Dialect, column: &str) -> String {
+    match dialect {
+        Dialect::Postgres => format!("{column} COLLATE \"C\" NULLS FIRST"),
+        Dialect::MySql => format!("CAST({column} AS BINARY)"),
+        Dialect::Sqlite => format!("{column} COLLATE BINARY"),
+    }
+}
+
 /// A database error reading `relation` (from `from`: its table or query).
-fn relation_error(relation: Relation, from: String, e: sqlx::Error) -> SourceError {
-    let mut message = db::database_message(&e);
+fn relation_error(relation: Relation, from: String, e: &sqlx::Error) -> SourceError {
+    let mut message = db::database_message(e);
     // PostgreSQL 42P01, MySQL 1146, SQLite's own words: the table is not
     // there.
     let missing = e.as_database_error().is_some_and(|db| {
@@ -684,15 +700,16 @@ fn active_tickets(dialect: Dialect, from: Instant, to: Instant) -> String {
 }
 
 /// The ids of tickets with an answer since `from` or an event in
-/// `[from, to)`: read even when done and unchanged since by their
-/// `updated_at` (answers need their team and channel; a stale `updated_at`
-/// is a hint, not a promise).
-fn recent_tickets(source: &Source, from: Instant, to: Instant) -> String {
+/// `[from, to)` (as `UNION ALL`: each as often as it has them): read even
+/// when done and unchanged since by their `updated_at` (answers need their
+/// team and channel; a stale `updated_at` is a hint, not a promise).
+/// (`also`: more of the select list, after the id.)
+fn recent_tickets(source: &Source, from: Instant, to: Instant, also: &str) -> String {
     let dialect = source.dialect();
     let text = text_type(dialect);
     format!(
-        "SELECT CAST(ticket_id AS {text}) FROM {} WHERE {} \
-         UNION SELECT CAST(ticket_id AS {text}) FROM {} WHERE {}",
+        "SELECT CAST(ticket_id AS {text}){also} FROM {} WHERE {} \
+         UNION ALL SELECT CAST(ticket_id AS {text}){also} FROM {} WHERE {}",
         source.read_from(Relation::Surveys),
         at_or_after(dialect, "responded_at", from),
         source.read_from(Relation::Events),

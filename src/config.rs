@@ -126,6 +126,7 @@ struct RawSource {
     preset: Option<String>,
     backfill_days: Option<u32>,
     late_arrival: Option<String>,
+    period_chunk: Option<usize>,
     /// Only from the environment (refused in the file before overrides).
     password: Option<String>,
     password_file: Option<PathBuf>,
@@ -219,7 +220,16 @@ pub struct SourceSettings {
     pub late_arrival: Duration,
     /// The helpdesk preset whose SQL reads the relations not set explicitly.
     pub preset: Option<&'static crate::presets::Preset>,
+    /// Ticket ids per statement when `report` and `digest` read a period's
+    /// tickets and events (`source::period`).
+    pub period_chunk: usize,
 }
+
+/// Ticket ids per statement reading a period: enough rows per statement
+/// that each one's cost is its rows, few enough that it is short.
+const PERIOD_CHUNK_DEFAULT: usize = 1_000;
+/// More ids than this make statements the databases plan slowly.
+const PERIOD_CHUNK_MAX: usize = 10_000;
 
 impl SourceSettings {
     pub fn relation(&self, r: Relation) -> RelationSource {
@@ -241,6 +251,7 @@ impl SourceSettings {
             backfill: None,
             late_arrival: Duration::from_secs(10 * 60),
             preset: None,
+            period_chunk: PERIOD_CHUNK_DEFAULT,
         }
     }
 }
@@ -588,6 +599,13 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
             Ok(d) => settings.source.statement_timeout = d,
             Err(e) => problems.push(format!("source.statement_timeout: {e}")),
         }
+    }
+    match raw.source.period_chunk {
+        None => {}
+        Some(n @ 1..=PERIOD_CHUNK_MAX) => settings.source.period_chunk = n,
+        Some(n) => problems.push(format!(
+            "source.period_chunk: {n} is out of range; expected 1 to {PERIOD_CHUNK_MAX} ticket ids per statement"
+        )),
     }
     match raw.source.ces_direction.as_deref() {
         None | Some("1_is_low_effort") => {}
@@ -1220,6 +1238,18 @@ late_arrival = "soon"
         );
         let edge = load("[source]\nbackfill_days = 36525\nlate_arrival = \"7d\"\n").expect("valid");
         assert_eq!(edge.source.late_arrival, Duration::from_secs(7 * 86_400));
+        // Ids per statement reading a period: 1 to 10,000.
+        for bad in [0, 10_001] {
+            let p = problems(&format!("[source]\nperiod_chunk = {bad}\n"));
+            assert!(
+                p.iter()
+                    .any(|m| m.starts_with("source.period_chunk") && m.contains("1 to 10000")),
+                "{p:?}"
+            );
+        }
+        assert_eq!(edge.source.period_chunk, 1_000);
+        let one = load("[source]\nperiod_chunk = 1\n").expect("valid");
+        assert_eq!(one.source.period_chunk, 1);
         // MySQL/MariaDB is a supported state store.
         let mysql = load("[state]\nurl = \"mysql://root@localhost/state\"\n").expect("valid");
         assert!(mysql.state.url.starts_with("mysql://"));

@@ -7,7 +7,7 @@
 //! the first row: 12 s for one week of a 1M-ticket PostgreSQL helpdesk,
 //! more than the minute of `statement_timeout` for twelve weeks, while the
 //! walk waited. Here one statement lists the ids the period needs, in byte
-//! order; then each chunk of [`CHUNK`] ids is read by a short statement
+//! order; then each chunk of `source.period_chunk` ids (1,000) is read by a short statement
 //! (the ticket id's index), a chunk ahead of the walk: the database works
 //! while the tickets are walked, and no statement grows with the period.
 
@@ -18,9 +18,6 @@ use tokio::sync::mpsc;
 use super::decode;
 use super::{Dialect, Relation, Rows, Source, SourceError, backends, id_in, ordered, text_type};
 use crate::model::Instant;
-
-/// Ticket ids per chunk statement.
-const CHUNK: usize = 1_000;
 
 /// One statement of a read, in order.
 pub(crate) enum Part {
@@ -114,6 +111,7 @@ impl Source {
             self.describe(Relation::Surveys)
         );
         let pool = self.pool.clone();
+        let size = self.settings.period_chunk.max(1);
         tokio::spawn(async move {
             use futures_util::StreamExt;
             let mut ids = backends::map_rows(&pool, list, |row| {
@@ -124,8 +122,8 @@ impl Source {
                 id.map(|id| id.map(|id| (id, known)))
             });
             let mut outs = [Some(ticket_tx), Some(event_tx)];
-            let mut chunk = Vec::with_capacity(CHUNK);
-            let mut known = Vec::with_capacity(CHUNK);
+            let mut chunk = Vec::with_capacity(size);
+            let mut known = Vec::with_capacity(size);
             loop {
                 let next = ids.next().await;
                 let end = next.is_none();
@@ -150,7 +148,7 @@ impl Source {
                         return;
                     }
                 }
-                if !chunk.is_empty() && (end || chunk.len() == CHUNK) {
+                if !chunk.is_empty() && (end || chunk.len() == size) {
                     let only: Arc<[String]> = std::mem::take(&mut chunk).into();
                     let sqls = chunk_sql(&only, &std::mem::take(&mut known));
                     for (out, sql) in outs.iter_mut().zip(sqls) {

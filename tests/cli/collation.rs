@@ -106,44 +106,65 @@ async fn ids_equal_in_the_collation_stay_apart_in_every_reader() {
     collect(&whole).await;
     assert_same_cumulative(&m, &scrape(&whole));
 
-    // `report` of the week.
-    let r = report_with(
-        db.dir.path(),
-        &cfg,
-        &[
-            "--from",
-            "2026-11-16T00:00:00Z",
-            "--to",
-            "2026-11-23T00:00:00Z",
-            "--format",
-            "json",
-        ],
-    );
-    assert!(r.ok, "report failed: {}", r.stderr);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
-    assert_num(&v, "/overall/tickets_created", 6.0);
-    assert_num(&v, "/overall/tickets_solved", 1.0);
-    assert_num(&v, "/overall/first_response_seconds/count", 6.0);
-    assert_num(&v, "/overall/first_response_seconds/mean", 120.0);
+    // `report` and `digest` of the week, reading the period's ids in one
+    // chunk, then one and two ids per statement: the collation's equal ids
+    // fall in different statements, each of which returns the rows of all
+    // three.
+    let text = std::fs::read_to_string(&cfg).expect("config");
+    for chunk in [None, Some(1), Some(2)] {
+        let cfg = match chunk {
+            None => cfg.clone(),
+            Some(n) => {
+                let path = db.dir.path().join(format!("chunk-{n}.toml"));
+                let chunked =
+                    text.replacen("[source]\n", &format!("[source]\nperiod_chunk = {n}\n"), 1);
+                std::fs::write(&path, chunked).expect("config");
+                path
+            }
+        };
+        let r = report_with(
+            db.dir.path(),
+            &cfg,
+            &[
+                "--from",
+                "2026-11-16T00:00:00Z",
+                "--to",
+                "2026-11-23T00:00:00Z",
+                "--format",
+                "json",
+            ],
+        );
+        assert!(
+            r.ok,
+            "report ({chunk:?} ids per statement) failed: {}",
+            r.stderr
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+        assert_num(&v, "/overall/tickets_created", 6.0);
+        assert_num(&v, "/overall/tickets_solved", 1.0);
+        assert_num(&v, "/overall/first_response_seconds/count", 6.0);
+        assert_num(&v, "/overall/first_response_seconds/mean", 120.0);
 
-    // `digest` of the week.
-    let settings = Settings::load(Some(&cfg)).expect("settings");
-    let source = Source::connect(&settings.source, Access::ReadOnly)
-        .await
-        .expect("source");
-    let week = IsoWeek::of(t0.date_naive());
-    let analysis = support_metrics::digest::analyse(&source, &settings, week, clock.now())
-        .await
-        .expect("digest");
-    let all = analysis.scope("all").expect("the digest of all teams");
-    let kpi = |key: KpiKey| {
-        all.headline
-            .iter()
-            .find(|k| k.key == key)
-            .and_then(|k| k.week)
-    };
-    assert_eq!(kpi(KpiKey::Volume), Some(6.0));
-    assert_eq!(kpi(KpiKey::FirstResponseP50), Some(120.0));
-    assert!(analysis.rejected.is_empty(), "{:?}", analysis.rejected);
+        // `digest` of the week.
+        let settings = Settings::load(Some(&cfg)).expect("settings");
+        assert_eq!(settings.source.period_chunk, chunk.unwrap_or(1_000));
+        let source = Source::connect(&settings.source, Access::ReadOnly)
+            .await
+            .expect("source");
+        let week = IsoWeek::of(t0.date_naive());
+        let analysis = support_metrics::digest::analyse(&source, &settings, week, clock.now())
+            .await
+            .expect("digest");
+        let all = analysis.scope("all").expect("the digest of all teams");
+        let kpi = |key: KpiKey| {
+            all.headline
+                .iter()
+                .find(|k| k.key == key)
+                .and_then(|k| k.week)
+        };
+        assert_eq!(kpi(KpiKey::Volume), Some(6.0));
+        assert_eq!(kpi(KpiKey::FirstResponseP50), Some(120.0));
+        assert!(analysis.rejected.is_empty(), "{:?}", analysis.rejected);
+    }
     db.cleanup().await;
 }

@@ -3,7 +3,7 @@
 //! team's calendar is open, active SLO breaches — from the open tickets the
 //! state store holds, as of the collection's `now`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::collect::labels::{Dimension, LabelFolder};
 use crate::config::Settings;
@@ -63,6 +63,14 @@ pub fn state_gauges<'a>(
     // A folded label (`other`) is open when any team under it is.
     let mut open_teams: BTreeMap<String, bool> = BTreeMap::new();
     let mut active: BTreeMap<(usize, String), f64> = BTreeMap::new();
+    // Per (label team, priority) and team (a folded label holds several,
+    // each with its calendar), the earliest creation among the tickets
+    // awaiting a first response: business time since then is the oldest
+    // wait (a later start never holds more business time under the same
+    // calendar), walked once per team rather than per ticket.
+    let mut earliest: BTreeMap<(String, &'static str, Option<&str>), Instant> = BTreeMap::new();
+    // Whether each team's calendar is open now: once per team.
+    let mut is_open: HashMap<Option<&str>, bool> = HashMap::new();
     for row in open {
         let Some((ticket, state)) = engine_view(row) else {
             continue;
@@ -70,25 +78,37 @@ pub fn state_gauges<'a>(
         let team = labels.fold(Dimension::Team, state.team.as_deref().unwrap_or(UNASSIGNED));
         let priority = ticket.priority.as_str();
         let calendar = settings.calendars.for_team(state.team.as_deref());
-        *open_teams.entry(team.clone()).or_default() |= calendar.is_open(now);
+        let team_open = *is_open
+            .entry(row.team.as_deref())
+            .or_insert_with(|| calendar.is_open(now));
+        *open_teams.entry(team.clone()).or_default() |= team_open;
         if let Some(entry) = backlog::entry(&ticket, &state, now) {
             *backlog_counts
                 .entry((team.clone(), priority, entry.status.as_str()))
                 .or_default() += 1.0;
             if let Some(age) = entry.awaiting_first_response {
-                let business = calendar.business_seconds(ticket.created_at, now).0;
                 let a = awaiting
                     .entry((team.clone(), priority))
                     .or_insert((0.0, 0.0, 0.0));
                 a.0 += 1.0;
                 a.1 = a.1.max(age.0);
-                a.2 = a.2.max(business);
+                let first = earliest
+                    .entry((team.clone(), priority, row.team.as_deref()))
+                    .or_insert(ticket.created_at);
+                *first = (*first).min(ticket.created_at);
             }
         }
         for (i, slo) in settings.slos.iter().enumerate() {
             if slo.is_active_breach(&ticket, &state, now, &settings.calendars) {
                 *active.entry((i, team.clone())).or_default() += 1.0;
             }
+        }
+    }
+    for ((team, priority, of), created_at) in earliest {
+        let calendar = settings.calendars.for_team(of);
+        let business = calendar.business_seconds(created_at, now).0;
+        if let Some(a) = awaiting.get_mut(&(team, priority)) {
+            a.2 = a.2.max(business);
         }
     }
     let mut out = Vec::new();

@@ -121,6 +121,7 @@ pub async fn run(
     now: Instant,
 ) -> Result<Outcome, CollectError> {
     source.set_now(now);
+    let mut phases = Phases::start();
     let buckets = Buckets::for_slos(&settings.slos);
     let layout = stored_layout(&buckets, settings);
     if let Some(w) = &live.watermark
@@ -134,10 +135,12 @@ pub async fn run(
         *live = Live::from_loaded(Loaded::default(), settings);
     }
     let prev = live.watermark.clone();
+    let cumulative = live.cumulative.clone();
+    phases.done("series copied");
     let mut run = Run {
         settings,
         buckets: &buckets,
-        cumulative: live.cumulative.clone(),
+        cumulative,
         labels: live.labels.clone(),
         rejects: Rejects::default(),
         outcome: Outcome {
@@ -150,6 +153,7 @@ pub async fn run(
             .filter(|_| prev.is_none())
             .and_then(|d| chrono::TimeDelta::from_std(d).ok())
             .map(|d| now - d),
+        phases,
     };
     let upto = source.max_event_id().await?;
     let after = prev.as_ref().and_then(|w| w.last_event_id);
@@ -176,6 +180,7 @@ pub async fn run(
         }
     };
     run.outcome.awaited_event_ids = pending.ids();
+    run.phases.done("tickets walked");
 
     // Engagement answers not counted yet.
     let answers_since = changed_since(prev.as_ref().and_then(|w| w.responses_since), late);
@@ -207,6 +212,7 @@ pub async fn run(
         let counted = store.counted_rejections(&rejected_rows).await?;
         run.rejects.forget(&counted);
     }
+    run.phases.done("engagement and rejections read");
     run.rejects.log();
     for r in run.rejects.summary() {
         run.cumulative.inc(
@@ -242,10 +248,12 @@ pub async fn run(
         forget_answers_before,
     };
     writer.finish(&commit).await?;
+    run.phases.done("committed");
     let tickets = commit.tickets;
     run.cumulative.mark_saved();
     run.labels.mark_saved();
     let outcome = run.outcome;
+    let mut phases = run.phases;
     live.cumulative = run.cumulative;
     live.labels = run.labels;
     live.watermark = Some(watermark);
@@ -270,7 +278,25 @@ pub async fn run(
         }
     };
     live.gauges = gauges::state_gauges(open.values(), settings, &mut live.labels, now);
+    phases.done("state gauges");
     Ok(outcome)
+}
+
+/// Where a collection spends its time: each phase's milliseconds, logged
+/// at debug level (`RUST_LOG=support_metrics::collect=debug`).
+struct Phases(std::time::Instant);
+
+impl Phases {
+    fn start() -> Phases {
+        Phases(std::time::Instant::now())
+    }
+
+    fn done(&mut self, phase: &'static str) {
+        let now = std::time::Instant::now();
+        let ms = (now - self.0).as_secs_f64() * 1e3;
+        tracing::debug!(phase, ms = format!("{ms:.1}"), "collect: phase done");
+        self.0 = now;
+    }
 }
 
 /// Rows changed at or after `since` less the late-arrival margin; all of
@@ -341,6 +367,7 @@ async fn incremental(
         }
     }
     with_news.extend(new_surveys.keys().flatten().cloned());
+    run.phases.done("changes read");
 
     // 2. The tickets to walk, with their rows. A ticket re-read only because
     // its row changed within the late-arrival margin, whose row is the one
@@ -379,6 +406,7 @@ async fn incremental(
         tickets.extend(more.into_iter().filter(|(id, _)| touched.contains(id)));
     }
     let ids: Vec<String> = touched.iter().cloned().collect();
+    run.phases.done("touched tickets chosen");
 
     // 3. Walk every touched ticket's history up to `upto`; count what is
     // new (everything, for a ticket the store has never seen).
@@ -526,6 +554,7 @@ struct Run<'a> {
     outcome: Outcome,
     /// Backfill limit: measurements before this are not counted.
     counted_from: Option<Instant>,
+    phases: Phases,
 }
 
 impl Run<'_> {

@@ -165,6 +165,14 @@ impl Slo {
         if measured || state.status.is_done() || !self.applies(ticket, state.team.as_deref()) {
             return false;
         }
+        // Neither clock runs faster than the wall, and a clock that does
+        // not pause starts at the ticket's creation: a ticket younger than
+        // the target has not breached, whatever its calendar (the state
+        // gauges ask this of every open ticket at every collection).
+        let unpaused = self.pause_on.is_empty() || state.clocks.is_none();
+        if unpaused && Seconds::between(ticket.created_at, now) <= self.target {
+            return false;
+        }
         self.running(ticket, state, now, calendars) > self.target
     }
 

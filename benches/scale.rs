@@ -204,6 +204,33 @@ async fn floor(url: &str) -> Duration {
     best
 }
 
+/// The events as the database streams them at its fastest: `COPY` of
+/// every event column in binary, unsorted, drained (best of two). Issue
+/// 19's yardstick for the backfill.
+async fn copy_floor(url: &str) -> Duration {
+    use futures_util::TryStreamExt;
+    let mut c = connect(url).await;
+    let mut best = Duration::MAX;
+    for _ in 0..2 {
+        let t = Instant::now();
+        let mut bytes = 0usize;
+        let mut out = c
+            .copy_out_raw(
+                "COPY (SELECT id, ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, \
+                 status FROM support_ticket_events) TO STDOUT (FORMAT binary)",
+            )
+            .await
+            .expect("copy");
+        while let Some(chunk) = out.try_next().await.expect("copy data") {
+            bytes += chunk.len();
+        }
+        drop(out);
+        assert!(bytes > 0, "COPY sent nothing");
+        best = best.min(t.elapsed());
+    }
+    best
+}
+
 /// The full backfill into a fresh SQLite state store; returns its URL.
 fn backfill(dir: &Path, url: &str, label: &str, events: i64) -> String {
     let state = format!(
@@ -449,7 +476,14 @@ fn scrapes(dir: &Path, url: &str, state: &str) {
         .filter(|l| !l.starts_with('#') && l.starts_with("support_"))
         .count();
     println!("/metrics: {series} samples, {} KiB", body.len() / 1024);
-    for clients in [1usize, 8, 32] {
+    // Plain text, then gzip as Prometheus asks for it (the body is
+    // compressed once per published snapshot).
+    let encodings: [(&str, fn(&str, &str) -> usize); 2] =
+        [("", http_get), (" gzip", common::http_get_gzip)];
+    for ((encoding, fetch), clients) in encodings
+        .into_iter()
+        .flat_map(|e| [1usize, 8, 32].map(|c| (e, c)))
+    {
         let per = 2_000 / clients;
         let threads: Vec<_> = (0..clients)
             .map(|_| {
@@ -458,7 +492,7 @@ fn scrapes(dir: &Path, url: &str, state: &str) {
                     (0..per)
                         .map(|_| {
                             let t = Instant::now();
-                            assert!(http_get(&a, "/metrics") > 1000);
+                            assert!(fetch(&a, "/metrics") > 1000);
                             t.elapsed()
                         })
                         .collect::<Vec<_>>()
@@ -471,7 +505,10 @@ fn scrapes(dir: &Path, url: &str, state: &str) {
             .flat_map(|t| t.join().expect("client"))
             .collect();
         let n = all.len();
-        summary(&format!("/metrics, {clients} concurrent client(s)"), all);
+        summary(
+            &format!("/metrics{encoding}, {clients} concurrent client(s)"),
+            all,
+        );
         println!(
             "  {:.0} scrapes/s",
             n as f64 / started.elapsed().as_secs_f64()
@@ -585,6 +622,16 @@ async fn peers(dir: &Path, url: &str, python: &str) {
     let _ = child.wait();
 }
 
+/// Whether `BENCH_SECTIONS` (a comma-separated list of incremental,
+/// report, digest, scrapes, peers; all of them when unset) names `section`.
+/// The generated helpdesks, the floor and the backfill always run: every
+/// section reads what they leave.
+fn wants(section: &str) -> bool {
+    std::env::var("BENCH_SECTIONS")
+        .map(|v| v.split(',').any(|s| s.trim() == section))
+        .unwrap_or(true)
+}
+
 fn main() {
     let base = std::env::var("SUPPORT_METRICS_BENCH_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
@@ -611,25 +658,43 @@ fn main() {
             "floor: SELECT count(*), min(occurred_at) over the events: {:.0} ms",
             ms(floor)
         );
+        let copy = copy_floor(&big_url).await;
+        println!(
+            "floor: COPY of the events (binary, unsorted): {:.0} ms",
+            ms(copy)
+        );
         let t = Instant::now();
         let state = backfill(dir.path(), &big_url, "big", events);
+        let took = t.elapsed().as_secs_f64();
         println!(
-            "backfill / floor = {:.1}",
-            t.elapsed().as_secs_f64() / floor.as_secs_f64()
+            "backfill / floor = {:.1}; backfill / COPY = {:.1}",
+            took / floor.as_secs_f64(),
+            took / copy.as_secs_f64()
         );
-        let (_, small_events) = counts(&small_url).await;
-        let small_state = backfill(dir.path(), &small_url, "small", small_events);
-        incremental(dir.path(), &big_url, &state, &format!("{tickets} tickets")).await;
-        incremental(dir.path(), &small_url, &small_state, "the small helpdesk").await;
-        incremental_in_serve(dir.path(), &big_url, &state, &format!("{tickets} tickets")).await;
-        incremental_in_serve(dir.path(), &small_url, &small_state, "the small helpdesk").await;
-        report(dir.path(), &big_url, 1);
-        report(dir.path(), &big_url, 12);
-        digest(dir.path(), &big_url);
-        scrapes(dir.path(), &big_url, &state);
-        match std::env::var("BENCH_PEERS_PYTHON") {
-            Ok(python) => peers(dir.path(), &big_url, &python).await,
-            Err(_) => println!("peers skipped: set BENCH_PEERS_PYTHON (bench/peers/setup.sh)"),
+        if wants("incremental") {
+            let (_, small_events) = counts(&small_url).await;
+            let small_state = backfill(dir.path(), &small_url, "small", small_events);
+            let label = format!("{tickets} tickets");
+            incremental(dir.path(), &big_url, &state, &label).await;
+            incremental(dir.path(), &small_url, &small_state, "the small helpdesk").await;
+            incremental_in_serve(dir.path(), &big_url, &state, &label).await;
+            incremental_in_serve(dir.path(), &small_url, &small_state, "the small helpdesk").await;
+        }
+        if wants("report") {
+            report(dir.path(), &big_url, 1);
+            report(dir.path(), &big_url, 12);
+        }
+        if wants("digest") {
+            digest(dir.path(), &big_url);
+        }
+        if wants("scrapes") {
+            scrapes(dir.path(), &big_url, &state);
+        }
+        if wants("peers") {
+            match std::env::var("BENCH_PEERS_PYTHON") {
+                Ok(python) => peers(dir.path(), &big_url, &python).await,
+                Err(_) => println!("peers skipped: set BENCH_PEERS_PYTHON (bench/peers/setup.sh)"),
+            }
         }
     });
 }

@@ -40,8 +40,18 @@ pub fn summary(name: &str, mut samples: Vec<Duration>) -> (f64, f64, f64, f64) {
 
 /// `GET path` over HTTP/1.0; the body's length in bytes.
 pub fn http_get(addr: &str, path: &str) -> usize {
+    http_get_with(addr, path, "")
+}
+
+/// [`http_get`] asking for a gzipped body, as Prometheus does on every
+/// scrape: the bytes received (still compressed).
+pub fn http_get_gzip(addr: &str, path: &str) -> usize {
+    http_get_with(addr, path, "Accept-Encoding: gzip\r\n")
+}
+
+fn http_get_with(addr: &str, path: &str, headers: &str) -> usize {
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("write");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{headers}\r\n").expect("write");
     let mut body = Vec::new();
     s.read_to_end(&mut body).expect("read");
     body.len()

@@ -7,7 +7,6 @@
 //! errors: URLs are shown with their password masked.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -25,11 +24,13 @@ mod alerts;
 mod database;
 mod digest;
 mod durations;
+mod server;
 mod source;
 
 pub use crate::db::{Password, redact_url};
 pub use database::percent_encode;
 pub use durations::{parse_cron, parse_duration};
+pub use server::{BcryptHash, ServerSettings, StateSettings, TlsFiles};
 pub use source::{CesDirection, RelationSource, SourceSettings};
 
 pub use alerts::AlertSettings;
@@ -81,38 +82,13 @@ struct RawConfig {
     #[serde(default)]
     labels: RawLabels,
     #[serde(default)]
-    state: RawState,
+    state: server::RawState,
     #[serde(default)]
-    server: RawServer,
+    server: server::RawServer,
     #[serde(default)]
     digest: digest::RawDigest,
     #[serde(default)]
     alerts: alerts::RawAlerts,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawState {
-    url: Option<String>,
-    /// Only from the environment (refused in the file before overrides).
-    password: Option<String>,
-    password_file: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawServer {
-    listen: Option<String>,
-    tls: Option<RawTls>,
-    #[serde(default)]
-    basic_auth_users: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTls {
-    cert_file: PathBuf,
-    key_file: PathBuf,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,58 +165,6 @@ impl Default for LabelCaps {
     }
 }
 
-/// Where the exporter keeps its watermark and cumulative counters.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StateSettings {
-    /// Never with a password in it: see `password`.
-    pub url: String,
-    pub password: Option<Password>,
-}
-
-impl StateSettings {
-    /// `url` (a password in it is taken out).
-    pub fn with_url(url: &str) -> StateSettings {
-        let (url, password) = database::split_password(url);
-        StateSettings { url, password }
-    }
-}
-
-/// The HTTP endpoint Prometheus scrapes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServerSettings {
-    pub listen: SocketAddr,
-    /// HTTPS instead of HTTP (`[server.tls]`).
-    pub tls: Option<TlsFiles>,
-    /// Users allowed on `/metrics` (`[server.basic_auth_users]`); none: no
-    /// authentication.
-    pub basic_auth_users: BTreeMap<String, BcryptHash>,
-}
-
-impl ServerSettings {
-    /// `https` with `[server.tls]`, else `http`.
-    pub fn scheme(&self) -> &'static str {
-        if self.tls.is_some() { "https" } else { "http" }
-    }
-}
-
-/// The server's certificate chain and private key, PEM files.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TlsFiles {
-    pub cert_file: PathBuf,
-    pub key_file: PathBuf,
-}
-
-/// A bcrypt password hash (`$2y$10$…`, as `htpasswd -nBC 10 USER` makes);
-/// not shown by `Debug`.
-#[derive(Clone, PartialEq)]
-pub struct BcryptHash(pub String);
-
-impl std::fmt::Debug for BcryptHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BcryptHash(…)")
-    }
-}
-
 /// When each job runs: cron expressions (with a seconds field) in `timezone`.
 #[derive(Debug, Clone)]
 pub struct ScheduleSettings {
@@ -293,11 +217,7 @@ impl Default for Settings {
             slos: Vec::new(),
             labels: LabelCaps::default(),
             state: StateSettings::with_url(DEFAULT_STATE_URL),
-            server: ServerSettings {
-                listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT)),
-                tls: None,
-                basic_auth_users: BTreeMap::new(),
-            },
+            server: ServerSettings::default(),
             schedule: ScheduleSettings::default(),
             digest: DigestSettings::default(),
             alerts: AlertSettings::default(),
@@ -498,84 +418,8 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
     let mut problems = Vec::new();
     let mut settings = Settings::default();
     settings.source = source::validate(raw.source, &mut problems);
-
-    // state and server
-    if let Some(url) = raw.state.url {
-        if crate::db::Dialect::of(&url).is_none() {
-            problems.push(format!(
-                "state.url: `{}` is not a state store URL; expected sqlite://FILE, postgres://… or mysql://…",
-                redact_url(&url)
-            ));
-        }
-        settings.state.url = url;
-    }
-    (settings.state.url, settings.state.password) = database::resolve(
-        "state",
-        &settings.state.url,
-        raw.state.password,
-        raw.state.password_file,
-        &mut problems,
-    );
-    if same_database(&settings.source.url, &settings.state.url) {
-        problems.push(format!(
-            "state.url: `{}` is the source database (source.url); the exporter would write its \
-             tables into the helpdesk's database. Give the state its own database or file \
-             (default {DEFAULT_STATE_URL})",
-            redact_url(&settings.state.url)
-        ));
-    }
-    if let Some(listen) = raw.server.listen {
-        match listen.parse::<SocketAddr>() {
-            Ok(a) => settings.server.listen = a,
-            Err(_) => problems.push(format!(
-                "server.listen: `{listen}` is not an address; expected IP:PORT, e.g. 0.0.0.0:{DEFAULT_PORT}"
-            )),
-        }
-    }
-    settings.server.tls = raw.server.tls.map(|t| TlsFiles {
-        cert_file: t.cert_file,
-        key_file: t.key_file,
-    });
-    for (user, hash) in raw.server.basic_auth_users {
-        let key = format!("server.basic_auth_users.{user}");
-        if user.is_empty() || user.contains(':') {
-            problems.push(format!("{key}: a user name is not empty and has no `:`"));
-        } else if hash.parse::<bcrypt::HashParts>().is_err() {
-            // The value itself is not repeated: it may be a password typed
-            // where its hash belongs.
-            problems.push(format!(
-                "{key}: not a bcrypt hash; make one with `support-metrics hash-password` \
-                 or `htpasswd -nBC 10 {user}`"
-            ));
-        } else {
-            settings
-                .server
-                .basic_auth_users
-                .insert(user, BcryptHash(hash));
-        }
-    }
-    // One cost for all: a user whose hash costs more answers a wrong
-    // password more slowly, which tells the users apart.
-    let costs: BTreeMap<u32, &str> = settings
-        .server
-        .basic_auth_users
-        .iter()
-        .filter_map(|(user, h)| {
-            Some((
-                h.0.parse::<bcrypt::HashParts>().ok()?.get_cost(),
-                user.as_str(),
-            ))
-        })
-        .collect();
-    if costs.len() > 1 {
-        let listed: Vec<String> = costs.iter().map(|(c, u)| format!("{c} ({u})")).collect();
-        problems.push(format!(
-            "server.basic_auth_users: the hashes use different bcrypt costs: {}; hash every \
-             password at one cost (`support-metrics hash-password --cost N`), or a user can be \
-             told apart by how long a wrong password takes",
-            listed.join(", ")
-        ));
-    }
+    settings.state = server::validate_state(raw.state, &settings.source.url, &mut problems);
+    settings.server = server::validate_server(raw.server, &mut problems);
 
     // schedule
     for (key, value, slot) in [
@@ -823,45 +667,6 @@ fn validate_calendar(at: &str, raw: &RawCalendar, problems: &mut Vec<String>) ->
             holidays,
         })),
         _ => None,
-    }
-}
-
-/// Whether two database URLs (passwords already taken out) name the same
-/// database: the same SQLite file (however the path is spelled), or the
-/// same server URL once the scheme's aliases are folded. In-memory SQLite
-/// databases are each their own.
-fn same_database(a: &str, b: &str) -> bool {
-    fn sqlite_file(url: &str) -> Option<PathBuf> {
-        let rest = url.strip_prefix("sqlite:")?;
-        let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let path = rest.split('?').next().unwrap_or(rest);
-        if path.is_empty() || path == ":memory:" {
-            return None;
-        }
-        let p = Path::new(path);
-        Some(std::fs::canonicalize(p).unwrap_or_else(|_| {
-            std::env::current_dir()
-                .map(|d| d.join(p))
-                .unwrap_or_else(|_| p.to_path_buf())
-                .components()
-                .collect()
-        }))
-    }
-    fn server(url: &str) -> String {
-        let url = url.trim_end_matches('/');
-        for (alias, scheme) in [("postgresql:", "postgres:"), ("mariadb:", "mysql:")] {
-            if let Some(rest) = url.strip_prefix(alias) {
-                return format!("{scheme}{rest}");
-            }
-        }
-        url.to_string()
-    }
-    match (sqlite_file(a), sqlite_file(b)) {
-        (Some(x), Some(y)) => x == y,
-        (None, None) if !a.starts_with("sqlite:") && !b.starts_with("sqlite:") => {
-            server(a) == server(b)
-        }
-        _ => false,
     }
 }
 

@@ -6,22 +6,20 @@
 //! its key path instead of stopping at the first. Secrets never appear in
 //! errors: URLs are shown with their password masked.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::engine::calendar::{
-    Calendar, Calendars, OpenInterval, WeeklyHours, parse_day_hours, parse_weekday,
-};
+use crate::engine::calendar::Calendars;
 use crate::engine::slo::Slo;
 
 mod alerts;
 mod database;
 mod digest;
 mod durations;
+mod schedule;
 mod server;
 mod slo;
 mod source;
@@ -29,6 +27,7 @@ mod source;
 pub use crate::db::{Password, redact_url};
 pub use database::percent_encode;
 pub use durations::{parse_cron, parse_duration};
+pub use schedule::{DEFAULT_COLLECT_CRON, DEFAULT_DIGEST_CRON, DEFAULT_KPI_CRON, ScheduleSettings};
 pub use server::{BcryptHash, ServerSettings, StateSettings, TlsFiles};
 pub use source::{CesDirection, RelationSource, SourceSettings};
 
@@ -71,9 +70,9 @@ struct RawConfig {
     #[serde(default)]
     source: source::RawSource,
     #[serde(default)]
-    schedule: RawSchedule,
+    schedule: schedule::RawSchedule,
     #[serde(default)]
-    calendars: BTreeMap<String, RawCalendar>,
+    calendars: BTreeMap<String, schedule::RawCalendar>,
     #[serde(default)]
     team_calendars: BTreeMap<String, String>,
     #[serde(default)]
@@ -88,25 +87,6 @@ struct RawConfig {
     digest: digest::RawDigest,
     #[serde(default)]
     alerts: alerts::RawAlerts,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSchedule {
-    timezone: Option<String>,
-    collect: Option<String>,
-    kpi: Option<String>,
-    digest: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCalendar {
-    timezone: String,
-    #[serde(default)]
-    hours: BTreeMap<String, String>,
-    #[serde(default)]
-    holidays: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,32 +116,6 @@ impl Default for LabelCaps {
             teams: 50,
             channels: 20,
             questions: 50,
-        }
-    }
-}
-
-/// When each job runs: cron expressions (with a seconds field) in `timezone`.
-#[derive(Debug, Clone)]
-pub struct ScheduleSettings {
-    pub collect: cron::Schedule,
-    pub kpi: cron::Schedule,
-    pub digest: cron::Schedule,
-}
-
-/// `sec min hour day-of-month month day-of-week`: every minute, at :00.
-pub const DEFAULT_COLLECT_CRON: &str = "0 * * * * *";
-/// Every 15 minutes.
-pub const DEFAULT_KPI_CRON: &str = "0 */15 * * * *";
-/// Mondays at 08:00.
-pub const DEFAULT_DIGEST_CRON: &str = "0 0 8 * * Mon";
-
-impl Default for ScheduleSettings {
-    fn default() -> Self {
-        // Constants, not input: a unit test parses both.
-        ScheduleSettings {
-            collect: parse_cron(DEFAULT_COLLECT_CRON).expect("DEFAULT_COLLECT_CRON is valid"),
-            kpi: parse_cron(DEFAULT_KPI_CRON).expect("DEFAULT_KPI_CRON is valid"),
-            digest: parse_cron(DEFAULT_DIGEST_CRON).expect("DEFAULT_DIGEST_CRON is valid"),
         }
     }
 }
@@ -395,58 +349,10 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
     settings.source = source::validate(raw.source, &mut problems);
     settings.state = server::validate_state(raw.state, &settings.source.url, &mut problems);
     settings.server = server::validate_server(raw.server, &mut problems);
-
-    // schedule
-    for (key, value, slot) in [
-        (
-            "collect",
-            raw.schedule.collect,
-            &mut settings.schedule.collect,
-        ),
-        ("kpi", raw.schedule.kpi, &mut settings.schedule.kpi),
-        ("digest", raw.schedule.digest, &mut settings.schedule.digest),
-    ] {
-        if let Some(expr) = value {
-            match parse_cron(&expr) {
-                Ok(s) => *slot = s,
-                Err(e) => problems.push(format!("schedule.{key}: {e}")),
-            }
-        }
-    }
-    if let Some(tz) = raw.schedule.timezone {
-        match tz.parse::<Tz>() {
-            Ok(tz) => settings.timezone = tz,
-            Err(_) => problems.push(format!(
-                "schedule.timezone: `{tz}` is not an IANA time zone (e.g. Europe/Paris)"
-            )),
-        }
-    }
-
-    // calendars
-    let mut calendars: HashMap<String, Calendar> = HashMap::new();
-    for (name, cal) in &raw.calendars {
-        if let Some(c) = validate_calendar(&format!("calendars.{name}"), cal, &mut problems) {
-            calendars.insert(name.clone(), c);
-        }
-    }
-    let mut by_team = HashMap::new();
-    for (team, cal_name) in &raw.team_calendars {
-        match calendars.get(cal_name) {
-            Some(c) => {
-                by_team.insert(team.clone(), c.clone());
-            }
-            // An invalid calendar was reported already.
-            None if raw.calendars.contains_key(cal_name) => {}
-            None => problems.push(format!(
-                "team_calendars.{team}: no calendar named `{cal_name}` under [calendars]"
-            )),
-        }
-    }
-    let default = calendars
-        .get("default")
-        .cloned()
-        .unwrap_or(Calendar::AlwaysOpen);
-    settings.calendars = Calendars::new(default, by_team);
+    (settings.schedule, settings.timezone) =
+        schedule::validate_schedule(raw.schedule, &mut problems);
+    settings.calendars =
+        schedule::validate_calendars(&raw.calendars, &raw.team_calendars, &mut problems);
 
     settings.slos = slo::validate(&raw.slo, &mut problems);
 
@@ -491,53 +397,6 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
     }
 }
 
-fn validate_calendar(at: &str, raw: &RawCalendar, problems: &mut Vec<String>) -> Option<Calendar> {
-    let before = problems.len();
-    let timezone = raw.timezone.parse::<Tz>().map_err(|_| {
-        problems.push(format!(
-            "{at}.timezone: `{}` is not an IANA time zone (e.g. Europe/Paris)",
-            raw.timezone
-        ));
-    });
-    let mut days: [Vec<OpenInterval>; 7] = Default::default();
-    for (key, spec) in &raw.hours {
-        let Some(day) = parse_weekday(key) else {
-            problems.push(format!(
-                "{at}.hours.{key}: not a weekday; expected mon, tue, wed, thu, fri, sat or sun"
-            ));
-            continue;
-        };
-        match parse_day_hours(spec) {
-            Ok(ivs) => days[day.num_days_from_monday() as usize] = ivs,
-            Err(e) => problems.push(format!("{at}.hours.{key}: {e}")),
-        }
-    }
-    let mut holidays = std::collections::BTreeSet::new();
-    for (i, h) in raw.holidays.iter().enumerate() {
-        match NaiveDate::parse_from_str(h, "%Y-%m-%d") {
-            Ok(d) => {
-                holidays.insert(d);
-            }
-            Err(_) => problems.push(format!(
-                "{at}.holidays[{i}]: `{h}` is not a date; expected YYYY-MM-DD"
-            )),
-        }
-    }
-    if raw.hours.is_empty() {
-        problems.push(format!(
-            "{at}.hours: no open hours; a calendar needs at least one weekday"
-        ));
-    }
-    match timezone {
-        Ok(timezone) if problems.len() == before => Some(Calendar::Hours(WeeklyHours {
-            timezone,
-            days,
-            holidays,
-        })),
-        _ => None,
-    }
-}
-
 /// A secret kept in a file (a Kubernetes or Docker secret): its text
 /// without the final line break; a problem under `key` when unreadable.
 pub(crate) fn read_secret_file(
@@ -559,6 +418,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::engine::calendar::Calendar;
     use crate::engine::slo::SloClock;
     use crate::model::{Priority, Relation, Seconds, Status};
 

@@ -160,9 +160,7 @@ pub(super) fn validate_server(raw: RawServer, problems: &mut Vec<String>) -> Ser
                  or `htpasswd -nBC 10 {user}`"
             ));
         } else {
-            settings
-                .basic_auth_users
-                .insert(user, BcryptHash(hash));
+            settings.basic_auth_users.insert(user, BcryptHash(hash));
         }
     }
     // One cost for all: a user whose hash costs more answers a wrong

@@ -189,8 +189,7 @@ pub(super) fn validate(raw: RawSource, problems: &mut Vec<String>) -> SourceSett
                  use 0 for the whole history"
             ));
         } else {
-            settings.backfill =
-                (days > 0).then(|| Duration::from_secs(u64::from(days) * 86_400));
+            settings.backfill = (days > 0).then(|| Duration::from_secs(u64::from(days) * 86_400));
         }
     }
     if let Some(t) = raw.late_arrival {

@@ -478,8 +478,8 @@ fn scrapes(dir: &Path, url: &str, state: &str) {
     println!("/metrics: {series} samples, {} KiB", body.len() / 1024);
     // Plain text, then gzip as Prometheus asks for it (the body is
     // compressed once per published snapshot).
-    let encodings: [(&str, fn(&str, &str) -> usize); 2] =
-        [("", http_get), (" gzip", common::http_get_gzip)];
+    type Fetch = fn(&str, &str) -> usize;
+    let encodings: [(&str, Fetch); 2] = [("", http_get), (" gzip", common::http_get_gzip)];
     for ((encoding, fetch), clients) in encodings
         .into_iter()
         .flat_map(|e| [1usize, 8, 32].map(|c| (e, c)))

@@ -5,6 +5,14 @@
 //! (`Tz`, `Duration`, calendars, SLOs). Validation collects every problem with
 //! its key path instead of stopping at the first. Secrets never appear in
 //! errors: URLs are shown with their password masked.
+//!
+//! One file per section, each with its raw keys, its validated settings and
+//! its validation: `source` (`[source]`), `server` (`[state]`, `[server]`),
+//! `schedule` (`[schedule]`, `[calendars.*]`, `[team_calendars]`), `slo`
+//! (`[[slo]]`), `labels`, `digest` (`[digest]`, `[digest.smtp]`, the
+//! thresholds) and `alerts`; `database` (passwords, URLs) and `durations`
+//! (durations, cron) are shared. This file reads the TOML, applies the
+//! environment, and gathers every section's problems into one error.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +27,7 @@ mod alerts;
 mod database;
 mod digest;
 mod durations;
+mod labels;
 mod schedule;
 mod server;
 mod slo;
@@ -27,6 +36,7 @@ mod source;
 pub use crate::db::{Password, redact_url};
 pub use database::percent_encode;
 pub use durations::{parse_cron, parse_duration};
+pub use labels::LabelCaps;
 pub use schedule::{DEFAULT_COLLECT_CRON, DEFAULT_DIGEST_CRON, DEFAULT_KPI_CRON, ScheduleSettings};
 pub use server::{BcryptHash, ServerSettings, StateSettings, TlsFiles};
 pub use source::{CesDirection, RelationSource, SourceSettings};
@@ -78,7 +88,7 @@ struct RawConfig {
     #[serde(default)]
     slo: Vec<slo::RawSlo>,
     #[serde(default)]
-    labels: RawLabels,
+    labels: labels::RawLabels,
     #[serde(default)]
     state: server::RawState,
     #[serde(default)]
@@ -89,36 +99,7 @@ struct RawConfig {
     alerts: alerts::RawAlerts,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLabels {
-    max_teams: Option<usize>,
-    max_channels: Option<usize>,
-    /// Accepted for old files; no series carries a category label.
-    max_categories: Option<usize>,
-    max_questions: Option<usize>,
-}
-
 // ---------------------------------------------------------- validated types
-
-/// Caps on distinct label values; the rest fold into `other`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LabelCaps {
-    pub teams: usize,
-    pub channels: usize,
-    /// Engagement survey items (`question` label).
-    pub questions: usize,
-}
-
-impl Default for LabelCaps {
-    fn default() -> Self {
-        LabelCaps {
-            teams: 50,
-            channels: 20,
-            questions: 50,
-        }
-    }
-}
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
@@ -356,37 +337,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
 
     settings.slos = slo::validate(&raw.slo, &mut problems);
 
-    // labels
-    if raw.labels.max_categories.is_some() {
-        tracing::warn!(
-            "labels.max_categories has no effect: no series carries a category label \
-             (categories are in `report --by category` and the digest); remove it"
-        );
-    }
-    for (key, value, slot) in [
-        (
-            "max_teams",
-            raw.labels.max_teams,
-            &mut settings.labels.teams,
-        ),
-        (
-            "max_channels",
-            raw.labels.max_channels,
-            &mut settings.labels.channels,
-        ),
-        (
-            "max_questions",
-            raw.labels.max_questions,
-            &mut settings.labels.questions,
-        ),
-    ] {
-        match value {
-            Some(0) => problems.push(format!("labels.{key}: must be at least 1")),
-            Some(v) => *slot = v,
-            None => {}
-        }
-    }
-
+    settings.labels = labels::validate(raw.labels, &mut problems);
     settings.digest = digest::validate(raw.digest, &mut problems);
     settings.alerts = alerts::validate(raw.alerts, &mut problems);
 

@@ -35,7 +35,7 @@ mod source;
 
 pub use crate::db::{Password, redact_url};
 pub use database::percent_encode;
-pub use durations::{parse_cron, parse_duration};
+pub use durations::{longest_gap, parse_cron, parse_duration};
 pub use labels::LabelCaps;
 pub use schedule::{DEFAULT_COLLECT_CRON, DEFAULT_DIGEST_CRON, DEFAULT_KPI_CRON, ScheduleSettings};
 pub use server::{BcryptHash, ServerSettings, StateSettings, TlsFiles};

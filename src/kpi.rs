@@ -79,8 +79,7 @@ pub fn arrival_gauges(
     for (at, team) in arrivals.iter().filter(|(at, _)| *at >= from && *at < now) {
         let team = labels.folded(
             crate::collect::labels::Dimension::Team,
-            team.as_deref()
-                .unwrap_or(crate::report::aggregate::UNASSIGNED),
+            team.as_deref().unwrap_or(crate::model::UNASSIGNED),
         );
         let local = at.with_timezone(&tz);
         let day = local.weekday().num_days_from_monday() as usize;

@@ -354,3 +354,21 @@ impl fmt::Display for Relation {
         f.write_str(self.canonical_name())
     }
 }
+
+/// A period of time, `[from, to)`: a report's, a digest's week.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Period {
+    pub from: Instant,
+    pub to: Instant,
+}
+
+impl Period {
+    pub fn contains(&self, t: Instant) -> bool {
+        self.from <= t && t < self.to
+    }
+}
+
+/// The team label of tickets that no team has been assigned yet.
+pub const UNASSIGNED: &str = "unassigned";
+/// The label of tickets without a category, and of surveys without a ticket.
+pub const NONE: &str = "none";

@@ -22,21 +22,6 @@ pub fn next_after(schedule: &cron::Schedule, tz: Tz, now: Instant) -> Option<Ins
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// The longest time between two consecutive runs of `schedule` in `tz`,
-/// over the 15 days after `from` (at most 10,000 runs: an every-second
-/// schedule's gap is known long before). `None` for a schedule with fewer
-/// than two runs in that span.
-pub fn longest_gap(schedule: &cron::Schedule, tz: Tz, from: Instant) -> Option<chrono::Duration> {
-    let end = from + chrono::Duration::days(15);
-    let times: Vec<Instant> = schedule
-        .after(&from.with_timezone(&tz))
-        .take(10_000)
-        .map(|t| t.with_timezone(&Utc))
-        .take_while(|t| *t <= end)
-        .collect();
-    times.windows(2).map(|w| w[1] - w[0]).max()
-}
-
 /// Runs `job` on its schedule until `shutdown` turns true. A failed
 /// collection or KPI run (database down, restarted, timing out) is retried
 /// after [`backoff`] rather than at the next scheduled time, unless that
@@ -163,29 +148,6 @@ mod tests {
         let secs: Vec<u64> = (1..=9).map(|n| backoff(n).as_secs()).collect();
         assert_eq!(secs, vec![5, 10, 20, 40, 80, 160, 300, 300, 300]);
         assert_eq!(backoff(u32::MAX).as_secs(), 300);
-    }
-
-    #[test]
-    fn longest_gap_spans_nights_and_weekends() {
-        let from = t("2026-03-02T10:00:30Z");
-        let every_minute = parse_cron("0 * * * * *").unwrap();
-        assert_eq!(
-            longest_gap(&every_minute, Tz::UTC, from),
-            Some(chrono::Duration::minutes(1))
-        );
-        // Hourly 09:00-18:00 on weekdays: Friday 18:00 → Monday 09:00 = 63 h.
-        let office = parse_cron("0 0 9-18 * * Mon-Fri").unwrap();
-        assert_eq!(
-            longest_gap(&office, Tz::UTC, from),
-            Some(chrono::Duration::hours(63))
-        );
-        let every_second = parse_cron("* * * * * *").unwrap();
-        assert_eq!(
-            longest_gap(&every_second, Tz::UTC, from),
-            Some(chrono::Duration::seconds(1))
-        );
-        let once = parse_cron("0 0 0 1 1 * 2020").unwrap();
-        assert_eq!(longest_gap(&once, Tz::UTC, from), None);
     }
 
     #[test]

@@ -11,8 +11,8 @@ use crate::engine::backlog;
 use crate::engine::time_in_status::{ByStatus, TimeInStatus};
 use crate::engine::timeline::TicketState;
 use crate::metrics;
+use crate::model::UNASSIGNED;
 use crate::model::{Creator, Instant, Priority, Status, Ticket};
-use crate::report::aggregate::UNASSIGNED;
 use crate::state::TicketRow;
 use crate::state::series::SeriesKey;
 

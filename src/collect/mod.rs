@@ -27,8 +27,8 @@ use crate::metrics::{self, Buckets, Layout};
 use crate::model::{
     EngagementResponse, Event, Instant, Relation, SurveyResponse, SurveyScore, Ticket,
 };
+use crate::model::{NONE, UNASSIGNED};
 use crate::rejects::Rejects;
-use crate::report::aggregate::{NONE, UNASSIGNED};
 use crate::source::merge::{self, orphan_event};
 use crate::source::{Rows, Source, SourceError};
 use crate::state::series::{Cumulative, Labels, SeriesKey};

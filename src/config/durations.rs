@@ -17,6 +17,25 @@ pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
     })
 }
 
+/// The longest time between two consecutive runs of `schedule` in `tz`,
+/// over the 15 days after `from` (at most 10,000 runs: an every-second
+/// schedule's gap is known long before). `None` for a schedule with fewer
+/// than two runs in that span.
+pub fn longest_gap(
+    schedule: &cron::Schedule,
+    tz: chrono_tz::Tz,
+    from: crate::model::Instant,
+) -> Option<chrono::Duration> {
+    let end = from + chrono::Duration::days(15);
+    let times: Vec<crate::model::Instant> = schedule
+        .after(&from.with_timezone(&tz))
+        .take(10_000)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .take_while(|t| *t <= end)
+        .collect();
+    times.windows(2).map(|w| w[1] - w[0]).max()
+}
+
 /// `90s`, `15m`, `1h30m`, `2d`, `500ms` → `Duration`.
 ///
 /// ```
@@ -59,4 +78,39 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         rest = &rest[unit_len..];
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Tz;
+
+    fn t(s: &str) -> crate::model::Instant {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .expect("test instant")
+            .with_timezone(&chrono::Utc)
+    }
+
+    #[test]
+    fn longest_gap_spans_nights_and_weekends() {
+        let from = t("2026-03-02T10:00:30Z");
+        let every_minute = parse_cron("0 * * * * *").unwrap();
+        assert_eq!(
+            longest_gap(&every_minute, Tz::UTC, from),
+            Some(chrono::Duration::minutes(1))
+        );
+        // Hourly 09:00-18:00 on weekdays: Friday 18:00 → Monday 09:00 = 63 h.
+        let office = parse_cron("0 0 9-18 * * Mon-Fri").unwrap();
+        assert_eq!(
+            longest_gap(&office, Tz::UTC, from),
+            Some(chrono::Duration::hours(63))
+        );
+        let every_second = parse_cron("* * * * * *").unwrap();
+        assert_eq!(
+            longest_gap(&every_second, Tz::UTC, from),
+            Some(chrono::Duration::seconds(1))
+        );
+        let once = parse_cron("0 0 0 1 1 * 2020").unwrap();
+        assert_eq!(longest_gap(&once, Tz::UTC, from), None);
+    }
 }

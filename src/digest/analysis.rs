@@ -51,8 +51,9 @@ use serde::Serialize;
 use crate::digest::facts::{Comment, Facts, Judgment, Solve};
 use crate::digest::significance::upper_tail;
 use crate::engine::slo::Slo;
+use crate::model::Period;
 use crate::model::Status;
-use crate::report::{Metrics, Period};
+use crate::report::Metrics;
 
 /// Whose digest: one team's, or everything.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -17,11 +17,11 @@ use crate::engine::backlog;
 use crate::engine::slo::Slo;
 use crate::engine::surveys::{NpsClass, is_satisfied};
 use crate::engine::timeline::{Measure, Timeline};
+use crate::model::Period;
 use crate::model::{
     Creator, EngagementResponse, Instant, Seconds, SurveyResponse, SurveyScore, Ticket,
 };
-use crate::report::Period;
-use crate::report::aggregate::{NONE, UNASSIGNED};
+use crate::model::{NONE, UNASSIGNED};
 use crate::report::scan::Visitor;
 
 /// A ticket opened.

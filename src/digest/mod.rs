@@ -20,11 +20,13 @@ use std::collections::BTreeSet;
 
 use crate::config::Settings;
 use crate::engine::timeline::Timeline;
+use crate::model::Period;
+use crate::model::UNASSIGNED;
 use crate::model::{EngagementResponse, Instant, SurveyResponse, Ticket};
 use crate::rejects::RejectCount;
-use crate::report::aggregate::{Aggregator, Dimension, UNASSIGNED};
+use crate::report::Metrics;
+use crate::report::aggregate::{Aggregator, Dimension};
 use crate::report::scan::{Visitor, scan};
-use crate::report::{Metrics, Period};
 use crate::source::{Source, SourceError};
 pub use analysis::{ALL, Findings, Kpi, Monday, Scope, SloRow, Thresholds, Weeks};
 pub use week::IsoWeek;

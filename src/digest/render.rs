@@ -314,7 +314,7 @@ fn trend_bars(values: &[Option<f64>]) -> Vec<Option<u32>> {
 }
 
 fn category_name(c: &str, l: Locale) -> String {
-    if c == crate::report::aggregate::NONE {
+    if c == crate::model::NONE {
         l.pick("(no category)", "(sans catégorie)", "(senza categoria)")
             .to_string()
     } else {

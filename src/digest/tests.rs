@@ -9,8 +9,8 @@ use chrono::Duration;
 use super::analysis::{FacetKind, Findings, Scope, SloHistory, Subject, Thresholds, Weeks, issues};
 use super::facts::{Comment, Confirmation, Created, Facts, Rating, Reply, Solve};
 use super::week::IsoWeek;
+use crate::model::Period;
 use crate::model::{Instant, Seconds, SurveyScore};
-use crate::report::Period;
 
 const CATEGORIES: [&str; 5] = ["refunds", "shipping", "login", "billing", "how-to"];
 

@@ -9,7 +9,7 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use chrono_tz::Tz;
 
 use crate::model::Instant;
-use crate::report::Period;
+use crate::model::Period;
 
 /// One ISO-8601 week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

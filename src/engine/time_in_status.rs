@@ -345,7 +345,7 @@ mod tests {
     /// the one the assignment names.
     #[test]
     fn a_report_summarises_the_clocks_at_every_solve() {
-        use crate::report::Period;
+        use crate::model::Period;
         use crate::report::aggregate::Aggregator;
         let cal = paris();
         let ticket = crate::engine::test_ticket(t("2026-10-23T13:00:00Z"));

@@ -19,10 +19,7 @@ use crate::engine::timeline::{Measure, Timeline};
 use crate::model::{EngagementResponse, Instant, SurveyResponse, SurveyScore, Ticket};
 use crate::report::scan::Visitor;
 
-/// Team of tickets that no team has been assigned yet.
-pub const UNASSIGNED: &str = "unassigned";
-/// Group of tickets without a category, and of surveys without a ticket.
-pub const NONE: &str = "none";
+pub use crate::model::{NONE, Period, UNASSIGNED};
 
 /// The `--by` axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -32,19 +29,6 @@ pub enum Dimension {
     Channel,
     Priority,
     Category,
-}
-
-/// `[from, to)`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Period {
-    pub from: Instant,
-    pub to: Instant,
-}
-
-impl Period {
-    pub fn contains(&self, t: Instant) -> bool {
-        self.from <= t && t < self.to
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -561,7 +561,7 @@ pub fn stale_limit(
     let anchor = chrono::DateTime::parse_from_rfc3339("2026-01-05T00:00:00Z")
         .map(|t| t.with_timezone(&chrono::Utc))
         .unwrap_or_default();
-    match crate::scheduler::longest_gap(schedule, settings.timezone, anchor)
+    match crate::config::longest_gap(schedule, settings.timezone, anchor)
         .and_then(|g| g.to_std().ok())
     {
         Some(gap) => {

@@ -78,7 +78,7 @@ pub fn arrival_gauges(
     let mut cells: BTreeMap<String, [[u64; 24]; 7]> = BTreeMap::new();
     for (at, team) in arrivals.iter().filter(|(at, _)| *at >= from && *at < now) {
         let team = labels.folded(
-            crate::collect::labels::Dimension::Team,
+            crate::collect::labels::CappedLabel::Team,
             team.as_deref().unwrap_or(crate::model::UNASSIGNED),
         );
         let local = at.with_timezone(&tz);

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::collect::labels::{Dimension, LabelFolder};
+use crate::collect::labels::{CappedLabel, LabelFolder};
 use crate::config::Settings;
 use crate::engine::backlog;
 use crate::engine::time_in_status::{ByStatus, TimeInStatus};
@@ -75,7 +75,10 @@ pub fn state_gauges<'a>(
         let Some((ticket, state)) = engine_view(row) else {
             continue;
         };
-        let team = labels.fold(Dimension::Team, state.team.as_deref().unwrap_or(UNASSIGNED));
+        let team = labels.fold(
+            CappedLabel::Team,
+            state.team.as_deref().unwrap_or(UNASSIGNED),
+        );
         let priority = ticket.priority.as_str();
         let calendar = settings.calendars.for_team(state.team.as_deref());
         let team_open = *is_open

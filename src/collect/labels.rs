@@ -10,20 +10,22 @@ use crate::config::LabelCaps;
 /// The label value that absorbs everything beyond a cap.
 pub const OTHER: &str = "other";
 
+/// A label whose distinct values are capped (`[labels]`): each value is a
+/// series. (Not `report::Dimension`, the axes a report can group by.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Dimension {
+pub enum CappedLabel {
     Team,
     Channel,
     /// An engagement survey item (`support_engagement_responses_total`).
     Question,
 }
 
-impl Dimension {
+impl CappedLabel {
     pub fn as_str(self) -> &'static str {
         match self {
-            Dimension::Team => "team",
-            Dimension::Channel => "channel",
-            Dimension::Question => "question",
+            CappedLabel::Team => "team",
+            CappedLabel::Channel => "channel",
+            CappedLabel::Question => "question",
         }
     }
 }
@@ -31,7 +33,7 @@ impl Dimension {
 #[derive(Debug, Clone)]
 pub struct LabelFolder {
     caps: LabelCaps,
-    admitted: HashMap<Dimension, BTreeSet<String>>,
+    admitted: HashMap<CappedLabel, BTreeSet<String>>,
     /// Admitted since the last save.
     fresh: Vec<(String, String)>,
 }
@@ -40,7 +42,11 @@ impl LabelFolder {
     /// `saved`: admitted values per dimension name, from the state store.
     pub fn new(caps: LabelCaps, saved: &HashMap<String, BTreeSet<String>>) -> LabelFolder {
         let mut admitted = HashMap::new();
-        for dim in [Dimension::Team, Dimension::Channel, Dimension::Question] {
+        for dim in [
+            CappedLabel::Team,
+            CappedLabel::Channel,
+            CappedLabel::Question,
+        ] {
             admitted.insert(dim, saved.get(dim.as_str()).cloned().unwrap_or_default());
         }
         LabelFolder {
@@ -50,18 +56,18 @@ impl LabelFolder {
         }
     }
 
-    fn cap(&self, dim: Dimension) -> usize {
+    fn cap(&self, dim: CappedLabel) -> usize {
         match dim {
-            Dimension::Team => self.caps.teams,
-            Dimension::Channel => self.caps.channels,
-            Dimension::Question => self.caps.questions,
+            CappedLabel::Team => self.caps.teams,
+            CappedLabel::Channel => self.caps.channels,
+            CappedLabel::Question => self.caps.questions,
         }
     }
 
     /// `value` as already folded: itself when admitted, else `other`
     /// (admits nothing: for readers of the collections' labels, like the
     /// kpi job).
-    pub fn folded(&self, dim: Dimension, value: &str) -> String {
+    pub fn folded(&self, dim: CappedLabel, value: &str) -> String {
         match self.admitted.get(&dim) {
             Some(set) if set.contains(value) => value.to_string(),
             _ => OTHER.to_string(),
@@ -69,7 +75,7 @@ impl LabelFolder {
     }
 
     /// The label value to expose for `value`.
-    pub fn fold(&mut self, dim: Dimension, value: &str) -> String {
+    pub fn fold(&mut self, dim: CappedLabel, value: &str) -> String {
         let cap = self.cap(dim);
         let set = self.admitted.entry(dim).or_default();
         if set.contains(value) {
@@ -108,16 +114,16 @@ mod tests {
         let mut saved = HashMap::new();
         saved.insert("team".to_string(), BTreeSet::from(["billing".to_string()]));
         let mut f = LabelFolder::new(caps, &saved);
-        assert_eq!(f.fold(Dimension::Team, "frontline"), "frontline");
-        assert_eq!(f.fold(Dimension::Team, "tech"), OTHER);
-        assert_eq!(f.fold(Dimension::Team, "billing"), "billing");
-        assert_eq!(f.fold(Dimension::Team, "frontline"), "frontline");
-        assert_eq!(f.fold(Dimension::Channel, "email"), "email");
-        assert_eq!(f.fold(Dimension::Channel, "chat"), OTHER);
+        assert_eq!(f.fold(CappedLabel::Team, "frontline"), "frontline");
+        assert_eq!(f.fold(CappedLabel::Team, "tech"), OTHER);
+        assert_eq!(f.fold(CappedLabel::Team, "billing"), "billing");
+        assert_eq!(f.fold(CappedLabel::Team, "frontline"), "frontline");
+        assert_eq!(f.fold(CappedLabel::Channel, "email"), "email");
+        assert_eq!(f.fold(CappedLabel::Channel, "chat"), OTHER);
         // Engagement items are capped too: a survey with free-form codes
         // cannot grow the series without bound.
-        assert_eq!(f.fold(Dimension::Question, "enps"), "enps");
-        assert_eq!(f.fold(Dimension::Question, "q-7f3a"), OTHER);
+        assert_eq!(f.fold(CappedLabel::Question, "enps"), "enps");
+        assert_eq!(f.fold(CappedLabel::Question, "q-7f3a"), OTHER);
         assert_eq!(
             f.fresh(),
             &[

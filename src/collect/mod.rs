@@ -36,7 +36,7 @@ use crate::state::{
     AnswerRow, Commit, Loaded, Pending, StateError, StateStore, TicketRow, Watermark,
 };
 use crate::walk;
-use labels::{Dimension, LabelFolder};
+use labels::{CappedLabel, LabelFolder};
 
 /// The longest KPI window; answers are remembered this long (plus margins).
 pub const LONGEST_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(28);
@@ -564,7 +564,7 @@ impl Run<'_> {
 
     fn team_label(&mut self, team: Option<&str>) -> String {
         self.labels
-            .fold(Dimension::Team, team.unwrap_or(UNASSIGNED))
+            .fold(CappedLabel::Team, team.unwrap_or(UNASSIGNED))
     }
 
     fn ticket_labels(&mut self, ticket: &Ticket, team: Option<&str>) -> Labels {
@@ -572,7 +572,7 @@ impl Run<'_> {
             ("team", self.team_label(team)),
             (
                 "channel",
-                self.labels.fold(Dimension::Channel, &ticket.channel),
+                self.labels.fold(CappedLabel::Channel, &ticket.channel),
             ),
             ("priority", ticket.priority.as_str().to_string()),
         ]
@@ -666,7 +666,7 @@ impl Run<'_> {
         let (family, labels) = match s.score {
             SurveyScore::Csat(v) => {
                 let channel = match ticket {
-                    Some(t) => self.labels.fold(Dimension::Channel, &t.channel),
+                    Some(t) => self.labels.fold(CappedLabel::Channel, &t.channel),
                     None => NONE.to_string(),
                 };
                 (
@@ -694,10 +694,10 @@ impl Run<'_> {
         if !self.counted(e.responded_at) {
             return;
         }
-        let team = self.labels.fold(Dimension::Team, &e.team);
+        let team = self.labels.fold(CappedLabel::Team, &e.team);
         let (question, score) = e.answer.parts();
         // Item codes are the survey's own text: bounded like teams.
-        let question = self.labels.fold(Dimension::Question, question);
+        let question = self.labels.fold(CappedLabel::Question, question);
         self.cumulative.inc(
             &metrics::ENGAGEMENT,
             &[

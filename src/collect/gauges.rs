@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::collect::labels::{CappedLabel, LabelFolder};
 use crate::config::Settings;
 use crate::engine::backlog;
+use crate::engine::calendar::Calendar;
 use crate::engine::time_in_status::{ByStatus, TimeInStatus};
 use crate::engine::timeline::TicketState;
 use crate::metrics;
@@ -16,8 +17,24 @@ use crate::model::{Creator, Instant, Priority, Status, Ticket};
 use crate::state::TicketRow;
 use crate::state::series::SeriesKey;
 
+/// An open ticket as the gauges read it: the engine's view of its stored
+/// row, decoded once when the row is stored, not at every collection.
+#[derive(Debug, Clone)]
+pub struct OpenTicket {
+    ticket: Ticket,
+    state: TicketState,
+}
+
+impl OpenTicket {
+    /// `None` for a row this version cannot read back (it is left out of
+    /// the gauges).
+    pub fn from_row(row: &TicketRow) -> Option<OpenTicket> {
+        engine_view(row).map(|(ticket, state)| OpenTicket { ticket, state })
+    }
+}
+
 /// The engine's view of a stored open ticket; `None` for a row this
-/// version cannot read back (it is left out of the gauges).
+/// version cannot read back.
 fn engine_view(row: &TicketRow) -> Option<(Ticket, TicketState)> {
     let status: Status = row.status.parse().ok()?;
     let priority: Priority = row.priority.parse().ok()?;
@@ -52,67 +69,84 @@ fn engine_view(row: &TicketRow) -> Option<(Ticket, TicketState)> {
 }
 
 pub fn state_gauges<'a>(
-    open: impl IntoIterator<Item = &'a TicketRow>,
+    open: impl IntoIterator<Item = &'a OpenTicket>,
     settings: &Settings,
     labels: &mut LabelFolder,
     now: Instant,
 ) -> Vec<(SeriesKey, f64)> {
-    let mut backlog_counts: BTreeMap<(String, &'static str, &'static str), f64> = BTreeMap::new();
-    // (tickets, oldest age, oldest age in business time)
-    let mut awaiting: BTreeMap<(String, &'static str), (f64, f64, f64)> = BTreeMap::new();
-    // A folded label (`other`) is open when any team under it is.
-    let mut open_teams: BTreeMap<String, bool> = BTreeMap::new();
-    let mut active: BTreeMap<(usize, String), f64> = BTreeMap::new();
-    // Per (label team, priority) and team (a folded label holds several,
-    // each with its calendar), the earliest creation among the tickets
-    // awaiting a first response: business time since then is the oldest
-    // wait (a later start never holds more business time under the same
-    // calendar), walked once per team rather than per ticket.
-    let mut earliest: BTreeMap<(String, &'static str, Option<&str>), Instant> = BTreeMap::new();
-    // Whether each team's calendar is open now: once per team.
-    let mut is_open: HashMap<Option<&str>, bool> = HashMap::new();
-    for row in open {
-        let Some((ticket, state)) = engine_view(row) else {
-            continue;
-        };
-        let team = labels.fold(
-            CappedLabel::Team,
-            state.team.as_deref().unwrap_or(UNASSIGNED),
-        );
+    // Counted per team as the tickets name it (a few dozen keys, no label
+    // string copied per ticket), then gathered under each team's label: a
+    // folded label (`other`) holds several teams, each with its calendar.
+    struct Team<'t> {
+        label: String,
+        calendar: &'t Calendar,
+        open: bool,
+    }
+    let mut team_index: HashMap<Option<&str>, usize> = HashMap::new();
+    let mut teams: Vec<Team> = Vec::new();
+    let mut backlog_by: HashMap<(usize, &'static str, &'static str), f64> = HashMap::new();
+    // (tickets, oldest age, earliest creation) of those awaiting a first
+    // response: business time since the earliest creation is the oldest
+    // wait in business time (a later start never holds more business time
+    // under the same calendar), walked once per team rather than per ticket.
+    let mut awaiting_by: HashMap<(usize, &'static str), (f64, f64, Instant)> = HashMap::new();
+    let mut active_by: HashMap<(usize, usize), f64> = HashMap::new();
+    for OpenTicket { ticket, state } in open {
+        let of = state.team.as_deref();
+        let t = *team_index.entry(of).or_insert_with(|| {
+            let calendar = settings.calendars.for_team(of);
+            teams.push(Team {
+                label: labels.fold(CappedLabel::Team, of.unwrap_or(UNASSIGNED)),
+                calendar,
+                open: calendar.is_open(now),
+            });
+            teams.len() - 1
+        });
         let priority = ticket.priority.as_str();
-        let calendar = settings.calendars.for_team(state.team.as_deref());
-        let team_open = *is_open
-            .entry(row.team.as_deref())
-            .or_insert_with(|| calendar.is_open(now));
-        *open_teams.entry(team.clone()).or_default() |= team_open;
-        if let Some(entry) = backlog::entry(&ticket, &state, now) {
-            *backlog_counts
-                .entry((team.clone(), priority, entry.status.as_str()))
+        if let Some(entry) = backlog::entry(ticket, state, now) {
+            *backlog_by
+                .entry((t, priority, entry.status.as_str()))
                 .or_default() += 1.0;
             if let Some(age) = entry.awaiting_first_response {
-                let a = awaiting
-                    .entry((team.clone(), priority))
-                    .or_insert((0.0, 0.0, 0.0));
+                let a = awaiting_by
+                    .entry((t, priority))
+                    .or_insert((0.0, 0.0, ticket.created_at));
                 a.0 += 1.0;
                 a.1 = a.1.max(age.0);
-                let first = earliest
-                    .entry((team.clone(), priority, row.team.as_deref()))
-                    .or_insert(ticket.created_at);
-                *first = (*first).min(ticket.created_at);
+                a.2 = a.2.min(ticket.created_at);
             }
         }
         for (i, slo) in settings.slos.iter().enumerate() {
-            if slo.is_active_breach(&ticket, &state, now, &settings.calendars) {
-                *active.entry((i, team.clone())).or_default() += 1.0;
+            if slo.is_active_breach(ticket, state, now, &settings.calendars) {
+                *active_by.entry((i, t)).or_default() += 1.0;
             }
         }
     }
-    for ((team, priority, of), created_at) in earliest {
-        let calendar = settings.calendars.for_team(of);
-        let business = calendar.business_seconds(created_at, now).0;
-        if let Some(a) = awaiting.get_mut(&(team, priority)) {
-            a.2 = a.2.max(business);
-        }
+    let mut backlog_counts: BTreeMap<(String, &'static str, &'static str), f64> = BTreeMap::new();
+    for ((t, priority, status), n) in backlog_by {
+        *backlog_counts
+            .entry((teams[t].label.clone(), priority, status))
+            .or_default() += n;
+    }
+    // (tickets, oldest age, oldest age in business time)
+    let mut awaiting: BTreeMap<(String, &'static str), (f64, f64, f64)> = BTreeMap::new();
+    for ((t, priority), (n, oldest, earliest)) in awaiting_by {
+        let business = teams[t].calendar.business_seconds(earliest, now).0;
+        let a = awaiting
+            .entry((teams[t].label.clone(), priority))
+            .or_insert((0.0, 0.0, 0.0));
+        a.0 += n;
+        a.1 = a.1.max(oldest);
+        a.2 = a.2.max(business);
+    }
+    // A folded label is open when any team under it is.
+    let mut open_teams: BTreeMap<String, bool> = BTreeMap::new();
+    for team in &teams {
+        *open_teams.entry(team.label.clone()).or_default() |= team.open;
+    }
+    let mut active: BTreeMap<(usize, String), f64> = BTreeMap::new();
+    for ((i, t), n) in active_by {
+        *active.entry((i, teams[t].label.clone())).or_default() += n;
     }
     let mut out = Vec::new();
     for ((team, priority, status), n) in backlog_counts {
@@ -218,7 +252,8 @@ billing = "paris"
         let now = friday + chrono::Duration::hours(18);
         let rows = [row("1", "billing", friday), row("2", "night-shift", friday)];
         let mut labels = LabelFolder::new(settings.labels, &Default::default());
-        let out = state_gauges(rows.iter(), &settings, &mut labels, now);
+        let open: Vec<OpenTicket> = rows.iter().filter_map(OpenTicket::from_row).collect();
+        let out = state_gauges(open.iter(), &settings, &mut labels, now);
         let value = |name: &str, team: &str| {
             out.iter()
                 .find(|(k, _)| {

@@ -62,7 +62,7 @@ pub struct Live {
     /// The state store's open tickets as last committed, by id: read once,
     /// then kept up to date with each run's rows, so that the state gauges
     /// of a run do not re-read the whole backlog. `None` until read.
-    pub open: Option<HashMap<String, TicketRow>>,
+    pub open: Option<HashMap<String, gauges::OpenTicket>>,
 }
 
 impl Live {
@@ -263,18 +263,20 @@ pub async fn run(
     let open = match live.open.as_mut() {
         Some(open) if !outcome.backfill => {
             for t in tickets {
-                if t.is_open {
-                    open.insert(t.id.clone(), t);
-                } else {
-                    open.remove(&t.id);
-                }
+                match gauges::OpenTicket::from_row(&t).filter(|_| t.is_open) {
+                    Some(view) => open.insert(t.id, view),
+                    None => open.remove(&t.id),
+                };
             }
             open
         }
         _ => {
             let rows = store.open_tickets().await?;
-            live.open
-                .insert(rows.into_iter().map(|t| (t.id.clone(), t)).collect())
+            live.open.insert(
+                rows.iter()
+                    .filter_map(|t| Some((t.id.clone(), gauges::OpenTicket::from_row(t)?)))
+                    .collect(),
+            )
         }
     };
     live.gauges = gauges::state_gauges(open.values(), settings, &mut live.labels, now);

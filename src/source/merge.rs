@@ -200,6 +200,9 @@ pub struct ByTicket {
     tickets: Cursor<Ticket>,
     events: Cursor<Event>,
     surveys: Cursor<SurveyResponse>,
+    /// A period's events of tickets the source does not have, read apart
+    /// (`source::period`): all rejected at the end.
+    orphans: Option<Cursor<Event>>,
 }
 
 /// What to read of each relation.
@@ -218,14 +221,31 @@ impl ByTicket {
         let event_key: fn(&Event) -> Option<&str> = |e| Some(e.ticket_id.as_str());
         let decode_ticket = move |r: &dyn RowAccess| decode::ticket(r, h);
         let decode_event = move |r: &dyn RowAccess| decode::event(r, h);
-        let (tickets, events) = match (reads.tickets, reads.events) {
+        let (tickets, events, orphans) = match (reads.tickets, reads.events) {
             // A period's tickets and events: one list of ids, read a chunk
-            // at a time by both.
+            // at a time by both; the events of tickets it does not have
+            // apart.
             (Rows::Active { from, to }, Some(Rows::Active { .. })) => {
-                let (tickets, events) = source.period_parts(from, to);
+                let parts = source.period_parts(from, to);
                 (
-                    source.stream_parts(Relation::Tickets, tickets, decode_ticket, ticket_key),
-                    source.stream_parts(Relation::Events, events, decode_event, event_key),
+                    source.stream_parts(
+                        Relation::Tickets,
+                        parts.tickets,
+                        decode_ticket,
+                        ticket_key,
+                    ),
+                    source.stream_parts(Relation::Events, parts.events, decode_event, event_key),
+                    Some(Cursor::new(
+                        source,
+                        Relation::Events,
+                        source.stream_parts(
+                            Relation::Events,
+                            parts.orphans,
+                            decode_event,
+                            event_key,
+                        ),
+                        event_key,
+                    )),
                 )
             }
             (tickets, events) => (
@@ -236,11 +256,13 @@ impl ByTicket {
                     }
                     None => Box::pin(futures_util::stream::empty()),
                 },
+                None,
             ),
         };
         ByTicket {
             tickets: Cursor::new(source, Relation::Tickets, tickets, ticket_key),
             events: Cursor::new(source, Relation::Events, events, event_key),
+            orphans,
             surveys: Cursor {
                 first: Some((
                     |s: &SurveyResponse| s.id.as_str(),
@@ -314,6 +336,9 @@ impl ByTicket {
         unmatched: &mut Vec<SurveyResponse>,
     ) -> Result<Read, SourceError> {
         self.events.until(None, rejects, orphan_event).await?;
+        if let Some(orphans) = &mut self.orphans {
+            orphans.until(None, rejects, orphan_event).await?;
+        }
         self.surveys
             .until(None, rejects, |s, _| unmatched.push(s))
             .await?;
@@ -338,7 +363,7 @@ impl ByTicket {
     pub fn read(&self) -> Read {
         Read {
             tickets: self.tickets.read,
-            events: self.events.read,
+            events: self.events.read + self.orphans.as_ref().map_or(0, |o| o.read),
             surveys: self.surveys.read,
         }
     }

@@ -346,16 +346,14 @@ impl Source {
         decode: impl Fn(&dyn RowAccess) -> Result<T, decode::Rejection> + Send + Sync + 'static,
         key: fn(&T) -> Option<&str>,
     ) -> BoxStream<'static, Result<Result<T, decode::Rejection>, SourceError>> {
-        let parts = period::parts_of(self, r, rows).unwrap_or_else(|| {
-            let (tx, parts) = tokio::sync::mpsc::channel(1);
-            let selects = self.selects(r, rows);
-            if !selects.is_empty() {
-                let sql = ordered(self.dialect(), r, &selects);
-                // A fresh channel has room for its one statement.
-                let _ = tx.try_send(Ok(period::Part::Sql { sql, only: None }));
-            }
-            parts
-        });
+        let (tx, parts) = tokio::sync::mpsc::channel(2);
+        let selects = self.selects(r, rows);
+        if !selects.is_empty() {
+            let sql = ordered(self.dialect(), r, &selects);
+            // A fresh channel has room for its one statement and the end.
+            let _ = tx.try_send(Ok(period::Part::Sql { sql, only: None }));
+        }
+        let _ = tx.try_send(Ok(period::Part::End));
         self.stream_parts(r, parts, decode, key)
     }
 
@@ -382,15 +380,43 @@ impl Source {
         let on_panic = (tx.clone(), self.describe(r));
         let reader = async move {
             let mut batch = Vec::with_capacity(AHEAD);
-            while let Some(part) = parts.recv().await {
-                let (sql, only) = match part {
-                    Ok(period::Part::Sql { sql, only }) => (sql, only),
-                    Ok(period::Part::Rejected(rejection)) => {
+            // Hands over a full batch; false when the consumer stopped (an
+            // error elsewhere).
+            async fn flush<T>(
+                tx: &tokio::sync::mpsc::Sender<Result<Vec<T>, SourceError>>,
+                batch: &mut Vec<T>,
+            ) -> bool {
+                if batch.len() < AHEAD {
+                    return true;
+                }
+                let full = std::mem::replace(batch, Vec::with_capacity(AHEAD));
+                tx.send(Ok(full)).await.is_ok()
+            }
+            loop {
+                let (sql, only) = match parts.recv().await {
+                    Some(Ok(period::Part::Sql { sql, only })) => (sql, only),
+                    Some(Ok(period::Part::Rejected(rejection))) => {
                         batch.push(Err(rejection));
+                        if !flush(&tx, &mut batch).await {
+                            return;
+                        }
                         continue;
                     }
-                    Err(e) => {
+                    Some(Ok(period::Part::End)) => break,
+                    Some(Err(e)) => {
                         let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                    // Whoever listed the statements stopped before the
+                    // end: the rows not read would be lost.
+                    None => {
+                        let _ = tx
+                            .send(Err(SourceError::Relation {
+                                relation: r,
+                                from,
+                                message: "the list of statements to read ended early".into(),
+                            }))
+                            .await;
                         return;
                     }
                 };
@@ -404,12 +430,8 @@ impl Source {
                             return;
                         }
                     }
-                    if batch.len() == AHEAD {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(AHEAD));
-                        if tx.send(Ok(full)).await.is_err() {
-                            // The consumer stopped (an error elsewhere).
-                            return;
-                        }
+                    if !flush(&tx, &mut batch).await {
+                        return;
                     }
                 }
             }
@@ -578,21 +600,27 @@ impl Source {
                 })
                 .collect(),
             Rows::Active { from, to } => match r {
-                // Read a chunk of ids at a time by `by_ticket` (see
-                // `period`); as one statement here.
+                // `ByTicket` reads them a chunk of ids at a time (see
+                // `period`); the same rows as one statement here.
                 Relation::Tickets | Relation::Events => {
-                    let (column, kept) = match r {
-                        Relation::Tickets => ("id", String::new()),
-                        _ => (
-                            "ticket_id",
-                            format!(" AND {}", self.period_events(*from, *to)),
-                        ),
+                    let column = if r == Relation::Tickets {
+                        "id"
+                    } else {
+                        "ticket_id"
                     };
-                    vec![format!(
-                        "{base} WHERE CAST({column} AS {}) IN (SELECT id FROM ({}) AS period_ids){kept}",
+                    let listed = format!(
+                        "{base} WHERE CAST({column} AS {}) IN (SELECT id FROM ({}) AS period_ids)",
                         text_type(dialect),
                         self.period_ids(*from, *to),
-                    )]
+                    );
+                    let unlisted = match r {
+                        Relation::Tickets => format!(
+                            "{base} WHERE id IS NULL AND {}",
+                            active_tickets(dialect, *from, *to)
+                        ),
+                        _ => format!("{base} WHERE {}", self.orphan_events(*from, *to)),
+                    };
+                    vec![listed, unlisted]
                 }
                 Relation::Surveys | Relation::Engagement => vec![format!(
                     "{base} WHERE {}",
@@ -778,9 +806,20 @@ fn upto_or_unordered(dialect: Dialect, upto: i64) -> String {
 
 /// `column IN ('a', 'b')` with quoted literals: each backend coerces a quoted
 /// literal to the column's type, so integer and text keys both use their index.
+///
+/// SQLite compares a column without type affinity (an expression in a
+/// query, a table declared without types) by storage class, where the
+/// integer 5 is not the text '5': an id that is an integer is listed both
+/// ways.
 fn id_in(dialect: Dialect, column: &str, ids: &[String]) -> String {
-    let quoted: Vec<String> = ids.iter().map(|id| quote(dialect, id)).collect();
-    format!("{column} IN ({})", quoted.join(", "))
+    let mut listed: Vec<String> = Vec::with_capacity(ids.len());
+    for id in ids {
+        listed.push(quote(dialect, id));
+        if dialect == Dialect::Sqlite && id.parse::<i64>().is_ok_and(|n| n.to_string() == *id) {
+            listed.push(id.clone());
+        }
+    }
+    format!("{column} IN ({})", listed.join(", "))
 }
 
 /// A SQL string literal. MySQL also treats backslashes as escapes.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::decode;
-use super::{Dialect, Relation, Rows, Source, SourceError, backends, id_in, ordered, text_type};
+use super::{Dialect, Relation, Source, SourceError, backends, id_in, ordered, text_type};
 use crate::model::Instant;
 
 /// One statement of a read, in order.
@@ -30,10 +30,22 @@ pub(crate) enum Part {
     /// An id the list of the period's tickets could not read: one rejected
     /// ticket row, counted where the tickets are.
     Rejected(decode::Rejection),
+    /// The last part: a channel that closes without it was cut short (its
+    /// sender failed), which the reader reports rather than taking for the
+    /// end of the rows.
+    End,
 }
 
 /// The statements of one relation's read, handed over as they are known.
 pub(crate) type Parts = mpsc::Receiver<Result<Part, SourceError>>;
+
+/// The reads of a period: its tickets and their events by chunks of ids,
+/// and the period's events of tickets the source does not have.
+pub(crate) struct PeriodParts {
+    pub tickets: Parts,
+    pub events: Parts,
+    pub orphans: Parts,
+}
 
 /// Whether a row of ticket `key` belongs to a statement that asked for the
 /// ids `only` (all rows do when it named none). Byte-equal, not the
@@ -48,60 +60,50 @@ pub(crate) fn asked(only: Option<&[String]>, key: Option<&str>) -> bool {
     }
 }
 
+/// A channel holding `parts`, then [`Part::End`].
+fn ready(parts: Vec<Part>) -> Parts {
+    let (tx, rx) = mpsc::channel(parts.len() + 1);
+    for part in parts.into_iter().chain([Part::End]) {
+        // The channel has room for every part.
+        let _ = tx.try_send(Ok(part));
+    }
+    rx
+}
+
 impl Source {
-    /// The statements that read [`Rows::Active`] `{from, to}` of the
-    /// tickets and of the events, in the order of their ticket ids: first
-    /// the rows without a ticket id (to be rejected and counted), then a
-    /// chunk of ids at a time. A task lists the ids and hands each chunk to
-    /// both reads, as far ahead as their channels allow.
-    pub(crate) fn period_parts(&self, from: Instant, to: Instant) -> (Parts, Parts) {
+    /// The statements that read [`Rows::Active`] `{from, to}`: the tickets
+    /// (first those without an id, to be rejected and counted) and their
+    /// events, a chunk of ids at a time, in the order of their ticket ids;
+    /// and, apart, the period's events of tickets the source does not have
+    /// (rejected and counted; they need no order). A task reads the list of
+    /// ids whole — then its statement is over and its connection free —
+    /// and each relation is handed its chunks by a task of its own, so
+    /// that neither read waits for the other's consumer.
+    pub(crate) fn period_parts(&self, from: Instant, to: Instant) -> PeriodParts {
         let dialect = self.dialect();
-        let (ticket_tx, tickets) = mpsc::channel(4);
-        let (event_tx, events) = mpsc::channel(4);
         let ticket_base = self.select(Relation::Tickets);
         let event_base = self.select(Relation::Events);
         let active = super::active_tickets(dialect, from, to);
-        let within = super::within(dialect, "occurred_at", from, to);
-        let statement = |r: Relation, select: String| Part::Sql {
-            sql: ordered(dialect, r, &[select]),
-            only: None,
-        };
-        // Fresh channels have room for these.
-        let _ = ticket_tx.try_send(Ok(statement(
-            Relation::Tickets,
-            format!("{ticket_base} WHERE id IS NULL AND {active}"),
-        )));
-        let _ = event_tx.try_send(Ok(statement(
-            Relation::Events,
-            format!("{event_base} WHERE ticket_id IS NULL AND {within}"),
-        )));
-        let kept = self.period_events(from, to);
-        let chunk_sql = move |ids: &[String], known: &[bool]| {
-            let (tickets, others): (Vec<_>, Vec<_>) =
-                ids.iter().zip(known).partition(|(_, known)| **known);
-            let tickets: Vec<String> = tickets.into_iter().map(|(id, _)| id.clone()).collect();
-            let others: Vec<String> = others.into_iter().map(|(id, _)| id.clone()).collect();
-            let mut events = Vec::new();
-            if !tickets.is_empty() {
-                events.push(format!(
+        let orphans = ready(vec![Part::Sql {
+            sql: ordered(
+                dialect,
+                Relation::Events,
+                &[format!(
                     "{event_base} WHERE {}",
-                    id_in(dialect, "ticket_id", &tickets)
-                ));
-            }
-            if !others.is_empty() {
-                events.push(format!(
-                    "{event_base} WHERE {} AND {kept}",
-                    id_in(dialect, "ticket_id", &others)
-                ));
-            }
-            [
-                ordered(
-                    dialect,
-                    Relation::Tickets,
-                    &[format!("{ticket_base} WHERE {}", id_in(dialect, "id", ids))],
-                ),
-                ordered(dialect, Relation::Events, &events),
-            ]
+                    self.orphan_events(from, to)
+                )],
+            ),
+            only: None,
+        }]);
+        let (ticket_tx, tickets) = mpsc::channel(4);
+        let (event_tx, events) = mpsc::channel(4);
+        let null_ids = Part::Sql {
+            sql: ordered(
+                dialect,
+                Relation::Tickets,
+                &[format!("{ticket_base} WHERE id IS NULL AND {active}")],
+            ),
+            only: None,
         };
         let list = self.period_ids(from, to);
         let list_from = format!(
@@ -112,35 +114,40 @@ impl Source {
         );
         let pool = self.pool.clone();
         let size = self.settings.period_chunk.max(1);
-        tokio::spawn(async move {
+        let ticket_sql = move |ids: &[String]| {
+            ordered(
+                dialect,
+                Relation::Tickets,
+                &[format!("{ticket_base} WHERE {}", id_in(dialect, "id", ids))],
+            )
+        };
+        let event_sql = move |ids: &[String]| {
+            ordered(
+                dialect,
+                Relation::Events,
+                &[format!(
+                    "{event_base} WHERE {}",
+                    id_in(dialect, "ticket_id", ids)
+                )],
+            )
+        };
+        let lister = async move {
             use futures_util::StreamExt;
-            let mut ids = backends::map_rows(&pool, list, |row| {
-                let id = row.text("id").map(|v| v.map(str::to_string));
-                // A ticket the source has (it passed the tickets' own test):
-                // all its events are read without asking again.
-                let known = matches!(row.int("is_ticket"), Ok(Some(1)));
-                id.map(|id| id.map(|id| (id, known)))
+            let _ = ticket_tx.send(Ok(null_ids)).await;
+            let mut ids: Vec<String> = Vec::new();
+            let mut rows = backends::map_rows(&pool, list, |row| {
+                row.text("id").map(|v| v.map(str::to_string))
             });
-            let mut outs = [Some(ticket_tx), Some(event_tx)];
-            let mut chunk = Vec::with_capacity(size);
-            let mut known = Vec::with_capacity(size);
-            loop {
-                let next = ids.next().await;
-                let end = next.is_none();
-                match next {
-                    None | Some(Ok(Ok(None))) => {}
-                    Some(Ok(Ok(Some((id, is_ticket))))) => {
-                        chunk.push(id);
-                        known.push(is_ticket);
+            while let Some(row) = rows.next().await {
+                match row {
+                    Ok(Ok(Some(id))) => ids.push(id),
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => {
+                        let rejected = Part::Rejected(decode::unreadable_ticket_id(&e));
+                        let _ = ticket_tx.send(Ok(rejected)).await;
                     }
-                    Some(Ok(Err(e))) => {
-                        if let Some(tx) = &outs[0] {
-                            let rejected = Part::Rejected(decode::unreadable_ticket_id(&e));
-                            let _ = tx.send(Ok(rejected)).await;
-                        }
-                    }
-                    Some(Err(e)) => {
-                        for tx in outs.iter().flatten() {
+                    Err(e) => {
+                        for tx in [&ticket_tx, &event_tx] {
                             let error =
                                 super::relation_error(Relation::Tickets, list_from.clone(), &e);
                             let _ = tx.send(Err(error)).await;
@@ -148,76 +155,85 @@ impl Source {
                         return;
                     }
                 }
-                if !chunk.is_empty() && (end || chunk.len() == size) {
-                    let only: Arc<[String]> = std::mem::take(&mut chunk).into();
-                    let sqls = chunk_sql(&only, &std::mem::take(&mut known));
-                    for (out, sql) in outs.iter_mut().zip(sqls) {
-                        let part = Part::Sql {
-                            sql,
-                            only: Some(only.clone()),
-                        };
-                        // A read whose consumer is gone is handed nothing more.
-                        if let Some(tx) = out
-                            && tx.send(Ok(part)).await.is_err()
-                        {
-                            *out = None;
-                        }
-                    }
-                }
-                if end || outs.iter().all(Option::is_none) {
-                    return;
-                }
             }
-        });
-        (tickets, events)
+            drop(rows);
+            let chunks: Arc<[Arc<[String]>]> = ids
+                .chunks(size)
+                .map(|c| Arc::from(c.to_vec()))
+                .collect::<Vec<_>>()
+                .into();
+            tokio::spawn(feed(ticket_tx, Arc::clone(&chunks), ticket_sql));
+            tokio::spawn(feed(event_tx, chunks, event_sql));
+        };
+        // A lister that panics ends both reads with an error (the channels'
+        // closing without `End` says so).
+        tokio::spawn(lister);
+        PeriodParts {
+            tickets,
+            events,
+            orphans,
+        }
     }
 
-    /// Which events of a period's tickets are read: all those of a ticket
-    /// the source has; of one it does not have, those in `[from, to)`, to
-    /// be rejected and counted in that period. (Unqualified, `ticket_id`
-    /// is the event's: the tickets relation has none.)
-    pub(super) fn period_events(&self, from: Instant, to: Instant) -> String {
+    /// The period's events whose ticket the source does not have (or that
+    /// name none): read only to be rejected and counted. NOT EXISTS, not
+    /// NOT IN: PostgreSQL turns it into an anti-join, where a NOT IN over a
+    /// million ids that do not fit work_mem is re-scanned per event.
+    /// (Unqualified, `ticket_id` is the event's: the tickets relation has
+    /// no such column.)
+    pub(super) fn orphan_events(&self, from: Instant, to: Instant) -> String {
         format!(
-            "(EXISTS (SELECT 1 FROM {} WHERE id = ticket_id) OR {})",
-            self.read_from(Relation::Tickets),
-            super::within(self.dialect(), "occurred_at", from, to)
+            "{} AND NOT EXISTS (SELECT 1 FROM {} WHERE id = ticket_id)",
+            super::within(self.dialect(), "occurred_at", from, to),
+            self.read_from(Relation::Tickets)
         )
     }
 
     /// The ids of the tickets a period needs — created before `to` and
     /// changed since `from` or not done (deleted and spam left out), or
     /// with an answer since `from` or an event in `[from, to)` — once
-    /// each, in byte order, with `is_ticket` 1 for those of the first kind
-    /// (rows of the tickets relation). Grouped by their bytes, not by the
-    /// collation, which may take `K` and `k` for one id.
+    /// each, in byte order: ids of the tickets relation only (an answer's
+    /// `ticket_id` may be anything, such as an empty string, that the
+    /// tickets' id column cannot even be compared with). Grouped by their
+    /// bytes, not by the collation, which may take `K` and `k` for one id.
     pub(super) fn period_ids(&self, from: Instant, to: Instant) -> String {
         let dialect = self.dialect();
+        let text = text_type(dialect);
         let bytes = match dialect {
             Dialect::Postgres => "period_id COLLATE \"C\"",
             Dialect::MySql => "CAST(period_id AS BINARY)",
             Dialect::Sqlite => "period_id COLLATE BINARY",
         };
+        let tickets = self.read_from(Relation::Tickets);
         format!(
-            "SELECT MIN(period_id) AS id, MAX(is_ticket) AS is_ticket FROM (\
-             SELECT CAST(id AS {text}) AS period_id, 1 AS is_ticket FROM {tickets} WHERE {active} \
-             UNION ALL {recent}) AS period_ids \
+            "SELECT MIN(period_id) AS id FROM (\
+             SELECT CAST(id AS {text}) AS period_id FROM {tickets} WHERE {active} \
+             UNION ALL SELECT CAST(id AS {text}) FROM {tickets} \
+             WHERE CAST(id AS {text}) IN ({recent})) AS period_ids \
              WHERE period_id IS NOT NULL GROUP BY {bytes} ORDER BY {bytes}",
-            text = text_type(dialect),
-            tickets = self.read_from(Relation::Tickets),
             active = super::active_tickets(dialect, from, to),
-            recent = super::recent_tickets(self, from, to, ", 0"),
+            recent = super::recent_tickets(self, from, to, ""),
         )
     }
 }
 
-/// For [`Source::by_ticket`]: the part of a period's read that is
-/// `r`'s (the other relation's is dropped).
-pub(super) fn parts_of(source: &Source, r: Relation, rows: &Rows<'_>) -> Option<Parts> {
-    match (r, rows) {
-        (Relation::Tickets, Rows::Active { from, to }) => Some(source.period_parts(*from, *to).0),
-        (Relation::Events, Rows::Active { from, to }) => Some(source.period_parts(*from, *to).1),
-        _ => None,
+/// Hands `tx` one statement per chunk, then [`Part::End`].
+async fn feed(
+    tx: mpsc::Sender<Result<Part, SourceError>>,
+    chunks: Arc<[Arc<[String]>]>,
+    sql: impl Fn(&[String]) -> String,
+) {
+    for only in chunks.iter() {
+        let part = Part::Sql {
+            sql: sql(only),
+            only: Some(Arc::clone(only)),
+        };
+        // A read whose consumer is gone is handed nothing more.
+        if tx.send(Ok(part)).await.is_err() {
+            return;
+        }
     }
+    let _ = tx.send(Ok(Part::End)).await;
 }
 
 #[cfg(test)]

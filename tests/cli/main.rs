@@ -15,6 +15,7 @@ mod field;
 mod generate;
 mod helpers;
 mod hostile;
+mod period;
 mod presets;
 mod prometheus;
 mod replicas;

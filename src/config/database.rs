@@ -41,6 +41,26 @@ pub(super) fn url_userinfo(url: &str) -> Option<(&str, Option<(&str, &str)>)> {
     Some((scheme, userinfo))
 }
 
+/// `raw`, the `url` key of `section` (`source` or `state`, which says
+/// `what` it names), put in `url`: a problem when no backend reads it (the
+/// URL is still taken, for the messages that follow).
+pub(super) fn take_url(
+    section: &str,
+    what: &str,
+    raw: Option<String>,
+    url: &mut String,
+    problems: &mut Vec<String>,
+) {
+    let Some(raw) = raw else { return };
+    if crate::db::Dialect::of(&raw).is_none() {
+        problems.push(format!(
+            "{section}.url: `{}` is not {what}; expected sqlite://FILE, postgres://… or mysql://…",
+            crate::db::redact_url(&raw)
+        ));
+    }
+    *url = raw;
+}
+
 /// The URL of `section` (`source` or `state`) and its password, from the
 /// URL itself (environment or command line), `password` (environment only)
 /// or `password_file`: at most one of them.

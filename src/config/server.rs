@@ -106,15 +106,13 @@ pub(super) fn validate_state(
     problems: &mut Vec<String>,
 ) -> StateSettings {
     let mut settings = StateSettings::with_url(DEFAULT_STATE_URL);
-    if let Some(url) = raw.url {
-        if crate::db::Dialect::of(&url).is_none() {
-            problems.push(format!(
-                "state.url: `{}` is not a state store URL; expected sqlite://FILE, postgres://… or mysql://…",
-                redact_url(&url)
-            ));
-        }
-        settings.url = url;
-    }
+    database::take_url(
+        "state",
+        "a state store URL",
+        raw.url,
+        &mut settings.url,
+        problems,
+    );
     (settings.url, settings.password) = database::resolve(
         "state",
         &settings.url,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{database, parse_duration};
-use crate::db::{Password, redact_url};
+use crate::db::Password;
 use crate::model::Relation;
 
 #[derive(Debug, Default, Deserialize)]
@@ -101,15 +101,13 @@ impl SourceSettings {
 /// `[source]` validated; each problem is pushed with its key path.
 pub(super) fn validate(raw: RawSource, problems: &mut Vec<String>) -> SourceSettings {
     let mut settings = SourceSettings::with_url(super::DEFAULT_SOURCE_URL);
-    if let Some(url) = raw.url {
-        if crate::db::Dialect::of(&url).is_none() {
-            problems.push(format!(
-                "source.url: `{}` is not a database URL; expected sqlite://FILE, postgres://… or mysql://…",
-                redact_url(&url)
-            ));
-        }
-        settings.url = url;
-    }
+    database::take_url(
+        "source",
+        "a database URL",
+        raw.url,
+        &mut settings.url,
+        problems,
+    );
     if let Some(t) = raw.statement_timeout {
         match parse_duration(&t) {
             Ok(d) => settings.statement_timeout = d,

@@ -157,11 +157,18 @@ impl Source {
                 }
             }
             drop(rows);
-            let chunks: Arc<[Arc<[String]>]> = ids
-                .chunks(size)
-                .map(|c| Arc::from(c.to_vec()))
-                .collect::<Vec<_>>()
-                .into();
+            // Moved into the chunks, not copied: twelve weeks list most of
+            // a helpdesk's ids.
+            let mut ids = ids.into_iter();
+            let mut chunks: Vec<Arc<[String]>> = Vec::new();
+            loop {
+                let chunk: Vec<String> = ids.by_ref().take(size).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                chunks.push(chunk.into());
+            }
+            let chunks: Arc<[Arc<[String]>]> = chunks.into();
             tokio::spawn(feed(ticket_tx, Arc::clone(&chunks), ticket_sql));
             tokio::spawn(feed(event_tx, chunks, event_sql));
         };

@@ -270,4 +270,61 @@ billing = "paris"
         assert_eq!(value(business, "night-shift"), Some(18.0 * 3600.0));
         assert_eq!(value(open, "night-shift"), Some(1.0));
     }
+
+    /// Teams folded under one label (`other`) keep their own calendars:
+    /// the oldest wait in business time is the longest of each team's,
+    /// not the label's earliest ticket on one calendar. At Saturday 10:00
+    /// Paris, billing's ticket of Friday 16:00 has waited 18 hours of which
+    /// one is business time (Friday 16:00–17:00), night-shift's of Saturday
+    /// 09:30 half an hour, all of it business time (always open).
+    #[test]
+    fn folded_teams_wait_each_on_its_own_calendar() {
+        let settings = Settings::from_toml(
+            "t",
+            r#"
+[source]
+url = "sqlite::memory:"
+[calendars.paris]
+timezone = "Europe/Paris"
+hours = { fri = "09:00-17:00" }
+[team_calendars]
+billing = "paris"
+[labels]
+max_teams = 1
+"#,
+            Vec::new(),
+        )
+        .expect("settings");
+        let friday = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 27, 15, 0, 0)
+            .unwrap();
+        let now = friday + chrono::Duration::hours(18);
+        let rows = [
+            row("1", "frontline", now - chrono::Duration::minutes(10)),
+            row("2", "billing", friday),
+            row("3", "night-shift", now - chrono::Duration::minutes(30)),
+        ];
+        let open: Vec<OpenTicket> = rows.iter().filter_map(OpenTicket::from_row).collect();
+        let mut labels = LabelFolder::new(settings.labels, &Default::default());
+        let out = state_gauges(open.iter(), &settings, &mut labels, now);
+        let value = |name: &str, team: &str| {
+            out.iter()
+                .find(|(k, _)| {
+                    k.name == name && k.labels.iter().any(|(l, v)| *l == "team" && v == team)
+                })
+                .map(|(_, v)| *v)
+        };
+        assert_eq!(value(metrics::AWAITING.name, "other"), Some(2.0));
+        assert_eq!(
+            value(metrics::OLDEST_AWAITING.name, "other"),
+            Some(18.0 * 3600.0)
+        );
+        assert_eq!(
+            value(metrics::OLDEST_AWAITING_BUSINESS.name, "other"),
+            Some(3600.0)
+        );
+        // Open: night-shift is, billing is not.
+        assert_eq!(value(metrics::TEAM_OPEN.name, "other"), Some(1.0));
+        assert_eq!(value(metrics::AWAITING.name, "frontline"), Some(1.0));
+    }
 }

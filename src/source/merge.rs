@@ -249,11 +249,9 @@ impl ByTicket {
                 )
             }
             (tickets, events) => (
-                source.by_ticket(Relation::Tickets, &tickets, decode_ticket, ticket_key),
+                source.by_ticket(Relation::Tickets, &tickets, decode_ticket),
                 match events {
-                    Some(rows) => {
-                        source.by_ticket(Relation::Events, &rows, decode_event, event_key)
-                    }
+                    Some(rows) => source.by_ticket(Relation::Events, &rows, decode_event),
                     None => Box::pin(futures_util::stream::empty()),
                 },
                 None,
@@ -271,12 +269,9 @@ impl ByTicket {
                 ..Cursor::new(
                     source,
                     Relation::Surveys,
-                    source.by_ticket(
-                        Relation::Surveys,
-                        &reads.surveys,
-                        move |r| decode::survey(r, ces, h),
-                        |s: &SurveyResponse| s.ticket_id.as_deref(),
-                    ),
+                    source.by_ticket(Relation::Surveys, &reads.surveys, move |r| {
+                        decode::survey(r, ces, h)
+                    }),
                     |s: &SurveyResponse| s.ticket_id.as_deref(),
                 )
             },
@@ -383,12 +378,7 @@ impl EventsByTicket {
             events: Cursor::new(
                 source,
                 Relation::Events,
-                source.by_ticket(
-                    Relation::Events,
-                    rows,
-                    move |r| decode::event(r, h),
-                    |e: &Event| Some(e.ticket_id.as_str()),
-                ),
+                source.by_ticket(Relation::Events, rows, move |r| decode::event(r, h)),
                 |e: &Event| Some(e.ticket_id.as_str()),
             ),
         }

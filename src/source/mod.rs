@@ -337,24 +337,25 @@ impl Source {
     /// their ticket id (tickets: `id`; events: `ticket_id`, then `id`;
     /// surveys: `ticket_id`, answers without a ticket first). The order is
     /// byte order (`str::cmp`) in every database, not its collation, so
-    /// that streams of several relations can be merged in Rust. (`key` is
-    /// the ticket id of a decoded row.)
+    /// that streams of several relations can be merged in Rust.
     pub fn by_ticket<T: Send + 'static>(
         &self,
         r: Relation,
         rows: &Rows<'_>,
         decode: impl Fn(&dyn RowAccess) -> Result<T, decode::Rejection> + Send + Sync + 'static,
-        key: fn(&T) -> Option<&str>,
     ) -> BoxStream<'static, Result<Result<T, decode::Rejection>, SourceError>> {
-        let (tx, parts) = tokio::sync::mpsc::channel(2);
         let selects = self.selects(r, rows);
-        if !selects.is_empty() {
-            let sql = ordered(self.dialect(), r, &selects);
-            // A fresh channel has room for its one statement and the end.
-            let _ = tx.try_send(Ok(period::Part::Sql { sql, only: None }));
-        }
-        let _ = tx.try_send(Ok(period::Part::End));
-        self.stream_parts(r, parts, decode, key)
+        let statement = (!selects.is_empty()).then(|| period::Part::Sql {
+            sql: ordered(self.dialect(), r, &selects),
+            only: None,
+        });
+        // One statement, asking for no ids: no row is sorted out by its key.
+        self.stream_parts(
+            r,
+            period::ready(statement.into_iter().collect()),
+            decode,
+            |_| None,
+        )
     }
 
     /// The rows of the statements `parts` hands over, one after the other,
@@ -362,7 +363,8 @@ impl Source {
     /// the consumer: on a backfill, decoding runs on another core than the
     /// walk. A statement that reads a chunk of ticket ids keeps only the
     /// rows of those ids, byte for byte (a database whose collation ignores
-    /// case or trailing spaces returns `k`'s rows for `K` too).
+    /// case or trailing spaces returns `k`'s rows for `K` too): `key` is a
+    /// decoded row's ticket id.
     pub(crate) fn stream_parts<T: Send + 'static>(
         &self,
         r: Relation,
@@ -566,11 +568,7 @@ impl Source {
                 vec![format!("{base} WHERE {}", at_or_after(dialect, column, *t))]
             }
             Rows::OfTickets(ids) => {
-                let column = if r == Relation::Tickets {
-                    "id"
-                } else {
-                    "ticket_id"
-                };
+                let column = key_column(r);
                 ids.chunks(ID_CHUNK)
                     .map(|chunk| format!("{base} WHERE {}", id_in(dialect, column, chunk)))
                     .collect()
@@ -603,11 +601,7 @@ impl Source {
                 // `ByTicket` reads them a chunk of ids at a time (see
                 // `period`); the same rows as one statement here.
                 Relation::Tickets | Relation::Events => {
-                    let column = if r == Relation::Tickets {
-                        "id"
-                    } else {
-                        "ticket_id"
-                    };
+                    let column = key_column(r);
                     let listed = format!(
                         "{base} WHERE CAST({column} AS {}) IN (SELECT id FROM ({}) AS period_ids)",
                         text_type(dialect),
@@ -634,17 +628,22 @@ impl Source {
 /// `SELECT * FROM (<selects joined by UNION ALL>) ORDER BY` the ticket id
 /// in byte order (then the event id).
 fn ordered(dialect: Dialect, r: Relation, selects: &[String]) -> String {
-    let key = if r == Relation::Tickets {
-        "id"
-    } else {
-        "ticket_id"
-    };
     let then = if r == Relation::Events { ", id" } else { "" };
     format!(
         "SELECT * FROM ({}) AS by_ticket ORDER BY {}{then}",
         selects.join(" UNION ALL "),
-        byte_order(dialect, key)
+        byte_order(dialect, key_column(r))
     )
+}
+
+/// The column that names a row's ticket: the tickets' `id`, the others'
+/// `ticket_id`.
+fn key_column(r: Relation) -> &'static str {
+    if r == Relation::Tickets {
+        "id"
+    } else {
+        "ticket_id"
+    }
 }
 
 /// `column` as an ORDER BY key in byte order (`str::cmp`), whatever the
@@ -731,13 +730,12 @@ fn active_tickets(dialect: Dialect, from: Instant, to: Instant) -> String {
 /// `[from, to)` (as `UNION ALL`: each as often as it has them): read even
 /// when done and unchanged since by their `updated_at` (answers need their
 /// team and channel; a stale `updated_at` is a hint, not a promise).
-/// (`also`: more of the select list, after the id.)
-fn recent_tickets(source: &Source, from: Instant, to: Instant, also: &str) -> String {
+fn recent_tickets(source: &Source, from: Instant, to: Instant) -> String {
     let dialect = source.dialect();
     let text = text_type(dialect);
     format!(
-        "SELECT CAST(ticket_id AS {text}){also} FROM {} WHERE {} \
-         UNION ALL SELECT CAST(ticket_id AS {text}){also} FROM {} WHERE {}",
+        "SELECT CAST(ticket_id AS {text}) FROM {} WHERE {} \
+         UNION ALL SELECT CAST(ticket_id AS {text}) FROM {} WHERE {}",
         source.read_from(Relation::Surveys),
         at_or_after(dialect, "responded_at", from),
         source.read_from(Relation::Events),

@@ -7,16 +7,19 @@
 //! the first row: 12 s for one week of a 1M-ticket PostgreSQL helpdesk,
 //! more than the minute of `statement_timeout` for twelve weeks, while the
 //! walk waited. Here one statement lists the ids the period needs, in byte
-//! order; then each chunk of `source.period_chunk` ids (1,000) is read by a short statement
-//! (the ticket id's index), a chunk ahead of the walk: the database works
-//! while the tickets are walked, and no statement grows with the period.
+//! order; then each chunk of `source.period_chunk` ids (1,000) is read by a
+//! short statement (the ticket id's index), a chunk ahead of the walk: the
+//! database works while the tickets are walked, and no statement grows with
+//! the period.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use super::decode;
-use super::{Dialect, Relation, Source, SourceError, backends, id_in, ordered, text_type};
+use super::{
+    Dialect, Relation, Source, SourceError, backends, id_in, key_column, ordered, text_type,
+};
 use crate::model::Instant;
 
 /// One statement of a read, in order.
@@ -61,7 +64,7 @@ pub(crate) fn asked(only: Option<&[String]>, key: Option<&str>) -> bool {
 }
 
 /// A channel holding `parts`, then [`Part::End`].
-fn ready(parts: Vec<Part>) -> Parts {
+pub(crate) fn ready(parts: Vec<Part>) -> Parts {
     let (tx, rx) = mpsc::channel(parts.len() + 1);
     for part in parts.into_iter().chain([Part::End]) {
         // The channel has room for every part.
@@ -114,33 +117,31 @@ impl Source {
         );
         let pool = self.pool.clone();
         let size = self.settings.period_chunk.max(1);
-        let ticket_sql = move |ids: &[String]| {
-            ordered(
-                dialect,
-                Relation::Tickets,
-                &[format!("{ticket_base} WHERE {}", id_in(dialect, "id", ids))],
-            )
+        // The rows of relation `r` (read by `base`) of the tickets `ids`.
+        let of_ids = move |r: Relation, base: &str, ids: &[String]| {
+            let only = format!("{base} WHERE {}", id_in(dialect, key_column(r), ids));
+            ordered(dialect, r, &[only])
         };
-        let event_sql = move |ids: &[String]| {
-            ordered(
-                dialect,
-                Relation::Events,
-                &[format!(
-                    "{event_base} WHERE {}",
-                    id_in(dialect, "ticket_id", ids)
-                )],
-            )
-        };
+        let ticket_sql = move |ids: &[String]| of_ids(Relation::Tickets, &ticket_base, ids);
+        let event_sql = move |ids: &[String]| of_ids(Relation::Events, &event_base, ids);
         let lister = async move {
             use futures_util::StreamExt;
             let _ = ticket_tx.send(Ok(null_ids)).await;
-            let mut ids: Vec<String> = Vec::new();
+            let mut chunks: Vec<Arc<[String]>> = Vec::new();
+            let mut chunk: Vec<String> = Vec::with_capacity(size);
             let mut rows = backends::map_rows(&pool, list, |row| {
                 row.text("id").map(|v| v.map(str::to_string))
             });
             while let Some(row) = rows.next().await {
                 match row {
-                    Ok(Ok(Some(id))) => ids.push(id),
+                    Ok(Ok(Some(id))) => {
+                        chunk.push(id);
+                        if chunk.len() == size {
+                            chunks.push(
+                                std::mem::replace(&mut chunk, Vec::with_capacity(size)).into(),
+                            );
+                        }
+                    }
                     Ok(Ok(None)) => {}
                     Ok(Err(e)) => {
                         let rejected = Part::Rejected(decode::unreadable_ticket_id(&e));
@@ -157,15 +158,7 @@ impl Source {
                 }
             }
             drop(rows);
-            // Moved into the chunks, not copied: twelve weeks list most of
-            // a helpdesk's ids.
-            let mut ids = ids.into_iter();
-            let mut chunks: Vec<Arc<[String]>> = Vec::new();
-            loop {
-                let chunk: Vec<String> = ids.by_ref().take(size).collect();
-                if chunk.is_empty() {
-                    break;
-                }
+            if !chunk.is_empty() {
                 chunks.push(chunk.into());
             }
             let chunks: Arc<[Arc<[String]>]> = chunks.into();
@@ -219,7 +212,7 @@ impl Source {
              WHERE CAST(id AS {text}) IN ({recent})) AS period_ids \
              WHERE period_id IS NOT NULL GROUP BY {bytes} ORDER BY {bytes}",
             active = super::active_tickets(dialect, from, to),
-            recent = super::recent_tickets(self, from, to, ""),
+            recent = super::recent_tickets(self, from, to),
         )
     }
 }

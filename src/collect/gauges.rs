@@ -12,8 +12,7 @@ use crate::engine::calendar::Calendar;
 use crate::engine::time_in_status::{ByStatus, TimeInStatus};
 use crate::engine::timeline::TicketState;
 use crate::metrics;
-use crate::model::UNASSIGNED;
-use crate::model::{Creator, Instant, Priority, Status, Ticket};
+use crate::model::{Creator, Instant, Priority, Status, Ticket, UNASSIGNED};
 use crate::state::TicketRow;
 use crate::state::series::SeriesKey;
 
@@ -225,42 +224,46 @@ mod tests {
         }
     }
 
+    /// Billing works Fridays 09:00–17:00 in Paris; every other team is
+    /// always open. `labels` adds a `[labels]` section.
+    fn gauges(labels: &str, rows: &[TicketRow], now: Instant) -> Vec<(SeriesKey, f64)> {
+        let toml = format!(
+            "[source]\nurl = \"sqlite::memory:\"\n[calendars.paris]\ntimezone = \"Europe/Paris\"\n\
+             hours = {{ fri = \"09:00-17:00\" }}\n[team_calendars]\nbilling = \"paris\"\n{labels}"
+        );
+        let settings = Settings::from_toml("t", &toml, Vec::new()).expect("settings");
+        let open: Vec<OpenTicket> = rows.iter().filter_map(OpenTicket::from_row).collect();
+        let mut folder = LabelFolder::new(settings.labels, &Default::default());
+        state_gauges(open.iter(), &settings, &mut folder, now)
+    }
+
+    /// The value of series `name` for `team`.
+    fn value(out: &[(SeriesKey, f64)], name: &str, team: &str) -> Option<f64> {
+        out.iter()
+            .find(|(k, _)| {
+                k.name == name && k.labels.iter().any(|(l, v)| *l == "team" && v == team)
+            })
+            .map(|(_, v)| *v)
+    }
+
+    /// Friday 27 November 2026, 16:00 Paris = 15:00 UTC.
+    fn friday() -> Instant {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 27, 15, 0, 0)
+            .unwrap()
+    }
+
     /// Waiting in business time: a ticket that arrived on Friday at 16:00
     /// in Paris has, on Saturday at 10:00, waited 18 hours of calendar time
     /// but one business hour (Friday 16:00–17:00), and its team is closed;
     /// a team without a calendar has waited the 18 hours and is open.
     #[test]
     fn waiting_is_measured_in_business_time_and_teams_closed_say_so() {
-        let settings = Settings::from_toml(
-            "t",
-            r#"
-[source]
-url = "sqlite::memory:"
-[calendars.paris]
-timezone = "Europe/Paris"
-hours = { fri = "09:00-17:00" }
-[team_calendars]
-billing = "paris"
-"#,
-            Vec::new(),
-        )
-        .expect("settings");
-        // Friday 27 November 2026, 16:00 Paris = 15:00 UTC.
-        let friday = chrono::Utc
-            .with_ymd_and_hms(2026, 11, 27, 15, 0, 0)
-            .unwrap();
+        let friday = friday();
         let now = friday + chrono::Duration::hours(18);
         let rows = [row("1", "billing", friday), row("2", "night-shift", friday)];
-        let mut labels = LabelFolder::new(settings.labels, &Default::default());
-        let open: Vec<OpenTicket> = rows.iter().filter_map(OpenTicket::from_row).collect();
-        let out = state_gauges(open.iter(), &settings, &mut labels, now);
-        let value = |name: &str, team: &str| {
-            out.iter()
-                .find(|(k, _)| {
-                    k.name == name && k.labels.iter().any(|(l, v)| *l == "team" && v == team)
-                })
-                .map(|(_, v)| *v)
-        };
+        let out = gauges("", &rows, now);
+        let value = |name: &str, team: &str| value(&out, name, team);
         let oldest = metrics::OLDEST_AWAITING.name;
         let business = metrics::OLDEST_AWAITING_BUSINESS.name;
         let open = metrics::TEAM_OPEN.name;
@@ -279,41 +282,15 @@ billing = "paris"
     /// 09:30 half an hour, all of it business time (always open).
     #[test]
     fn folded_teams_wait_each_on_its_own_calendar() {
-        let settings = Settings::from_toml(
-            "t",
-            r#"
-[source]
-url = "sqlite::memory:"
-[calendars.paris]
-timezone = "Europe/Paris"
-hours = { fri = "09:00-17:00" }
-[team_calendars]
-billing = "paris"
-[labels]
-max_teams = 1
-"#,
-            Vec::new(),
-        )
-        .expect("settings");
-        let friday = chrono::Utc
-            .with_ymd_and_hms(2026, 11, 27, 15, 0, 0)
-            .unwrap();
+        let friday = friday();
         let now = friday + chrono::Duration::hours(18);
         let rows = [
             row("1", "frontline", now - chrono::Duration::minutes(10)),
             row("2", "billing", friday),
             row("3", "night-shift", now - chrono::Duration::minutes(30)),
         ];
-        let open: Vec<OpenTicket> = rows.iter().filter_map(OpenTicket::from_row).collect();
-        let mut labels = LabelFolder::new(settings.labels, &Default::default());
-        let out = state_gauges(open.iter(), &settings, &mut labels, now);
-        let value = |name: &str, team: &str| {
-            out.iter()
-                .find(|(k, _)| {
-                    k.name == name && k.labels.iter().any(|(l, v)| *l == "team" && v == team)
-                })
-                .map(|(_, v)| *v)
-        };
+        let out = gauges("[labels]\nmax_teams = 1\n", &rows, now);
+        let value = |name: &str, team: &str| value(&out, name, team);
         assert_eq!(value(metrics::AWAITING.name, "other"), Some(2.0));
         assert_eq!(
             value(metrics::OLDEST_AWAITING.name, "other"),

@@ -9,6 +9,7 @@ use crate::collect::labels::{CappedLabel, LabelFolder};
 use crate::config::Settings;
 use crate::engine::backlog;
 use crate::engine::calendar::Calendar;
+use crate::engine::facts::{join_breached, with_breaches};
 use crate::engine::time_in_status::{ByStatus, TimeInStatus};
 use crate::engine::timeline::TicketState;
 use crate::metrics;
@@ -22,13 +23,35 @@ use crate::state::series::SeriesKey;
 pub struct OpenTicket {
     ticket: Ticket,
     state: TicketState,
+    /// Its facts' `slo_breached` as stored: a running clock that passes
+    /// its target between two walks of the ticket is added to it.
+    breached: String,
 }
 
 impl OpenTicket {
     /// `None` for a row this version cannot read back (it is left out of
-    /// the gauges).
-    pub fn from_row(row: &TicketRow) -> Option<OpenTicket> {
-        engine_view(row).map(|(ticket, state)| OpenTicket { ticket, state })
+    /// the gauges). `breached`: the facts' `slo_breached` as stored.
+    pub fn from_row(row: &TicketRow, breached: String) -> Option<OpenTicket> {
+        engine_view(row).map(|(ticket, state)| OpenTicket {
+            ticket,
+            state,
+            breached,
+        })
+    }
+
+    /// The row of this run (its facts' breaches as written).
+    pub fn from_walked(row: &TicketRow) -> Option<OpenTicket> {
+        let breached = row
+            .facts
+            .as_ref()
+            .map(|f| join_breached(&f.slo_breached))
+            .unwrap_or_default();
+        OpenTicket::from_row(row, breached)
+    }
+
+    /// Records that the stored facts now say `breached`.
+    pub fn set_breached(&mut self, breached: String) {
+        self.breached = breached;
     }
 }
 
@@ -60,6 +83,10 @@ fn engine_view(row: &TicketRow) -> Option<(Ticket, TicketState)> {
     let state = TicketState {
         status,
         team: row.team.clone(),
+        // Neither is read by the gauges.
+        agent: None,
+        interactions: 0,
+        replies: 0,
         first_response_at: row.first_response_at,
         first_resolution_at: row.first_resolution_at,
         clocks,
@@ -67,11 +94,15 @@ fn engine_view(row: &TicketRow) -> Option<(Ticket, TicketState)> {
     Some((ticket, state))
 }
 
+/// The state gauges at `now`; `breaches` receives (ticket id, new
+/// `slo_breached`) for each open ticket whose stored facts lack an active
+/// breach found now.
 pub fn state_gauges<'a>(
     open: impl IntoIterator<Item = &'a OpenTicket>,
     settings: &Settings,
     labels: &mut LabelFolder,
     now: Instant,
+    breaches: &mut Vec<(String, String)>,
 ) -> Vec<(SeriesKey, f64)> {
     // Counted per team as the tickets name it (a few dozen keys, no label
     // string copied per ticket), then gathered under each team's label: a
@@ -90,7 +121,13 @@ pub fn state_gauges<'a>(
     // under the same calendar), walked once per team rather than per ticket.
     let mut awaiting_by: HashMap<(usize, &'static str), (f64, f64, Instant)> = HashMap::new();
     let mut active_by: HashMap<(usize, usize), f64> = HashMap::new();
-    for OpenTicket { ticket, state } in open {
+    let mut active_now: Vec<&str> = Vec::new();
+    for OpenTicket {
+        ticket,
+        state,
+        breached,
+    } in open
+    {
         let of = state.team.as_deref();
         let t = *team_index.entry(of).or_insert_with(|| {
             let calendar = settings.calendars.for_team(of);
@@ -115,10 +152,15 @@ pub fn state_gauges<'a>(
                 a.2 = a.2.min(ticket.created_at);
             }
         }
+        active_now.clear();
         for (i, slo) in settings.slos.iter().enumerate() {
             if slo.is_active_breach(ticket, state, now, &settings.calendars) {
                 *active_by.entry((i, t)).or_default() += 1.0;
+                active_now.push(&slo.name);
             }
+        }
+        if let Some(new) = with_breaches(breached, &active_now) {
+            breaches.push((ticket.id.clone(), new));
         }
     }
     let mut backlog_counts: BTreeMap<(String, &'static str, &'static str), f64> = BTreeMap::new();
@@ -221,6 +263,8 @@ mod tests {
             source_updated_at: None,
             status_since: None,
             status_seconds: None,
+            facts: None,
+            requester_hash: None,
         }
     }
 
@@ -232,9 +276,9 @@ mod tests {
              hours = {{ fri = \"09:00-17:00\" }}\n[team_calendars]\nbilling = \"paris\"\n{labels}"
         );
         let settings = Settings::from_toml("t", &toml, Vec::new()).expect("settings");
-        let open: Vec<OpenTicket> = rows.iter().filter_map(OpenTicket::from_row).collect();
+        let open: Vec<OpenTicket> = rows.iter().filter_map(OpenTicket::from_walked).collect();
         let mut folder = LabelFolder::new(settings.labels, &Default::default());
-        state_gauges(open.iter(), &settings, &mut folder, now)
+        state_gauges(open.iter(), &settings, &mut folder, now, &mut Vec::new())
     }
 
     /// The value of series `name` for `team`.

@@ -21,6 +21,7 @@ pub mod labels;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::config::Settings;
+use crate::engine::facts::TicketFacts;
 use crate::engine::surveys::NpsClass;
 use crate::engine::timeline::{Measure, Observation, Timeline};
 use crate::metrics::{self, Buckets, Layout};
@@ -31,6 +32,7 @@ use crate::model::{NONE, UNASSIGNED};
 use crate::rejects::Rejects;
 use crate::source::merge::{self, orphan_event};
 use crate::source::{Rows, Source, SourceError};
+use crate::state::requester::RequesterKey;
 use crate::state::series::{Cumulative, Labels, SeriesKey};
 use crate::state::{
     AnswerRow, Commit, Loaded, Pending, StateError, StateStore, TicketRow, Watermark,
@@ -100,7 +102,9 @@ pub struct Outcome {
 /// With a paused business-time SLO the calendars count too: the open
 /// tickets' stored business seconds were taken in them.
 fn stored_layout(buckets: &Buckets, settings: &Settings) -> String {
-    let mut layout = buckets.fingerprint();
+    // `facts:1`: a store from before the ticket facts (issue 20) is counted
+    // again, which fills every ticket's facts.
+    let mut layout = format!("{};facts:1", buckets.fingerprint());
     let paused = || settings.slos.iter().filter(|s| !s.pause_on.is_empty());
     for slo in paused() {
         let statuses: Vec<&str> = slo.pause_on.iter().map(|s| s.as_str()).collect();
@@ -154,6 +158,12 @@ pub async fn run(
             .and_then(|d| chrono::TimeDelta::from_std(d).ok())
             .map(|d| now - d),
         phases,
+        now,
+        requester: settings
+            .state
+            .requester_salt
+            .as_ref()
+            .and_then(RequesterKey::new),
     };
     let upto = source.max_event_id().await?;
     let after = prev.as_ref().and_then(|w| w.last_event_id);
@@ -246,6 +256,11 @@ pub async fn run(
         label_values: run.labels.fresh().to_vec(),
         rejected_rows,
         forget_answers_before,
+        forget_facts_before: settings
+            .state
+            .facts_retention
+            .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+            .map(|d| now - d),
     };
     writer.finish(&commit).await?;
     run.phases.done("committed");
@@ -263,7 +278,7 @@ pub async fn run(
     let open = match live.open.as_mut() {
         Some(open) if !outcome.backfill => {
             for t in tickets {
-                match gauges::OpenTicket::from_row(&t).filter(|_| t.is_open) {
+                match gauges::OpenTicket::from_walked(&t).filter(|_| t.is_open) {
                     Some(view) => open.insert(t.id, view),
                     None => open.remove(&t.id),
                 };
@@ -273,13 +288,35 @@ pub async fn run(
         _ => {
             let rows = store.open_tickets().await?;
             live.open.insert(
-                rows.iter()
-                    .filter_map(|t| Some((t.id.clone(), gauges::OpenTicket::from_row(t)?)))
+                rows.into_iter()
+                    .filter_map(|(t, breached)| {
+                        Some((t.id.clone(), gauges::OpenTicket::from_row(&t, breached)?))
+                    })
                     .collect(),
             )
         }
     };
-    live.gauges = gauges::state_gauges(open.values(), settings, &mut live.labels, now);
+    let mut breaches = Vec::new();
+    live.gauges = gauges::state_gauges(
+        open.values(),
+        settings,
+        &mut live.labels,
+        now,
+        &mut breaches,
+    );
+    phases.done("state gauges");
+    // Running clocks that passed their target since the tickets were last
+    // walked: their facts say so now (a ticket's breach is not a counter,
+    // so this small write need not join the collection's transaction; one
+    // that fails is found again by the next collection).
+    if !breaches.is_empty() {
+        store.refresh_breaches(&breaches, now).await?;
+        for (id, breached) in breaches {
+            if let Some(t) = open.get_mut(&id) {
+                t.set_breached(breached);
+            }
+        }
+    }
     phases.done("state gauges");
     Ok(outcome)
 }
@@ -557,6 +594,9 @@ struct Run<'a> {
     /// Backfill limit: measurements before this are not counted.
     counted_from: Option<Instant>,
     phases: Phases,
+    /// The collection's `now`: the ticket facts' active breaches and time.
+    now: Instant,
+    requester: Option<RequesterKey>,
 }
 
 impl Run<'_> {
@@ -748,14 +788,16 @@ fn run_ticket(
         run.survey(Some(ticket), team, s);
         answers.push(answer_row(s, team));
     }
-    ticket_rows.push(ticket_row(ticket, &tl));
+    let facts = TicketFacts::of(ticket, &tl, surveys, &run.settings.slos, calendars, run.now);
+    let requester_hash = run.requester.as_ref().map(|k| k.hash(&ticket.requester_id));
+    ticket_rows.push(TicketRow {
+        requester_hash,
+        ..ticket_row(ticket, &tl, facts)
+    });
 }
 
-fn ticket_row(ticket: &Ticket, tl: &Timeline) -> TicketRow {
-    let first_response_seconds = tl.observations.iter().find_map(|o| match o.measure {
-        Measure::FirstResponse(e, _) => Some(e.calendar.0),
-        _ => None,
-    });
+fn ticket_row(ticket: &Ticket, tl: &Timeline, facts: TicketFacts) -> TicketRow {
+    let first_response_seconds = facts.first_response.map(|e| e.calendar.0);
     let is_open = !tl.state.status.is_done();
     // Only open tickets can breach actively: done ones keep no clocks.
     let clocks = tl
@@ -773,6 +815,7 @@ fn ticket_row(ticket: &Ticket, tl: &Timeline) -> TicketRow {
         first_response_at: tl.state.first_response_at,
         first_response_seconds,
         first_resolution_at: tl.state.first_resolution_at,
+        facts: Some(facts),
         ..ignored_row(ticket)
     }
 }
@@ -794,6 +837,8 @@ fn ignored_row(ticket: &Ticket) -> TicketRow {
         source_updated_at: ticket.updated_at,
         status_since: None,
         status_seconds: None,
+        facts: None,
+        requester_hash: None,
     }
 }
 
@@ -853,7 +898,9 @@ mod tests {
         };
         let always = Calendars::default;
         let plain = layout(slo(vec![]), always());
-        assert_eq!(plain, Buckets::for_slos(&[slo(vec![])]).fingerprint());
+        // A store from before the ticket facts is counted again (it has none).
+        let buckets = Buckets::for_slos(&[slo(vec![])]).fingerprint();
+        assert_eq!(plain, format!("{buckets};facts:1"));
         let pending = layout(slo(vec![Status::Pending]), always());
         let both = layout(slo(vec![Status::Pending, Status::OnHold]), always());
         assert_ne!(plain, pending);

@@ -143,6 +143,14 @@ pub(super) fn passwords_in_file(table: &toml::Table) -> Vec<String> {
                 "{section}.password: secrets are not read from the configuration file; {instead}"
             ));
         }
+        if section == "state" && t.get("requester_salt").is_some() {
+            problems.push(
+                "state.requester_salt: secrets are not read from the configuration file; put it \
+                 in a file named by state.requester_salt_file, or in the \
+                 SUPPORT_METRICS__STATE__REQUESTER_SALT environment variable"
+                    .to_string(),
+            );
+        }
         // As `redact_url` sees it: a password that was not even
         // percent-encoded is one too.
         if let Some(url) = t.get("url").and_then(|u| u.as_str())

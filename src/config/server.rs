@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -17,6 +18,11 @@ pub(super) struct RawState {
     /// Only from the environment (refused in the file before overrides).
     password: Option<String>,
     password_file: Option<PathBuf>,
+    /// The key of the requesters' hash: only from the environment or a file.
+    requester_salt: Option<String>,
+    requester_salt_file: Option<PathBuf>,
+    /// How long the facts of a solved or closed ticket are kept.
+    facts_retention: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,13 +47,24 @@ pub struct StateSettings {
     /// Never with a password in it: see `password`.
     pub url: String,
     pub password: Option<Password>,
+    /// The key under which requester ids are hashed into the ticket facts
+    /// (`state.requester_salt`); without one, no requester is stored.
+    pub requester_salt: Option<Password>,
+    /// Facts of tickets solved or closed longer ago than this are emptied
+    /// (`state.facts_retention`); `None` keeps them all.
+    pub facts_retention: Option<Duration>,
 }
 
 impl StateSettings {
     /// `url` (a password in it is taken out).
     pub fn with_url(url: &str) -> StateSettings {
         let (url, password) = database::split_password(url);
-        StateSettings { url, password }
+        StateSettings {
+            url,
+            password,
+            requester_salt: None,
+            facts_retention: None,
+        }
     }
 }
 
@@ -127,6 +144,40 @@ pub(super) fn validate_state(
              (default {DEFAULT_STATE_URL})",
             redact_url(&settings.url)
         ));
+    }
+    let salt_file = raw
+        .requester_salt_file
+        .and_then(|p| super::read_secret_file("state.requester_salt_file", &p, problems));
+    settings.requester_salt = match (raw.requester_salt, salt_file) {
+        (Some(_), Some(_)) => {
+            problems.push(
+                "state.requester_salt: given both by SUPPORT_METRICS__STATE__REQUESTER_SALT and \
+                 state.requester_salt_file; keep one"
+                    .to_string(),
+            );
+            None
+        }
+        (Some(s), None) | (None, Some(s)) if s.len() < 16 => {
+            problems.push(
+                "state.requester_salt: shorter than 16 characters; a short key lets anyone who \
+                 reads the facts guess requesters back from their hashes (e.g. `openssl rand -hex 32`)"
+                    .to_string(),
+            );
+            None
+        }
+        (Some(s), None) | (None, Some(s)) => Some(Password::new(s)),
+        (None, None) => None,
+    };
+    if let Some(text) = raw.facts_retention {
+        match super::durations::parse_duration(&text) {
+            Ok(d) if d >= Duration::from_secs(86_400) && d <= Duration::from_secs(100 * 365 * 86_400) => {
+                settings.facts_retention = Some(d)
+            }
+            Ok(_) => problems.push(format!(
+                "state.facts_retention: `{text}` must be between 1d and 100 years (leave it out to keep every ticket's facts)"
+            )),
+            Err(e) => problems.push(format!("state.facts_retention: {e}")),
+        }
     }
     settings
 }

@@ -6,6 +6,7 @@
 pub mod backlog;
 pub mod calendar;
 pub mod engagement;
+pub mod facts;
 pub mod first_response;
 pub mod interactions;
 pub mod replies;

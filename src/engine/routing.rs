@@ -43,6 +43,10 @@ impl Routing {
         self.team.as_deref()
     }
 
+    pub fn agent(&self) -> Option<&str> {
+        self.agent.as_deref()
+    }
+
     pub fn reroutes(&self) -> u32 {
         self.reroutes
     }

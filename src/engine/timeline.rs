@@ -98,6 +98,9 @@ pub struct Observation {
     pub event_id: Option<i64>,
     /// The ticket's team as of the completing event.
     pub team: Option<String>,
+    /// The ticket's assignee as of the completing event (DESIGN.md §3
+    /// "People").
+    pub agent: Option<String>,
     pub measure: Measure,
 }
 
@@ -122,6 +125,11 @@ impl EventRejection {
 pub struct TicketState {
     pub status: Status,
     pub team: Option<String>,
+    /// The assignee (`agent_id`) as of the last event.
+    pub agent: Option<String>,
+    /// Public customer and agent messages so far, and the agents' among them.
+    pub interactions: u32,
+    pub replies: u32,
     /// When an agent first replied, if ever.
     pub first_response_at: Option<Instant>,
     /// When the ticket was first solved, if ever.
@@ -205,7 +213,7 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
         // The creation is attributed to the team after every event at the
         // creation instant (routing rules assign on creation).
         if !created_emitted && ev.occurred_at > ticket.created_at {
-            observations.push(created(ticket, routing.team()));
+            observations.push(created(ticket, &routing));
             created_emitted = true;
         }
         measures.clear();
@@ -235,11 +243,12 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
             at: ev.occurred_at,
             event_id: Some(ev.id),
             team: routing.team().map(str::to_string),
+            agent: routing.agent().map(str::to_string),
             measure,
         }));
     }
     if !created_emitted {
-        observations.push(created(ticket, routing.team()));
+        observations.push(created(ticket, &routing));
     }
 
     Timeline {
@@ -247,6 +256,9 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
         state: TicketState {
             status: resolution.status(),
             team: routing.team().map(str::to_string),
+            agent: routing.agent().map(str::to_string),
+            interactions: interactions.interactions(),
+            replies: interactions.replies(),
             first_response_at: first_response.responded_at(),
             first_resolution_at: resolution.first_solved_at(),
             clocks: Some(time_in_status),
@@ -256,11 +268,12 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
     }
 }
 
-fn created(ticket: &Ticket, team: Option<&str>) -> Observation {
+fn created(ticket: &Ticket, routing: &Routing) -> Observation {
     Observation {
         at: ticket.created_at,
         event_id: None,
-        team: team.map(str::to_string),
+        team: routing.team().map(str::to_string),
+        agent: routing.agent().map(str::to_string),
         measure: Measure::Created,
     }
 }

@@ -9,6 +9,7 @@
 //! module knows SQL and rows; what the values mean is `collect`'s business.
 
 pub mod pending;
+pub mod requester;
 pub mod series;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -19,8 +20,9 @@ use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use crate::config::{StateSettings, redact_url};
 use crate::db::{self, DbError, Pool, Role, on_pool};
+use crate::engine::facts::{TicketFacts, join_breached};
 use crate::metrics;
-use crate::model::Instant;
+use crate::model::{Instant, Seconds};
 use crate::rejects::RowKey;
 pub use pending::Pending;
 use series::{Cumulative, Histogram, Labels, SeriesKey};
@@ -86,6 +88,12 @@ pub struct TicketRow {
     /// for paused SLO clocks. `None` for done tickets.
     pub status_since: Option<Instant>,
     pub status_seconds: Option<String>,
+    /// What `support_ticket_facts` shows of the ticket; `None` for a
+    /// deleted or spam ticket (left out of the facts).
+    pub facts: Option<TicketFacts>,
+    /// The requester's id under the store's key (`state.requester_salt`);
+    /// `None` without a key.
+    pub requester_hash: Option<String>,
 }
 
 /// A survey or engagement answer kept for de-duplication and the KPI windows.
@@ -125,10 +133,14 @@ pub struct Commit<'a> {
     /// Answers older than this are forgotten, and rejected rows unseen
     /// since.
     pub forget_answers_before: Instant,
+    /// The facts of done tickets not walked since are emptied
+    /// (`state.facts_retention`); `None` keeps them.
+    pub forget_facts_before: Option<Instant>,
 }
 
-/// The columns of `ticket_state`, key first, in `TicketRow` order.
-const TICKET_COLUMNS: [&str; 14] = [
+/// The columns of `ticket_state`, key first, in `TicketRow` order (the
+/// facts' columns last, in `TicketFacts` order).
+const TICKET_COLUMNS: [&str; 34] = [
     "id",
     "created_at",
     "created_by",
@@ -143,7 +155,34 @@ const TICKET_COLUMNS: [&str; 14] = [
     "source_updated_at",
     "status_since",
     "status_seconds",
+    "category",
+    "agent_id",
+    "first_response_business_seconds",
+    "first_resolution_seconds",
+    "first_resolution_business_seconds",
+    "solved_at",
+    "full_resolution_seconds",
+    "requester_wait_seconds",
+    "agent_wait_seconds",
+    "on_hold_seconds",
+    "reopens",
+    "reroutes",
+    "reassignments",
+    "interactions",
+    "replies",
+    "csat_score",
+    "customer_confirmed",
+    "slo_breached",
+    "facts_updated_at",
+    "requester_hash",
 ];
+
+/// Where the facts' columns start in [`TICKET_COLUMNS`].
+const FACTS_FROM: usize = 14;
+
+/// Facts columns that an update leaves alone when the new row has none: a
+/// ticket walked again without its earlier answers keeps its CSAT.
+const KEPT_WHEN_NULL: [&str; 1] = ["csat_score"];
 
 /// `last_event_id, tickets_since, responses_since, bucket_layout,
 /// pending_event_ids`.
@@ -311,6 +350,24 @@ impl StateStore {
                 let set: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
                 format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
             }
+        }
+    }
+
+    /// As [`Self::upsert`], but the `kept` columns keep their stored value
+    /// when the new row's is NULL.
+    fn upsert_keeping(&self, table: &str, key: &str, update: &[&str], kept: &[&str]) -> String {
+        let set: Vec<String> = update
+            .iter()
+            .map(|c| match (&self.pool, kept.contains(c)) {
+                (Pool::MySql(_), false) => format!("{c} = VALUES({c})"),
+                (Pool::MySql(_), true) => format!("{c} = COALESCE(VALUES({c}), {c})"),
+                (_, false) => format!("{c} = excluded.{c}"),
+                (_, true) => format!("{c} = COALESCE(excluded.{c}, {table}.{c})"),
+            })
+            .collect();
+        match &self.pool {
+            Pool::MySql(_) => format!(" ON DUPLICATE KEY UPDATE {}", set.join(", ")),
+            _ => format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", ")),
         }
     }
 
@@ -497,8 +554,9 @@ impl StateStore {
         Ok(known)
     }
 
-    /// Every ticket not solved, closed, deleted or spam as of the last collection.
-    pub async fn open_tickets(&self) -> Result<Vec<TicketRow>, StateError> {
+    /// Every ticket not solved, closed, deleted or spam as of the last
+    /// collection, with its facts' `slo_breached` (empty for none).
+    pub async fn open_tickets(&self) -> Result<Vec<(TicketRow, String)>, StateError> {
         type Row = (
             String,
             i64,
@@ -513,12 +571,13 @@ impl StateStore {
             Option<i64>,
             Option<i64>,
             Option<String>,
+            Option<String>,
         );
         let rows: Vec<Row> = on_pool!(&self.pool, p =>
             sqlx::query_as(
                 "SELECT id, created_at, created_by, priority, channel, team, status, \
                  first_response_at, first_response_seconds, first_resolution_at, \
-                 source_updated_at, status_since, status_seconds \
+                 source_updated_at, status_since, status_seconds, slo_breached \
                  FROM ticket_state WHERE is_open = 1",
             )
             .fetch_all(p)
@@ -528,7 +587,7 @@ impl StateStore {
         Ok(rows
             .into_iter()
             .filter_map(|r| {
-                Some(TicketRow {
+                let row = TicketRow {
                     id: r.0,
                     created_at: from_micros(r.1)?,
                     created_by: r.2,
@@ -543,9 +602,40 @@ impl StateStore {
                     source_updated_at: r.10.and_then(from_micros),
                     status_since: r.11.and_then(from_micros),
                     status_seconds: r.12,
-                })
+                    facts: None,
+                    requester_hash: None,
+                };
+                Some((row, r.13.unwrap_or_default()))
             })
             .collect())
+    }
+
+    /// Sets the facts' `slo_breached` of open tickets whose running clock
+    /// passed a target since they were walked, as of `now`.
+    pub async fn refresh_breaches(
+        &self,
+        breaches: &[(String, String)],
+        now: Instant,
+    ) -> Result<(), StateError> {
+        self.still_there()?;
+        let sql = self.pool.dialect().sql(
+            "UPDATE ticket_state SET slo_breached = $1, facts_updated_at = $2 \
+             WHERE id = $3 AND facts_updated_at IS NOT NULL",
+        );
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await.map_err(self.err("begin a transaction"))?;
+            for (id, breached) in breaches {
+                sqlx::query(AssertSqlSafe(sql.clone()))
+                    .bind(breached)
+                    .bind(micros(now))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.err("save the tickets' SLO breaches"))?;
+            }
+            tx.commit().await.map_err(self.err("commit"))?;
+        });
+        Ok(())
     }
 
     /// First responses measured at or after `since`: when, and how long
@@ -742,8 +832,31 @@ impl Writer<'_> {
                         .push_bind(t.source_updated_at.map(micros))
                         .push_bind(t.status_since.map(micros))
                         .push_bind(t.status_seconds.clone());
+                    let f = t.facts.as_ref();
+                    let secs = |v: Option<Seconds>| v.map(|s| s.0);
+                    let count = |v: u32| i64::from(v);
+                    b.push_bind(f.and_then(|f| f.category.clone()))
+                        .push_bind(f.and_then(|f| f.agent_id.clone()))
+                        .push_bind(f.and_then(|f| f.first_response).map(|e| e.business.0))
+                        .push_bind(f.and_then(|f| f.first_resolution).map(|e| e.calendar.0))
+                        .push_bind(f.and_then(|f| f.first_resolution).map(|e| e.business.0))
+                        .push_bind(f.and_then(|f| f.solved_at).map(micros))
+                        .push_bind(secs(f.and_then(|f| f.full_resolution)))
+                        .push_bind(secs(f.and_then(|f| f.requester_wait)))
+                        .push_bind(secs(f.and_then(|f| f.agent_wait)))
+                        .push_bind(secs(f.and_then(|f| f.on_hold)))
+                        .push_bind(f.map(|f| count(f.reopens)))
+                        .push_bind(f.map(|f| count(f.reroutes)))
+                        .push_bind(f.map(|f| count(f.reassignments)))
+                        .push_bind(f.map(|f| count(f.interactions)))
+                        .push_bind(f.map(|f| count(f.replies)))
+                        .push_bind(f.and_then(|f| f.csat_score).map(i16::from))
+                        .push_bind(f.and_then(|f| f.customer_confirmed).map(i16::from))
+                        .push_bind(f.map(|f| join_breached(&f.slo_breached)))
+                        .push_bind(f.map(|f| micros(f.updated_at)))
+                        .push_bind(t.requester_hash.clone());
                 });
-                qb.push(s.upsert("id", &TICKET_COLUMNS[1..]));
+                qb.push(s.upsert_keeping("ticket_state", "id", &TICKET_COLUMNS[1..], &KEPT_WHEN_NULL));
                 qb.build().execute(&mut **tx).await.map_err(s.err("save tickets"))?;
             }
         });
@@ -824,6 +937,19 @@ impl Writer<'_> {
                 });
                 qb.push(s.upsert("row_key", &["seen_at"]));
                 qb.build().execute(&mut *tx).await.map_err(s.err("save rejected rows"))?;
+            }
+            if let Some(before) = c.forget_facts_before {
+                // The row itself stays: it says the ticket was counted.
+                let set: Vec<String> =
+                    TICKET_COLUMNS[FACTS_FROM..].iter().map(|c| format!("{c} = NULL")).collect();
+                sqlx::query(s.sql(&format!(
+                    "UPDATE ticket_state SET {} WHERE is_open = 0 AND facts_updated_at < $1",
+                    set.join(", ")
+                )))
+                .bind(micros(before))
+                .execute(&mut *tx)
+                .await
+                .map_err(s.err("forget old ticket facts"))?;
             }
             sqlx::query(s.sql("DELETE FROM rejected_row WHERE seen_at < $1"))
                 .bind(micros(c.forget_answers_before))

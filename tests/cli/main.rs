@@ -10,6 +10,7 @@ mod deploy;
 mod digest;
 mod errors;
 mod exporter;
+mod facts;
 mod faults;
 mod field;
 mod generate;

@@ -51,6 +51,8 @@ async fn round_trip(url: &str) {
         source_updated_at: Some(t0 + chrono::TimeDelta::minutes(31)),
         status_since: Some(t0 + chrono::TimeDelta::minutes(30)),
         status_seconds: Some("new=1800/1800".into()),
+        facts: None,
+        requester_hash: None,
     };
     let answer = AnswerRow {
         relation: "surveys",
@@ -85,6 +87,7 @@ async fn round_trip(url: &str) {
                 // Both signs: the key is a 64-bit hash stored as BIGINT.
                 rejected_rows: vec![RowKey(7), RowKey(-9)],
                 forget_answers_before: t0 - chrono::TimeDelta::days(1),
+                forget_facts_before: None,
             })
             .await
             .unwrap_or_else(|e| panic!("commit {round}: {e}"));
@@ -121,7 +124,7 @@ async fn round_trip(url: &str) {
     );
     assert_eq!(
         store.open_tickets().await.expect("open tickets"),
-        vec![ticket.clone()]
+        vec![(ticket.clone(), String::new())]
     );
     // What incremental runs compare a re-read row with.
     let known = store

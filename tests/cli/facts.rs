@@ -1,0 +1,382 @@
+//! Ticket facts (`support_ticket_facts`, DESIGN.md §5) as `collect` writes
+//! them into the state store, on SQLite, PostgreSQL and MariaDB: each of the
+//! fixture's tickets has its hand-computed values, deleted and spam tickets
+//! are left out, the requester is a keyed hash, and the facts agree with
+//! `report` over the same data.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sqlx::Row;
+use support_metrics::collect::{self, Live};
+use support_metrics::config::Settings;
+use support_metrics::source::{Access, Source};
+use support_metrics::state::StateStore;
+
+use crate::exporter::{ALL_TIME, report_of};
+use crate::helpers::{TestDb, fixture_config};
+
+const SALT: &str = "a-test-salt-of-some-length";
+
+/// One ticket's facts, as the view shows them (instants in unix seconds).
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Fact {
+    team: Option<String>,
+    agent_id: Option<String>,
+    status: String,
+    category: Option<String>,
+    first_response_seconds: Option<f64>,
+    first_response_business_seconds: Option<f64>,
+    first_resolution_seconds: Option<f64>,
+    first_resolution_business_seconds: Option<f64>,
+    solved_at: Option<i64>,
+    full_resolution_seconds: Option<f64>,
+    requester_wait_seconds: Option<f64>,
+    agent_wait_seconds: Option<f64>,
+    on_hold_seconds: Option<f64>,
+    reopens: i64,
+    reroutes: i64,
+    reassignments: i64,
+    interactions: i64,
+    replies: i64,
+    csat_score: Option<i64>,
+    customer_confirmed: Option<i64>,
+    slo_breached: String,
+}
+
+/// Unix seconds of an RFC 3339 instant.
+fn unix(s: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .expect("instant")
+        .timestamp()
+}
+
+/// The fixture's facts, by hand (calendars: UTC 09–17 on weekdays, `tech`
+/// on Paris 09–18; SLOs `frt_all` 40 business minutes, `res_paused` 1 day
+/// paused while pending).
+fn expected() -> BTreeMap<String, Fact> {
+    let h = 3600.0;
+    let mut m = BTreeMap::new();
+    // Mon 09:00: answered 09:30, solved 10:00, reopened by the customer's
+    // 11:00 message, answered 12:00, solved 13:00. Requester wait up to the
+    // last solve: new 0.5 h + open 0.5 h + open 11:00–13:00 = 3 h. The
+    // event before the creation and the `like` are rejected; the
+    // out-of-range CSAT (6) too, so s1's 4 holds.
+    m.insert(
+        "1".into(),
+        Fact {
+            team: Some("billing".into()),
+            status: "solved".into(),
+            category: Some("billing".into()),
+            first_response_seconds: Some(1800.0),
+            first_response_business_seconds: Some(1800.0),
+            first_resolution_seconds: Some(h),
+            first_resolution_business_seconds: Some(h),
+            solved_at: Some(unix("2026-01-05T13:00:00Z")),
+            full_resolution_seconds: Some(4.0 * h),
+            requester_wait_seconds: Some(3.0 * h),
+            agent_wait_seconds: Some(0.0),
+            on_hold_seconds: Some(0.0),
+            reopens: 1,
+            interactions: 4,
+            replies: 2,
+            csat_score: Some(4),
+            customer_confirmed: Some(0),
+            ..Fact::default()
+        },
+    );
+    // Tue 10:00 to frontline, re-routed to tech at 10:20, answered 10:50
+    // (50 min, all inside Paris hours: a frt_all breach), solved 11:00; the
+    // later CSAT (5, a week after) replaces the first (3).
+    m.insert(
+        "2".into(),
+        Fact {
+            team: Some("tech".into()),
+            status: "solved".into(),
+            category: Some("login".into()),
+            first_response_seconds: Some(3000.0),
+            first_response_business_seconds: Some(3000.0),
+            first_resolution_seconds: Some(h),
+            first_resolution_business_seconds: Some(h),
+            solved_at: Some(unix("2026-01-06T11:00:00Z")),
+            full_resolution_seconds: Some(h),
+            requester_wait_seconds: Some(h),
+            agent_wait_seconds: Some(0.0),
+            on_hold_seconds: Some(0.0),
+            reroutes: 1,
+            interactions: 2,
+            replies: 1,
+            csat_score: Some(5),
+            customer_confirmed: Some(0),
+            slo_breached: "frt_all".into(),
+            ..Fact::default()
+        },
+    );
+    // Agent-initiated Wed 08:00 (no first response), closed 10:00: 2 h, one
+    // of them in office hours.
+    m.insert(
+        "3".into(),
+        Fact {
+            team: Some("billing".into()),
+            status: "closed".into(),
+            category: Some("billing".into()),
+            first_resolution_seconds: Some(2.0 * h),
+            first_resolution_business_seconds: Some(h),
+            solved_at: Some(unix("2026-01-07T10:00:00Z")),
+            full_resolution_seconds: Some(2.0 * h),
+            requester_wait_seconds: Some(2.0 * h),
+            agent_wait_seconds: Some(0.0),
+            on_hold_seconds: Some(0.0),
+            interactions: 2,
+            replies: 1,
+            csat_score: Some(5),
+            customer_confirmed: Some(0),
+            ..Fact::default()
+        },
+    );
+    // New since Thu 01-08 and never answered: both running clocks are past
+    // their targets by now.
+    m.insert(
+        "5".into(),
+        Fact {
+            team: Some("billing".into()),
+            status: "new".into(),
+            category: Some("refunds".into()),
+            interactions: 1,
+            slo_breached: "frt_all,res_paused".into(),
+            ..Fact::default()
+        },
+    );
+    // Sun 20:00, answered Mon 08:00 (12 h, none of it in office hours),
+    // pending since: its paused resolution clock stopped at 12 h.
+    m.insert(
+        "6".into(),
+        Fact {
+            team: Some("billing".into()),
+            status: "pending".into(),
+            category: Some("shipping".into()),
+            first_response_seconds: Some(12.0 * h),
+            first_response_business_seconds: Some(0.0),
+            interactions: 2,
+            replies: 1,
+            ..Fact::default()
+        },
+    );
+    m
+}
+
+const COLUMNS: &str = "ticket_id, team, agent_id, status, category, first_response_seconds, \
+     first_response_business_seconds, first_resolution_seconds, first_resolution_business_seconds, \
+     solved_at, full_resolution_seconds, requester_wait_seconds, agent_wait_seconds, on_hold_seconds, \
+     reopens, reroutes, reassignments, interactions, replies, csat_score, customer_confirmed, \
+     slo_breached, requester_hash, updated_at, created_at";
+
+/// The view's rows by ticket id, with each row's requester hash, and its
+/// `updated_at` and `created_at`.
+type ReadBack = BTreeMap<String, (Fact, Option<String>, i64, i64)>;
+
+fn decode<R: Row>(r: &R) -> (String, (Fact, Option<String>, i64, i64))
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<f64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let int = |c: &str| r.try_get::<Option<i64>, _>(c).expect(c).unwrap_or(0);
+    let f = Fact {
+        team: r.try_get("team").expect("team"),
+        agent_id: r.try_get("agent_id").expect("agent_id"),
+        status: r.try_get("status").expect("status"),
+        category: r.try_get("category").expect("category"),
+        first_response_seconds: r.try_get("first_response_seconds").expect("frs"),
+        first_response_business_seconds: r.try_get("first_response_business_seconds").expect("frb"),
+        first_resolution_seconds: r.try_get("first_resolution_seconds").expect("fres"),
+        first_resolution_business_seconds: r
+            .try_get("first_resolution_business_seconds")
+            .expect("fresb"),
+        solved_at: r.try_get("solved_at").expect("solved_at"),
+        full_resolution_seconds: r.try_get("full_resolution_seconds").expect("full"),
+        requester_wait_seconds: r.try_get("requester_wait_seconds").expect("rw"),
+        agent_wait_seconds: r.try_get("agent_wait_seconds").expect("aw"),
+        on_hold_seconds: r.try_get("on_hold_seconds").expect("oh"),
+        reopens: int("reopens"),
+        reroutes: int("reroutes"),
+        reassignments: int("reassignments"),
+        interactions: int("interactions"),
+        replies: int("replies"),
+        csat_score: r.try_get("csat_score").expect("csat"),
+        customer_confirmed: r.try_get("customer_confirmed").expect("confirmed"),
+        slo_breached: r
+            .try_get::<Option<String>, _>("slo_breached")
+            .expect("slo_breached")
+            .unwrap_or_default(),
+    };
+    let id: String = r.try_get("ticket_id").expect("ticket_id");
+    let hash = r.try_get("requester_hash").expect("requester_hash");
+    (id, (f, hash, int("updated_at"), int("created_at")))
+}
+
+/// Every row of `support_ticket_facts` in the store at `url`.
+async fn read_facts(url: &str) -> ReadBack {
+    let sql = format!("SELECT {COLUMNS} FROM support_ticket_facts");
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.expect("pg");
+        // PostgreSQL's integer columns are narrower than i64: cast them.
+        let sql = "SELECT ticket_id, team, agent_id, status, category, first_response_seconds, \
+             first_response_business_seconds, first_resolution_seconds, \
+             first_resolution_business_seconds, solved_at, full_resolution_seconds, \
+             requester_wait_seconds, agent_wait_seconds, on_hold_seconds, reopens::bigint AS reopens, \
+             reroutes::bigint AS reroutes, reassignments::bigint AS reassignments, \
+             interactions::bigint AS interactions, replies::bigint AS replies, \
+             csat_score::bigint AS csat_score, customer_confirmed::bigint AS customer_confirmed, \
+             slo_breached, requester_hash, updated_at, created_at FROM support_ticket_facts";
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_all(&pool)
+            .await
+            .expect("facts");
+        return rows.iter().map(decode).collect();
+    }
+    if url.starts_with("mysql") {
+        let pool = sqlx::MySqlPool::connect(url).await.expect("mysql");
+        let sql = sql
+            .replace("reopens,", "CAST(reopens AS SIGNED) AS reopens,")
+            .replace("reroutes,", "CAST(reroutes AS SIGNED) AS reroutes,")
+            .replace(
+                "reassignments,",
+                "CAST(reassignments AS SIGNED) AS reassignments,",
+            )
+            .replace(
+                "interactions,",
+                "CAST(interactions AS SIGNED) AS interactions,",
+            )
+            .replace("replies,", "CAST(replies AS SIGNED) AS replies,")
+            .replace("csat_score,", "CAST(csat_score AS SIGNED) AS csat_score,")
+            .replace(
+                "customer_confirmed,",
+                "CAST(customer_confirmed AS SIGNED) AS customer_confirmed,",
+            )
+            .replace("updated_at,", "CAST(updated_at AS SIGNED) AS updated_at,")
+            .replace(
+                "created_at FROM",
+                "CAST(created_at AS SIGNED) AS created_at FROM",
+            )
+            .replace(" solved_at,", " CAST(solved_at AS SIGNED) AS solved_at,");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&pool)
+            .await
+            .expect("facts");
+        return rows.iter().map(decode).collect();
+    }
+    let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&pool)
+        .await
+        .expect("facts");
+    rows.iter().map(decode).collect()
+}
+
+/// Backfills the fixture into the state store at `state_url`, then checks
+/// the facts by hand and against `report`.
+async fn facts_are_the_hand_computed_ones(db: TestDb, state_url: &str) {
+    db.load_fixture("small_helpdesk.sql").await;
+    let path = fixture_config(&db, state_url, "0 0 * * * *", "facts");
+    // The salt, as SUPPORT_METRICS__STATE__REQUESTER_SALT would give it.
+    let mut settings = Settings::load(Some(&path)).expect("settings");
+    settings.state.requester_salt = Some(support_metrics::db::Password::new(SALT.into()));
+    let source = Source::connect(&settings.source, Access::ReadOnly)
+        .await
+        .expect("source");
+    let store = StateStore::open(&settings.state).await.expect("state");
+    let now = chrono::Utc::now();
+    let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
+    collect::run(&source, &store, &settings, &mut live, now)
+        .await
+        .expect("backfill");
+
+    let got = read_facts(state_url).await;
+    let facts: BTreeMap<String, Fact> = got.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect();
+    assert_eq!(facts, expected(), "{state_url}");
+    // Unix seconds; every row written by this collection.
+    assert_eq!(got["1"].3, unix("2026-01-05T09:00:00Z"));
+    assert!(got.values().all(|v| v.2 == now.timestamp()), "{got:?}");
+    // The requester is a keyed hash: stable, 32 hex digits, never the id,
+    // and the same under the same key from this test's own HMAC.
+    let key = support_metrics::state::requester::RequesterKey::new(
+        &support_metrics::db::Password::new(SALT.into()),
+    )
+    .expect("key");
+    assert_eq!(got["1"].1.as_deref(), Some(key.hash("c1").as_str()));
+    let hashes: std::collections::BTreeSet<&str> =
+        got.values().filter_map(|v| v.1.as_deref()).collect();
+    assert_eq!(hashes.len(), got.len(), "one per requester: {hashes:?}");
+    assert!(
+        hashes
+            .iter()
+            .all(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{hashes:?}"
+    );
+
+    // The facts agree with `report` over all time: first responses, full
+    // resolutions of tickets solved once, reopens and re-routes.
+    let r: Value = report_of(&db, &path, &ALL_TIME, None);
+    let overall = &r["overall"];
+    let frs: Vec<f64> = facts
+        .values()
+        .filter_map(|f| f.first_response_seconds)
+        .collect();
+    assert_eq!(
+        overall["first_response_seconds"]["count"].as_f64(),
+        Some(frs.len() as f64)
+    );
+    let mean = frs.iter().sum::<f64>() / frs.len() as f64;
+    let reported = overall["first_response_seconds"]["mean"]
+        .as_f64()
+        .expect("mean");
+    assert!((reported - mean).abs() < 1e-6, "{reported} vs {mean}");
+    let reopens: i64 = facts.values().map(|f| f.reopens).sum();
+    assert_eq!(overall["reopens"]["total"].as_f64(), Some(reopens as f64));
+    let reroutes: i64 = facts.values().map(|f| f.reroutes).sum();
+    assert_eq!(overall["reroutes"]["total"].as_f64(), Some(reroutes as f64));
+    let confirmed: usize = facts
+        .values()
+        .filter(|f| f.customer_confirmed == Some(1))
+        .count();
+    assert_eq!(
+        overall["customer_confirmed"]["tickets"].as_f64(),
+        Some(confirmed as f64)
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn facts_on_sqlite() {
+    let db = TestDb::sqlite();
+    let state = format!("sqlite://{}", db.dir.path().join("state.sqlite").display());
+    facts_are_the_hand_computed_ones(db, &state).await;
+}
+
+#[tokio::test]
+async fn facts_on_postgres() {
+    let Some(db) = TestDb::postgres("facts").await else {
+        return;
+    };
+    let Some(state) = TestDb::postgres("facts_state").await else {
+        return;
+    };
+    facts_are_the_hand_computed_ones(db, &state.url).await;
+    state.cleanup().await;
+}
+
+#[tokio::test]
+async fn facts_on_mariadb() {
+    let Some(db) = TestDb::mysql("facts").await else {
+        return;
+    };
+    let Some(state) = TestDb::mysql("facts_state").await else {
+        return;
+    };
+    facts_are_the_hand_computed_ones(db, &state.url).await;
+    state.cleanup().await;
+}

@@ -673,6 +673,96 @@ priority = "critical"
     }
 
     #[test]
+    fn the_requester_salt_comes_from_the_environment_or_a_file_and_facts_retention_is_checked() {
+        let env = |salt: &str| {
+            vec![(
+                "SUPPORT_METRICS__STATE__REQUESTER_SALT".to_string(),
+                salt.to_string(),
+            )]
+        };
+        let s = Settings::from_toml(
+            "t",
+            "[state]\nfacts_retention = \"400d\"\n",
+            env("0123456789abcdef"),
+        )
+        .expect("valid");
+        assert_eq!(
+            s.state
+                .requester_salt
+                .as_ref()
+                .map(|p| p.expose().to_string())
+                .as_deref(),
+            Some("0123456789abcdef")
+        );
+        assert_eq!(
+            s.state.facts_retention,
+            Some(Duration::from_secs(400 * 86_400))
+        );
+        assert!(
+            !format!("{s:?}").contains("0123456789abcdef"),
+            "Debug shows no salt"
+        );
+        // Defaults: no salt (no requester stored), every fact kept.
+        let d = load("").expect("valid");
+        assert_eq!(
+            (d.state.requester_salt.is_none(), d.state.facts_retention),
+            (true, None)
+        );
+
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("salt");
+        std::fs::write(&file, "from-a-file-0123456789\n").expect("write");
+        let f = load(&format!("[state]\nrequester_salt_file = {file:?}\n")).expect("valid");
+        assert_eq!(
+            f.state
+                .requester_salt
+                .as_ref()
+                .map(|p| p.expose().to_string())
+                .as_deref(),
+            Some("from-a-file-0123456789")
+        );
+
+        let all = |text: &str, env: Vec<(String, String)>| match Settings::from_toml("t", text, env)
+        {
+            Err(ConfigError::Invalid { problems, .. }) => problems.join("\n"),
+            other => panic!("{other:?}"),
+        };
+        let short = all("", env("short"));
+        assert!(
+            short.contains("state.requester_salt: shorter than 16 characters"),
+            "{short}"
+        );
+        assert!(
+            !short.contains("short\n") && !short.ends_with("short"),
+            "{short}"
+        );
+        let written = all(
+            "[state]\nrequester_salt = \"0123456789abcdef0\"\n",
+            Vec::new(),
+        );
+        assert!(
+            written
+                .contains("state.requester_salt: secrets are not read from the configuration file"),
+            "{written}"
+        );
+        let both = all(
+            &format!("[state]\nrequester_salt_file = {file:?}\n"),
+            env("0123456789abcdef"),
+        );
+        assert!(both.contains("keep one"), "{both}");
+        let brief = all("[state]\nfacts_retention = \"1h\"\n", Vec::new());
+        assert!(
+            brief.contains("state.facts_retention: `1h` must be between 1d"),
+            "{brief}"
+        );
+        let bad = all("[state]\nfacts_retention = \"forever\"\n", Vec::new());
+        assert!(
+            bad.contains("state.facts_retention: `forever` is not a duration"),
+            "{bad}"
+        );
+    }
+
+    #[test]
     fn environment_overrides_keys() {
         let env = vec![
             (

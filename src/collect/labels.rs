@@ -18,6 +18,8 @@ pub enum CappedLabel {
     Channel,
     /// An engagement survey item (`support_engagement_responses_total`).
     Question,
+    /// The assignee, only with `labels.agent = true`.
+    Agent,
 }
 
 impl CappedLabel {
@@ -26,6 +28,7 @@ impl CappedLabel {
             CappedLabel::Team => "team",
             CappedLabel::Channel => "channel",
             CappedLabel::Question => "question",
+            CappedLabel::Agent => "agent",
         }
     }
 }
@@ -46,6 +49,7 @@ impl LabelFolder {
             CappedLabel::Team,
             CappedLabel::Channel,
             CappedLabel::Question,
+            CappedLabel::Agent,
         ] {
             admitted.insert(dim, saved.get(dim.as_str()).cloned().unwrap_or_default());
         }
@@ -61,6 +65,7 @@ impl LabelFolder {
             CappedLabel::Team => self.caps.teams,
             CappedLabel::Channel => self.caps.channels,
             CappedLabel::Question => self.caps.questions,
+            CappedLabel::Agent => self.caps.agents,
         }
     }
 
@@ -110,6 +115,7 @@ mod tests {
             teams: 2,
             channels: 1,
             questions: 1,
+            ..LabelCaps::default()
         };
         let mut saved = HashMap::new();
         saved.insert("team".to_string(), BTreeSet::from(["billing".to_string()]));

@@ -105,6 +105,10 @@ fn stored_layout(buckets: &Buckets, settings: &Settings) -> String {
     // `facts:1`: a store from before the ticket facts (issue 20) is counted
     // again, which fills every ticket's facts.
     let mut layout = format!("{};facts:1", buckets.fingerprint());
+    // The agent label adds a label to the ticket series: a new set.
+    if settings.labels.agent {
+        layout.push_str(";agent");
+    }
     let paused = || settings.slos.iter().filter(|s| !s.pause_on.is_empty());
     for slo in paused() {
         let statuses: Vec<&str> = slo.pause_on.iter().map(|s| s.as_str()).collect();
@@ -533,7 +537,7 @@ async fn incremental(
 
 /// A survey answer about no ticket (a relationship survey): counted.
 fn relationship_survey(run: &mut Run<'_>, s: &SurveyResponse, answers: &mut Vec<AnswerRow>) {
-    run.survey(None, None, s);
+    run.survey(None, None, None, s);
     answers.push(answer_row(s, None));
 }
 
@@ -609,15 +613,32 @@ impl Run<'_> {
             .fold(CappedLabel::Team, team.unwrap_or(UNASSIGNED))
     }
 
-    fn ticket_labels(&mut self, ticket: &Ticket, team: Option<&str>) -> Labels {
-        vec![
+    fn ticket_labels(
+        &mut self,
+        ticket: &Ticket,
+        team: Option<&str>,
+        agent: Option<&str>,
+    ) -> Labels {
+        let mut labels = vec![
             ("team", self.team_label(team)),
             (
                 "channel",
                 self.labels.fold(CappedLabel::Channel, &ticket.channel),
             ),
             ("priority", ticket.priority.as_str().to_string()),
-        ]
+        ];
+        self.push_agent(&mut labels, agent);
+        labels
+    }
+
+    /// The `agent` label, with `labels.agent = true` only.
+    fn push_agent(&mut self, labels: &mut Labels, agent: Option<&str>) {
+        if self.settings.labels.agent {
+            let value = self
+                .labels
+                .fold(CappedLabel::Agent, agent.unwrap_or(UNASSIGNED));
+            labels.push(("agent", value));
+        }
     }
 
     fn counted(&self, at: Instant) -> bool {
@@ -628,7 +649,7 @@ impl Run<'_> {
         if !self.counted(obs.at) {
             return;
         }
-        let labels = &self.ticket_labels(ticket, obs.team.as_deref());
+        let labels = &self.ticket_labels(ticket, obs.team.as_deref(), obs.agent.as_deref());
         let secs = self.buckets.bounds(Layout::Seconds);
         let counts = self.buckets.bounds(Layout::Count);
         let c = &mut self.cumulative;
@@ -699,7 +720,13 @@ impl Run<'_> {
     }
 
     /// A survey answer; `ticket` is `None` for relationship surveys.
-    fn survey(&mut self, ticket: Option<&Ticket>, team: Option<&str>, s: &SurveyResponse) {
+    fn survey(
+        &mut self,
+        ticket: Option<&Ticket>,
+        team: Option<&str>,
+        agent: Option<&str>,
+        s: &SurveyResponse,
+    ) {
         if !self.counted(s.responded_at) {
             return;
         }
@@ -711,23 +738,23 @@ impl Run<'_> {
                     Some(t) => self.labels.fold(CappedLabel::Channel, &t.channel),
                     None => NONE.to_string(),
                 };
-                (
-                    &metrics::CSAT,
-                    vec![
-                        ("team", self.team_label(team)),
-                        ("channel", channel),
-                        ("score", v.to_string()),
-                    ],
-                )
+                let mut labels = vec![
+                    ("team", self.team_label(team)),
+                    ("channel", channel),
+                    ("score", v.to_string()),
+                ];
+                self.push_agent(&mut labels, agent);
+                (&metrics::CSAT, labels)
             }
             SurveyScore::Nps(v) => (
                 &metrics::NPS,
                 vec![("score_class", NpsClass::of(v).as_str().to_string())],
             ),
-            SurveyScore::Ces(v) => (
-                &metrics::CES,
-                vec![("team", self.team_label(team)), ("score", v.to_string())],
-            ),
+            SurveyScore::Ces(v) => {
+                let mut labels = vec![("team", self.team_label(team)), ("score", v.to_string())];
+                self.push_agent(&mut labels, agent);
+                (&metrics::CES, labels)
+            }
         };
         self.cumulative.inc(family, &labels, 1.0);
     }
@@ -785,7 +812,7 @@ fn run_ticket(
     }
     for s in surveys {
         let team = tl.team_at(s.responded_at);
-        run.survey(Some(ticket), team, s);
+        run.survey(Some(ticket), team, tl.agent_at(s.responded_at), s);
         answers.push(answer_row(s, team));
     }
     let facts = TicketFacts::of(ticket, &tl, surveys, &run.settings.slos, calendars, run.now);

@@ -11,6 +11,9 @@ pub(super) struct RawLabels {
     /// Accepted for old files; no series carries a category label.
     max_categories: Option<usize>,
     max_questions: Option<usize>,
+    /// Opt in to an `agent` label on the ticket series.
+    agent: Option<bool>,
+    max_agents: Option<usize>,
 }
 
 /// Caps on distinct label values; the rest fold into `other`.
@@ -20,6 +23,10 @@ pub struct LabelCaps {
     pub channels: usize,
     /// Engagement survey items (`question` label).
     pub questions: usize,
+    /// An `agent` label on the ticket, CSAT and CES series (`labels.agent`,
+    /// off by default: agent ids are unbounded), capped at `agents`.
+    pub agent: bool,
+    pub agents: usize,
 }
 
 impl Default for LabelCaps {
@@ -28,6 +35,8 @@ impl Default for LabelCaps {
             teams: 50,
             channels: 20,
             questions: 50,
+            agent: false,
+            agents: 50,
         }
     }
 }
@@ -45,12 +54,20 @@ pub(super) fn validate(raw: RawLabels, problems: &mut Vec<String>) -> LabelCaps 
         ("max_teams", raw.max_teams, &mut caps.teams),
         ("max_channels", raw.max_channels, &mut caps.channels),
         ("max_questions", raw.max_questions, &mut caps.questions),
+        ("max_agents", raw.max_agents, &mut caps.agents),
     ] {
         match value {
             Some(0) => problems.push(format!("labels.{key}: must be at least 1")),
             Some(v) => *slot = v,
             None => {}
         }
+    }
+    caps.agent = raw.agent.unwrap_or(false);
+    if raw.max_agents.is_some() && !caps.agent {
+        tracing::warn!(
+            "labels.max_agents has no effect without labels.agent = true (no series carries an \
+             agent label; agents are in `report --by agent` and the ticket facts)"
+        );
     }
     caps
 }

@@ -147,6 +147,8 @@ pub struct Timeline {
     pub state: TicketState,
     /// Team changes in time order, for attributing surveys to a team.
     team_changes: Vec<(Instant, String)>,
+    /// Assignee changes in time order, the same for agents.
+    agent_changes: Vec<(Instant, String)>,
     pub rejected: Vec<(EventRejection, i64)>,
 }
 
@@ -158,6 +160,15 @@ impl Timeline {
             .take_while(|(t, _)| *t <= at)
             .last()
             .map(|(_, team)| team.as_str())
+    }
+
+    /// The ticket's assignee at instant `at`.
+    pub fn agent_at(&self, at: Instant) -> Option<&str> {
+        self.agent_changes
+            .iter()
+            .take_while(|(t, _)| *t <= at)
+            .last()
+            .map(|(_, agent)| agent.as_str())
     }
 
     /// The teams the ticket went through up to `at`, in order: the first
@@ -206,6 +217,7 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
     let mut replies = Replies::default();
     let mut observations = Vec::new();
     let mut team_changes: Vec<(Instant, String)> = Vec::new();
+    let mut agent_changes: Vec<(Instant, String)> = Vec::new();
     let mut created_emitted = false;
 
     let mut measures = Vec::new();
@@ -222,6 +234,11 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
             && team_changes.last().is_none_or(|(_, t)| t != team)
         {
             team_changes.push((ev.occurred_at, team.to_string()));
+        }
+        if let Some(agent) = routing.agent()
+            && agent_changes.last().is_none_or(|(_, a)| a != agent)
+        {
+            agent_changes.push((ev.occurred_at, agent.to_string()));
         }
         interactions.on_event(ev);
         // Before the resolution: a solve reads the clocks up to it.
@@ -264,6 +281,7 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
             clocks: Some(time_in_status),
         },
         team_changes,
+        agent_changes,
         rejected,
     }
 }

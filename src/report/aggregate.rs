@@ -29,6 +29,26 @@ pub enum Dimension {
     Channel,
     Priority,
     Category,
+    /// The assignee as of the completing event (DESIGN.md §3 "People").
+    Agent,
+    /// The creation's weekday and hour in `schedule.timezone` (`mon 09`).
+    Hour,
+}
+
+/// `mon 00` … `sun 23`, in week order.
+static HOURS_OF_WEEK: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .flat_map(|d| (0..24).map(move |h| format!("{d} {h:02}")))
+        .collect()
+});
+
+/// The hour-of-week label of `at` in `tz`.
+pub fn hour_of_week(at: Instant, tz: chrono_tz::Tz) -> &'static str {
+    use chrono::{Datelike, Timelike};
+    let local = at.with_timezone(&tz);
+    let i = local.weekday().num_days_from_monday() as usize * 24 + local.hour() as usize;
+    HOURS_OF_WEEK.get(i).map_or(NONE, String::as_str)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -296,8 +316,17 @@ pub struct Aggregator<'a> {
     /// `Some(until)`: group by every team the ticket reached (see
     /// [`Aggregator::by_teams_reached`]) instead of the team at the event.
     reached: Option<Instant>,
+    /// Where `--by hour` reads a creation's weekday and hour.
+    timezone: chrono_tz::Tz,
     overall: Acc,
     groups: BTreeMap<String, Acc>,
+}
+
+/// Who held a ticket when a measurement became known.
+#[derive(Debug, Clone, Copy, Default)]
+struct Holder<'t> {
+    team: Option<&'t str>,
+    agent: Option<&'t str>,
 }
 
 impl<'a> Aggregator<'a> {
@@ -315,9 +344,16 @@ impl<'a> Aggregator<'a> {
             calendars,
             slos,
             reached: None,
+            timezone: chrono_tz::UTC,
             overall: Acc::default(),
             groups: BTreeMap::new(),
         }
+    }
+
+    /// `--by hour` in `tz` (`schedule.timezone`; UTC by default).
+    pub fn in_timezone(mut self, tz: chrono_tz::Tz) -> Self {
+        self.timezone = tz;
+        self
     }
 
     /// Groups by team, a ticket counting under **every team it reached**:
@@ -341,12 +377,12 @@ impl<'a> Aggregator<'a> {
         &self,
         ticket: Option<&'t Ticket>,
         timeline: Option<&'t Timeline>,
-        team: Option<&'t str>,
+        holder: Holder<'t>,
         at: Instant,
     ) -> Vec<&'t str> {
         match (self.reached, timeline) {
             (Some(_), Some(timeline)) => crate::digest::facts::reached(timeline, at),
-            _ => self.key(ticket, team).into_iter().collect(),
+            _ => self.key(ticket, holder).into_iter().collect(),
         }
     }
 
@@ -362,10 +398,12 @@ impl<'a> Aggregator<'a> {
         }
     }
 
-    fn key<'t>(&self, ticket: Option<&'t Ticket>, team: Option<&'t str>) -> Option<&'t str> {
+    fn key<'t>(&self, ticket: Option<&'t Ticket>, holder: Holder<'t>) -> Option<&'t str> {
         let value = match (self.by?, ticket) {
-            (Dimension::Team, _) => team.unwrap_or(UNASSIGNED),
+            (Dimension::Team, _) => holder.team.unwrap_or(UNASSIGNED),
+            (Dimension::Agent, Some(_)) => holder.agent.unwrap_or(UNASSIGNED),
             (_, None) => NONE,
+            (Dimension::Hour, Some(t)) => hour_of_week(t.created_at, self.timezone),
             (Dimension::Channel, Some(t)) => t.channel.as_str(),
             (Dimension::Priority, Some(t)) => t.priority.as_str(),
             (Dimension::Category, Some(t)) => t.category.as_deref().unwrap_or(NONE),
@@ -386,7 +424,11 @@ impl<'a> Aggregator<'a> {
                 }
                 _ => obs.at,
             };
-            let keys = self.keys(Some(ticket), Some(timeline), obs.team.as_deref(), at);
+            let holder = Holder {
+                team: obs.team.as_deref(),
+                agent: obs.agent.as_deref(),
+            };
+            let keys = self.keys(Some(ticket), Some(timeline), holder, at);
             let k = keys.as_slice();
             let id = ticket.id.as_str();
             match obs.measure {
@@ -446,12 +488,11 @@ impl<'a> Aggregator<'a> {
         if ticket.created_at < self.as_of {
             // The backlog and active breaches are the current team's: the
             // team that holds the ticket now is the one to act on it.
-            let keys = self.keys(
-                Some(ticket),
-                None,
-                timeline.state.team.as_deref(),
-                self.as_of,
-            );
+            let holder = Holder {
+                team: timeline.state.team.as_deref(),
+                agent: timeline.state.agent.as_deref(),
+            };
+            let keys = self.keys(Some(ticket), None, holder, self.as_of);
             let k = keys.as_slice();
             if let Some(entry) = backlog::entry(ticket, &timeline.state, self.as_of) {
                 self.add(k, |a| {
@@ -478,8 +519,11 @@ impl<'a> Aggregator<'a> {
             if !self.period.contains(s.responded_at) {
                 continue;
             }
-            let team = timeline.team_at(s.responded_at);
-            let keys = self.keys(Some(ticket), Some(timeline), team, s.responded_at);
+            let holder = Holder {
+                team: timeline.team_at(s.responded_at),
+                agent: timeline.agent_at(s.responded_at),
+            };
+            let keys = self.keys(Some(ticket), Some(timeline), holder, s.responded_at);
             self.add_survey(&keys, s);
         }
     }
@@ -489,7 +533,8 @@ impl<'a> Aggregator<'a> {
         if !self.period.contains(s.responded_at) {
             return;
         }
-        let keys = self.keys(ticket, None, team, s.responded_at);
+        let holder = Holder { team, agent: None };
+        let keys = self.keys(ticket, None, holder, s.responded_at);
         self.add_survey(&keys, s);
     }
 

@@ -45,7 +45,8 @@ pub async fn build(
     source.set_now(now);
     let as_of = period.to.min(now);
     let mut agg =
-        aggregate::Aggregator::new(period, by, as_of, &settings.calendars, &settings.slos);
+        aggregate::Aggregator::new(period, by, as_of, &settings.calendars, &settings.slos)
+            .in_timezone(settings.timezone);
     let rejected = scan::scan(source, settings, Some(period.from), period.to, &mut agg).await?;
     let (overall, groups) = agg.finish();
     Ok(Report {

@@ -272,16 +272,22 @@ fn encode_labels(labels: &Labels) -> String {
 /// match its label names (a series written by another version).
 fn decode_series(name: &str, labels: &str) -> Option<SeriesKey> {
     let family = metrics::family(name)?;
-    let pairs: Vec<(String, String)> = serde_json::from_str(labels).ok()?;
+    let mut pairs: Vec<(String, String)> = serde_json::from_str(labels).ok()?;
+    // `labels.agent = true` adds a last `agent` label to the team series.
+    let agent = match pairs.last() {
+        Some((name, _)) if name == "agent" && family.labels.contains(&"team") => pairs.pop(),
+        _ => None,
+    };
     if pairs.len() != family.labels.len() {
         return None;
     }
-    let labels = family
+    let mut labels = family
         .labels
         .iter()
         .zip(pairs)
         .map(|(want, (got, v))| (*want == got).then_some((*want, v)))
         .collect::<Option<Labels>>()?;
+    labels.extend(agent.map(|(_, v)| ("agent", v)));
     Some(SeriesKey {
         name: family.name,
         labels,

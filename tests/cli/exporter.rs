@@ -371,6 +371,9 @@ async fn a_restart_resumes_without_double_counting() {
     single.stop();
 
     assert_same_cumulative(&resumed, &whole);
+    // The facts were committed with the counters across the restart.
+    crate::facts::assert_facts_agree(&state, &resumed, Some(&sqlite_state(&db, "fresh.sqlite")))
+        .await;
     let a = resumed.cumulative();
     assert!(a.len() > 100, "{} samples", a.len());
     // The restart did count something new, and kept what it had.
@@ -693,4 +696,89 @@ async fn metrics_are_gzipped_for_scrapers_that_accept_it() {
     );
     let (_, none) = http_get(&served.addr, "/metrics");
     assert_eq!(names(&none), names(&plain));
+}
+
+/// `labels.agent = true` (DESIGN.md §3 "People"): the ticket and CSAT
+/// series gain an `agent` label whose sums equal `report --by agent`, the
+/// exposition stays valid, a restart resumes the same series from the
+/// state store, and agents beyond `labels.max_agents` fold into `other`.
+#[tokio::test]
+async fn the_opt_in_agent_label_equals_report_by_agent() {
+    let db = TestDb::sqlite();
+    db.load_fixture("small_helpdesk.sql").await;
+    db.execute(
+        "UPDATE support_ticket_events SET agent_id = 'a1' WHERE id = 2;
+         UPDATE support_ticket_events SET agent_id = 'a2' WHERE id = 12;",
+    )
+    .await;
+    let path = config(&db, &sqlite_state(&db, "state.sqlite"));
+    let mut text = std::fs::read_to_string(&path).expect("config");
+    text.push_str("\n[labels]\nagent = true\n");
+    std::fs::write(&path, &text).expect("config");
+    let served = Served::start(db.dir.path(), &path, &[]);
+    served.wait_ready();
+    let m = served.scrape();
+    let (status, body) = http_get(&served.addr, "/metrics");
+    served.stop();
+    assert_eq!(status, 200);
+    assert!(body.contains("agent=\"a1\""), "{body}");
+    if let Some(promtool) = crate::helpers::tool(
+        "promtool",
+        "PROMTOOL",
+        "the_opt_in_agent_label_equals_report_by_agent",
+    ) {
+        crate::helpers::promtool_check_metrics(&promtool, body.as_bytes());
+    }
+    let by_agent = report(&db, &path, Some("agent"));
+    for agent in ["a1", "a2", "unassigned"] {
+        check_against_report(
+            &m,
+            &by_agent,
+            &format!("/groups/{agent}"),
+            &[("agent", agent)],
+        );
+    }
+    // ticket 1 solved twice under a1, ticket 2 under a2.
+    assert_eq!(
+        m.sum("support_tickets_solved_total", &[("agent", "a1")]),
+        2.0
+    );
+    assert_eq!(
+        m.sum("support_tickets_solved_total", &[("agent", "a2")]),
+        1.0
+    );
+
+    // A restart reads the agent-labelled series back, unchanged.
+    let again = Served::start(db.dir.path(), &path, &[]);
+    again.wait_ready();
+    let resumed = again.scrape();
+    again.stop();
+    assert_same_cumulative(&resumed, &m);
+
+    // Two agents at most: a1 (ticket 1, walked first) and `unassigned`
+    // (ticket 2's creation) keep their names; a2 folds into `other`.
+    let capped = db.dir.path().join("capped.toml");
+    std::fs::write(
+        &capped,
+        text.replace("agent = true\n", "agent = true\nmax_agents = 2\n")
+            .replace("state.sqlite", "capped.sqlite"),
+    )
+    .expect("config");
+    let served = Served::start(db.dir.path(), &capped, &[]);
+    served.wait_ready();
+    let m = served.scrape();
+    served.stop();
+    assert_eq!(
+        m.sum("support_tickets_solved_total", &[("agent", "a2")]),
+        0.0
+    );
+    assert_eq!(
+        m.sum("support_tickets_solved_total", &[("agent", "other")]),
+        1.0
+    );
+    assert_eq!(
+        m.sum("support_tickets_solved_total", &[("agent", "a1")]),
+        2.0
+    );
+    db.cleanup().await;
 }

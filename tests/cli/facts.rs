@@ -380,3 +380,121 @@ async fn facts_on_mariadb() {
     facts_are_the_hand_computed_ones(db, &state.url).await;
     state.cleanup().await;
 }
+
+/// The facts in the store at `state_url` agree with the counters scraped in
+/// `m` (one row per counted ticket, one first response per measured one,
+/// reopens and re-routes summed) and, when `clean_url` is given, equal
+/// those of an exporter that ran without trouble over the same data.
+pub async fn assert_facts_agree(
+    state_url: &str,
+    m: &crate::helpers::Scrape,
+    clean_url: Option<&str>,
+) {
+    let got = read_facts(state_url).await;
+    let n = |f: &dyn Fn(&Fact) -> i64| got.values().map(|v| f(&v.0)).sum::<i64>() as f64;
+    assert_eq!(
+        got.len() as f64,
+        m.sum("support_tickets_created_total", &[]),
+        "{state_url}"
+    );
+    assert_eq!(
+        n(&|f| i64::from(f.first_response_seconds.is_some())),
+        m.sum("support_first_response_seconds_count", &[]),
+        "{state_url}"
+    );
+    assert_eq!(
+        n(&|f| f.reopens),
+        m.sum("support_tickets_reopened_total", &[])
+    );
+    assert_eq!(
+        n(&|f| f.reroutes),
+        m.sum("support_ticket_reroutes_total", &[])
+    );
+    if let Some(clean) = clean_url {
+        let strip = |r: ReadBack| -> BTreeMap<String, Fact> {
+            r.into_iter().map(|(k, v)| (k, v.0)).collect()
+        };
+        assert_eq!(
+            strip(got),
+            strip(read_facts(clean).await),
+            "{state_url} vs {clean}"
+        );
+    }
+}
+
+/// A long-running exporter keeps the facts current: a running clock that
+/// passes its target with no new event is a breach in the facts at the
+/// next collection; a ticket walked again without its survey keeps its
+/// CSAT; its new reply updates its first response.
+#[tokio::test]
+async fn facts_follow_the_clock_and_new_events() {
+    let db = TestDb::sqlite();
+    db.load_fixture("small_helpdesk.sql").await;
+    let state = format!("sqlite://{}", db.dir.path().join("state.sqlite").display());
+    let path = fixture_config(&db, &state, "0 0 * * * *", "follow");
+    let mut text = std::fs::read_to_string(&path).expect("config");
+    text.push_str(
+        "\n[[slo]]\nname = \"frt_1h\"\nmetric = \"first_response\"\nclock = \"calendar\"\ntarget = \"1h\"\n",
+    );
+    std::fs::write(&path, text).expect("config");
+    let settings = Settings::load(Some(&path)).expect("settings");
+    let source = Source::connect(&settings.source, Access::ReadOnly)
+        .await
+        .expect("source");
+    let store = StateStore::open(&settings.state).await.expect("state");
+    let now = chrono::Utc::now();
+    let iso = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let created = iso(now - chrono::TimeDelta::minutes(30));
+    db.execute(&format!(
+        "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, created_by, status, updated_at)
+           VALUES ('7', '{created}', 'chat', 'low', NULL, 'c7', 'customer', 'new', '{created}');
+         INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status)
+           VALUES (100, '7', '{created}', 'message', 'customer', 'c7', NULL, NULL, NULL);"
+    ))
+    .await;
+    let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
+    collect::run(&source, &store, &settings, &mut live, now)
+        .await
+        .expect("backfill");
+    let breached = |r: &ReadBack, id: &str| r[id].0.slo_breached.clone();
+    let first = read_facts(&state).await;
+    assert!(!breached(&first, "7").contains("frt_1h"), "30 min: not yet");
+
+    // 45 minutes later, nothing new in the source: the clock passed 1 h.
+    let later = now + chrono::TimeDelta::minutes(45);
+    collect::run(&source, &store, &settings, &mut live, later)
+        .await
+        .expect("quiet run");
+    let second = read_facts(&state).await;
+    assert!(
+        breached(&second, "7").contains("frt_1h"),
+        "{:?}",
+        second["7"]
+    );
+    assert_eq!(second["7"].2, later.timestamp(), "updated when it changed");
+    assert_eq!(second["1"].2, now.timestamp(), "other rows untouched");
+
+    // An agent answers ticket 7 and a note lands on ticket 1 (walked again,
+    // without its CSAT answer, which was counted before).
+    let at = iso(later + chrono::TimeDelta::minutes(5));
+    db.execute(&format!(
+        "INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status) VALUES
+           (101, '7', '{at}', 'message', 'agent', 'a9', NULL, NULL, NULL),
+           (102, '1', '{at}', 'note', 'agent', 'a1', NULL, NULL, NULL);
+         UPDATE support_tickets SET updated_at = '{at}' WHERE id IN ('1', '7');"
+    ))
+    .await;
+    let last = later + chrono::TimeDelta::minutes(6);
+    collect::run(&source, &store, &settings, &mut live, last)
+        .await
+        .expect("incremental");
+    let third = read_facts(&state).await;
+    let seven = &third["7"].0;
+    // 30 + 45 + 5 minutes = 80 min: a measured breach now.
+    assert_eq!(seven.first_response_seconds, Some(80.0 * 60.0));
+    assert!(seven.slo_breached.contains("frt_1h"), "{seven:?}");
+    assert_eq!((seven.replies, seven.interactions), (1, 2));
+    assert_eq!(third["1"].0.csat_score, Some(4), "kept without its answer");
+    assert_eq!(third["1"].2, last.timestamp());
+    db.cleanup().await;
+}

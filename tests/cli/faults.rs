@@ -116,6 +116,13 @@ async fn postgres_faults_are_survived_and_caught_up() {
     let clean = served.scrape();
     served.stop();
     assert_same_cumulative(&resumed, &clean);
+    let sqlite = |name: &str| format!("sqlite://{}", db.dir.path().join(name).display());
+    crate::facts::assert_facts_agree(
+        &sqlite("faulty.sqlite"),
+        &resumed,
+        Some(&sqlite("clean.sqlite")),
+    )
+    .await;
     db.cleanup().await;
 }
 
@@ -163,6 +170,9 @@ async fn a_failing_state_store_loses_nothing() {
     let clean = served.scrape();
     served.stop();
     assert_same_cumulative(&resumed, &clean);
+    // The facts were written with the counters: they agree, and equal the
+    // clean run's.
+    crate::facts::assert_facts_agree(&state.url, &resumed, Some(&alone)).await;
     state.cleanup().await;
 }
 

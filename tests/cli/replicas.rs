@@ -123,6 +123,8 @@ async fn takeover(state: TestDb) {
     let clean = served.scrape();
     served.stop();
     assert_same_cumulative(&m, &clean);
+    let alone_url = format!("sqlite://{}", db.dir.path().join("alone.sqlite").display());
+    crate::facts::assert_facts_agree(&state.url, &m, Some(&alone_url)).await;
     state.cleanup().await;
 }
 

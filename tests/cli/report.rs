@@ -339,3 +339,97 @@ async fn invalid_utf8_and_huge_values_are_handled() {
         "{rejected:?}"
     );
 }
+
+/// `--by agent` and `--by hour` (DESIGN.md §3 "People") on the fixture with
+/// two assignees added: a1 takes ticket 1 with its first assignment (Mon
+/// 09:00, so its creation is a1's too), a2 takes ticket 2 with its re-route
+/// to tech (Tue 10:20, after its creation). Hours of week are read in
+/// `schedule.timezone` = Europe/Paris (UTC+1 in January).
+#[tokio::test]
+async fn report_by_agent_and_by_hour_of_week() {
+    let db = TestDb::sqlite();
+    load_fixture(&db).await;
+    db.execute(
+        "UPDATE support_ticket_events SET agent_id = 'a1' WHERE id = 2;
+         UPDATE support_ticket_events SET agent_id = 'a2' WHERE id = 12;",
+    )
+    .await;
+    let v = report(&db, &["--by", "agent"]);
+    let g = "/groups";
+    // a1: ticket 1's creation, both its solves, its first response (1800 s),
+    // its reopen and its CSAT (4: satisfied).
+    assert_num(&v, &format!("{g}/a1/tickets_created"), 1.0);
+    assert_num(&v, &format!("{g}/a1/tickets_solved"), 2.0);
+    assert_num(&v, &format!("{g}/a1/first_response_seconds/mean"), 1800.0);
+    assert_num(&v, &format!("{g}/a1/reopens/total"), 1.0);
+    assert_num(&v, &format!("{g}/a1/csat/satisfied"), 1.0);
+    // a2: ticket 2 from the re-route on — created unassigned, its re-route
+    // (the event that assigned a2), first response 3000 s, solve, CSAT 3.
+    assert_num(&v, &format!("{g}/a2/tickets_created"), 0.0);
+    assert_num(&v, &format!("{g}/a2/reroutes/total"), 1.0);
+    assert_num(&v, &format!("{g}/a2/first_response_seconds/mean"), 3000.0);
+    assert_num(&v, &format!("{g}/a2/tickets_solved"), 1.0);
+    assert_num(&v, &format!("{g}/a2/csat/responses"), 1.0);
+    assert_num(&v, &format!("{g}/a2/csat/satisfied"), 0.0);
+    // Nobody assigned: tickets 2, 3, 5 created; 3 closed; 6's first
+    // response (43200 s); the backlog (5 new, 6 pending).
+    assert_num(&v, &format!("{g}/unassigned/tickets_created"), 3.0);
+    assert_num(&v, &format!("{g}/unassigned/tickets_solved"), 1.0);
+    assert_num(
+        &v,
+        &format!("{g}/unassigned/first_response_seconds/mean"),
+        43200.0,
+    );
+    assert_num(&v, &format!("{g}/unassigned/backlog/tickets"), 2.0);
+
+    let config = fixture("small_helpdesk.toml");
+    let mut text = std::fs::read_to_string(&config).expect("fixture config");
+    text.push_str("\n[schedule]\ntimezone = \"Europe/Paris\"\n");
+    let paris = db.dir.path().join("paris.toml");
+    std::fs::write(&paris, text).expect("config");
+    let r = run(
+        db.dir.path(),
+        &[
+            "--config",
+            paris.to_str().expect("utf-8"),
+            "report",
+            "--from",
+            FROM,
+            "--to",
+            TO,
+            "--format",
+            "json",
+            "--by",
+            "hour",
+        ],
+        &[("SUPPORT_METRICS__SOURCE__URL", &db.url)],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).expect("json");
+    // Created Mon 09:00, Tue 10:00, Wed 08:00, Thu 09:00 UTC: 10, 11, 09
+    // and 10 o'clock in Paris. Ticket 6 (Sun 20:00 UTC, 21:00 in Paris)
+    // was created before the period; its first response counts under its
+    // creation's hour.
+    for (hour, created) in [
+        ("mon 10", 1.0),
+        ("tue 11", 1.0),
+        ("wed 09", 1.0),
+        ("thu 10", 1.0),
+    ] {
+        assert_num(&v, &format!("{g}/{hour}/tickets_created"), created);
+    }
+    assert_num(&v, &format!("{g}/sun 21/tickets_created"), 0.0);
+    assert_num(
+        &v,
+        &format!("{g}/sun 21/first_response_seconds/mean"),
+        43200.0,
+    );
+    let hours: Vec<&String> = v["groups"]
+        .as_object()
+        .expect("groups")
+        .keys()
+        .filter(|k| *k != "none")
+        .collect();
+    assert_eq!(hours, ["mon 10", "sun 21", "thu 10", "tue 11", "wed 09"]);
+    db.cleanup().await;
+}

@@ -372,3 +372,6 @@ impl Period {
 pub const UNASSIGNED: &str = "unassigned";
 /// The label of tickets without a category, and of surveys without a ticket.
 pub const NONE: &str = "none";
+/// The uid of the ticket drill-down dashboard (`dashboards::tickets`), which
+/// the digest links each issue to.
+pub const TICKETS_DASHBOARD: &str = "support-tickets";

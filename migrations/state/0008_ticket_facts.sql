@@ -21,6 +21,8 @@ ALTER TABLE ticket_state ADD COLUMN reroutes INTEGER;
 ALTER TABLE ticket_state ADD COLUMN reassignments INTEGER;
 ALTER TABLE ticket_state ADD COLUMN interactions INTEGER;
 ALTER TABLE ticket_state ADD COLUMN replies INTEGER;
+ALTER TABLE ticket_state ADD COLUMN reply_seconds_total DOUBLE PRECISION;
+ALTER TABLE ticket_state ADD COLUMN reply_count INTEGER;
 ALTER TABLE ticket_state ADD COLUMN csat_score SMALLINT;
 ALTER TABLE ticket_state ADD COLUMN customer_confirmed SMALLINT;
 ALTER TABLE ticket_state ADD COLUMN slo_breached TEXT;
@@ -36,6 +38,7 @@ CREATE VIEW support_ticket_facts AS SELECT
     team,
     agent_id,
     status,
+    created_by,
     first_response_at / 1000000 AS first_response_at,
     first_response_seconds,
     first_response_business_seconds,
@@ -51,6 +54,8 @@ CREATE VIEW support_ticket_facts AS SELECT
     reassignments,
     interactions,
     replies,
+    reply_seconds_total,
+    reply_count,
     csat_score,
     customer_confirmed,
     slo_breached,

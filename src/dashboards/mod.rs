@@ -2,10 +2,12 @@
 //! (`support-metrics dashboards`) so that SLO rows and threshold lines
 //! follow the configured SLOs.
 //!
-//! Owns the dashboards' JSON models. Every query reads either a family of
-//! the metric catalog (`metrics`) or a series the rules record
-//! (`rules::names`); the shipped `dashboards/grafana/*.json` are this
-//! module's output for the example configuration.
+//! Owns the dashboards' JSON models. Every Prometheus query reads either a
+//! family of the metric catalog (`metrics`) or a series the rules record
+//! (`rules::names`); the ticket drill-down (`tickets`) reads the state
+//! store's `support_ticket_facts` through a PostgreSQL data source. The
+//! shipped `dashboards/grafana/*.json` are this module's output for the
+//! example configuration.
 
 mod health;
 mod overview;
@@ -15,6 +17,7 @@ pub use slo::describe as describe_slo;
 mod speed;
 mod surveys;
 mod team;
+pub mod tickets;
 
 use serde_json::{Value, json};
 
@@ -130,6 +133,7 @@ pub fn generate(settings: &Settings, source: &str) -> Vec<Dashboard> {
             health::panels(settings),
             source,
         ),
+        tickets::dashboard(settings, source),
     ]
 }
 

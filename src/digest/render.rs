@@ -1079,8 +1079,8 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
                 owner: i.owner.clone(),
                 facets,
                 comments: i.comments.iter().map(|c| comment_line(c, l)).collect(),
-                // The overview filters by team only (README, Dashboards).
-                link: dashboard_url.map(|u| dashboard_link(u, d)),
+                // The tickets behind the issue, on the drill-down dashboard.
+                link: dashboard_url.and_then(|u| tickets_link(u, d, i)),
             }
         })
         .collect::<Vec<_>>();
@@ -1149,14 +1149,7 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
             notes: l.pick("Notes", "Notes", "Note").to_string(),
             comments: l.pick("In customers’ words", "Verbatims clients", "Le parole dei clienti").to_string(),
             owner: l.pick("Who can act", "Qui peut agir", "Chi può intervenire").to_string(),
-            link: match &d.scope {
-                Scope::All => l.pick("Dashboard for the week", "Tableau de bord de la semaine", "Dashboard della settimana").to_string(),
-                Scope::Team(t) => l.pick(
-                    format!("Dashboard for {t}, this week"),
-                    format!("Tableau de bord de {t} pour la semaine"),
-                    format!("Dashboard di {t} per la settimana"),
-                ),
-            },
+            link: l.pick("The tickets behind this issue", "Les tickets concernés", "I ticket interessati").to_string(),
             persistent: l.pick("Persistent", "Persistant", "Persistente").to_string(),
             below: l.pick("below objective", "sous l’objectif", "sotto l’obiettivo").to_string(),
         },
@@ -1189,6 +1182,26 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
             format!("Metodo: ogni conteggio è confrontato con il suo valore abituale (per una categoria, le sue 4 settimane precedenti) mediante un test binomiale esatto unilaterale; sono stati eseguiti {tests} test; un problema deve raggiungere p\u{a0}<\u{a0}{alpha} dopo la correzione di Bonferroni e un conteggio minimo, così che i numeri piccoli non facciano scattare segnalazioni. I problemi sono ordinati per numero di ticket o clienti colpiti oltre il normale."),
         ),
     }
+}
+
+/// The ticket drill-down (`support-tickets`) beside the dashboard at
+/// `base` (`…/d/<uid>…`), for the week, the digest's team, and what the
+/// issue is about: its category or its SLO. `None` when `base` is not a
+/// Grafana dashboard URL.
+pub fn tickets_link(base: &str, d: &Digest, issue: &analysis::Issue) -> Option<String> {
+    let at = base.find("/d/")?;
+    let tickets = format!("{}/d/{}", &base[..at], crate::model::TICKETS_DASHBOARD);
+    let mut url = dashboard_link(&tickets, d);
+    let (var, value) = match &issue.subject {
+        Subject::Category(c) => ("category", c.as_str()),
+        Subject::Slo { name, .. } => ("slo", name.as_str()),
+        Subject::Hours { .. } => return Some(url),
+    };
+    url.push_str(&format!(
+        "&var-{var}={}",
+        crate::config::percent_encode(value)
+    ));
+    Some(url)
 }
 
 /// The dashboard URL with the week's time range and the team selected.

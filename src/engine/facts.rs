@@ -8,7 +8,8 @@
 //!   of the ticket's latest solve event (time in status is measured at solve
 //!   events); `solved_at` is empty while the ticket is open again after a
 //!   reopen, the other values then keep the previous solve's;
-//! - **reopens, re-routes, reassignments, interactions, replies**: totals so
+//! - **reopens, re-routes, reassignments, interactions, replies, reply
+//!   times (summed, with their count)**: totals so
 //!   far, open tickets included (a ticket bounced between teams is the one a
 //!   lead wants to see before it is solved);
 //! - **csat_score**: the latest CSAT answer about the ticket;
@@ -39,6 +40,10 @@ pub struct TicketFacts {
     pub reassignments: u32,
     pub interactions: u32,
     pub replies: u32,
+    /// Every exchange's reply time so far (`replies`), summed, and how many:
+    /// a mean over many tickets is the sum of sums over the sum of counts.
+    pub reply_seconds_total: Seconds,
+    pub reply_count: u32,
     /// 1–5; `None` until the ticket has a CSAT answer.
     pub csat_score: Option<u8>,
     pub customer_confirmed: Option<bool>,
@@ -73,6 +78,8 @@ impl TicketFacts {
             reassignments: 0,
             interactions: tl.state.interactions,
             replies: tl.state.replies,
+            reply_seconds_total: Seconds::ZERO,
+            reply_count: 0,
             csat_score: None,
             customer_confirmed: None,
             slo_breached: Vec::new(),
@@ -96,7 +103,11 @@ impl TicketFacts {
                 Measure::Reopen => f.reopens += 1,
                 Measure::Reroute => f.reroutes += 1,
                 Measure::Reassignment => f.reassignments += 1,
-                Measure::Created | Measure::FirstAcknowledgement(_) | Measure::Reply(_) => {}
+                Measure::Reply(e) => {
+                    f.reply_seconds_total.0 += e.calendar.0;
+                    f.reply_count += 1;
+                }
+                Measure::Created | Measure::FirstAcknowledgement(_) => {}
             }
             for (slo, b) in slos.iter().zip(breached.iter_mut()) {
                 *b |= slo.judge(ticket, obs) == Some(true);
@@ -294,6 +305,12 @@ mod tests {
             "reopens, re-routes, reassignments"
         );
         assert_eq!((f.interactions, f.replies), (3, 2));
+        // Two exchanges: 08:00 → 10:30 (9,000 s); the reopen is a status,
+        // not a message, so Tuesday's reply answers no customer message.
+        assert_eq!(
+            (f.reply_seconds_total, f.reply_count),
+            (Seconds(9_000.0), 1)
+        );
         assert_eq!(f.csat_score, Some(5));
         assert_eq!(f.customer_confirmed, Some(true));
         assert_eq!(f.slo_breached, vec!["frt_high".to_string()]);

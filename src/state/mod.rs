@@ -140,7 +140,7 @@ pub struct Commit<'a> {
 
 /// The columns of `ticket_state`, key first, in `TicketRow` order (the
 /// facts' columns last, in `TicketFacts` order).
-const TICKET_COLUMNS: [&str; 34] = [
+const TICKET_COLUMNS: [&str; 36] = [
     "id",
     "created_at",
     "created_by",
@@ -170,6 +170,8 @@ const TICKET_COLUMNS: [&str; 34] = [
     "reassignments",
     "interactions",
     "replies",
+    "reply_seconds_total",
+    "reply_count",
     "csat_score",
     "customer_confirmed",
     "slo_breached",
@@ -856,6 +858,8 @@ impl Writer<'_> {
                         .push_bind(f.map(|f| count(f.reassignments)))
                         .push_bind(f.map(|f| count(f.interactions)))
                         .push_bind(f.map(|f| count(f.replies)))
+                        .push_bind(f.map(|f| f.reply_seconds_total.0))
+                        .push_bind(f.map(|f| count(f.reply_count)))
                         .push_bind(f.and_then(|f| f.csat_score).map(i16::from))
                         .push_bind(f.and_then(|f| f.customer_confirmed).map(i16::from))
                         .push_bind(f.map(|f| join_breached(&f.slo_breached)))

@@ -283,9 +283,12 @@ fn digests_are_sent_over_smtp_once_and_read_back() {
         "dashboard link"
     );
     assert!(unescaped.contains("&var-team=billing\""));
-    // Each issue links to its tickets (the dashboard with team and week).
+    // Each issue links to its tickets: the drill-down dashboard beside the
+    // configured one, with the week, the team and the issue's category.
     assert!(
-        unescaped.contains("Dashboard for billing, this week</a>"),
+        unescaped.contains("href=\"https://grafana.example/d/support-tickets?from=")
+            && unescaped.contains("&var-team=billing&var-category=refunds\"")
+            && unescaped.contains("The tickets behind this issue</a>"),
         "a link per issue"
     );
 

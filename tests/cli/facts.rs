@@ -498,3 +498,253 @@ async fn facts_follow_the_clock_and_new_events() {
     assert_eq!(third["1"].2, last.timestamp());
     db.cleanup().await;
 }
+
+/// A panel's SQL as Grafana sends it: the time range `[from, to]` in unix
+/// seconds, the multi-valued variables quoted and comma-joined, the
+/// category as an SQL string.
+fn as_grafana_sends(
+    sql: &str,
+    from: i64,
+    to: i64,
+    vars: &[(&str, Vec<&str>)],
+    category: &str,
+) -> String {
+    let mut out = sql.to_string();
+    while let Some(i) = out.find("$__unixEpochFilter(") {
+        let rest = &out[i + "$__unixEpochFilter(".len()..];
+        let end = rest.find(')').expect("closing parenthesis");
+        let col = rest[..end].to_string();
+        out = format!(
+            "{}{col} >= {from} AND {col} <= {to}{}",
+            &out[..i],
+            &rest[end + 1..]
+        );
+    }
+    out = out.replace(
+        "${category:sqlstring}",
+        &format!("'{}'", category.replace('\'', "''")),
+    );
+    for (name, values) in vars {
+        let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+        out = out.replace(&format!("${name}"), &quoted.join(","));
+    }
+    assert!(!out.contains('$'), "a variable left: {out}");
+    out
+}
+
+/// The drill-down dashboard's SQL against a real PostgreSQL state store
+/// holding the fixture's facts (plus a ticket re-routed twice): each panel
+/// returns the hand-computed rows, and the team and category filters work.
+#[tokio::test]
+async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
+    let Some(state) = TestDb::postgres("drill_down").await else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    db.load_fixture("small_helpdesk.sql").await;
+    // Friday 9 January 10:00 UTC: frontline → tech → billing, still open.
+    db.execute(
+        "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, created_by, status, updated_at)
+           VALUES ('9', '2026-01-09T10:00:00Z', 'email', 'low', 'billing', 'c9', 'customer', 'open', '2026-01-09T10:20:00Z');
+         INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status) VALUES
+           (90, '9', '2026-01-09T10:00:00Z', 'message', 'customer', 'c9', NULL, NULL, NULL),
+           (91, '9', '2026-01-09T10:00:00Z', 'assign', 'system', NULL, 'frontline', NULL, NULL),
+           (92, '9', '2026-01-09T10:10:00Z', 'assign', 'system', NULL, 'tech', NULL, NULL),
+           (93, '9', '2026-01-09T10:20:00Z', 'assign', 'system', NULL, 'billing', NULL, NULL),
+           (94, '9', '2026-01-09T10:30:00Z', 'message', 'agent', 'a1', NULL, NULL, NULL);",
+    )
+    .await;
+    let path = fixture_config(&db, &state.url, "0 0 * * * *", "drill");
+    let settings = Settings::load(Some(&path)).expect("settings");
+    let source = Source::connect(&settings.source, Access::ReadOnly)
+        .await
+        .expect("source");
+    let store = StateStore::open(&settings.state).await.expect("state");
+    let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
+    collect::run(&source, &store, &settings, &mut live, chrono::Utc::now())
+        .await
+        .expect("backfill");
+
+    let pool = sqlx::PgPool::connect(&state.url).await.expect("pg");
+    let d = support_metrics::dashboards::tickets::dashboard(&settings, "test");
+    let model = d.model();
+    // The team variable's own query lists the teams to choose from.
+    let team_query = model["templating"]["list"][1]["query"]
+        .as_str()
+        .expect("team query");
+    let teams: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(team_query.to_string()))
+        .fetch_all(&pool)
+        .await
+        .expect("team variable");
+    assert_eq!(teams, ["billing", "tech"]);
+    assert_eq!(
+        model["templating"]["list"][2]["query"],
+        "frt_all,res_paused"
+    );
+
+    let (from, to) = (unix("2026-01-04T00:00:00Z"), unix("2026-01-12T00:00:00Z"));
+    let all_teams: Vec<&str> = teams.iter().map(String::as_str).collect();
+    let rows = |panel: usize, teams: Vec<&str>, category: &str| {
+        let sql = as_grafana_sends(
+            model["panels"][panel]["targets"][0]["rawSql"]
+                .as_str()
+                .expect("sql"),
+            from,
+            to,
+            &[("team", teams), ("slo", vec!["frt_all", "res_paused"])],
+            category,
+        );
+        let pool = pool.clone();
+        async move {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .fetch_all(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        }
+    };
+    let col = |r: &sqlx::postgres::PgRow, i: usize| -> String {
+        r.try_get::<String, _>(i)
+            .unwrap_or_else(|e| panic!("column {i}: {e}"))
+    };
+
+    // Breaches per SLO: ticket 2 (frt_all), ticket 5 (both), ticket 9
+    // (answered in 30 business minutes, but open since January: res_paused).
+    let per_slo = rows(0, all_teams.clone(), "").await;
+    let got: Vec<(String, i64)> = per_slo
+        .iter()
+        .map(|r| (col(r, 0), r.try_get::<i64, _>(1).expect("count")))
+        .collect();
+    assert_eq!(
+        got,
+        [("frt_all".to_string(), 2), ("res_paused".to_string(), 2)]
+    );
+    // The breached tickets, newest first; by team and by category.
+    let ids =
+        |rs: &[sqlx::postgres::PgRow]| -> Vec<String> { rs.iter().map(|r| col(r, 0)).collect() };
+    assert_eq!(ids(&rows(1, all_teams.clone(), "").await), ["9", "5", "2"]);
+    assert_eq!(ids(&rows(1, vec!["tech"], "").await), ["2"]);
+    assert_eq!(ids(&rows(1, all_teams.clone(), "refunds").await), ["5"]);
+    // Awaiting a first response: only ticket 5 (6 and 9 were answered, 3
+    // is the agent's own).
+    let waiting = rows(2, all_teams.clone(), "").await;
+    assert_eq!(ids(&waiting), ["5"]);
+    let waited: i64 = waiting[0].try_get("waiting_seconds").expect("waiting");
+    assert!(
+        waited > unix("2026-11-01T00:00:00Z") - unix("2026-01-08T09:00:00Z"),
+        "{waited}"
+    );
+    // Re-routed more than once: ticket 9 (2 re-routes).
+    let rerouted = rows(3, all_teams.clone(), "").await;
+    assert_eq!(ids(&rerouted), ["9"]);
+    assert_eq!(
+        rerouted[0].try_get::<i32, _>("reroutes").expect("reroutes"),
+        2
+    );
+    // Agents: tickets 1, 2, 3 solved, none assigned to an agent. First
+    // responses 1800 and 3000 (3 has none): median 2400. Exchanges 1800 and
+    // 3600 (ticket 1) and 3000 (ticket 2): mean 2800. CSAT 4, 5, 5: all
+    // satisfied.
+    let agents = rows(4, all_teams.clone(), "").await;
+    assert_eq!(agents.len(), 1);
+    let a = &agents[0];
+    assert_eq!(col(a, 0), "unassigned");
+    assert_eq!(a.try_get::<i64, _>("solved").expect("solved"), 3);
+    assert_eq!(
+        a.try_get::<f64, _>("first_response_p50").expect("p50"),
+        2400.0
+    );
+    assert_eq!(a.try_get::<f64, _>("reply_mean").expect("reply"), 2800.0);
+    assert_eq!(a.try_get::<f64, _>("csat").expect("csat"), 1.0);
+    assert_eq!(a.try_get::<i64, _>("csat_answers").expect("answers"), 3);
+    // Arrivals by hour of week (schedule.timezone: UTC), in week order.
+    let hours: Vec<(String, i64)> = rows(5, all_teams, "")
+        .await
+        .iter()
+        .map(|r| (col(r, 0), r.try_get::<i64, _>(1).expect("count")))
+        .collect();
+    let want: Vec<(String, i64)> = ["Mon 09", "Tue 10", "Wed 08", "Thu 09", "Fri 10", "Sun 20"]
+        .iter()
+        .map(|h| (h.to_string(), 1))
+        .collect();
+    assert_eq!(hours, want);
+    pool.close().await;
+    db.cleanup().await;
+    state.cleanup().await;
+}
+
+/// `state.facts_retention`: the facts of tickets solved or closed and not
+/// walked for longer are emptied (out of the view), open tickets' stay,
+/// and the emptied tickets are not counted again when they come back.
+#[tokio::test]
+async fn facts_retention_empties_old_done_tickets_only() {
+    let db = TestDb::sqlite();
+    db.load_fixture("small_helpdesk.sql").await;
+    let state = format!("sqlite://{}", db.dir.path().join("state.sqlite").display());
+    let path = fixture_config(&db, &state, "0 0 * * * *", "retention");
+    let mut settings = Settings::load(Some(&path)).expect("settings");
+    settings.state.facts_retention = Some(std::time::Duration::from_secs(30 * 86_400));
+    let source = Source::connect(&settings.source, Access::ReadOnly)
+        .await
+        .expect("source");
+    let store = StateStore::open(&settings.state).await.expect("state");
+    let now = chrono::Utc::now();
+    let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
+    collect::run(&source, &store, &settings, &mut live, now)
+        .await
+        .expect("backfill");
+    let all: Vec<String> = read_facts(&state).await.into_keys().collect();
+    assert_eq!(all, ["1", "2", "3", "5", "6"], "written at `now`: all kept");
+
+    // 31 days on, nothing walked since: the done tickets' facts go.
+    let later = now + chrono::TimeDelta::days(31);
+    collect::run(&source, &store, &settings, &mut live, later)
+        .await
+        .expect("a month later");
+    let kept: Vec<String> = read_facts(&state).await.into_keys().collect();
+    assert_eq!(kept, ["5", "6"], "open tickets stay");
+    let pool = sqlx::SqlitePool::connect(&state).await.expect("sqlite");
+    let (rows, with_facts, business): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(facts_updated_at), count(first_response_business_seconds) \
+         FROM ticket_state",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("rows");
+    // Every ticket's row stays (it says the ticket was counted); only the
+    // open tickets keep facts: of those, ticket 6 has a first response
+    // (tickets 1 and 2 had one too, now emptied).
+    assert_eq!((rows, with_facts, business), (5, 2, 1));
+    pool.close().await;
+
+    // Ticket 1 reopens: walked again, its facts are back, and its creation
+    // is not counted a second time.
+    let created = |live: &Live| -> f64 {
+        live.cumulative
+            .counters()
+            .filter(|(k, _)| k.name == "support_tickets_created_total")
+            .map(|(_, v)| v)
+            .sum()
+    };
+    let before = created(&live);
+    let at = (later + chrono::TimeDelta::minutes(1)).format("%Y-%m-%dT%H:%M:%SZ");
+    db.execute(&format!(
+        "INSERT INTO support_ticket_events (id, ticket_id, occurred_at, kind, actor, actor_id, team, agent_id, status)
+           VALUES (300, '1', '{at}', 'status', 'customer', 'c1', NULL, NULL, 'open');
+         UPDATE support_tickets SET status = 'open', updated_at = '{at}' WHERE id = '1';"
+    ))
+    .await;
+    collect::run(
+        &source,
+        &store,
+        &settings,
+        &mut live,
+        later + chrono::TimeDelta::minutes(2),
+    )
+    .await
+    .expect("reopened");
+    let back = read_facts(&state).await;
+    assert_eq!(back["1"].0.reopens, 2);
+    assert_eq!(back["1"].0.status, "open");
+    assert_eq!(created(&live), before, "not counted twice");
+    db.cleanup().await;
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::helpers::{Served, http_get, repo, run, tool};
-use crate::rules::{dashboard_exprs, metric_names, shipped_dashboards};
+use crate::rules::{dashboard_exprs, metric_names, prometheus_dashboards};
 
 const RULES: &str = "dashboards/prometheus/support-metrics.rules.yml";
 
@@ -355,7 +355,7 @@ INSERT INTO support_engagement_responses (id, employee_id, team, responded_at, q
     }
     // Every dashboard query returns data, as Grafana sends it.
     let mut queries = 0;
-    for (path, d) in shipped_dashboards() {
+    for (path, d) in prometheus_dashboards() {
         for expr in dashboard_exprs(&d) {
             queries += 1;
             let q = as_grafana_sends(&expr);

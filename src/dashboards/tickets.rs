@@ -228,7 +228,6 @@ pub fn dashboard(settings: &Settings, source: &str) -> Dashboard {
             {
                 "name": "team", "label": "Team", "type": "query", "datasource": datasource(),
                 "query": "SELECT DISTINCT COALESCE(team, 'unassigned') FROM support_ticket_facts ORDER BY 1",
-                "definition": "SELECT DISTINCT COALESCE(team, 'unassigned') FROM support_ticket_facts ORDER BY 1",
                 "refresh": 2, "sort": 1, "hide": 0, "multi": true, "includeAll": true,
                 "current": {"text": "All", "value": "$__all"},
             },

@@ -748,3 +748,103 @@ async fn facts_retention_empties_old_done_tickets_only() {
     assert_eq!(created(&live), before, "not counted twice");
     db.cleanup().await;
 }
+
+/// The demo's helpdesk (1,500 generated tickets, with reopens, re-routes,
+/// bots and surveys) collected into an SQLite, a PostgreSQL and a MariaDB
+/// state store: every ticket's facts are identical on the three, and they
+/// agree with `report` over the whole history.
+#[tokio::test]
+async fn demo_facts_are_identical_on_every_state_store_and_agree_with_report() {
+    let db = TestDb::sqlite();
+    let r = crate::helpers::run(
+        db.dir.path(),
+        &[
+            "generate",
+            "--tickets",
+            "1500",
+            "--db",
+            &db.url,
+            "--seed",
+            "11",
+        ],
+        &[],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let mut stores = vec![format!(
+        "sqlite://{}",
+        db.dir.path().join("state.sqlite").display()
+    )];
+    let pg = TestDb::postgres("demo_facts").await;
+    let my = TestDb::mysql("demo_facts").await;
+    stores.extend(pg.iter().chain(my.iter()).map(|s| s.url.clone()));
+    let now = chrono::Utc::now();
+    let mut read = Vec::new();
+    for (i, url) in stores.iter().enumerate() {
+        let path = fixture_config(&db, url, "0 0 * * * *", &format!("demo{i}"));
+        let settings = Settings::load(Some(&path)).expect("settings");
+        let source = Source::connect(&settings.source, Access::ReadOnly)
+            .await
+            .expect("source");
+        let store = StateStore::open(&settings.state).await.expect("state");
+        let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
+        collect::run(&source, &store, &settings, &mut live, now)
+            .await
+            .expect("backfill");
+        let facts: BTreeMap<String, Fact> = read_facts(url)
+            .await
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect();
+        read.push((url.clone(), facts, path));
+    }
+    let (_, first, path) = &read[0];
+    assert!(first.len() > 1000, "{} tickets with facts", first.len());
+    for (url, facts, _) in &read[1..] {
+        assert_eq!(facts.len(), first.len(), "{url}");
+        for (id, f) in first {
+            assert_eq!(facts.get(id), Some(f), "ticket {id} on {url}");
+        }
+    }
+    // Against `report` over everything: first responses (count and mean),
+    // reopens, re-routes, reassignments, and the tickets solved now.
+    let r: Value = report_of(&db, path, &ALL_TIME, None);
+    let o = &r["overall"];
+    let frs: Vec<f64> = first
+        .values()
+        .filter_map(|f| f.first_response_seconds)
+        .collect();
+    assert_eq!(
+        o["first_response_seconds"]["count"].as_f64(),
+        Some(frs.len() as f64)
+    );
+    let mean = frs.iter().sum::<f64>() / frs.len() as f64;
+    let reported = o["first_response_seconds"]["mean"].as_f64().expect("mean");
+    assert!(
+        (reported - mean).abs() < 1e-6 * mean,
+        "{reported} vs {mean}"
+    );
+    let total = |f: fn(&Fact) -> i64| first.values().map(f).sum::<i64>() as f64;
+    assert_eq!(o["reopens"]["total"].as_f64(), Some(total(|f| f.reopens)));
+    assert_eq!(o["reroutes"]["total"].as_f64(), Some(total(|f| f.reroutes)));
+    assert_eq!(
+        o["reassignments"]["total"].as_f64(),
+        Some(total(|f| f.reassignments))
+    );
+    assert_eq!(
+        o["tickets_created"].as_f64(),
+        Some(first.len() as f64),
+        "one row per counted ticket"
+    );
+    let open = first
+        .values()
+        .filter(|f| !matches!(f.status.as_str(), "solved" | "closed"))
+        .count();
+    assert_eq!(o["backlog"]["tickets"].as_f64(), Some(open as f64));
+    if let Some(pg) = pg {
+        pg.cleanup().await;
+    }
+    if let Some(my) = my {
+        my.cleanup().await;
+    }
+    db.cleanup().await;
+}

@@ -842,7 +842,7 @@ fn ticket_row(ticket: &Ticket, tl: &Timeline, facts: TicketFacts) -> TicketRow {
         first_response_at: tl.state.first_response_at,
         first_response_seconds,
         first_resolution_at: tl.state.first_resolution_at,
-        facts: Some(facts),
+        facts: Some(Box::new(facts)),
         ..ignored_row(ticket)
     }
 }

@@ -173,11 +173,7 @@ fn build(
         "refresh": "1m",
         "time": {"from": "now-7d", "to": "now"},
         "timezone": "browser",
-        "links": [{
-            "type": "dashboards", "tags": [TAG], "asDropdown": true,
-            "icon": "external link", "targetBlank": false, "tooltip": "",
-            "title": "Support dashboards", "includeVars": true, "keepTime": true,
-        }],
+        "links": links(),
         "templating": {"list": variables(filters)},
         "annotations": {"list": []},
         "panels": layout(&panels),
@@ -188,6 +184,17 @@ fn build(
         model,
         panels: count,
     }
+}
+
+/// Every dashboard's menu of the others (by their tag), carrying its
+/// variables and time range: the overview opens the ticket drill-down on
+/// the team and week it shows.
+fn links() -> Value {
+    json!([{
+        "type": "dashboards", "tags": [TAG], "asDropdown": true,
+        "icon": "external link", "targetBlank": false, "tooltip": "",
+        "title": "Support dashboards", "includeVars": true, "keepTime": true,
+    }])
 }
 
 /// Panels placed left to right on Grafana's 24-column grid, wrapping.

@@ -214,11 +214,7 @@ pub fn dashboard(settings: &Settings, source: &str) -> Dashboard {
         "refresh": "5m",
         "time": {"from": "now-7d", "to": "now"},
         "timezone": "browser",
-        "links": [{
-            "type": "dashboards", "tags": [TAG], "asDropdown": true,
-            "icon": "external link", "targetBlank": false, "tooltip": "",
-            "title": "Support dashboards", "includeVars": true, "keepTime": true,
-        }],
+        "links": super::links(),
         "templating": {"list": [
             {
                 "name": "facts", "label": "Ticket facts (state store)", "type": "datasource",

@@ -166,50 +166,25 @@ mod tests {
     use crate::engine::calendar::tests::{hours, t};
     use crate::engine::calendar::{Calendar, Calendars};
     use crate::engine::slo::{Objective, SloClock, SloMetric};
+    use crate::engine::tests::ev;
     use crate::engine::timeline::walk;
     use crate::model::{Actor, Creator, Event, EventKind, Priority, Status};
 
+    /// A customer's high-priority email ticket about billing.
     fn ticket(created: &str) -> Ticket {
-        Ticket {
-            id: "T1".into(),
-            created_at: t(created),
-            channel: "email".into(),
-            priority: Priority::High,
-            category: Some("billing".into()),
-            requester_id: "C1".into(),
-            created_by: Creator::Customer,
-            status: Status::Open,
-            updated_at: None,
-        }
+        crate::engine::tests::ticket(created, Creator::Customer)
     }
 
-    fn ev(id: i64, at: &str, kind: EventKind, actor: Actor) -> Event {
-        Event {
-            id,
-            ticket_id: "T1".into(),
-            occurred_at: t(at),
-            kind,
-            actor,
-            actor_id: None,
-            team: None,
-            agent_id: None,
-            status: None,
-        }
-    }
-
+    /// A status change by `actor`.
     fn status(id: i64, at: &str, s: Status, actor: Actor) -> Event {
         Event {
-            status: Some(s),
-            ..ev(id, at, EventKind::Status, actor)
+            actor,
+            ..crate::engine::tests::status(id, at, s)
         }
     }
 
     fn assign(id: i64, at: &str, team: &str, agent: &str) -> Event {
-        Event {
-            team: Some(team.into()),
-            agent_id: Some(agent.into()),
-            ..ev(id, at, EventKind::Assign, Actor::System)
-        }
+        crate::engine::tests::assign(id, at, Some(team), Some(agent))
     }
 
     fn slo(name: &str, metric: SloMetric, hours: f64) -> Slo {

@@ -19,7 +19,7 @@ pub mod time_in_status;
 pub mod timeline;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// A customer's normal-priority email ticket created at `created_at`, for
 /// the engine's tests.

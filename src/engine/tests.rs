@@ -9,7 +9,7 @@ use crate::engine::slo::{Slo, SloClock, SloMetric};
 use crate::engine::timeline::{EventRejection, Measure, Observation, walk};
 use crate::model::{Actor, Creator, Event, EventKind, Priority, Seconds, Status, Ticket};
 
-fn ticket(created: &str, created_by: Creator) -> Ticket {
+pub(crate) fn ticket(created: &str, created_by: Creator) -> Ticket {
     Ticket {
         id: "T1".into(),
         created_at: t(created),
@@ -23,7 +23,7 @@ fn ticket(created: &str, created_by: Creator) -> Ticket {
     }
 }
 
-fn ev(id: i64, at: &str, kind: EventKind, actor: Actor) -> Event {
+pub(crate) fn ev(id: i64, at: &str, kind: EventKind, actor: Actor) -> Event {
     Event {
         id,
         ticket_id: "T1".into(),
@@ -41,14 +41,14 @@ fn msg(id: i64, at: &str, actor: Actor) -> Event {
     ev(id, at, EventKind::Message, actor)
 }
 
-fn status(id: i64, at: &str, s: Status) -> Event {
+pub(crate) fn status(id: i64, at: &str, s: Status) -> Event {
     Event {
         status: Some(s),
         ..ev(id, at, EventKind::Status, Actor::Agent)
     }
 }
 
-fn assign(id: i64, at: &str, team: Option<&str>, agent: Option<&str>) -> Event {
+pub(crate) fn assign(id: i64, at: &str, team: Option<&str>, agent: Option<&str>) -> Event {
     Event {
         team: team.map(Into::into),
         agent_id: agent.map(Into::into),

@@ -89,8 +89,10 @@ pub struct TicketRow {
     pub status_since: Option<Instant>,
     pub status_seconds: Option<String>,
     /// What `support_ticket_facts` shows of the ticket; `None` for a
-    /// deleted or spam ticket (left out of the facts).
-    pub facts: Option<TicketFacts>,
+    /// deleted or spam ticket (left out of the facts), and for rows read
+    /// back. Boxed: rows read back (the open tickets) carry none, and
+    /// hold no room for them.
+    pub facts: Option<Box<TicketFacts>>,
     /// The requester's id under the store's key (`state.requester_salt`);
     /// `None` without a key.
     pub requester_hash: Option<String>,

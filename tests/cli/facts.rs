@@ -18,6 +18,16 @@ use crate::helpers::{TestDb, fixture_config};
 
 const SALT: &str = "a-test-salt-of-some-length";
 
+/// The source, state store and a first collection's memory for `settings`.
+async fn collector(settings: &Settings) -> (Source, StateStore, Live) {
+    let source = Source::connect(&settings.source, Access::ReadOnly)
+        .await
+        .expect("source");
+    let store = StateStore::open(&settings.state).await.expect("state");
+    let live = Live::from_loaded(store.load().await.expect("load"), settings);
+    (source, store, live)
+}
+
 /// One ticket's facts, as the view shows them (instants in unix seconds).
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Fact {
@@ -285,12 +295,8 @@ async fn facts_are_the_hand_computed_ones(db: TestDb, state_url: &str) {
     // The salt, as SUPPORT_METRICS__STATE__REQUESTER_SALT would give it.
     let mut settings = Settings::load(Some(&path)).expect("settings");
     settings.state.requester_salt = Some(support_metrics::db::Password::new(SALT.into()));
-    let source = Source::connect(&settings.source, Access::ReadOnly)
-        .await
-        .expect("source");
-    let store = StateStore::open(&settings.state).await.expect("state");
+    let (source, store, mut live) = collector(&settings).await;
     let now = chrono::Utc::now();
-    let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
     collect::run(&source, &store, &settings, &mut live, now)
         .await
         .expect("backfill");
@@ -438,10 +444,7 @@ async fn facts_follow_the_clock_and_new_events() {
     );
     std::fs::write(&path, text).expect("config");
     let settings = Settings::load(Some(&path)).expect("settings");
-    let source = Source::connect(&settings.source, Access::ReadOnly)
-        .await
-        .expect("source");
-    let store = StateStore::open(&settings.state).await.expect("state");
+    let (source, store, mut live) = collector(&settings).await;
     let now = chrono::Utc::now();
     let iso = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let created = iso(now - chrono::TimeDelta::minutes(30));
@@ -452,7 +455,6 @@ async fn facts_follow_the_clock_and_new_events() {
            VALUES (100, '7', '{created}', 'message', 'customer', 'c7', NULL, NULL, NULL);"
     ))
     .await;
-    let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
     collect::run(&source, &store, &settings, &mut live, now)
         .await
         .expect("backfill");
@@ -556,11 +558,7 @@ async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
     .await;
     let path = fixture_config(&db, &state.url, "0 0 * * * *", "drill");
     let settings = Settings::load(Some(&path)).expect("settings");
-    let source = Source::connect(&settings.source, Access::ReadOnly)
-        .await
-        .expect("source");
-    let store = StateStore::open(&settings.state).await.expect("state");
-    let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
+    let (source, store, mut live) = collector(&settings).await;
     collect::run(&source, &store, &settings, &mut live, chrono::Utc::now())
         .await
         .expect("backfill");
@@ -683,12 +681,8 @@ async fn facts_retention_empties_old_done_tickets_only() {
     let path = fixture_config(&db, &state, "0 0 * * * *", "retention");
     let mut settings = Settings::load(Some(&path)).expect("settings");
     settings.state.facts_retention = Some(std::time::Duration::from_secs(30 * 86_400));
-    let source = Source::connect(&settings.source, Access::ReadOnly)
-        .await
-        .expect("source");
-    let store = StateStore::open(&settings.state).await.expect("state");
+    let (source, store, mut live) = collector(&settings).await;
     let now = chrono::Utc::now();
-    let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
     collect::run(&source, &store, &settings, &mut live, now)
         .await
         .expect("backfill");
@@ -782,11 +776,7 @@ async fn demo_facts_are_identical_on_every_state_store_and_agree_with_report() {
     for (i, url) in stores.iter().enumerate() {
         let path = fixture_config(&db, url, "0 0 * * * *", &format!("demo{i}"));
         let settings = Settings::load(Some(&path)).expect("settings");
-        let source = Source::connect(&settings.source, Access::ReadOnly)
-            .await
-            .expect("source");
-        let store = StateStore::open(&settings.state).await.expect("state");
-        let mut live = Live::from_loaded(store.load().await.expect("load"), &settings);
+        let (source, store, mut live) = collector(&settings).await;
         collect::run(&source, &store, &settings, &mut live, now)
             .await
             .expect("backfill");

@@ -28,7 +28,6 @@ ALTER TABLE ticket_state ADD COLUMN customer_confirmed SMALLINT;
 ALTER TABLE ticket_state ADD COLUMN slo_breached TEXT;
 ALTER TABLE ticket_state ADD COLUMN facts_updated_at BIGINT;
 ALTER TABLE ticket_state ADD COLUMN requester_hash VARCHAR(64);
-CREATE INDEX ticket_state_facts_updated ON ticket_state (facts_updated_at);
 CREATE VIEW support_ticket_facts AS SELECT
     id AS ticket_id,
     created_at DIV 1000000 AS created_at,

@@ -65,6 +65,8 @@ pub struct Live {
     /// then kept up to date with each run's rows, so that the state gauges
     /// of a run do not re-read the whole backlog. `None` until read.
     pub open: Option<HashMap<String, gauges::OpenTicket>>,
+    /// When `state.facts_retention` last emptied old facts (once a day).
+    pub facts_pruned_at: Option<Instant>,
 }
 
 impl Live {
@@ -76,6 +78,7 @@ impl Live {
             gauges: Vec::new(),
             kpis: loaded.kpis,
             open: None,
+            facts_pruned_at: None,
         }
     }
 }
@@ -260,13 +263,22 @@ pub async fn run(
         label_values: run.labels.fresh().to_vec(),
         rejected_rows,
         forget_answers_before,
+        // Pruned once a day: the retention is counted in days, and a
+        // daily scan needs no index that every collection would update.
         forget_facts_before: settings
             .state
             .facts_retention
+            .filter(|_| {
+                live.facts_pruned_at
+                    .is_none_or(|at| now - at >= chrono::TimeDelta::days(1))
+            })
             .and_then(|d| chrono::TimeDelta::from_std(d).ok())
             .map(|d| now - d),
     };
     writer.finish(&commit).await?;
+    if commit.forget_facts_before.is_some() {
+        live.facts_pruned_at = Some(now);
+    }
     run.phases.done("committed");
     let tickets = commit.tickets;
     run.cumulative.mark_saved();
@@ -320,8 +332,8 @@ pub async fn run(
                 t.set_breached(breached);
             }
         }
+        phases.done("running breaches saved");
     }
-    phases.done("state gauges");
     Ok(outcome)
 }
 

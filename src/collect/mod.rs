@@ -326,11 +326,19 @@ pub async fn run(
     // so this small write need not join the collection's transaction; one
     // that fails is found again by the next collection).
     if !breaches.is_empty() {
-        store.refresh_breaches(&breaches, now).await?;
-        for (id, breached) in breaches {
-            if let Some(t) = open.get_mut(&id) {
-                t.set_breached(breached);
+        match store.refresh_breaches(&breaches, now).await {
+            Ok(()) => {
+                for (id, breached) in breaches {
+                    if let Some(t) = open.get_mut(&id) {
+                        t.set_breached(breached);
+                    }
+                }
             }
+            // The collection itself is committed: its outcome stands.
+            Err(e) => tracing::warn!(
+                tickets = breaches.len(),
+                "could not save the tickets' running SLO breaches (tried again next collection): {e}"
+            ),
         }
         phases.done("running breaches saved");
     }
@@ -645,10 +653,15 @@ impl Run<'_> {
 
     /// The `agent` label, with `labels.agent = true` only.
     fn push_agent(&mut self, labels: &mut Labels, agent: Option<&str>) {
+        self.push_agent_or(labels, agent, UNASSIGNED);
+    }
+
+    /// The `agent` label, `none_value` when no agent holds it.
+    fn push_agent_or(&mut self, labels: &mut Labels, agent: Option<&str>, none_value: &str) {
         if self.settings.labels.agent {
             let value = self
                 .labels
-                .fold(CappedLabel::Agent, agent.unwrap_or(UNASSIGNED));
+                .fold(CappedLabel::Agent, agent.unwrap_or(none_value));
             labels.push(("agent", value));
         }
     }
@@ -755,7 +768,9 @@ impl Run<'_> {
                     ("channel", channel),
                     ("score", v.to_string()),
                 ];
-                self.push_agent(&mut labels, agent);
+                // No ticket (a relationship survey): `none`, as in `report --by agent`.
+                let no_agent = if ticket.is_some() { UNASSIGNED } else { NONE };
+                self.push_agent_or(&mut labels, agent, no_agent);
                 (&metrics::CSAT, labels)
             }
             SurveyScore::Nps(v) => (
@@ -764,7 +779,8 @@ impl Run<'_> {
             ),
             SurveyScore::Ces(v) => {
                 let mut labels = vec![("team", self.team_label(team)), ("score", v.to_string())];
-                self.push_agent(&mut labels, agent);
+                let no_agent = if ticket.is_some() { UNASSIGNED } else { NONE };
+                self.push_agent_or(&mut labels, agent, no_agent);
                 (&metrics::CES, labels)
             }
         };

@@ -33,9 +33,9 @@ pub struct SqlPanel {
 
 /// The filters every panel applies: the teams chosen (tickets without a
 /// team are `unassigned`, as on the other dashboards) and, when given, one
-/// category.
+/// category (`none` for tickets without one, as the digest names them).
 pub const FILTERS: &str = "COALESCE(team, 'unassigned') IN ($team) \
-     AND (${category:sqlstring} = '' OR category = ${category:sqlstring})";
+     AND (${category:sqlstring} = '' OR COALESCE(category, 'none') = ${category:sqlstring})";
 
 /// The panels, in order, with `tz` the organisation's time zone
 /// (`schedule.timezone`) for the hour of week.

@@ -1080,7 +1080,9 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
                 facets,
                 comments: i.comments.iter().map(|c| comment_line(c, l)).collect(),
                 // The tickets behind the issue, on the drill-down dashboard.
-                link: dashboard_url.and_then(|u| tickets_link(u, d, i)),
+                // (The dashboard itself when its URL names no Grafana dashboard.)
+                link: dashboard_url
+                    .map(|u| tickets_link(u, d, i).unwrap_or_else(|| dashboard_link(u, d))),
             }
         })
         .collect::<Vec<_>>();

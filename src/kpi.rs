@@ -68,7 +68,6 @@ pub fn arrival_gauges(
     tz: chrono_tz::Tz,
     labels: &crate::collect::labels::LabelFolder,
 ) -> Vec<(SeriesKey, f64)> {
-    use chrono::{Datelike, Timelike};
     use std::collections::BTreeMap;
     // Numbered, so that the weekdays sort in order.
     const DAYS: [&str; 7] = [
@@ -81,11 +80,12 @@ pub fn arrival_gauges(
             crate::collect::labels::CappedLabel::Team,
             team.as_deref().unwrap_or(crate::model::UNASSIGNED),
         );
-        let local = at.with_timezone(&tz);
-        let day = local.weekday().num_days_from_monday() as usize;
-        let hour = local.hour() as usize;
-        if let Some(row) = cells.entry(team).or_insert([[0; 24]; 7]).get_mut(day)
-            && let Some(c) = row.get_mut(hour)
+        let (day, hour) = crate::localtime::weekday_hour(*at, tz);
+        if let Some(row) = cells
+            .entry(team)
+            .or_insert([[0; 24]; 7])
+            .get_mut(day as usize)
+            && let Some(c) = row.get_mut(hour as usize)
         {
             *c += 1;
         }

@@ -22,9 +22,35 @@ pub fn instant(tz: Tz, wall: NaiveDateTime) -> Instant {
     wall.and_utc()
 }
 
+/// The weekday (0 = Monday) and hour of instant `at` on the clocks of `tz`:
+/// the cell of an hour-of-week grid (arrivals, peak hours).
+pub fn weekday_hour(at: Instant, tz: Tz) -> (u32, u32) {
+    use chrono::{Datelike, Timelike};
+    let local = at.with_timezone(&tz);
+    (local.weekday().num_days_from_monday(), local.hour())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hour_of_week_is_read_on_the_zone_s_clocks() {
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .expect("instant")
+                .to_utc()
+        };
+        // Sunday 23:30 UTC is Monday 00:30 in Paris (winter, UTC+1).
+        assert_eq!(
+            weekday_hour(at("2026-01-04T23:30:00Z"), chrono_tz::Europe::Paris),
+            (0, 0)
+        );
+        assert_eq!(
+            weekday_hour(at("2026-01-04T23:30:00Z"), chrono_tz::UTC),
+            (6, 23)
+        );
+    }
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("wall time")

@@ -755,6 +755,8 @@ impl Run<'_> {
         if !self.counted(s.responded_at) {
             return;
         }
+        // No ticket (a relationship survey): agent `none`, as in `report --by agent`.
+        let no_agent = if ticket.is_some() { UNASSIGNED } else { NONE };
         // Labels are folded only for the series that carry them: a value
         // admitted under the cap is one that is exposed.
         let (family, labels) = match s.score {
@@ -768,8 +770,6 @@ impl Run<'_> {
                     ("channel", channel),
                     ("score", v.to_string()),
                 ];
-                // No ticket (a relationship survey): `none`, as in `report --by agent`.
-                let no_agent = if ticket.is_some() { UNASSIGNED } else { NONE };
                 self.push_agent_or(&mut labels, agent, no_agent);
                 (&metrics::CSAT, labels)
             }
@@ -779,7 +779,6 @@ impl Run<'_> {
             ),
             SurveyScore::Ces(v) => {
                 let mut labels = vec![("team", self.team_label(team)), ("score", v.to_string())];
-                let no_agent = if ticket.is_some() { UNASSIGNED } else { NONE };
                 self.push_agent_or(&mut labels, agent, no_agent);
                 (&metrics::CES, labels)
             }

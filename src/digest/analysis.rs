@@ -1209,9 +1209,8 @@ pub fn monday(
         .iter()
         .filter(|c| week.contains(c.at) && scope.holds_created(c))
     {
-        let local = c.at.with_timezone(&tz);
         *hours
-            .entry((local.weekday().num_days_from_monday(), local.hour()))
+            .entry(crate::localtime::weekday_hour(c.at, tz))
             .or_default() += 1;
     }
     let mut busiest: Vec<(u32, u32, u64)> =

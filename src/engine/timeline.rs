@@ -155,20 +155,12 @@ pub struct Timeline {
 impl Timeline {
     /// The ticket's team at instant `at`.
     pub fn team_at(&self, at: Instant) -> Option<&str> {
-        self.team_changes
-            .iter()
-            .take_while(|(t, _)| *t <= at)
-            .last()
-            .map(|(_, team)| team.as_str())
+        holder_at(&self.team_changes, at)
     }
 
     /// The ticket's assignee at instant `at`.
     pub fn agent_at(&self, at: Instant) -> Option<&str> {
-        self.agent_changes
-            .iter()
-            .take_while(|(t, _)| *t <= at)
-            .last()
-            .map(|(_, agent)| agent.as_str())
+        holder_at(&self.agent_changes, at)
     }
 
     /// The teams the ticket went through up to `at`, in order: the first
@@ -179,6 +171,24 @@ impl Timeline {
             .take_while(|(t, _)| *t <= at)
             .map(|(_, team)| team.as_str())
             .collect()
+    }
+}
+
+/// The value of `changes` (in time order) in force at `at`.
+fn holder_at(changes: &[(Instant, String)], at: Instant) -> Option<&str> {
+    changes
+        .iter()
+        .take_while(|(t, _)| *t <= at)
+        .last()
+        .map(|(_, v)| v.as_str())
+}
+
+/// Appends `now` to `changes` at `at` when it differs from the last one.
+fn record_change(changes: &mut Vec<(Instant, String)>, at: Instant, now: Option<&str>) {
+    if let Some(v) = now
+        && changes.last().is_none_or(|(_, last)| last != v)
+    {
+        changes.push((at, v.to_string()));
     }
 }
 
@@ -230,16 +240,8 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
         }
         measures.clear();
         routing.on_event(ev, &mut measures);
-        if let Some(team) = routing.team()
-            && team_changes.last().is_none_or(|(_, t)| t != team)
-        {
-            team_changes.push((ev.occurred_at, team.to_string()));
-        }
-        if let Some(agent) = routing.agent()
-            && agent_changes.last().is_none_or(|(_, a)| a != agent)
-        {
-            agent_changes.push((ev.occurred_at, agent.to_string()));
-        }
+        record_change(&mut team_changes, ev.occurred_at, routing.team());
+        record_change(&mut agent_changes, ev.occurred_at, routing.agent());
         interactions.on_event(ev);
         // Before the resolution: a solve reads the clocks up to it.
         time_in_status.on_event(ev, routing.team(), calendars);

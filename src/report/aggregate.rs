@@ -45,9 +45,8 @@ static HOURS_OF_WEEK: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::ne
 
 /// The hour-of-week label of `at` in `tz`.
 pub fn hour_of_week(at: Instant, tz: chrono_tz::Tz) -> &'static str {
-    use chrono::{Datelike, Timelike};
-    let local = at.with_timezone(&tz);
-    let i = local.weekday().num_days_from_monday() as usize * 24 + local.hour() as usize;
+    let (day, hour) = crate::localtime::weekday_hour(at, tz);
+    let i = day as usize * 24 + hour as usize;
     HOURS_OF_WEEK.get(i).map_or(NONE, String::as_str)
 }
 

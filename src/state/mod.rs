@@ -351,20 +351,13 @@ impl StateStore {
                 let first = key.split(',').next().unwrap_or(key).trim();
                 format!(" ON DUPLICATE KEY UPDATE {first} = {first}")
             }
-            (Pool::MySql(_), cols) => {
-                let set: Vec<String> = cols.iter().map(|c| format!("{c} = VALUES({c})")).collect();
-                format!(" ON DUPLICATE KEY UPDATE {}", set.join(", "))
-            }
             (_, []) => format!(" ON CONFLICT ({key}) DO NOTHING"),
-            (_, cols) => {
-                let set: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
-                format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
-            }
+            (_, cols) => self.upsert_keeping("", key, cols, &[]),
         }
     }
 
-    /// As [`Self::upsert`], but the `kept` columns keep their stored value
-    /// when the new row's is NULL.
+    /// As [`Self::upsert`] with columns to update, but the `kept` columns
+    /// of `table` keep their stored value when the new row's is NULL.
     fn upsert_keeping(&self, table: &str, key: &str, update: &[&str], kept: &[&str]) -> String {
         let set: Vec<String> = update
             .iter()

@@ -164,6 +164,7 @@ pub async fn run(
             .filter(|_| prev.is_none())
             .and_then(|d| chrono::TimeDelta::from_std(d).ok())
             .map(|d| now - d),
+        facts_from: None,
         phases,
         now,
         requester: settings
@@ -172,6 +173,12 @@ pub async fn run(
             .as_ref()
             .and_then(RequesterKey::new),
     };
+    let retained_from = settings
+        .state
+        .facts_retention
+        .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+        .map(|d| now - d);
+    run.facts_from = run.counted_from.max(retained_from);
     let upto = source.max_event_id().await?;
     let after = prev.as_ref().and_then(|w| w.last_event_id);
     let late = chrono::TimeDelta::from_std(settings.source.late_arrival).unwrap_or_default();
@@ -621,6 +628,9 @@ struct Run<'a> {
     /// The collection's `now`: the ticket facts' active breaches and time.
     now: Instant,
     requester: Option<RequesterKey>,
+    /// Done tickets settled before this keep no facts: before the backfill
+    /// limit (the counters hold nothing of them) or the facts retention.
+    facts_from: Option<Instant>,
 }
 
 impl Run<'_> {
@@ -843,11 +853,25 @@ fn run_ticket(
         answers.push(answer_row(s, team));
     }
     let facts = TicketFacts::of(ticket, &tl, surveys, &run.settings.slos, calendars, run.now);
-    let requester_hash = run.requester.as_ref().map(|k| k.hash(&ticket.requester_id));
-    ticket_rows.push(TicketRow {
-        requester_hash,
-        ..ticket_row(ticket, &tl, facts)
-    });
+    let mut row = ticket_row(ticket, &tl, facts);
+    // A recount or a backfill walks every ticket again: one solved before
+    // the horizon gets no facts back (retention counts from the solve, not
+    // from the last write).
+    let settled = row.facts.as_ref().and_then(|f| f.solved_at);
+    if !row.is_open
+        && run
+            .facts_from
+            .is_some_and(|from| settled.unwrap_or(ticket.created_at) < from)
+    {
+        row.facts = None;
+    }
+    // The requester's hash is a fact: it goes with them.
+    row.requester_hash = row
+        .facts
+        .as_ref()
+        .and(run.requester.as_ref())
+        .map(|k| k.hash(&ticket.requester_id));
+    ticket_rows.push(row);
 }
 
 fn ticket_row(ticket: &Ticket, tl: &Timeline, facts: TicketFacts) -> TicketRow {

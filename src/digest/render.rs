@@ -1192,7 +1192,14 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
 /// Grafana dashboard URL.
 pub fn tickets_link(base: &str, d: &Digest, issue: &analysis::Issue) -> Option<String> {
     let at = base.find("/d/")?;
-    let tickets = format!("{}/d/{}", &base[..at], crate::model::TICKETS_DASHBOARD);
+    // The overview's own query (`?orgId=2`) names the Grafana organisation
+    // the tickets dashboard lives in too.
+    let query = base.find('?').map_or("", |q| &base[q..]);
+    let tickets = format!(
+        "{}/d/{}{query}",
+        &base[..at],
+        crate::model::TICKETS_DASHBOARD
+    );
     let mut url = dashboard_link(&tickets, d);
     let (var, value) = match &issue.subject {
         Subject::Category(c) => ("category", c.as_str()),

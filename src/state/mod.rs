@@ -945,10 +945,13 @@ impl Writer<'_> {
             }
             if let Some(before) = c.forget_facts_before {
                 // The row itself stays: it says the ticket was counted.
+                // Counted from the solve: a recount's rewrite of an old
+                // ticket does not restart its retention.
                 let set: Vec<String> =
                     TICKET_COLUMNS[FACTS_FROM..].iter().map(|c| format!("{c} = NULL")).collect();
                 sqlx::query(s.sql(&format!(
-                    "UPDATE ticket_state SET {} WHERE is_open = 0 AND facts_updated_at < $1",
+                    "UPDATE ticket_state SET {} WHERE is_open = 0 \
+                     AND COALESCE(solved_at, facts_updated_at) < $1",
                     set.join(", ")
                 )))
                 .bind(micros(before))

@@ -110,7 +110,7 @@ timezone = "UTC"
 [digest]
 from = "Support metrics <digest@support.example>"
 recipients = ["head-of-support@support.example"]
-dashboard_url = "https://grafana.example/d/support"
+dashboard_url = "https://grafana.example/d/support?orgId=2"
 [digest.teams]
 billing = ["Billing Lead <billing-lead@support.example>"]
 [digest.smtp]
@@ -279,14 +279,15 @@ fn digests_are_sent_over_smtp_once_and_read_back() {
     // Attribute values are HTML-escaped (`/` as `&#x2f;`, `&` as `&amp;`).
     let unescaped = html.replace("&#x2f;", "/").replace("&amp;", "&");
     assert!(
-        unescaped.contains("href=\"https://grafana.example/d/support?from="),
+        unescaped.contains("href=\"https://grafana.example/d/support?orgId=2&from="),
         "dashboard link"
     );
     assert!(unescaped.contains("&var-team=billing\""));
     // Each issue links to its tickets: the drill-down dashboard beside the
-    // configured one, with the week, the team and the issue's category.
+    // configured one (in its Grafana organisation), with the week, the team
+    // and the issue's category.
     assert!(
-        unescaped.contains("href=\"https://grafana.example/d/support-tickets?from=")
+        unescaped.contains("href=\"https://grafana.example/d/support-tickets?orgId=2&from=")
             && unescaped.contains("&var-team=billing&var-category=refunds\"")
             && unescaped.contains("The tickets behind this issue</a>"),
         "a link per issue"

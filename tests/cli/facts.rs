@@ -54,6 +54,13 @@ struct Fact {
     slo_breached: String,
 }
 
+/// An RFC 3339 instant.
+fn instant(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .expect("instant")
+        .with_timezone(&chrono::Utc)
+}
+
 /// Unix seconds of an RFC 3339 instant.
 fn unix(s: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(s)
@@ -670,9 +677,10 @@ async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
     state.cleanup().await;
 }
 
-/// `state.facts_retention`: the facts of tickets solved or closed and not
-/// walked for longer are emptied (out of the view), open tickets' stay,
-/// and the emptied tickets are not counted again when they come back.
+/// `state.facts_retention`: the facts of tickets solved or closed longer
+/// ago are emptied (out of the view), open tickets' stay, the emptied
+/// tickets are not counted again when they come back, and a fresh backfill
+/// (as a recount is) writes none for them: retention counts from the solve.
 #[tokio::test]
 async fn facts_retention_empties_old_done_tickets_only() {
     let db = TestDb::sqlite();
@@ -681,34 +689,73 @@ async fn facts_retention_empties_old_done_tickets_only() {
     let path = fixture_config(&db, &state, "0 0 * * * *", "retention");
     let mut settings = Settings::load(Some(&path)).expect("settings");
     settings.state.facts_retention = Some(std::time::Duration::from_secs(30 * 86_400));
+    settings.state.requester_salt = Some(support_metrics::db::Password::new(SALT.into()));
     let (source, store, mut live) = collector(&settings).await;
-    let now = chrono::Utc::now();
+    // The fixture's tickets were solved or closed on 5–7 January.
+    let now = instant("2026-01-20T00:00:00Z");
     collect::run(&source, &store, &settings, &mut live, now)
         .await
         .expect("backfill");
     let all: Vec<String> = read_facts(&state).await.into_keys().collect();
-    assert_eq!(all, ["1", "2", "3", "5", "6"], "written at `now`: all kept");
+    assert_eq!(
+        all,
+        ["1", "2", "3", "5", "6"],
+        "solved within 30 days: all kept"
+    );
 
-    // 31 days on, nothing walked since: the done tickets' facts go.
-    let later = now + chrono::TimeDelta::days(31);
+    // 31 days on (the 20th of February), nothing walked since: the done
+    // tickets' facts go (ticket 3 closed on the 7th of January, 44 days
+    // before).
+    let later = instant("2026-02-20T00:00:00Z");
     collect::run(&source, &store, &settings, &mut live, later)
         .await
         .expect("a month later");
     let kept: Vec<String> = read_facts(&state).await.into_keys().collect();
     assert_eq!(kept, ["5", "6"], "open tickets stay");
     let pool = sqlx::SqlitePool::connect(&state).await.expect("sqlite");
-    let (rows, with_facts, business): (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(facts_updated_at), count(first_response_business_seconds) \
-         FROM ticket_state",
+    let (rows, with_facts, business, hashes): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(facts_updated_at), count(first_response_business_seconds), \
+         count(requester_hash) FROM ticket_state",
     )
     .fetch_one(&pool)
     .await
     .expect("rows");
     // Every ticket's row stays (it says the ticket was counted); only the
     // open tickets keep facts: of those, ticket 6 has a first response
-    // (tickets 1 and 2 had one too, now emptied).
-    assert_eq!((rows, with_facts, business), (5, 2, 1));
+    // (tickets 1 and 2 had one too, now emptied), and the requester hashes
+    // go with the facts.
+    assert_eq!((rows, with_facts, business, hashes), (5, 2, 1, 2));
     pool.close().await;
+
+    // A fresh store backfilled on the 20th of February (what a recount
+    // does): the old solved tickets get no facts back.
+    let fresh = format!("sqlite://{}", db.dir.path().join("fresh.sqlite").display());
+    let mut again = settings.clone();
+    again.state.url = fresh.clone();
+    let (source2, store2, mut live2) = collector(&again).await;
+    collect::run(&source2, &store2, &again, &mut live2, later)
+        .await
+        .expect("fresh backfill");
+    let refilled: Vec<String> = read_facts(&fresh).await.into_keys().collect();
+    assert_eq!(refilled, ["5", "6"]);
+
+    // `source.backfill_days = 14` on the 20th of January counts from the
+    // 6th: ticket 1 (solved on the 5th at 13:00) is in neither the
+    // counters nor the facts; ticket 2 (solved on the 6th at 11:00) is.
+    let limited = format!(
+        "sqlite://{}",
+        db.dir.path().join("limited.sqlite").display()
+    );
+    let mut short = settings.clone();
+    short.state.url = limited.clone();
+    short.state.facts_retention = None;
+    short.source.backfill = Some(std::time::Duration::from_secs(14 * 86_400));
+    let (source3, store3, mut live3) = collector(&short).await;
+    collect::run(&source3, &store3, &short, &mut live3, now)
+        .await
+        .expect("limited backfill");
+    let recent: Vec<String> = read_facts(&limited).await.into_keys().collect();
+    assert_eq!(recent, ["2", "3", "5", "6"]);
 
     // Ticket 1 reopens: walked again, its facts are back, and its creation
     // is not counted a second time.

@@ -905,7 +905,8 @@ priority = "critical"
     #[test]
     fn a_preset_fills_the_relations_not_set_explicitly() {
         let s = load(
-            "[source]\npreset = \"chatwoot\"\n[source.relations]\nengagement = \"hr.pulse\"\n",
+            "[source]\nurl = \"postgres://reader@db/chatwoot\"\npreset = \"chatwoot\"\n\
+             [source.relations]\nengagement = \"hr.pulse\"\n",
         )
         .expect("valid");
         let RelationSource::Query(q) = s.source.relation(Relation::Events) else {

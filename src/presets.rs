@@ -5,6 +5,7 @@
 //! `config/sources/none/` for a relation the helpdesk does not have), where
 //! users can read it, copy it into `source.queries`, or wrap it in a view.
 
+use crate::db::Dialect;
 use crate::model::Relation;
 
 /// A file of `config/sources/`: its path and its text.
@@ -19,51 +20,177 @@ macro_rules! sql_file {
     };
 }
 
+/// One relation's SELECT: one text for every database the helpdesk runs
+/// on, or one per dialect where SQL forces it (date arithmetic, casts).
+#[derive(Debug, Clone, Copy)]
+enum Sql {
+    One(SqlFile),
+    Each { postgres: SqlFile, mysql: SqlFile },
+}
+
 /// One helpdesk's mapping: a SELECT per relation.
 #[derive(Debug)]
 pub struct Preset {
     pub name: &'static str,
-    tickets: SqlFile,
-    events: SqlFile,
-    surveys: SqlFile,
-    engagement: SqlFile,
+    /// The helpdesk's own name, for messages.
+    pub helpdesk: &'static str,
+    /// The databases the helpdesk itself runs on.
+    pub dialects: &'static [Dialect],
+    /// The table prefix the SQL is written with (osTicket's `ost_`), which
+    /// `source.table_prefix` replaces; `None`: the helpdesk has no prefix.
+    pub table_prefix: Option<&'static str>,
+    tickets: Sql,
+    events: Sql,
+    surveys: Sql,
+    engagement: Sql,
 }
 
 impl Preset {
-    fn sql_file(&self, r: Relation) -> SqlFile {
-        match r {
+    /// The file that reads relation `r` on `dialect` (a dialect the
+    /// helpdesk does not run on gets its first one's).
+    pub fn file(&self, r: Relation, dialect: Dialect) -> SqlFile {
+        let sql = match r {
             Relation::Tickets => self.tickets,
             Relation::Events => self.events,
             Relation::Surveys => self.surveys,
             Relation::Engagement => self.engagement,
+        };
+        match sql {
+            Sql::One(f) => f,
+            Sql::Each { postgres, .. } if dialect == Dialect::Postgres => postgres,
+            Sql::Each { mysql, .. } => mysql,
         }
     }
 
-    /// The SELECT that reads relation `r`.
-    pub fn query(&self, r: Relation) -> &'static str {
-        self.sql_file(r).1
+    /// The SELECT that reads relation `r` on `dialect`, with the tables
+    /// named with `prefix` (see [`Preset::table_prefix`]).
+    pub fn query(&self, r: Relation, dialect: Dialect, prefix: Option<&str>) -> String {
+        let text = self.file(r, dialect).1;
+        match (self.table_prefix, prefix) {
+            (Some(ours), Some(theirs)) if ours != theirs => replace_prefix(text, ours, theirs),
+            _ => text.to_string(),
+        }
     }
 
-    /// Where that SELECT is shipped, for error messages.
-    pub fn file(&self, r: Relation) -> &'static str {
-        self.sql_file(r).0
+    /// "PostgreSQL or MySQL/MariaDB", for messages.
+    pub fn runs_on(&self) -> String {
+        self.dialects
+            .iter()
+            .map(|d| match d {
+                Dialect::Postgres => "PostgreSQL",
+                Dialect::MySql => "MySQL/MariaDB",
+                Dialect::Sqlite => "SQLite",
+            })
+            .collect::<Vec<_>>()
+            .join(" or ")
     }
 }
+
+/// `text` with every identifier that starts with `ours` starting with
+/// `theirs` instead: only at the start of a word (`ost_ticket`, not
+/// `host_name`), and never inside a string literal.
+fn replace_prefix(text: &str, ours: &str, theirs: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut prev: Option<char> = None;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let word_start = !prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == '_' || p == '.');
+        if !in_string && word_start && rest.starts_with(ours) {
+            out.push_str(theirs);
+            rest = &rest[ours.len()..];
+            prev = ours.chars().last();
+            continue;
+        }
+        if c == '\'' {
+            in_string = !in_string;
+        }
+        out.push(c);
+        prev = Some(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+const BOTH: &[Dialect] = &[Dialect::Postgres, Dialect::MySql];
+const POSTGRES: &[Dialect] = &[Dialect::Postgres];
+const MYSQL: &[Dialect] = &[Dialect::MySql];
+const NO_SURVEYS: Sql = Sql::Each {
+    postgres: sql_file!("none/surveys.sql"),
+    mysql: sql_file!("none/surveys_mysql.sql"),
+};
+const NO_ENGAGEMENT: Sql = Sql::Each {
+    postgres: sql_file!("none/engagement.sql"),
+    mysql: sql_file!("none/engagement_mysql.sql"),
+};
 
 pub const PRESETS: &[Preset] = &[
     Preset {
         name: "chatwoot",
-        tickets: sql_file!("chatwoot/tickets.sql"),
-        events: sql_file!("chatwoot/events.sql"),
-        surveys: sql_file!("chatwoot/surveys.sql"),
-        engagement: sql_file!("none/engagement.sql"),
+        helpdesk: "Chatwoot",
+        dialects: POSTGRES,
+        table_prefix: None,
+        tickets: Sql::One(sql_file!("chatwoot/tickets.sql")),
+        events: Sql::One(sql_file!("chatwoot/events.sql")),
+        surveys: Sql::One(sql_file!("chatwoot/surveys.sql")),
+        engagement: NO_ENGAGEMENT,
     },
     Preset {
         name: "zammad",
-        tickets: sql_file!("zammad/tickets.sql"),
-        events: sql_file!("zammad/events.sql"),
-        surveys: sql_file!("none/surveys.sql"),
-        engagement: sql_file!("none/engagement.sql"),
+        helpdesk: "Zammad",
+        dialects: POSTGRES,
+        table_prefix: None,
+        tickets: Sql::One(sql_file!("zammad/tickets.sql")),
+        events: Sql::One(sql_file!("zammad/events.sql")),
+        surveys: NO_SURVEYS,
+        engagement: NO_ENGAGEMENT,
+    },
+    // Core Znuny stores no survey answers: the Survey add-on's are read by
+    // `znuny/surveys_survey_addon.sql`, set in source.queries.surveys.
+    Preset {
+        name: "znuny",
+        helpdesk: "Znuny (OTRS 6 and later)",
+        dialects: BOTH,
+        table_prefix: None,
+        tickets: Sql::One(sql_file!("znuny/tickets.sql")),
+        events: Sql::One(sql_file!("znuny/events.sql")),
+        surveys: NO_SURVEYS,
+        engagement: NO_ENGAGEMENT,
+    },
+    Preset {
+        name: "osticket",
+        helpdesk: "osTicket",
+        dialects: MYSQL,
+        table_prefix: Some("ost_"),
+        tickets: Sql::One(sql_file!("osticket/tickets.sql")),
+        events: Sql::One(sql_file!("osticket/events.sql")),
+        surveys: NO_SURVEYS,
+        engagement: NO_ENGAGEMENT,
+    },
+    Preset {
+        name: "glpi",
+        helpdesk: "GLPI",
+        dialects: MYSQL,
+        table_prefix: None,
+        tickets: Sql::One(sql_file!("glpi/tickets.sql")),
+        events: Sql::One(sql_file!("glpi/events.sql")),
+        surveys: Sql::One(sql_file!("glpi/surveys.sql")),
+        engagement: NO_ENGAGEMENT,
+    },
+    // Core FreeScout stores no ratings: the Satisfaction Ratings module's
+    // are read by `freescout/surveys_ratings_module.sql`.
+    Preset {
+        name: "freescout",
+        helpdesk: "FreeScout",
+        dialects: BOTH,
+        table_prefix: None,
+        tickets: Sql::One(sql_file!("freescout/tickets.sql")),
+        events: Sql::Each {
+            postgres: sql_file!("freescout/events_postgres.sql"),
+            mysql: sql_file!("freescout/events_mysql.sql"),
+        },
+        surveys: NO_SURVEYS,
+        engagement: NO_ENGAGEMENT,
     },
 ];
 
@@ -87,9 +214,12 @@ mod tests {
     #[test]
     fn every_preset_query_is_one_select_that_can_be_wrapped() {
         for p in PRESETS {
-            for r in Relation::ALL {
-                let body: String = p
-                    .query(r)
+            for (r, d) in Relation::ALL
+                .into_iter()
+                .flat_map(|r| p.dialects.iter().map(move |d| (r, *d)))
+            {
+                let (file, text) = p.file(r, d);
+                let body: String = text
                     .lines()
                     .filter(|l| !l.trim_start().starts_with("--"))
                     .collect::<Vec<_>>()
@@ -99,13 +229,23 @@ mod tests {
                 assert!(body.trim_start().starts_with("SELECT"), "{} {r:?}", p.name);
                 assert!(
                     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                        .join(p.file(r))
+                        .join(file)
                         .is_file(),
-                    "{}",
-                    p.file(r)
+                    "{file}"
                 );
             }
         }
-        assert!(find("zammad").is_some() && find("osticket").is_none());
+        assert!(find("zammad").is_some() && find("freshdesk").is_none());
+    }
+
+    #[test]
+    fn a_table_prefix_replaces_whole_identifiers_only() {
+        let sql = "SELECT t.ticket_id, 'ost_x' AS host_name FROM ost_ticket t \
+                   JOIN ost_thread th ON th.object_id = t.ticket_id JOIN db.ost_ticket_status s";
+        assert_eq!(
+            replace_prefix(sql, "ost_", "helpdesk_"),
+            "SELECT t.ticket_id, 'ost_x' AS host_name FROM helpdesk_ticket t \
+             JOIN helpdesk_thread th ON th.object_id = t.ticket_id JOIN db.ost_ticket_status s"
+        );
     }
 }

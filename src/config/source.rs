@@ -21,6 +21,7 @@ pub(super) struct RawSource {
     #[serde(default)]
     queries: BTreeMap<String, String>,
     preset: Option<String>,
+    table_prefix: Option<String>,
     backfill_days: Option<u32>,
     late_arrival: Option<String>,
     period_chunk: Option<usize>,
@@ -62,6 +63,8 @@ pub struct SourceSettings {
     pub late_arrival: Duration,
     /// The helpdesk preset whose SQL reads the relations not set explicitly.
     pub preset: Option<&'static crate::presets::Preset>,
+    /// The preset's file behind each relation it reads, for messages.
+    preset_files: HashMap<Relation, &'static str>,
     /// Ticket ids per statement when `report` and `digest` read a period's
     /// tickets and events (`source::period`).
     pub period_chunk: usize,
@@ -74,6 +77,11 @@ const PERIOD_CHUNK_DEFAULT: usize = 1_000;
 const PERIOD_CHUNK_MAX: usize = 10_000;
 
 impl SourceSettings {
+    /// The preset file that reads `r`, when a preset does.
+    pub fn preset_file(&self, r: Relation) -> Option<&'static str> {
+        self.preset_files.get(&r).copied()
+    }
+
     pub fn relation(&self, r: Relation) -> RelationSource {
         self.relations
             .get(&r)
@@ -93,6 +101,7 @@ impl SourceSettings {
             backfill: None,
             late_arrival: Duration::from_secs(10 * 60),
             preset: None,
+            preset_files: HashMap::new(),
             period_chunk: PERIOD_CHUNK_DEFAULT,
         }
     }
@@ -160,20 +169,17 @@ pub(super) fn validate(raw: RawSource, problems: &mut Vec<String>) -> SourceSett
     // A preset reads every relation not named above with its SQL.
     if let Some(name) = raw.preset {
         match crate::presets::find(&name) {
-            Some(preset) => {
-                settings.preset = Some(preset);
-                for r in Relation::ALL {
-                    settings
-                        .relations
-                        .entry(r)
-                        .or_insert_with(|| RelationSource::Query(preset.query(r).to_string()));
-                }
-            }
+            Some(preset) => use_preset(&mut settings, preset, raw.table_prefix, problems),
             None => problems.push(format!(
                 "source.preset: `{name}` is not a preset; expected one of {}",
                 crate::presets::names()
             )),
         }
+    } else if raw.table_prefix.is_some() {
+        problems.push(
+            "source.table_prefix: only a source.preset whose helpdesk prefixes its tables (osticket) takes one"
+                .to_string(),
+        );
     }
 
     // Bounded so that `now - backfill` and `now - late_arrival` can never
@@ -209,6 +215,59 @@ pub(super) fn validate(raw: RawSource, problems: &mut Vec<String>) -> SourceSett
         problems,
     );
     settings
+}
+
+/// Fills the relations not set explicitly with `preset`'s SQL for the
+/// source's database, its tables named with `prefix`.
+fn use_preset(
+    settings: &mut SourceSettings,
+    preset: &'static crate::presets::Preset,
+    prefix: Option<String>,
+    problems: &mut Vec<String>,
+) {
+    use crate::db::Dialect;
+    let dialect = Dialect::of(&settings.url);
+    let Some(dialect) = dialect.filter(|d| preset.dialects.contains(d)) else {
+        // (An unknown scheme is reported with source.url.)
+        if dialect.is_some() {
+            problems.push(format!(
+                "source.preset: `{}` reads {}'s own tables, which live in {}; source.url is {}",
+                preset.name,
+                preset.helpdesk,
+                preset.runs_on(),
+                crate::db::redact_url(&settings.url)
+            ));
+        }
+        return;
+    };
+    let prefix = match (prefix, preset.table_prefix) {
+        (None, _) => None,
+        (Some(p), Some(_)) if p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => Some(p),
+        (Some(p), Some(_)) => {
+            problems.push(format!(
+                "source.table_prefix: `{p}` is not a table prefix (letters, digits and _, e.g. \"ost_\")"
+            ));
+            return;
+        }
+        (Some(_), None) => {
+            problems.push(format!(
+                "source.table_prefix: {}'s tables have no prefix; leave it out",
+                preset.helpdesk
+            ));
+            return;
+        }
+    };
+    settings.preset = Some(preset);
+    for r in Relation::ALL {
+        if let std::collections::hash_map::Entry::Vacant(e) = settings.relations.entry(r) {
+            e.insert(RelationSource::Query(preset.query(
+                r,
+                dialect,
+                prefix.as_deref(),
+            )));
+            settings.preset_files.insert(r, preset.file(r, dialect).0);
+        }
+    }
 }
 
 fn relation_key(key: &str) -> Option<Relation> {

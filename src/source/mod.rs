@@ -201,12 +201,12 @@ impl Source {
     fn describe(&self, r: Relation) -> String {
         match self.settings.relation(r) {
             RelationSource::Table(t) => format!("table `{t}`"),
-            RelationSource::Query(q) => match self.settings.preset {
-                Some(p) if p.query(r) == q => {
-                    format!("source.preset {}: {}", p.name, p.file(r))
+            RelationSource::Query(_) => {
+                match (self.settings.preset, self.settings.preset_file(r)) {
+                    (Some(p), Some(file)) => format!("source.preset {}: {file}", p.name),
+                    _ => format!("source.queries.{}", r.short_name()),
                 }
-                _ => format!("source.queries.{}", r.short_name()),
-            },
+            }
         }
     }
 

@@ -10,18 +10,30 @@ use crate::helpers::{Served, TestDb, assert_num, assert_same_cumulative, fixture
 /// A configuration reading `db` through `preset`, with its state in `state`
 /// and collection at start-up only.
 fn config(db: &TestDb, preset: &str, state: &str) -> std::path::PathBuf {
+    config_with(db, preset, state, "")
+}
+
+/// [`config`] with more `[source]` keys (`extra`, TOML lines).
+fn config_with(db: &TestDb, preset: &str, state: &str, extra: &str) -> std::path::PathBuf {
     let path = db.dir.path().join(format!("{state}.toml"));
     let state_url = format!("sqlite://{}", db.dir.path().join(state).display());
     std::fs::write(
         &path,
         format!(
-            "[source]\nurl = \"{}\"\npreset = \"{preset}\"\n\n[state]\nurl = \"{state_url}\"\n\n\
+            "[source]\nurl = \"{}\"\npreset = \"{preset}\"\n{extra}\n[state]\nurl = \"{state_url}\"\n\n\
              [schedule]\ntimezone = \"UTC\"\ncollect = \"0 0 * * * *\"\nkpi = \"0 0 * * * *\"\n",
             db.url
         ),
     )
     .expect("write config");
     path
+}
+
+/// `source.queries.<relation>` set to a shipped file's SQL (an add-on's
+/// survey query), as a user would paste it.
+fn query_from(relation: &str, file: &str) -> String {
+    let sql = std::fs::read_to_string(crate::helpers::repo().join(file)).expect("shipped SQL");
+    format!("[source.queries]\n{relation} = \'\'\'\n{sql}\n\'\'\'\n")
 }
 
 const WEEK: [&str; 4] = [
@@ -33,12 +45,22 @@ const WEEK: [&str; 4] = [
 
 /// A PostgreSQL schema holding the helpdesk's tables and the fixture rows.
 async fn helpdesk(test: &str, name: &str) -> Option<TestDb> {
-    let db = TestDb::postgres(test).await?;
-    for part in ["schema", "rows"] {
+    load(TestDb::postgres(test).await?, name, "schema").await
+}
+
+/// `db` with the helpdesk's tables (`<name>_<schema>.sql`, as its own
+/// schema files create them) and the fixture rows (`<name>_rows.sql`).
+async fn load(db: TestDb, name: &str, schema: &str) -> Option<TestDb> {
+    for part in [schema, "rows"] {
         let sql = std::fs::read_to_string(fixture(&format!("{name}_{part}.sql"))).expect("fixture");
         db.execute(&sql).await;
     }
     Some(db)
+}
+
+/// The helpdesk's tables and rows in a MariaDB database.
+async fn helpdesk_mysql(test: &str, name: &str) -> Option<TestDb> {
+    load(TestDb::mysql(test).await?, name, "schema").await
 }
 
 /// Serves once, adds `more` rows, serves again (an incremental collection),
@@ -227,4 +249,106 @@ async fn zammad_tickets_give_the_hand_computed_report() {
     assert_num(&v, "/overall/customer_confirmed/tickets", 1.0);
     assert_num(&v, "/overall/customer_confirmed/rate", 1.0 / 3.0);
     db.cleanup().await;
+}
+
+/// Znuny's week (tests/fixtures/znuny_rows.sql, hand-computed there): the
+/// same SQL on MariaDB and PostgreSQL, with the Survey add-on's answers.
+async fn znuny_week(db: TestDb) {
+    let surveys = query_from("surveys", "config/sources/znuny/surveys_survey_addon.sql");
+    let cfg = config_with(&db, "znuny", "report.sqlite", &surveys);
+    let v = report(&db, &cfg, &WEEK, None);
+    // T1–T4; T5 was merged into T4 (deleted, ignored).
+    assert_num(&v, "/overall/tickets_created", 4.0);
+    // Solves: T1 twice (reopened by the customer's follow-up), T2, T3.
+    assert_num(&v, "/overall/tickets_solved", 4.0);
+    // T1 09:00 → 10:15 (the auto-reply at 09:00:01 is the bot's, the
+    // internal note at 10:00 no answer) = 4500; T2 14:00 → 14:30 = 1800.
+    // T3 is an agent's outbound email; T4 only has auto-replies.
+    assert_num(&v, "/overall/first_response_seconds/count", 2.0);
+    assert_num(&v, "/overall/first_response_seconds/mean", 3150.0);
+    // The auto-replies acknowledge T1 and T4 in 1 s; T2's first answer.
+    assert_num(&v, "/overall/first_acknowledgement_seconds/count", 3.0);
+    assert_num(&v, "/overall/first_acknowledgement_seconds/p50", 1.0);
+    // First solves: T1 4500, T2 75600 (14:00 → 11:00 next day), T3 95400.
+    assert_num(&v, "/overall/first_resolution_seconds/mean", 58_500.0);
+    // At every solve: T1 4500 then 90000, T2 75600, T3 95400.
+    assert_num(&v, "/overall/full_resolution_seconds/count", 4.0);
+    assert_num(&v, "/overall/full_resolution_seconds/mean", 66_375.0);
+    // Time in status at each solve: T1 new 4500, then also open 7200
+    // (11700); T2 new 1800 + open 7200 (9000), pending 66600 (14:30 →
+    // 09:00); T3 open 95400 (created open).
+    assert_num(&v, "/overall/requester_wait_seconds/mean", 30_150.0);
+    assert_num(&v, "/overall/agent_wait_seconds/mean", 16_650.0);
+    // Support L1 → Billing; alice → bob (the first owner is no change).
+    assert_num(&v, "/overall/reroutes/total", 1.0);
+    assert_num(&v, "/overall/reassignments/total", 1.0);
+    assert_num(&v, "/overall/reopens/total", 1.0);
+    // Customer and agent messages up to each solve: T1 2 then 4, T2 4
+    // (the customer's thanks at the solve's second comes after it), T3 3.
+    assert_num(&v, "/overall/interactions/mean", 3.25);
+    assert_num(&v, "/overall/replies/mean", 1.75);
+    // T1's first solve had one agent reply.
+    assert_num(&v, "/overall/one_touch/tickets", 1.0);
+    // T2 was closed by its customer in the customer interface.
+    assert_num(&v, "/overall/customer_confirmed/tickets", 1.0);
+    assert_num(&v, "/overall/customer_confirmed/rate", 0.25);
+    // Exchanges: T1 4500, 7200; T2 1800, 1800; T3 1800.
+    assert_num(&v, "/overall/reply_seconds/count", 5.0);
+    assert_num(&v, "/overall/reply_seconds/mean", 3420.0);
+    // T4 is new and unanswered.
+    assert_num(&v, "/overall/backlog/tickets", 1.0);
+    assert_num(&v, "/overall/backlog/awaiting_first_response", 1.0);
+    // The Survey add-on: CSAT 3 (T1) and 5 (T2); NPS 6 and 9.
+    assert_num(&v, "/overall/csat/responses", 2.0);
+    assert_num(&v, "/overall/csat/ratio", 0.5);
+    assert_num(&v, "/overall/nps/responses", 2.0);
+    assert_num(&v, "/overall/nps/score", 0.0);
+
+    let t = report(&db, &cfg, &WEEK, Some("team"));
+    // Created in Support L1: T1, T2, T4; T3 in Billing. T1's second solve
+    // is Billing's.
+    assert_num(&t, "/groups/Support L1/tickets_created", 3.0);
+    assert_num(&t, "/groups/Billing/tickets_created", 1.0);
+    assert_num(&t, "/groups/Billing/tickets_solved", 2.0);
+    let c = report(&db, &cfg, &WEEK, Some("category"));
+    assert_num(&c, "/groups/Email::Outlook/tickets_created", 1.0);
+    assert_num(&c, "/groups/Incident/tickets_created", 1.0);
+    let p = report(&db, &cfg, &WEEK, Some("priority"));
+    assert_num(&p, "/groups/urgent/tickets_created", 1.0);
+    assert_num(&p, "/groups/low/tickets_created", 1.0);
+    let ch = report(&db, &cfg, &WEEK, Some("channel"));
+    assert_num(&ch, "/groups/web/tickets_created", 1.0);
+    assert_num(&ch, "/groups/email/tickets_created", 3.0);
+
+    // Later: an agent answers T4 (history row 40, article 21) and closes it.
+    let added = incremental_equals_fresh(
+        &db,
+        "znuny",
+        "INSERT INTO article (id, ticket_id, article_sender_type_id, communication_channel_id, \
+         is_visible_for_customer, search_index_needs_rebuild, insert_fingerprint, create_time, create_by, \
+         change_time, change_by) VALUES (21, 4, 1, 1, 1, 0, NULL, '2026-01-11 09:00:00', 2, \
+         '2026-01-11 09:00:00', 2); \
+         INSERT INTO ticket_history (id, name, history_type_id, ticket_id, article_id, type_id, queue_id, \
+         owner_id, priority_id, state_id, create_time, create_by, change_time, change_by) VALUES \
+         (40, 'answer', 8, 4, 21, 3, 5, 1, 5, 1, '2026-01-11 09:00:00', 2, '2026-01-11 09:00:00', 2), \
+         (41, 'close', 27, 4, NULL, 3, 5, 1, 5, 2, '2026-01-11 09:00:00', 2, '2026-01-11 09:00:00', 2); \
+         UPDATE ticket SET ticket_state_id = 2, change_time = '2026-01-11 09:00:00' WHERE id = 4;",
+    )
+    .await;
+    assert_eq!(added, 1.0);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn znuny_on_mariadb_gives_the_hand_computed_report() {
+    if let Some(db) = helpdesk_mysql("znuny", "znuny").await {
+        znuny_week(db).await;
+    }
+}
+
+#[tokio::test]
+async fn znuny_on_postgres_gives_the_hand_computed_report() {
+    if let Some(db) = TestDb::postgres("znuny_pg").await {
+        znuny_week(load(db, "znuny", "schema_pg").await.expect("loaded")).await;
+    }
 }

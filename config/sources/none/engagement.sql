@@ -1,5 +1,5 @@
 -- support_engagement_responses for a helpdesk without employee surveys
--- (Chatwoot, Zammad): no rows. Point source.relations.engagement (or
+-- (PostgreSQL): no rows. Point source.relations.engagement (or
 -- source.queries.engagement) at yours.
 SELECT CAST(NULL AS text) AS id,
        CAST(NULL AS text) AS employee_id,

@@ -1,4 +1,4 @@
--- support_survey_responses for a helpdesk without surveys: no rows. Point
+-- support_survey_responses for a helpdesk without surveys (PostgreSQL): no rows. Point
 -- source.relations.surveys (or source.queries.surveys) at your survey
 -- tool's table.
 SELECT CAST(NULL AS text) AS id,

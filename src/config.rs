@@ -917,6 +917,38 @@ priority = "critical"
             s.source.relation(Relation::Engagement),
             RelationSource::Table("hr.pulse".into())
         );
+        let wrong = problems("[source]\nurl = \"postgres://reader@db/glpi\"\npreset = \"glpi\"\n");
+        assert!(
+            wrong[0].starts_with(
+                "source.preset: `glpi` reads GLPI's own tables, which live in MySQL/MariaDB"
+            ) && wrong[0].contains("postgres://reader@db/glpi"),
+            "{wrong:?}"
+        );
+        let unprefixed = problems(
+            "[source]\nurl = \"mysql://reader@db/glpi\"\npreset = \"glpi\"\ntable_prefix = \"x_\"\n",
+        );
+        assert!(
+            unprefixed[0].contains("GLPI's tables have no prefix"),
+            "{unprefixed:?}"
+        );
+        let bad = problems(
+            "[source]\nurl = \"mysql://reader@db/os\"\npreset = \"osticket\"\ntable_prefix = \"x; DROP\"\n",
+        );
+        assert!(
+            bad[0].starts_with("source.table_prefix: `x; DROP` is not a table prefix"),
+            "{bad:?}"
+        );
+        let prefixed = load(
+            "[source]\nurl = \"mysql://reader@db/os\"\npreset = \"osticket\"\ntable_prefix = \"hd_\"\n",
+        )
+        .expect("valid");
+        let RelationSource::Query(q) = prefixed.source.relation(Relation::Events) else {
+            panic!("events should be the preset's query");
+        };
+        assert!(
+            q.contains("FROM hd_thread_entry") && !q.contains("FROM ost_"),
+            "{q}"
+        );
         let p = problems("[source]\npreset = \"freshdesk\"\n");
         assert!(
             p[0].starts_with("source.preset: `freshdesk`") && p[0].contains("chatwoot, zammad"),

@@ -88,13 +88,21 @@ impl Preset {
 
 /// `text` with every identifier that starts with `ours` starting with
 /// `theirs` instead: only at the start of a word (`ost_ticket`, not
-/// `host_name`), and never inside a string literal.
+/// `host_name`), and never inside a string literal or a comment (whose
+/// apostrophes are no quotes).
 fn replace_prefix(text: &str, ours: &str, theirs: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_string = false;
     let mut prev: Option<char> = None;
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
+        if !in_string && rest.starts_with("--") {
+            let line = rest.find('\n').map_or(rest.len(), |n| n + 1);
+            out.push_str(&rest[..line]);
+            rest = &rest[line..];
+            prev = Some('\n');
+            continue;
+        }
         let word_start = !prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == '_' || p == '.');
         if !in_string && word_start && rest.starts_with(ours) {
             out.push_str(theirs);
@@ -240,11 +248,13 @@ mod tests {
 
     #[test]
     fn a_table_prefix_replaces_whole_identifiers_only() {
-        let sql = "SELECT t.ticket_id, 'ost_x' AS host_name FROM ost_ticket t \
+        let sql = "-- osTicket's tables, ost_ticket first\n\
+                   SELECT t.ticket_id, 'ost_x' AS host_name FROM ost_ticket t \
                    JOIN ost_thread th ON th.object_id = t.ticket_id JOIN db.ost_ticket_status s";
         assert_eq!(
             replace_prefix(sql, "ost_", "helpdesk_"),
-            "SELECT t.ticket_id, 'ost_x' AS host_name FROM helpdesk_ticket t \
+            "-- osTicket's tables, ost_ticket first\n\
+             SELECT t.ticket_id, 'ost_x' AS host_name FROM helpdesk_ticket t \
              JOIN helpdesk_thread th ON th.object_id = t.ticket_id JOIN db.ost_ticket_status s"
         );
     }

@@ -150,9 +150,14 @@ impl TestDb {
             }
             None if self.mysql_db.is_some() => {
                 let pool = sqlx::MySqlPool::connect(&self.url).await.expect("mysql");
-                pool.execute(AssertSqlSafe(mysql_timestamps(sql)))
-                    .await
-                    .expect("fixture SQL runs");
+                // One statement at a time: MySQL takes a comment-only
+                // piece for an empty statement, and a failure names its
+                // statement.
+                for statement in mysql_statements(&mysql_timestamps(sql)) {
+                    if let Err(e) = pool.execute(AssertSqlSafe(statement.clone())).await {
+                        panic!("fixture SQL runs: {e}\n{statement}");
+                    }
+                }
                 pool.close().await;
             }
             None => {
@@ -182,6 +187,68 @@ impl TestDb {
 /// Fixture timestamps are ISO-8601 UTC literals (`'2026-01-05T09:00:00Z'`);
 /// a strict-mode MariaDB DATETIME takes them without the `Z` (its columns
 /// hold UTC).
+/// The statements of `sql`, split at the `;`s outside quotes and
+/// comments; pieces with nothing but comments are left out.
+fn mysql_statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut piece, mut code) = (String::new(), false);
+    let mut chars = sql.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                piece.push(c);
+                if c == '\\' {
+                    piece.extend(chars.next());
+                } else if c == q {
+                    quote = None;
+                }
+                continue;
+            }
+            None if c == '-' && chars.peek() == Some(&'-') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                piece.push('\n');
+                continue;
+            }
+            None if c == '/' && chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                for d in chars.by_ref() {
+                    if prev == '*' && d == '/' {
+                        break;
+                    }
+                    prev = d;
+                }
+                piece.push(' ');
+                continue;
+            }
+            None if c == ';' => {
+                if code {
+                    out.push(std::mem::take(&mut piece));
+                }
+                piece.clear();
+                code = false;
+                continue;
+            }
+            None => {
+                if matches!(c, '\'' | '"' | '`') {
+                    quote = Some(c);
+                }
+            }
+        }
+        code |= !c.is_whitespace();
+        piece.push(c);
+    }
+    if code {
+        out.push(piece);
+    }
+    out
+}
+
 fn mysql_timestamps(sql: &str) -> String {
     let chars: Vec<char> = sql.chars().collect();
     chars

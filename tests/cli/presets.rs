@@ -67,7 +67,12 @@ async fn helpdesk_mysql(test: &str, name: &str) -> Option<TestDb> {
 /// then checks the result equals a fresh collection over everything and the
 /// report; returns how much the second run added to solved tickets.
 async fn incremental_equals_fresh(db: &TestDb, preset: &str, more: &str) -> f64 {
-    let cfg = config(db, preset, "state.sqlite");
+    incremental_equals_fresh_with(db, preset, "", more).await
+}
+
+/// [`incremental_equals_fresh`] with more `[source]` keys.
+async fn incremental_equals_fresh_with(db: &TestDb, preset: &str, extra: &str, more: &str) -> f64 {
+    let cfg = config_with(db, preset, "state.sqlite", extra);
     let first = Served::start(db.dir.path(), &cfg, &[]);
     first.wait_ready();
     let before = first.scrape();
@@ -78,7 +83,7 @@ async fn incremental_equals_fresh(db: &TestDb, preset: &str, more: &str) -> f64 
     let resumed = second.scrape();
     second.stop();
 
-    let fresh_cfg = config(db, preset, "fresh.sqlite");
+    let fresh_cfg = config_with(db, preset, "fresh.sqlite", extra);
     let single = Served::start(db.dir.path(), &fresh_cfg, &[]);
     single.wait_ready();
     let whole = single.scrape();
@@ -321,9 +326,10 @@ async fn znuny_week(db: TestDb) {
     assert_num(&ch, "/groups/email/tickets_created", 3.0);
 
     // Later: an agent answers T4 (history row 40, article 21) and closes it.
-    let added = incremental_equals_fresh(
+    let added = incremental_equals_fresh_with(
         &db,
         "znuny",
+        &surveys,
         "INSERT INTO article (id, ticket_id, article_sender_type_id, communication_channel_id, \
          is_visible_for_customer, search_index_needs_rebuild, insert_fingerprint, create_time, create_by, \
          change_time, change_by) VALUES (21, 4, 1, 1, 1, 0, NULL, '2026-01-11 09:00:00', 2, \
@@ -350,5 +356,165 @@ async fn znuny_on_mariadb_gives_the_hand_computed_report() {
 async fn znuny_on_postgres_gives_the_hand_computed_report() {
     if let Some(db) = TestDb::postgres("znuny_pg").await {
         znuny_week(load(db, "znuny", "schema_pg").await.expect("loaded")).await;
+    }
+}
+
+/// osTicket's week (tests/fixtures/osticket_rows.sql, hand-computed there),
+/// its tables named with `prefix` (`source.table_prefix`).
+async fn osticket_week(db: TestDb, prefix: &str) {
+    let extra = format!("table_prefix = \"{prefix}\"\n");
+    let cfg = config_with(&db, "osticket", "report.sqlite", &extra);
+    let v = report(&db, &cfg, &WEEK, None);
+    assert_num(&v, "/overall/tickets_created", 4.0);
+    // T1 solved twice (reopened by the customer's mail), T2 once.
+    assert_num(&v, "/overall/tickets_solved", 3.0);
+    // T1 09:00 → 11:30 (the canned reply at 09:00:02 is the system's, the
+    // notes no answer) = 9000; T2 10:00 → 10:45 = 2700; T3 was opened by
+    // an agent; T4 is unanswered.
+    assert_num(&v, "/overall/first_response_seconds/count", 2.0);
+    assert_num(&v, "/overall/first_response_seconds/mean", 5850.0);
+    // T1 10800, T2 86400; at every solve T1 10800 then 87000, T2 86400.
+    assert_num(&v, "/overall/first_resolution_seconds/mean", 48_600.0);
+    assert_num(&v, "/overall/full_resolution_seconds/mean", 61_400.0);
+    // Support → Sales and Bob → Carol on T1.
+    assert_num(&v, "/overall/reroutes/total", 1.0);
+    assert_num(&v, "/overall/reassignments/total", 1.0);
+    assert_num(&v, "/overall/reopens/total", 1.0);
+    // At each solve: T1 2 then 4, T2 4; agent replies 1, 2, 2.
+    assert_num(&v, "/overall/interactions/mean", 10.0 / 3.0);
+    assert_num(&v, "/overall/one_touch/tickets", 1.0);
+    // Exchanges: T1 9000 and 3600, T2 2700 and 3600.
+    assert_num(&v, "/overall/reply_seconds/mean", 4725.0);
+    // Requester wait: T1 10800, then 10800 + 4200; T2 2700 + 1800. Agent
+    // wait: T2's Pending (an open-state status) 81900.
+    assert_num(&v, "/overall/requester_wait_seconds/mean", 10_100.0);
+    assert_num(&v, "/overall/agent_wait_seconds/mean", 27_300.0);
+    // T3 and T4 are open; T4 was never answered.
+    assert_num(&v, "/overall/backlog/tickets", 2.0);
+    assert_num(&v, "/overall/backlog/awaiting_first_response", 1.0);
+    assert_num(&v, "/overall/csat/responses", 0.0);
+    let t = report(&db, &cfg, &WEEK, Some("team"));
+    // Departments: T1, T2 and T4 created in Support, T3 in Maintenance;
+    // T1 was in Sales at both its solves.
+    assert_num(&t, "/groups/Support/tickets_created", 3.0);
+    assert_num(&t, "/groups/Maintenance/tickets_created", 1.0);
+    assert_num(&t, "/groups/Sales/tickets_solved", 2.0);
+    assert_num(&t, "/groups/Sales/reroutes/total", 1.0);
+    let added = incremental_equals_fresh_with(&db, "osticket", &extra, "").await;
+    assert_eq!(added, 0.0);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn osticket_gives_the_hand_computed_report() {
+    if let Some(db) = helpdesk_mysql("osticket", "osticket").await {
+        osticket_week(db, "ost_").await;
+    }
+}
+
+/// osTicket installed with another table prefix: the preset's SQL names
+/// the tables with `source.table_prefix`.
+#[tokio::test]
+async fn osticket_with_its_own_table_prefix() {
+    let Some(db) = TestDb::mysql("osticket_prefix").await else {
+        return;
+    };
+    for part in ["schema", "rows"] {
+        let sql =
+            std::fs::read_to_string(fixture(&format!("osticket_{part}.sql"))).expect("fixture");
+        db.execute(&sql.replace("ost_", "help_")).await;
+    }
+    osticket_week(db, "help_").await;
+}
+
+#[tokio::test]
+async fn glpi_gives_the_hand_computed_report() {
+    let Some(db) = helpdesk_mysql("glpi", "glpi").await else {
+        return;
+    };
+    let cfg = config(&db, "glpi", "report.sqlite");
+    let v = report(&db, &cfg, &WEEK, None);
+    // 1001–1004; 1005 is in the trash (deleted).
+    assert_num(&v, "/overall/tickets_created", 4.0);
+    // 1001 twice (its requester refused the first solution), 1002, 1003.
+    assert_num(&v, "/overall/tickets_solved", 4.0);
+    // 1001 09:00 → 10:15 (glpi-system's followup at 09:00:05 is the
+    // bot's) = 4500; 1002 10:00 → 10:40 = 2400; 1003 is an agent's.
+    assert_num(&v, "/overall/first_response_seconds/count", 2.0);
+    assert_num(&v, "/overall/first_response_seconds/mean", 3450.0);
+    // 1001 7200, 1002 100800, 1003 21600; at every solve 1001 7200 then
+    // 88200.
+    assert_num(&v, "/overall/first_resolution_seconds/mean", 43_200.0);
+    assert_num(&v, "/overall/full_resolution_seconds/mean", 54_450.0);
+    // 1002: Service Desk → IT > Network, technician 202 → 203.
+    assert_num(&v, "/overall/reroutes/total", 1.0);
+    assert_num(&v, "/overall/reassignments/total", 1.0);
+    assert_num(&v, "/overall/reopens/total", 1.0);
+    // 1002's pending 10:41 → 09:00 next day = 80340, over four solves.
+    assert_num(&v, "/overall/agent_wait_seconds/mean", 20_085.0);
+    // The requester approved 1001's second solution (closing it); cron
+    // closed 1002: one of four solves confirmed by the customer.
+    assert_num(&v, "/overall/customer_confirmed/tickets", 1.0);
+    assert_num(&v, "/overall/customer_confirmed/rate", 0.25);
+    // Satisfaction 5 stars (1001) and 0 stars (1002, read as 1).
+    assert_num(&v, "/overall/csat/responses", 2.0);
+    assert_num(&v, "/overall/csat/ratio", 0.5);
+    // 1004 waits for a first answer.
+    assert_num(&v, "/overall/backlog/tickets", 1.0);
+    assert_num(&v, "/overall/backlog/awaiting_first_response", 1.0);
+    let t = report(&db, &cfg, &WEEK, Some("team"));
+    assert_num(&t, "/groups/Service Desk/tickets_solved", 2.0);
+    assert_num(&t, "/groups/IT > Network/tickets_solved", 1.0);
+    assert_num(&t, "/groups/IT > Network/reroutes/total", 1.0);
+    let added = incremental_equals_fresh(&db, "glpi", "").await;
+    assert_eq!(added, 0.0);
+    db.cleanup().await;
+}
+
+/// FreeScout's week (tests/fixtures/freescout_rows.sql, hand-computed
+/// there), with the Satisfaction Ratings module's column.
+async fn freescout_week(db: TestDb) {
+    let surveys = query_from(
+        "surveys",
+        "config/sources/freescout/surveys_ratings_module.sql",
+    );
+    let cfg = config_with(&db, "freescout", "report.sqlite", &surveys);
+    let v = report(&db, &cfg, &WEEK, None);
+    // Four conversations; the draft is not one.
+    assert_num(&v, "/overall/tickets_created", 4.0);
+    assert_num(&v, "/overall/tickets_solved", 4.0);
+    // 1800 and 4200 (the auto-reply, from send_logs, is the bot's); one
+    // conversation was started by an agent, one still waits.
+    assert_num(&v, "/overall/first_response_seconds/count", 2.0);
+    assert_num(&v, "/overall/first_response_seconds/mean", 3000.0);
+    assert_num(&v, "/overall/first_resolution_seconds/mean", 84_600.0);
+    // 93600, 77400, 82800 and, after the reopen, 173100.
+    assert_num(&v, "/overall/full_resolution_seconds/mean", 106_725.0);
+    // Two moves between mailboxes (Billing → Support → Sales), one
+    // assignee change, one reopen.
+    assert_num(&v, "/overall/reroutes/total", 2.0);
+    assert_num(&v, "/overall/reassignments/total", 1.0);
+    assert_num(&v, "/overall/reopens/total", 1.0);
+    assert_num(&v, "/overall/backlog/awaiting_first_response", 1.0);
+    // One "Great" rating (the module's 1): 5 on the CSAT scale.
+    assert_num(&v, "/overall/csat/responses", 1.0);
+    assert_num(&v, "/overall/csat/ratio", 1.0);
+    let t = report(&db, &cfg, &WEEK, Some("team"));
+    assert_num(&t, "/groups/Sales/reroutes/total", 1.0);
+    assert_num(&t, "/groups/Support/reroutes/total", 1.0);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn freescout_on_mariadb_gives_the_hand_computed_report() {
+    if let Some(db) = helpdesk_mysql("freescout", "freescout").await {
+        freescout_week(db).await;
+    }
+}
+
+#[tokio::test]
+async fn freescout_on_postgres_gives_the_hand_computed_report() {
+    if let Some(db) = TestDb::postgres("freescout_pg").await {
+        freescout_week(load(db, "freescout", "schema_pg").await.expect("loaded")).await;
     }
 }

@@ -61,9 +61,9 @@ SELECT TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', t.created_at) * 2097152
          ELSE 'bot'
        END AS actor,
        CASE WHEN t.type = 1 THEN t.created_by_customer_id ELSE t.created_by_user_id END AS actor_id,
-       CAST(NULL AS CHAR) AS team,
+       NULL AS team,
        NULL AS agent_id,
-       CAST(NULL AS CHAR) AS status
+       NULL AS status
   FROM threads t
   JOIN conversations c ON c.id = t.conversation_id
  WHERE t.state = 2

@@ -61,8 +61,8 @@ SELECT l.id AS id,
        END AS actor,
        CAST(IF(l.user_name REGEXP '[(][0-9]+[)]$',
                CAST(SUBSTRING_INDEX(SUBSTRING_INDEX(l.user_name, '(', -1), ')', 1) AS UNSIGNED), NULL) AS CHAR) AS actor_id,
-       CAST(NULL AS CHAR) AS team,
-       CAST(NULL AS CHAR) AS agent_id,
+       NULL AS team,
+       NULL AS agent_id,
        CASE CAST(COALESCE((SELECT s0.old_value
                              FROM glpi_logs s0
                             WHERE s0.itemtype = 'Ticket' AND s0.items_id = l.items_id

@@ -153,6 +153,17 @@ pub const PRESETS: &[Preset] = &[
         surveys: NO_SURVEYS,
         engagement: NO_ENGAGEMENT,
     },
+    // Zendesk's tables as Fivetran's connector lands them in PostgreSQL.
+    Preset {
+        name: "zendesk_fivetran",
+        helpdesk: "Zendesk (synced by Fivetran)",
+        dialects: POSTGRES,
+        table_prefix: None,
+        tickets: Sql::One(sql_file!("zendesk_fivetran/tickets.sql")),
+        events: Sql::One(sql_file!("zendesk_fivetran/events.sql")),
+        surveys: Sql::One(sql_file!("zendesk_fivetran/surveys.sql")),
+        engagement: NO_ENGAGEMENT,
+    },
     // Core Znuny stores no survey answers: the Survey add-on's are read by
     // `znuny/surveys_survey_addon.sql`, set in source.queries.surveys.
     Preset {

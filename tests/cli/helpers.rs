@@ -170,6 +170,41 @@ impl TestDb {
         }
     }
 
+    /// Loads a CSV file with a header line (the columns, in any order)
+    /// into `table` of this PostgreSQL schema; rows repeating a key are
+    /// skipped. Returns the rows inserted.
+    pub async fn copy_csv(&self, table: &str, csv: &Path) -> u64 {
+        let (pool, schema) = self.pg_schema.as_ref().expect("a PostgreSQL test database");
+        let text = std::fs::read_to_string(csv).expect("csv");
+        let header = text.lines().next().expect("a header line").trim_end_matches('\r');
+        let columns: Vec<String> = header.split(',').map(|c| format!("\"{c}\"")).collect();
+        let columns = columns.join(", ");
+        let mut conn = pool.acquire().await.expect("connection");
+        for statement in [
+            format!("SET search_path TO {schema}"),
+            format!("CREATE TEMP TABLE staging (LIKE \"{table}\")"),
+        ] {
+            conn.execute(AssertSqlSafe(statement)).await.expect("staging");
+        }
+        let mut copy = conn
+            .copy_in_raw(&format!(
+                "COPY staging ({columns}) FROM STDIN (FORMAT csv, HEADER true)"
+            ))
+            .await
+            .expect("copy");
+        copy.send(text.as_bytes()).await.expect("send csv");
+        copy.finish().await.expect("copy csv");
+        let inserted = conn
+            .execute(AssertSqlSafe(format!(
+                "INSERT INTO \"{table}\" ({columns}) SELECT {columns} FROM staging ON CONFLICT DO NOTHING"
+            )))
+            .await
+            .expect("insert")
+            .rows_affected();
+        conn.execute("DROP TABLE staging").await.expect("drop staging");
+        inserted
+    }
+
     pub async fn cleanup(self) {
         if let Some((pool, name)) = &self.mysql_db {
             let _ = pool

@@ -518,3 +518,108 @@ async fn freescout_on_postgres_gives_the_hand_computed_report() {
         freescout_week(load(db, "freescout", "schema_pg").await.expect("loaded")).await;
     }
 }
+
+#[tokio::test]
+async fn zendesk_fivetran_gives_the_hand_computed_report() {
+    let Some(db) = TestDb::postgres("zendesk").await else {
+        return;
+    };
+    let db = load(db, "zendesk_fivetran", "schema").await.expect("loaded");
+    let cfg = config(&db, "zendesk_fivetran", "report.sqlite");
+    let v = report(&db, &cfg, &WEEK, None);
+    // 1001–1004 (tests/fixtures/zendesk_fivetran_rows.sql, hand-computed
+    // there); 1005 was deleted.
+    assert_num(&v, "/overall/tickets_created", 4.0);
+    // 1001, 1002 twice (its requester reopened it), 1003; 1001's close by
+    // the automation is no solve.
+    assert_num(&v, "/overall/tickets_solved", 4.0);
+    // 1001 09:00 → 09:30 (user -1's auto-reply and the private note are no
+    // answer) = 1800; 1002 900; 1003 is Ben's outbound ticket.
+    assert_num(&v, "/overall/first_response_seconds/count", 2.0);
+    assert_num(&v, "/overall/first_response_seconds/mean", 1350.0);
+    // 91800, 5400, 169500; at every solve also 1002's 75600.
+    assert_num(&v, "/overall/first_resolution_seconds/mean", 88_900.0);
+    assert_num(&v, "/overall/full_resolution_seconds/mean", 85_575.0);
+    // Zendesk's definitions: requester wait = new + open + on-hold (1001
+    // 3600; 1002 5400, 12600; 1003 169500), agent wait = pending (1001
+    // 88200), on-hold 1003's day.
+    assert_num(&v, "/overall/requester_wait_seconds/mean", 47_775.0);
+    assert_num(&v, "/overall/agent_wait_seconds/mean", 22_050.0);
+    assert_num(&v, "/overall/on_hold_seconds/mean", 21_600.0);
+    // 1002: Tier 1 → Billing (Ann → Ben), Billing → Tier 2 (Ben → Cleo).
+    assert_num(&v, "/overall/reroutes/total", 2.0);
+    assert_num(&v, "/overall/reassignments/total", 2.0);
+    assert_num(&v, "/overall/reopens/total", 1.0);
+    assert_num(&v, "/overall/interactions/mean", 4.0);
+    // 1800, 1800, 900, 7200, 75600.
+    assert_num(&v, "/overall/reply_seconds/mean", 17_460.0);
+    // satisfaction_score good → 5, bad → 1.
+    assert_num(&v, "/overall/csat/responses", 2.0);
+    assert_num(&v, "/overall/csat/ratio", 0.5);
+    assert_num(&v, "/overall/customer_confirmed/tickets", 0.0);
+    assert_num(&v, "/overall/backlog/awaiting_first_response", 1.0);
+    let t = report(&db, &cfg, &WEEK, Some("team"));
+    assert_num(&t, "/groups/Tier 1/tickets_created", 3.0);
+    assert_num(&t, "/groups/Billing/reroutes/total", 1.0);
+    assert_num(&t, "/groups/Tier 2/tickets_solved", 1.0);
+    let added = incremental_equals_fresh(&db, "zendesk_fivetran", "").await;
+    assert_eq!(added, 0.0);
+    db.cleanup().await;
+}
+
+/// The sample rows of fivetran/dbt_zendesk (`../shared/data/`), loaded as
+/// Fivetran lands them. Computed by hand from the CSV files: 10 tickets, 2
+/// deleted; only 11071 has a history of its own, and its first changes
+/// (status and assignee at 2020-08-28 11:01:27) are older than the ticket
+/// (created 18:06:36): rejected, as are the 20 comments, 14 status changes
+/// and 1 assignee change of tickets the sample does not hold.
+#[tokio::test]
+async fn zendesk_fivetran_reads_the_dbt_zendesk_sample_rows() {
+    let seeds = std::env::var_os("SUPPORT_METRICS_SHARED_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| crate::helpers::repo().join("../shared/data"))
+        .join("zendesk_fivetran_seeds");
+    if !seeds.is_dir() {
+        crate::helpers::skip_outside_ci(
+            "zendesk_fivetran_reads_the_dbt_zendesk_sample_rows",
+            &format!("{} is absent (a clone without ../shared)", seeds.display()),
+        );
+        return;
+    }
+    let Some(db) = TestDb::postgres("zendesk_seeds").await else {
+        return;
+    };
+    let schema = std::fs::read_to_string(fixture("zendesk_fivetran_schema.sql")).expect("schema");
+    db.execute(&schema).await;
+    for table in ["ticket", "ticket_comment", "ticket_field_history", "user", "group"] {
+        db.copy_csv(table, &seeds.join(format!("{table}_data.csv"))).await;
+    }
+    let cfg = config(&db, "zendesk_fivetran", "seeds.sqlite");
+    let all = ["--from", "2019-01-01T00:00:00Z", "--to", "2022-01-01T00:00:00Z"];
+    let v = report(&db, &cfg, &all, None);
+    assert_num(&v, "/overall/tickets_created", 8.0);
+    // 11071: solved 2020-11-14 11:01:27, then closed (no second solve).
+    assert_num(&v, "/overall/tickets_solved", 1.0);
+    assert_num(&v, "/overall/reopens/total", 0.0);
+    // 2020-08-28 18:06:36 → 2020-11-14 11:01:27: 60891 s new (until the
+    // first kept change, pending on the 29th at 11:01:27), then 77 days.
+    assert_num(&v, "/overall/full_resolution_seconds/mean", 6_713_691.0);
+    // Open 15 + 2 + 12 days, on-hold 3 + 14 + 3, pending 4 + 10 + 1 + 13.
+    assert_num(
+        &v,
+        "/overall/requester_wait_seconds/mean",
+        60_891.0 + 49.0 * 86_400.0,
+    );
+    assert_num(&v, "/overall/on_hold_seconds/mean", 20.0 * 86_400.0);
+    assert_num(&v, "/overall/agent_wait_seconds/mean", 28.0 * 86_400.0);
+    // No comment belongs to a ticket of the sample.
+    assert_num(&v, "/overall/first_response_seconds/count", 0.0);
+    let rejected = |reason: &str| -> Option<f64> {
+        v["rejected"].as_array()?.iter().find_map(|r| {
+            (r["relation"] == "events" && r["reason"] == reason).then(|| r["count"].as_f64())?
+        })
+    };
+    assert_eq!(rejected("event_before_creation"), Some(2.0), "{}", v["rejected"]);
+    assert_eq!(rejected("unknown_ticket"), Some(35.0), "{}", v["rejected"]);
+    db.cleanup().await;
+}

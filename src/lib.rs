@@ -6,6 +6,7 @@
 //! `exporter` runs the jobs that `scheduler` and `service` drive. `config` validates settings once; `demo` generates a
 //! realistic helpdesk. `main.rs` only parses the command line.
 
+pub mod calendar_import;
 pub mod clock;
 pub mod collect;
 pub mod config;

@@ -97,6 +97,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: render::Format,
     },
+    /// Print the helpdesk's business-hour schedules and holidays as [calendars] TOML
+    ///
+    /// Reads source.url with the preset's tables (today: zendesk_fivetran, Zendesk's
+    /// `schedule`, `schedule_holiday` and `ticket_schedule` as Fivetran lands them)
+    /// and prints one [calendars.<name>] per schedule, in its IANA zone, and a
+    /// [team_calendars] entry per group for the schedule most of its tickets had.
+    /// Paste the output into the configuration so business seconds match the helpdesk's.
+    ImportCalendars {
+        /// The helpdesk preset whose schedules to read
+        #[arg(long, value_name = "PRESET")]
+        preset: String,
+    },
     /// Run the exporter: scheduled collection and KPI jobs, and /metrics, /healthz, /readyz over HTTP
     Serve {
         /// Listen address, overriding server.listen (e.g. 127.0.0.1:10891; port 0 picks a free port)
@@ -318,6 +330,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     path.display()
                 );
             }
+            Ok(())
+        }
+        Command::ImportCalendars { preset } => {
+            if preset != "zendesk_fivetran" {
+                anyhow::bail!(
+                    "import-calendars --preset {preset}: only zendesk_fivetran stores business-hour schedules the tool can read"
+                );
+            }
+            let settings = Settings::load(cli.config.as_deref())?;
+            let source = Source::connect(&settings.source, Access::ReadOnly).await?;
+            let (schedules, teams) =
+                support_metrics::calendar_import::read_zendesk(&source).await?;
+            if schedules.is_empty() {
+                anyhow::bail!("Zendesk's schedule table holds no schedule: nothing to import");
+            }
+            let toml = support_metrics::calendar_import::to_toml(&schedules, &teams)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{toml}");
+            eprintln!(
+                "{} calendar(s) from Zendesk's schedules, {} team(s) mapped",
+                schedules.len(),
+                teams.len()
+            );
             Ok(())
         }
         Command::CheckConfig { file } => {

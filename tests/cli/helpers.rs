@@ -176,7 +176,11 @@ impl TestDb {
     pub async fn copy_csv(&self, table: &str, csv: &Path) -> u64 {
         let (pool, schema) = self.pg_schema.as_ref().expect("a PostgreSQL test database");
         let text = std::fs::read_to_string(csv).expect("csv");
-        let header = text.lines().next().expect("a header line").trim_end_matches('\r');
+        let header = text
+            .lines()
+            .next()
+            .expect("a header line")
+            .trim_end_matches('\r');
         let columns: Vec<String> = header.split(',').map(|c| format!("\"{c}\"")).collect();
         let columns = columns.join(", ");
         let mut conn = pool.acquire().await.expect("connection");
@@ -184,7 +188,9 @@ impl TestDb {
             format!("SET search_path TO {schema}"),
             format!("CREATE TEMP TABLE staging (LIKE \"{table}\")"),
         ] {
-            conn.execute(AssertSqlSafe(statement)).await.expect("staging");
+            conn.execute(AssertSqlSafe(statement))
+                .await
+                .expect("staging");
         }
         let mut copy = conn
             .copy_in_raw(&format!(
@@ -201,7 +207,9 @@ impl TestDb {
             .await
             .expect("insert")
             .rows_affected();
-        conn.execute("DROP TABLE staging").await.expect("drop staging");
+        conn.execute("DROP TABLE staging")
+            .await
+            .expect("drop staging");
         inserted
     }
 

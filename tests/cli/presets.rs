@@ -524,7 +524,9 @@ async fn zendesk_fivetran_gives_the_hand_computed_report() {
     let Some(db) = TestDb::postgres("zendesk").await else {
         return;
     };
-    let db = load(db, "zendesk_fivetran", "schema").await.expect("loaded");
+    let db = load(db, "zendesk_fivetran", "schema")
+        .await
+        .expect("loaded");
     let cfg = config(&db, "zendesk_fivetran", "report.sqlite");
     let v = report(&db, &cfg, &WEEK, None);
     // 1001–1004 (tests/fixtures/zendesk_fivetran_rows.sql, hand-computed
@@ -564,6 +566,66 @@ async fn zendesk_fivetran_gives_the_hand_computed_report() {
     assert_num(&t, "/groups/Tier 2/tickets_solved", 1.0);
     let added = incremental_equals_fresh(&db, "zendesk_fivetran", "").await;
     assert_eq!(added, 0.0);
+
+    // Zendesk's schedules as [calendars]: Paris Support (9–18 in Paris,
+    // Wednesday's lunch closed) and Night desk (New York, across midnight).
+    let cfg_text = |p: &std::path::Path| p.to_str().expect("utf-8").to_string();
+    let imported = crate::helpers::run(
+        db.dir.path(),
+        &[
+            "--config",
+            &cfg_text(&cfg),
+            "import-calendars",
+            "--preset",
+            "zendesk_fivetran",
+        ],
+        &[],
+    );
+    assert!(imported.ok, "{}", imported.stderr);
+    assert!(
+        imported.stdout.contains(
+            "[calendars.night_desk]\ntimezone = \"America/New_York\"\n\
+             hours = { sun = \"00:00-02:00\", mon = \"18:00-24:00\", tue = \"22:00-24:00\", \
+             wed = \"00:00-06:00\", sat = \"22:00-24:00\" }"
+        ),
+        "{}",
+        imported.stdout
+    );
+    // Every group's tickets mostly had Paris Support (ties to the lower id).
+    assert!(
+        imported
+            .stdout
+            .contains("[team_calendars]\n\"Billing\" = \"paris_support\"")
+    );
+    let with_hours = db.dir.path().join("hours.toml");
+    let base = std::fs::read_to_string(&cfg).expect("config");
+    std::fs::write(&with_hours, format!("{base}\n{}", imported.stdout)).expect("write");
+    let v = report(&db, &with_hours, &WEEK, None);
+    // In Paris hours: 1001 pending Mon 10:30 → Tue 11:00 Paris time =
+    // 27000 + 7200; 1003 on hold Thu 10:00 → Fri 10:00 = 28800 + 3600.
+    assert_num(
+        &v,
+        "/overall/agent_wait_business_seconds/mean",
+        34_200.0 / 4.0,
+    );
+    assert_num(&v, "/overall/on_hold_business_seconds/mean", 32_400.0 / 4.0);
+    assert_num(&v, "/overall/first_response_business_seconds/mean", 1350.0);
+    let refused = crate::helpers::run(
+        db.dir.path(),
+        &[
+            "--config",
+            &cfg_text(&cfg),
+            "import-calendars",
+            "--preset",
+            "glpi",
+        ],
+        &[],
+    );
+    assert!(
+        !refused.ok && refused.stderr.contains("only zendesk_fivetran"),
+        "{}",
+        refused.stderr
+    );
     db.cleanup().await;
 }
 
@@ -591,11 +653,23 @@ async fn zendesk_fivetran_reads_the_dbt_zendesk_sample_rows() {
     };
     let schema = std::fs::read_to_string(fixture("zendesk_fivetran_schema.sql")).expect("schema");
     db.execute(&schema).await;
-    for table in ["ticket", "ticket_comment", "ticket_field_history", "user", "group"] {
-        db.copy_csv(table, &seeds.join(format!("{table}_data.csv"))).await;
+    for table in [
+        "ticket",
+        "ticket_comment",
+        "ticket_field_history",
+        "user",
+        "group",
+    ] {
+        db.copy_csv(table, &seeds.join(format!("{table}_data.csv")))
+            .await;
     }
     let cfg = config(&db, "zendesk_fivetran", "seeds.sqlite");
-    let all = ["--from", "2019-01-01T00:00:00Z", "--to", "2022-01-01T00:00:00Z"];
+    let all = [
+        "--from",
+        "2019-01-01T00:00:00Z",
+        "--to",
+        "2022-01-01T00:00:00Z",
+    ];
     let v = report(&db, &cfg, &all, None);
     assert_num(&v, "/overall/tickets_created", 8.0);
     // 11071: solved 2020-11-14 11:01:27, then closed (no second solve).
@@ -619,7 +693,39 @@ async fn zendesk_fivetran_reads_the_dbt_zendesk_sample_rows() {
             (r["relation"] == "events" && r["reason"] == reason).then(|| r["count"].as_f64())?
         })
     };
-    assert_eq!(rejected("event_before_creation"), Some(2.0), "{}", v["rejected"]);
+    assert_eq!(
+        rejected("event_before_creation"),
+        Some(2.0),
+        "{}",
+        v["rejected"]
+    );
     assert_eq!(rejected("unknown_ticket"), Some(35.0), "{}", v["rejected"]);
+    // The sample's schedule: SupportCA, Monday to Friday 08:00–20:00 in
+    // Pacific Time (its holidays name schedule 360000, which is none).
+    for table in ["schedule", "schedule_holiday"] {
+        db.copy_csv(table, &seeds.join(format!("{table}_data.csv")))
+            .await;
+    }
+    let imported = crate::helpers::run(
+        db.dir.path(),
+        &[
+            "--config",
+            cfg.to_str().expect("utf-8"),
+            "import-calendars",
+            "--preset",
+            "zendesk_fivetran",
+        ],
+        &[],
+    );
+    assert!(imported.ok, "{}", imported.stderr);
+    assert!(
+        imported.stdout.contains(
+            "[calendars.supportca]\ntimezone = \"America/Los_Angeles\"\nhours = { mon = \"08:00-20:00\", \
+             tue = \"08:00-20:00\", wed = \"08:00-20:00\", thu = \"08:00-20:00\", fri = \"08:00-20:00\" }\n\
+             holidays = []"
+        ),
+        "{}",
+        imported.stdout
+    );
     db.cleanup().await;
 }

@@ -36,6 +36,11 @@ fn query_from(relation: &str, file: &str) -> String {
     format!("[source.queries]\n{relation} = \'\'\'\n{sql}\n\'\'\'\n")
 }
 
+/// Business hours for the hand-computed business seconds: weekdays
+/// 10:00–18:00 UTC (the fixtures' first messages come at 09:00).
+const BUSINESS: &str = "[calendars.default]\ntimezone = \"UTC\"\nhours = { mon = \"10:00-18:00\", tue = \"10:00-18:00\", \
+     wed = \"10:00-18:00\", thu = \"10:00-18:00\", fri = \"10:00-18:00\" }\n";
+
 const WEEK: [&str; 4] = [
     "--from",
     "2026-01-05T00:00:00Z",
@@ -259,7 +264,7 @@ async fn zammad_tickets_give_the_hand_computed_report() {
 /// Znuny's week (tests/fixtures/znuny_rows.sql, hand-computed there): the
 /// same SQL on MariaDB and PostgreSQL, with the Survey add-on's answers.
 async fn znuny_week(db: TestDb) {
-    let surveys = query_from("surveys", "config/sources/znuny/surveys_survey_addon.sql");
+    let surveys = query_from("surveys", "config/sources/znuny/surveys_survey_addon.sql") + BUSINESS;
     let cfg = config_with(&db, "znuny", "report.sqlite", &surveys);
     let v = report(&db, &cfg, &WEEK, None);
     // T1–T4; T5 was merged into T4 (deleted, ignored).
@@ -271,6 +276,8 @@ async fn znuny_week(db: TestDb) {
     // T3 is an agent's outbound email; T4 only has auto-replies.
     assert_num(&v, "/overall/first_response_seconds/count", 2.0);
     assert_num(&v, "/overall/first_response_seconds/mean", 3150.0);
+    // In business hours (10:00–18:00): T1 10:00 → 10:15, T2 14:00 → 14:30.
+    assert_num(&v, "/overall/first_response_business_seconds/mean", 1350.0);
     // The auto-replies acknowledge T1 and T4 in 1 s; T2's first answer.
     assert_num(&v, "/overall/first_acknowledgement_seconds/count", 3.0);
     assert_num(&v, "/overall/first_acknowledgement_seconds/p50", 1.0);
@@ -362,7 +369,7 @@ async fn znuny_on_postgres_gives_the_hand_computed_report() {
 /// osTicket's week (tests/fixtures/osticket_rows.sql, hand-computed there),
 /// its tables named with `prefix` (`source.table_prefix`).
 async fn osticket_week(db: TestDb, prefix: &str) {
-    let extra = format!("table_prefix = \"{prefix}\"\n");
+    let extra = format!("table_prefix = \"{prefix}\"\n{BUSINESS}");
     let cfg = config_with(&db, "osticket", "report.sqlite", &extra);
     let v = report(&db, &cfg, &WEEK, None);
     assert_num(&v, "/overall/tickets_created", 4.0);
@@ -373,6 +380,8 @@ async fn osticket_week(db: TestDb, prefix: &str) {
     // an agent; T4 is unanswered.
     assert_num(&v, "/overall/first_response_seconds/count", 2.0);
     assert_num(&v, "/overall/first_response_seconds/mean", 5850.0);
+    // In business hours: T1 10:00 → 11:30, T2 (Wednesday) 10:00 → 10:45.
+    assert_num(&v, "/overall/first_response_business_seconds/mean", 4050.0);
     // T1 10800, T2 86400; at every solve T1 10800 then 87000, T2 86400.
     assert_num(&v, "/overall/first_resolution_seconds/mean", 48_600.0);
     assert_num(&v, "/overall/full_resolution_seconds/mean", 61_400.0);
@@ -432,7 +441,7 @@ async fn glpi_gives_the_hand_computed_report() {
     let Some(db) = helpdesk_mysql("glpi", "glpi").await else {
         return;
     };
-    let cfg = config(&db, "glpi", "report.sqlite");
+    let cfg = config_with(&db, "glpi", "report.sqlite", BUSINESS);
     let v = report(&db, &cfg, &WEEK, None);
     // 1001–1004; 1005 is in the trash (deleted).
     assert_num(&v, "/overall/tickets_created", 4.0);
@@ -442,6 +451,8 @@ async fn glpi_gives_the_hand_computed_report() {
     // bot's) = 4500; 1002 10:00 → 10:40 = 2400; 1003 is an agent's.
     assert_num(&v, "/overall/first_response_seconds/count", 2.0);
     assert_num(&v, "/overall/first_response_seconds/mean", 3450.0);
+    // In business hours: 1001 10:00 → 10:15, 1002 (Tuesday) 10:00 → 10:40.
+    assert_num(&v, "/overall/first_response_business_seconds/mean", 1650.0);
     // 1001 7200, 1002 100800, 1003 21600; at every solve 1001 7200 then
     // 88200.
     assert_num(&v, "/overall/first_resolution_seconds/mean", 43_200.0);
@@ -477,7 +488,7 @@ async fn freescout_week(db: TestDb) {
     let surveys = query_from(
         "surveys",
         "config/sources/freescout/surveys_ratings_module.sql",
-    );
+    ) + BUSINESS;
     let cfg = config_with(&db, "freescout", "report.sqlite", &surveys);
     let v = report(&db, &cfg, &WEEK, None);
     // Four conversations; the draft is not one.
@@ -487,6 +498,9 @@ async fn freescout_week(db: TestDb) {
     // conversation was started by an agent, one still waits.
     assert_num(&v, "/overall/first_response_seconds/count", 2.0);
     assert_num(&v, "/overall/first_response_seconds/mean", 3000.0);
+    // In business hours: t1's answer at 09:30 came before opening time
+    // (0); t2 Tuesday 13:00 → 14:10 = 4200.
+    assert_num(&v, "/overall/first_response_business_seconds/mean", 2100.0);
     assert_num(&v, "/overall/first_resolution_seconds/mean", 84_600.0);
     // 93600, 77400, 82800 and, after the reopen, 173100.
     assert_num(&v, "/overall/full_resolution_seconds/mean", 106_725.0);

@@ -501,6 +501,12 @@ async fn freescout_week(db: TestDb) {
     // In business hours: t1's answer at 09:30 came before opening time
     // (0); t2 Tuesday 13:00 → 14:10 = 4200.
     assert_num(&v, "/overall/first_response_business_seconds/mean", 2100.0);
+    // Time in status at each solve, from the status every thread stores:
+    // t1 new 1800 + open 3600, pending 88200; after the reopen also open
+    // 3600, pending 300; t2 new 4200 + open 1800, pending 71400; t3
+    // (created pending by the agent) pending 18000, open 64800.
+    assert_num(&v, "/overall/requester_wait_seconds/mean", 85_200.0 / 4.0);
+    assert_num(&v, "/overall/agent_wait_seconds/mean", 266_100.0 / 4.0);
     assert_num(&v, "/overall/first_resolution_seconds/mean", 84_600.0);
     // 93600, 77400, 82800 and, after the reopen, 173100.
     assert_num(&v, "/overall/full_resolution_seconds/mean", 106_725.0);

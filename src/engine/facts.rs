@@ -46,6 +46,9 @@ pub struct TicketFacts {
     pub reply_count: u32,
     /// 1–5; `None` until the ticket has a CSAT answer.
     pub csat_score: Option<u8>,
+    /// When that answer was given: the store keeps the newest of those it
+    /// has read, whatever order they arrive in.
+    pub csat_at: Option<Instant>,
     pub customer_confirmed: Option<bool>,
     /// SLO names in configuration order, each once.
     pub slo_breached: Vec<String>,
@@ -81,6 +84,7 @@ impl TicketFacts {
             reply_seconds_total: Seconds::ZERO,
             reply_count: 0,
             csat_score: None,
+            csat_at: None,
             customer_confirmed: None,
             slo_breached: Vec::new(),
             updated_at: now,
@@ -125,14 +129,15 @@ impl TicketFacts {
             .filter(|(_, b)| *b)
             .map(|(s, _)| s.name.clone())
             .collect();
-        f.csat_score = surveys
+        let latest = surveys
             .iter()
             .filter_map(|s| match s.score {
                 SurveyScore::Csat(v) => Some((s.responded_at, v)),
                 _ => None,
             })
-            .max_by_key(|(at, _)| *at)
-            .map(|(_, v)| v);
+            .max_by_key(|(at, _)| *at);
+        f.csat_at = latest.map(|(at, _)| at);
+        f.csat_score = latest.map(|(_, v)| v);
         f
     }
 }

@@ -142,7 +142,7 @@ pub struct Commit<'a> {
 
 /// The columns of `ticket_state`, key first, in `TicketRow` order (the
 /// facts' columns last, in `TicketFacts` order).
-const TICKET_COLUMNS: [&str; 36] = [
+const TICKET_COLUMNS: [&str; 37] = [
     "id",
     "created_at",
     "created_by",
@@ -179,14 +179,17 @@ const TICKET_COLUMNS: [&str; 36] = [
     "slo_breached",
     "facts_updated_at",
     "requester_hash",
+    "csat_at",
 ];
 
 /// Where the facts' columns start in [`TICKET_COLUMNS`].
 const FACTS_FROM: usize = 14;
 
-/// Facts columns that an update leaves alone when the new row has none: a
-/// ticket walked again without its earlier answers keeps its CSAT.
-const KEPT_WHEN_NULL: [&str; 1] = ["csat_score"];
+/// A facts value and the instant it is from: an update takes the new row's
+/// only when it has one at least as recent (a ticket walked again without
+/// its earlier answers keeps its CSAT, and a late older answer does not
+/// replace a newer one).
+const NEWEST: [(&str, &str); 1] = [("csat_score", "csat_at")];
 
 /// `last_event_id, tickets_since, responses_since, bucket_layout,
 /// pending_event_ids`.
@@ -356,16 +359,41 @@ impl StateStore {
         }
     }
 
-    /// As [`Self::upsert`] with columns to update, but the `kept` columns
-    /// of `table` keep their stored value when the new row's is NULL.
-    fn upsert_keeping(&self, table: &str, key: &str, update: &[&str], kept: &[&str]) -> String {
+    /// As [`Self::upsert`] with columns to update, but each `(value, at)`
+    /// pair of `newest` in `table` keeps its stored values unless the new
+    /// row's `at` is set and no older than the stored one. (MySQL assigns
+    /// left to right, each seeing the columns already set: `at` must come
+    /// after `value` in `update`, so `value`'s test sees the old `at`.)
+    fn upsert_keeping(
+        &self,
+        table: &str,
+        key: &str,
+        update: &[&str],
+        newest: &[(&str, &str)],
+    ) -> String {
+        let mysql = matches!(self.pool, Pool::MySql(_));
+        // The incoming row's value of column `c`, and the stored one.
+        let new_old = |c: &str| {
+            if mysql {
+                (format!("VALUES({c})"), c.to_string())
+            } else {
+                (format!("excluded.{c}"), format!("{table}.{c}"))
+            }
+        };
         let set: Vec<String> = update
             .iter()
-            .map(|c| match (&self.pool, kept.contains(c)) {
-                (Pool::MySql(_), false) => format!("{c} = VALUES({c})"),
-                (Pool::MySql(_), true) => format!("{c} = COALESCE(VALUES({c}), {c})"),
-                (_, false) => format!("{c} = excluded.{c}"),
-                (_, true) => format!("{c} = COALESCE(excluded.{c}, {table}.{c})"),
+            .map(|c| {
+                let (new_c, old_c) = new_old(c);
+                match newest.iter().find(|(v, at)| v == c || at == c) {
+                    None => format!("{c} = {new_c}"),
+                    Some((_, at)) => {
+                        let (new_at, old_at) = new_old(at);
+                        format!(
+                            "{c} = CASE WHEN {new_at} IS NOT NULL AND ({old_at} IS NULL OR {new_at} >= {old_at}) \
+                             THEN {new_c} ELSE {old_c} END"
+                        )
+                    }
+                }
             })
             .collect();
         match &self.pool {
@@ -859,9 +887,10 @@ impl Writer<'_> {
                         .push_bind(f.and_then(|f| f.customer_confirmed).map(i16::from))
                         .push_bind(f.map(|f| join_breached(&f.slo_breached)))
                         .push_bind(f.map(|f| micros(f.updated_at)))
-                        .push_bind(t.requester_hash.clone());
+                        .push_bind(t.requester_hash.clone())
+                        .push_bind(f.and_then(|f| f.csat_at).map(micros));
                 });
-                qb.push(s.upsert_keeping("ticket_state", "id", &TICKET_COLUMNS[1..], &KEPT_WHEN_NULL));
+                qb.push(s.upsert_keeping("ticket_state", "id", &TICKET_COLUMNS[1..], &NEWEST));
                 qb.build().execute(&mut **tx).await.map_err(s.err("save tickets"))?;
             }
         });

@@ -505,6 +505,42 @@ async fn facts_follow_the_clock_and_new_events() {
     assert_eq!((seven.replies, seven.interactions), (1, 2));
     assert_eq!(third["1"].0.csat_score, Some(4), "kept without its answer");
     assert_eq!(third["1"].2, last.timestamp());
+
+    // A newer answer about ticket 1 (2), then, late but within
+    // source.late_arrival, an older one (5): the facts keep the newest.
+    let (newer, older) = (
+        iso(last + chrono::TimeDelta::minutes(2)),
+        iso(last + chrono::TimeDelta::minutes(1)),
+    );
+    db.execute(&format!(
+        "INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment)
+           VALUES ('s20', '1', '{newer}', 'csat', 2, NULL);"
+    ))
+    .await;
+    let fourth_at = last + chrono::TimeDelta::minutes(3);
+    collect::run(&source, &store, &settings, &mut live, fourth_at)
+        .await
+        .expect("newer answer");
+    assert_eq!(read_facts(&state).await["1"].0.csat_score, Some(2));
+    db.execute(&format!(
+        "INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment)
+           VALUES ('s21', '1', '{older}', 'csat', 5, NULL);"
+    ))
+    .await;
+    collect::run(
+        &source,
+        &store,
+        &settings,
+        &mut live,
+        fourth_at + chrono::TimeDelta::minutes(1),
+    )
+    .await
+    .expect("late older answer");
+    assert_eq!(
+        read_facts(&state).await["1"].0.csat_score,
+        Some(2),
+        "a late older answer does not replace the newest"
+    );
     db.cleanup().await;
 }
 

@@ -119,3 +119,34 @@ fn an_slo_row_draws_its_target_and_objective() {
         0.95
     );
 }
+
+#[test]
+fn the_tickets_dashboard_speaks_the_state_stores_sql() {
+    use super::tickets::{Flavour, dashboard};
+    let mut settings = Settings::default();
+    settings.state.url = "mysql://grafana@db/support_state".into();
+    assert_eq!(Flavour::of(&settings.state.url), Flavour::MySql);
+    let mysql_dashboard = dashboard(&settings, "test");
+    let mysql = mysql_dashboard.model();
+    let text = mysql.to_string();
+    assert_eq!(mysql["templating"]["list"][0]["query"], "mysql");
+    for pg_only in [
+        "::",
+        "string_to_array",
+        "percentile_cont",
+        "to_timestamp",
+        "AT TIME ZONE",
+    ] {
+        assert!(!text.contains(pg_only), "MySQL flavour holds `{pg_only}`");
+    }
+    settings.state.url = "postgres://grafana@db/support_state".into();
+    let pg_dashboard = dashboard(&settings, "test");
+    let pg = pg_dashboard.model();
+    assert_eq!(
+        pg["templating"]["list"][0]["query"],
+        "grafana-postgresql-datasource"
+    );
+    assert!(pg.to_string().contains("percentile_cont"));
+    // Without SLOs, the MySQL SLO list is one name that never matches.
+    assert!(text.contains("SELECT 'none' AS slo"), "{text}");
+}

@@ -577,14 +577,93 @@ fn as_grafana_sends(
     out
 }
 
-/// The drill-down dashboard's SQL against a real PostgreSQL state store
-/// holding the fixture's facts (plus a ticket re-routed twice): each panel
-/// returns the hand-computed rows, and the team and category filters work.
-#[tokio::test]
-async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
-    let Some(state) = TestDb::postgres("drill_down").await else {
-        return;
-    };
+/// One cell of a panel's result, whatever the backend's type.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Other,
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            other => panic!("not text: {other:?}"),
+        }
+    }
+    fn int(&self) -> i64 {
+        match self {
+            Cell::Int(n) => *n,
+            other => panic!("not an integer: {other:?}"),
+        }
+    }
+    fn float(&self) -> f64 {
+        match self {
+            Cell::Float(f) => *f,
+            Cell::Int(n) => *n as f64,
+            other => panic!("not a number: {other:?}"),
+        }
+    }
+}
+
+/// Rows of `sql` on the state store at `url` (PostgreSQL or MySQL), each
+/// cell decoded as the first type that fits.
+async fn query_cells(url: &str, sql: &str) -> Vec<Vec<(String, Cell)>> {
+    use sqlx::Column;
+    macro_rules! cells {
+        ($rows:expr) => {
+            $rows
+                .iter()
+                .map(|r| {
+                    r.columns()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            let cell = if let Ok(v) = r.try_get::<i64, _>(i) {
+                                Cell::Int(v)
+                            } else if let Ok(v) = r.try_get::<i32, _>(i) {
+                                Cell::Int(i64::from(v))
+                            } else if let Ok(v) = r.try_get::<f64, _>(i) {
+                                Cell::Float(v)
+                            } else if let Ok(v) = r.try_get::<String, _>(i) {
+                                Cell::Text(v)
+                            } else {
+                                Cell::Other
+                            };
+                            (c.name().to_string(), cell)
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+    }
+    let q = sqlx::AssertSqlSafe(sql.to_string());
+    if url.starts_with("mysql:") {
+        let pool = sqlx::MySqlPool::connect(url).await.expect("mysql");
+        let rows = sqlx::query(q)
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        pool.close().await;
+        cells!(rows)
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("pg");
+        let rows = sqlx::query(q)
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        pool.close().await;
+        cells!(rows)
+    }
+}
+
+/// The drill-down dashboard's SQL, in the state store's flavour, against a
+/// real state store holding the fixture's facts (plus a ticket re-routed
+/// twice): each panel returns the hand-computed rows, and the team and
+/// category filters work.
+async fn drill_down_reads_the_facts(state: TestDb, plugin: &str) {
     let db = TestDb::sqlite();
     db.load_fixture("small_helpdesk.sql").await;
     // Friday 9 January 10:00 UTC: frontline → tech → billing, still open.
@@ -606,17 +685,18 @@ async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
         .await
         .expect("backfill");
 
-    let pool = sqlx::PgPool::connect(&state.url).await.expect("pg");
     let d = support_metrics::dashboards::tickets::dashboard(&settings, "test");
     let model = d.model();
+    assert_eq!(model["panels"][0]["datasource"]["type"], plugin);
     // The team variable's own query lists the teams to choose from.
     let team_query = model["templating"]["list"][1]["query"]
         .as_str()
         .expect("team query");
-    let teams: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(team_query.to_string()))
-        .fetch_all(&pool)
+    let teams: Vec<String> = query_cells(&state.url, team_query)
         .await
-        .expect("team variable");
+        .iter()
+        .map(|r| r[0].1.text())
+        .collect();
     assert_eq!(teams, ["billing", "tech"]);
     assert_eq!(
         model["templating"]["list"][2]["query"],
@@ -625,6 +705,7 @@ async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
 
     let (from, to) = (unix("2026-01-04T00:00:00Z"), unix("2026-01-12T00:00:00Z"));
     let all_teams: Vec<&str> = teams.iter().map(String::as_str).collect();
+    let url = state.url.clone();
     let rows = |panel: usize, teams: Vec<&str>, category: &str| {
         let sql = as_grafana_sends(
             model["panels"][panel]["targets"][0]["rawSql"]
@@ -635,17 +716,15 @@ async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
             &[("team", teams), ("slo", vec!["frt_all", "res_paused"])],
             category,
         );
-        let pool = pool.clone();
-        async move {
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .fetch_all(&pool)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        }
+        let url = url.clone();
+        async move { query_cells(&url, &sql).await }
     };
-    let col = |r: &sqlx::postgres::PgRow, i: usize| -> String {
-        r.try_get::<String, _>(i)
-            .unwrap_or_else(|e| panic!("column {i}: {e}"))
+    let field = |r: &[(String, Cell)], name: &str| -> Cell {
+        r.iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no column {name} in {r:?}"))
+            .1
+            .clone()
     };
 
     // Breaches per SLO: ticket 2 (frt_all), ticket 5 (both), ticket 9
@@ -653,7 +732,7 @@ async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
     let per_slo = rows(0, all_teams.clone(), "").await;
     let got: Vec<(String, i64)> = per_slo
         .iter()
-        .map(|r| (col(r, 0), r.try_get::<i64, _>(1).expect("count")))
+        .map(|r| (r[0].1.text(), r[1].1.int()))
         .collect();
     assert_eq!(
         got,
@@ -661,7 +740,7 @@ async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
     );
     // The breached tickets, newest first; by team and by category.
     let ids =
-        |rs: &[sqlx::postgres::PgRow]| -> Vec<String> { rs.iter().map(|r| col(r, 0)).collect() };
+        |rs: &[Vec<(String, Cell)>]| -> Vec<String> { rs.iter().map(|r| r[0].1.text()).collect() };
     assert_eq!(ids(&rows(1, all_teams.clone(), "").await), ["9", "5", "2"]);
     assert_eq!(ids(&rows(1, vec!["tech"], "").await), ["2"]);
     assert_eq!(ids(&rows(1, all_teams.clone(), "refunds").await), ["5"]);
@@ -669,7 +748,7 @@ async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
     // is the agent's own).
     let waiting = rows(2, all_teams.clone(), "").await;
     assert_eq!(ids(&waiting), ["5"]);
-    let waited: i64 = waiting[0].try_get("waiting_seconds").expect("waiting");
+    let waited = field(&waiting[0], "waiting_seconds").int();
     assert!(
         waited > unix("2026-11-01T00:00:00Z") - unix("2026-01-08T09:00:00Z"),
         "{waited}"
@@ -677,10 +756,7 @@ async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
     // Re-routed more than once: ticket 9 (2 re-routes).
     let rerouted = rows(3, all_teams.clone(), "").await;
     assert_eq!(ids(&rerouted), ["9"]);
-    assert_eq!(
-        rerouted[0].try_get::<i32, _>("reroutes").expect("reroutes"),
-        2
-    );
+    assert_eq!(field(&rerouted[0], "reroutes").int(), 2);
     // Agents: tickets 1, 2, 3 solved, none assigned to an agent. First
     // responses 1800 and 3000 (3 has none): median 2400. Exchanges 1800 and
     // 3600 (ticket 1) and 3000 (ticket 2): mean 2800. CSAT 4, 5, 5: all
@@ -688,29 +764,41 @@ async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
     let agents = rows(4, all_teams.clone(), "").await;
     assert_eq!(agents.len(), 1);
     let a = &agents[0];
-    assert_eq!(col(a, 0), "unassigned");
-    assert_eq!(a.try_get::<i64, _>("solved").expect("solved"), 3);
-    assert_eq!(
-        a.try_get::<f64, _>("first_response_p50").expect("p50"),
-        2400.0
-    );
-    assert_eq!(a.try_get::<f64, _>("reply_mean").expect("reply"), 2800.0);
-    assert_eq!(a.try_get::<f64, _>("csat").expect("csat"), 1.0);
-    assert_eq!(a.try_get::<i64, _>("csat_answers").expect("answers"), 3);
+    assert_eq!(field(a, "agent").text(), "unassigned");
+    assert_eq!(field(a, "solved").int(), 3);
+    assert_eq!(field(a, "first_response_p50").float(), 2400.0);
+    assert_eq!(field(a, "reply_mean").float(), 2800.0);
+    assert_eq!(field(a, "csat").float(), 1.0);
+    assert_eq!(field(a, "csat_answers").int(), 3);
     // Arrivals by hour of week (schedule.timezone: UTC), in week order.
     let hours: Vec<(String, i64)> = rows(5, all_teams, "")
         .await
         .iter()
-        .map(|r| (col(r, 0), r.try_get::<i64, _>(1).expect("count")))
+        .map(|r| (r[0].1.text(), r[1].1.int()))
         .collect();
     let want: Vec<(String, i64)> = ["Mon 09", "Tue 10", "Wed 08", "Thu 09", "Fri 10", "Sun 20"]
         .iter()
         .map(|h| (h.to_string(), 1))
         .collect();
     assert_eq!(hours, want);
-    pool.close().await;
     db.cleanup().await;
     state.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_drill_down_dashboard_reads_the_facts_on_postgres() {
+    if let Some(state) = TestDb::postgres("drill_down").await {
+        drill_down_reads_the_facts(state, "grafana-postgresql-datasource").await;
+    }
+}
+
+/// The same with a MariaDB state store: the dashboard speaks MySQL
+/// (Grafana's MySQL data source).
+#[tokio::test]
+async fn the_drill_down_dashboard_reads_the_facts_on_mariadb() {
+    if let Some(state) = TestDb::mysql("drill_down").await {
+        drill_down_reads_the_facts(state, "mysql").await;
+    }
 }
 
 /// `state.facts_retention`: the facts of tickets solved or closed longer

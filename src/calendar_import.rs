@@ -49,9 +49,14 @@ fn iana(zone: &str) -> Option<String> {
         .filter(|id| id.parse::<chrono_tz::Tz>().is_ok())
 }
 
+/// Longest holiday span taken as real (a typo'd end date is an error).
+const MAX_HOLIDAY_DAYS: i64 = 366;
+
 /// Each weekday's open pieces (minutes from that day's midnight): an
 /// interval across midnight is split over the two days, one past Saturday
-/// night wraps to Sunday.
+/// night wraps to Sunday; overlapping or touching pieces are merged (the
+/// calendar parser refuses overlaps). Intervals must lie within
+/// `0..=2 weeks` (checked by [`to_toml`]).
 fn hours(intervals: &[(i64, i64)]) -> BTreeMap<usize, Vec<(i64, i64)>> {
     let mut days: BTreeMap<usize, Vec<(i64, i64)>> = BTreeMap::new();
     for &(start, end) in intervals {
@@ -70,6 +75,14 @@ fn hours(intervals: &[(i64, i64)]) -> BTreeMap<usize, Vec<(i64, i64)>> {
     }
     for pieces in days.values_mut() {
         pieces.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(pieces.len());
+        for &(a, b) in pieces.iter() {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        *pieces = merged;
     }
     days
 }
@@ -109,6 +122,28 @@ pub fn to_toml(schedules: &[Schedule], teams: &[(String, i64)]) -> Result<String
     let mut taken = BTreeSet::new();
     let mut problems = Vec::new();
     for s in schedules {
+        if let Some((a, b)) = s
+            .intervals
+            .iter()
+            .find(|(a, b)| !(0 <= *a && a < b && *b <= 2 * WEEK))
+        {
+            problems.push(format!(
+                "schedule {} \"{}\": interval {a}–{b} is not within a week (minutes from Sunday 00:00)",
+                s.id, s.name
+            ));
+            continue;
+        }
+        if let Some((from, to)) = s
+            .holidays
+            .iter()
+            .find(|(from, to)| to < from || (*to - *from).num_days() >= MAX_HOLIDAY_DAYS)
+        {
+            problems.push(format!(
+                "schedule {} \"{}\": holiday {from} to {to} is not a span of 1 to {MAX_HOLIDAY_DAYS} days",
+                s.id, s.name
+            ));
+            continue;
+        }
         let Some(zone) = iana(&s.time_zone) else {
             problems.push(format!(
                 "schedule {} \"{}\": time zone `{}` is neither a Zendesk zone name nor an IANA id",
@@ -320,5 +355,25 @@ mod tests {
             Some("America/Los_Angeles")
         );
         assert_eq!(slug("  Tier 1 / EMEA "), "tier_1_emea");
+        let broken = Schedule {
+            id: 6,
+            name: "Typo".into(),
+            time_zone: "Paris".into(),
+            intervals: vec![(1980, i64::MAX)],
+            holidays: Vec::new(),
+        };
+        let e = to_toml(&[broken], &[]).expect_err("bad interval");
+        assert!(e.contains("schedule 6 \"Typo\": interval 1980–"), "{e}");
+        let long = Schedule {
+            id: 7,
+            name: "Forever".into(),
+            time_zone: "Paris".into(),
+            intervals: vec![(1980, 2520)],
+            holidays: vec![(date("2026-01-01"), date("9999-12-31"))],
+        };
+        let e = to_toml(&[long], &[]).expect_err("endless holiday");
+        assert!(e.contains("holiday 2026-01-01 to 9999-12-31"), "{e}");
+        // Overlapping intervals (Mon 09–12 and 11–18) print as one.
+        assert_eq!(hours(&[(1980, 2160), (2100, 2520)])[&1], vec![(540, 1080)]);
     }
 }

@@ -46,8 +46,9 @@ pub struct Preset {
 }
 
 impl Preset {
-    /// The file that reads relation `r` on `dialect` (a dialect the
-    /// helpdesk does not run on gets its first one's).
+    /// The file that reads relation `r` on `dialect` (for a per-dialect
+    /// relation, any dialect but PostgreSQL gets the MySQL file; presets
+    /// are only used on their own dialects).
     pub fn file(&self, r: Relation, dialect: Dialect) -> SqlFile {
         let sql = match r {
             Relation::Tickets => self.tickets,

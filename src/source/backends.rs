@@ -183,7 +183,7 @@ impl RowAccess for MySqlRow {
         // BIGINT UNSIGNED: Laravel's and many installers' auto-increment ids.
         if let Ok(v) = self.try_get::<Option<u64>, _>(col) {
             return v
-                .map(|n| i64::try_from(n).map_err(|_| format!("{n} is beyond 2^63")))
+                .map(|n| i64::try_from(n).map_err(|_| format!("{n} is 2^63 or more")))
                 .transpose();
         }
         int_with_fallbacks!(self, col, i64, i32, i16, i8, u32, u16, u8)

@@ -433,6 +433,13 @@ async fn osticket_with_its_own_table_prefix() {
             std::fs::read_to_string(fixture(&format!("osticket_{part}.sql"))).expect("fixture");
         db.execute(&sql.replace("ost_", "help_")).await;
     }
+    // Upgraded installs convert to utf8mb4 (osTicket 1.17): the SQL's
+    // UNIONs must not mix the connection's collation with the tables'.
+    db.execute(
+        "ALTER TABLE help_department CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; \
+         ALTER TABLE help_thread_entry CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
+    )
+    .await;
     osticket_week(db, "help_").await;
 }
 
@@ -516,6 +523,10 @@ async fn freescout_week(db: TestDb) {
     assert_num(&v, "/overall/reassignments/total", 1.0);
     assert_num(&v, "/overall/reopens/total", 1.0);
     assert_num(&v, "/overall/backlog/awaiting_first_response", 1.0);
+    // Exchanges: t1 09:00 → 09:30, Tue 10:00 → 11:00, Wed 08:00 → 09:00;
+    // t2 13:00 → 14:10; t3 15:00 → Fri 09:00.
+    assert_num(&v, "/overall/reply_seconds/count", 5.0);
+    assert_num(&v, "/overall/reply_seconds/mean", 78_000.0 / 5.0);
     // One "Great" rating (the module's 1): 5 on the CSAT scale.
     assert_num(&v, "/overall/csat/responses", 1.0);
     assert_num(&v, "/overall/csat/ratio", 1.0);

@@ -1,5 +1,5 @@
 -- support_ticket_events from FreeScout (MySQL 5.7+ / MariaDB 10.x; no window
--- functions. PostgreSQL: events_pg.sql, the same query with EXTRACT(EPOCH ...)
+-- functions. PostgreSQL: events_postgres.sql, the same query with EXTRACT(EPOCH ...)
 -- and typed NULLs). Everything a conversation records is a row of `threads`
 -- (app/Thread.php TYPE_*: 1 customer message, 2 user message, 3 note,
 -- 4 line item); only published threads count (state 2; drafts are 1, hidden 3,

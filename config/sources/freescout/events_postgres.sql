@@ -1,5 +1,5 @@
 -- support_ticket_events from FreeScout (PostgreSQL). The same query as
--- events.sql (read its header for the mapping); the differences are
+-- events_mysql.sql (read its header for the mapping); the differences are
 -- EXTRACT(EPOCH FROM created_at) for the unix seconds (created_at is a
 -- timestamp(0) without time zone, so the epoch is taken as if it were UTC,
 -- like MySQL's TIMESTAMPDIFF from 1970-01-01) and typed NULLs (PostgreSQL

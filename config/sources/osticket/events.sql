@@ -83,9 +83,9 @@ SELECT CAST(TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', CONVERT_TZ(e.created, '
          WHEN e.staff_id > 0 THEN e.staff_id
          WHEN e.user_id > 0 THEN e.user_id
        END AS CHAR) AS actor_id,
-       CAST(NULL AS CHAR) AS team,
-       CAST(NULL AS CHAR) AS agent_id,
-       CAST(NULL AS CHAR) AS status
+       NULL AS team,
+       NULL AS agent_id,
+       NULL AS status
   FROM ost_thread_entry e
   JOIN ost_thread th ON th.id = e.thread_id AND th.object_type = 'T'
   LEFT JOIN (SELECT ce.thread_id, MIN(ce.uid) AS uid

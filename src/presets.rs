@@ -77,11 +77,7 @@ impl Preset {
     pub fn runs_on(&self) -> String {
         self.dialects
             .iter()
-            .map(|d| match d {
-                Dialect::Postgres => "PostgreSQL",
-                Dialect::MySql => "MySQL/MariaDB",
-                Dialect::Sqlite => "SQLite",
-            })
+            .map(|d| d.name())
             .collect::<Vec<_>>()
             .join(" or ")
     }

@@ -148,6 +148,19 @@ pub async fn run(
     let prev = live.watermark.clone();
     let cumulative = live.cumulative.clone();
     phases.done("series copied");
+    // Backfill limit: measurements before it are not counted.
+    let counted_from = settings
+        .source
+        .backfill
+        .filter(|_| prev.is_none())
+        .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+        .map(|d| now - d);
+    // Facts retention: done tickets solved before it keep no facts.
+    let retained_from = settings
+        .state
+        .facts_retention
+        .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+        .map(|d| now - d);
     let mut run = Run {
         settings,
         buckets: &buckets,
@@ -158,13 +171,8 @@ pub async fn run(
             backfill: prev.is_none(),
             ..Outcome::default()
         },
-        counted_from: settings
-            .source
-            .backfill
-            .filter(|_| prev.is_none())
-            .and_then(|d| chrono::TimeDelta::from_std(d).ok())
-            .map(|d| now - d),
-        facts_from: None,
+        counted_from,
+        facts_from: counted_from.max(retained_from),
         phases,
         now,
         requester: settings
@@ -173,12 +181,6 @@ pub async fn run(
             .as_ref()
             .and_then(RequesterKey::new),
     };
-    let retained_from = settings
-        .state
-        .facts_retention
-        .and_then(|d| chrono::TimeDelta::from_std(d).ok())
-        .map(|d| now - d);
-    run.facts_from = run.counted_from.max(retained_from);
     let upto = source.max_event_id().await?;
     let after = prev.as_ref().and_then(|w| w.last_event_id);
     let late = chrono::TimeDelta::from_std(settings.source.late_arrival).unwrap_or_default();
@@ -272,15 +274,10 @@ pub async fn run(
         forget_answers_before,
         // Pruned once a day: the retention is counted in days, and a
         // daily scan needs no index that every collection would update.
-        forget_facts_before: settings
-            .state
-            .facts_retention
-            .filter(|_| {
-                live.facts_pruned_at
-                    .is_none_or(|at| now - at >= chrono::TimeDelta::days(1))
-            })
-            .and_then(|d| chrono::TimeDelta::from_std(d).ok())
-            .map(|d| now - d),
+        forget_facts_before: retained_from.filter(|_| {
+            live.facts_pruned_at
+                .is_none_or(|at| now - at >= chrono::TimeDelta::days(1))
+        }),
     };
     writer.finish(&commit).await?;
     if commit.forget_facts_before.is_some() {

@@ -122,10 +122,11 @@ fn an_slo_row_draws_its_target_and_objective() {
 
 #[test]
 fn the_tickets_dashboard_speaks_the_state_stores_sql() {
-    use super::tickets::{Flavour, dashboard};
+    use super::tickets::{dashboard, dialect_of};
+    use crate::db::Dialect;
     let mut settings = Settings::default();
     settings.state.url = "mysql://grafana@db/support_state".into();
-    assert_eq!(Flavour::of(&settings.state.url), Flavour::MySql);
+    assert_eq!(dialect_of(&settings.state.url), Dialect::MySql);
     let mysql_dashboard = dashboard(&settings, "test");
     let mysql = mysql_dashboard.model();
     let text = mysql.to_string();
@@ -137,7 +138,7 @@ fn the_tickets_dashboard_speaks_the_state_stores_sql() {
         "to_timestamp",
         "AT TIME ZONE",
     ] {
-        assert!(!text.contains(pg_only), "MySQL flavour holds `{pg_only}`");
+        assert!(!text.contains(pg_only), "MySQL dialect holds `{pg_only}`");
     }
     settings.state.url = "postgres://grafana@db/support_state".into();
     let pg_dashboard = dashboard(&settings, "test");

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::{Dashboard, TAG};
 use crate::config::Settings;
+use crate::db::Dialect;
 
 pub const UID: &str = crate::model::TICKETS_DASHBOARD;
 
@@ -22,29 +23,20 @@ pub const UID: &str = crate::model::TICKETS_DASHBOARD;
 const POSTGRES_PLUGIN: &str = "grafana-postgresql-datasource";
 const MYSQL_PLUGIN: &str = "mysql";
 
-/// Which SQL the panels speak: the state store's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavour {
-    Postgres,
-    MySql,
+/// Which SQL the panels speak: the state store's, MySQL's for `mysql://`,
+/// else PostgreSQL's (an SQLite store has no Grafana data source to match:
+/// its facts are for the SQLite plugin or a copy).
+pub fn dialect_of(state_url: &str) -> Dialect {
+    match Dialect::of(state_url) {
+        Some(Dialect::MySql) => Dialect::MySql,
+        _ => Dialect::Postgres,
+    }
 }
 
-impl Flavour {
-    /// The flavour for a state store URL: MySQL's for `mysql://`, else
-    /// PostgreSQL's (an SQLite store has no Grafana data source to match:
-    /// its facts are for the SQLite plugin or a copy).
-    pub fn of(state_url: &str) -> Flavour {
-        match crate::db::Dialect::of(state_url) {
-            Some(crate::db::Dialect::MySql) => Flavour::MySql,
-            _ => Flavour::Postgres,
-        }
-    }
-
-    fn plugin(self) -> &'static str {
-        match self {
-            Flavour::Postgres => POSTGRES_PLUGIN,
-            Flavour::MySql => MYSQL_PLUGIN,
-        }
+fn plugin(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::MySql => MYSQL_PLUGIN,
+        _ => POSTGRES_PLUGIN,
     }
 }
 
@@ -65,8 +57,8 @@ pub struct SqlPanel {
 pub const FILTERS: &str = "COALESCE(team, 'unassigned') IN ($team) \
      AND (${category:sqlstring} = '' OR COALESCE(category, 'none') = ${category:sqlstring})";
 
-/// What differs between the flavours' SQL: everything else is shared.
-struct Dialect {
+/// What differs between the dialects' SQL: everything else is shared.
+struct PanelSql {
     /// The breached-SLO count per SLO, FROM and the SLO column.
     per_slo_from: String,
     /// A ticket breached one of the chosen SLOs.
@@ -81,8 +73,8 @@ struct Dialect {
     arrivals: String,
 }
 
-fn postgres(tz: &str) -> Dialect {
-    Dialect {
+fn postgres(tz: &str) -> PanelSql {
+    PanelSql {
         per_slo_from:
             "FROM support_ticket_facts f, unnest(string_to_array(f.slo_breached, ',')) AS s(slo)"
                 .into(),
@@ -114,7 +106,7 @@ fn postgres(tz: &str) -> Dialect {
 /// percentile_cont (the median is the middle row or two by ROW_NUMBER),
 /// and named time zones only with the server's time zone tables loaded
 /// (`mysql_tzinfo_to_sql`): UTC needs none.
-fn mysql(tz: &str, slos: &[&str]) -> Dialect {
+fn mysql(tz: &str, slos: &[&str]) -> PanelSql {
     // A derived table of the SLO names ('none' without SLOs: never breached).
     let names: Vec<String> = if slos.is_empty() {
         vec!["none".to_string()]
@@ -131,7 +123,7 @@ fn mysql(tz: &str, slos: &[&str]) -> Dialect {
     } else {
         format!("CONVERT_TZ(FROM_UNIXTIME(created_at), @@session.time_zone, '{tz}')")
     };
-    Dialect {
+    PanelSql {
         per_slo_from: format!(
             "FROM support_ticket_facts f JOIN ({names}) AS s ON FIND_IN_SET(s.slo, f.slo_breached) > 0"
         ),
@@ -165,13 +157,13 @@ fn mysql(tz: &str, slos: &[&str]) -> Dialect {
     }
 }
 
-/// The panels, in order, in `flavour`'s SQL, with `tz` the organisation's
+/// The panels, in order, in `dialect`'s SQL, with `tz` the organisation's
 /// time zone (`schedule.timezone`) for the hour of week and `slos` the
 /// configured SLO names.
-pub fn panels(flavour: Flavour, tz: &str, slos: &[&str]) -> Vec<SqlPanel> {
-    let d = match flavour {
-        Flavour::Postgres => postgres(tz),
-        Flavour::MySql => mysql(tz, slos),
+pub fn panels(dialect: Dialect, tz: &str, slos: &[&str]) -> Vec<SqlPanel> {
+    let d = match dialect {
+        Dialect::MySql => mysql(tz, slos),
+        _ => postgres(tz),
     };
     let (slo_match, per_slo_from, waiting) = (&d.slo_match, &d.per_slo_from, d.waiting);
     let created = (d.instant)("created_at");
@@ -259,12 +251,12 @@ pub fn panels(flavour: Flavour, tz: &str, slos: &[&str]) -> Vec<SqlPanel> {
     ]
 }
 
-fn datasource(flavour: Flavour) -> Value {
-    json!({"type": flavour.plugin(), "uid": "${facts}"})
+fn datasource(dialect: Dialect) -> Value {
+    json!({"type": plugin(dialect), "uid": "${facts}"})
 }
 
-fn panel_json(p: &SqlPanel, flavour: Flavour, id: u32, x: u32, y: u32) -> Value {
-    let datasource = || datasource(flavour);
+fn panel_json(p: &SqlPanel, dialect: Dialect, id: u32, x: u32, y: u32) -> Value {
+    let datasource = || datasource(dialect);
     let overrides: Vec<Value> = p
         .units
         .iter()
@@ -302,9 +294,9 @@ fn panel_json(p: &SqlPanel, flavour: Flavour, id: u32, x: u32, y: u32) -> Value 
 /// The dashboard for `settings`, in the SQL of its state store;
 /// `source` names the configuration file.
 pub fn dashboard(settings: &Settings, source: &str) -> Dashboard {
-    let flavour = Flavour::of(&settings.state.url);
+    let dialect = dialect_of(&settings.state.url);
     let slos: Vec<&str> = settings.slos.iter().map(|s| s.name.as_str()).collect();
-    let panels = panels(flavour, settings.timezone.name(), &slos);
+    let panels = panels(dialect, settings.timezone.name(), &slos);
     let (mut x, mut y) = (0, 0);
     let mut models = Vec::new();
     for (i, p) in panels.iter().enumerate() {
@@ -312,7 +304,7 @@ pub fn dashboard(settings: &Settings, source: &str) -> Dashboard {
             x = 0;
             y += 9;
         }
-        models.push(panel_json(p, flavour, i as u32 + 1, x, y));
+        models.push(panel_json(p, dialect, i as u32 + 1, x, y));
         x += p.width;
     }
     // A custom variable cannot be empty: without SLOs, one that never
@@ -327,7 +319,7 @@ pub fn dashboard(settings: &Settings, source: &str) -> Dashboard {
         "title": "Support tickets",
         "description": format!(
             "Ticket-level drill-down from the state store's support_ticket_facts ({} data source): breached tickets, the oldest waiting, re-routes, agents, arrivals by hour. Generated by `support-metrics dashboards` from {source}.",
-            match flavour { Flavour::Postgres => "PostgreSQL", Flavour::MySql => "MySQL" }
+            dialect.name()
         ),
         "tags": [TAG],
         "editable": false,
@@ -341,11 +333,11 @@ pub fn dashboard(settings: &Settings, source: &str) -> Dashboard {
         "templating": {"list": [
             {
                 "name": "facts", "label": "Ticket facts (state store)", "type": "datasource",
-                "query": flavour.plugin(), "refresh": 1, "hide": 0,
+                "query": plugin(dialect), "refresh": 1, "hide": 0,
                 "current": {"text": "default", "value": "default"},
             },
             {
-                "name": "team", "label": "Team", "type": "query", "datasource": datasource(flavour),
+                "name": "team", "label": "Team", "type": "query", "datasource": datasource(dialect),
                 "query": "SELECT DISTINCT COALESCE(team, 'unassigned') FROM support_ticket_facts ORDER BY 1",
                 "refresh": 2, "sort": 1, "hide": 0, "multi": true, "includeAll": true,
                 "current": {"text": "All", "value": "$__all"},

@@ -36,6 +36,15 @@ impl Dialect {
         }
     }
 
+    /// The backend's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SQLite",
+            Dialect::Postgres => "PostgreSQL",
+            Dialect::MySql => "MySQL/MariaDB",
+        }
+    }
+
     /// `text` for this backend: statements are written with PostgreSQL's
     /// numbered `$1`, `$2`, …; MySQL numbers none, so they become `?`
     /// (every statement binds in textual order).

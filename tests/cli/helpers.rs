@@ -227,9 +227,6 @@ impl TestDb {
     }
 }
 
-/// Fixture timestamps are ISO-8601 UTC literals (`'2026-01-05T09:00:00Z'`);
-/// a strict-mode MariaDB DATETIME takes them without the `Z` (its columns
-/// hold UTC).
 /// The statements of `sql`, split at the `;`s outside quotes and
 /// comments; pieces with nothing but comments are left out.
 fn mysql_statements(sql: &str) -> Vec<String> {
@@ -292,6 +289,9 @@ fn mysql_statements(sql: &str) -> Vec<String> {
     out
 }
 
+/// Fixture timestamps are ISO-8601 UTC literals (`'2026-01-05T09:00:00Z'`);
+/// a strict-mode MariaDB DATETIME takes them without the `Z` (its columns
+/// hold UTC).
 fn mysql_timestamps(sql: &str) -> String {
     let chars: Vec<char> = sql.chars().collect();
     chars

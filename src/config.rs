@@ -21,6 +21,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::engine::calendar::Calendars;
+use crate::engine::servqual::ServqualWeights;
 use crate::engine::slo::Slo;
 
 mod alerts;
@@ -30,6 +31,7 @@ mod durations;
 mod labels;
 mod schedule;
 mod server;
+mod servqual;
 mod slo;
 mod source;
 
@@ -97,6 +99,8 @@ struct RawConfig {
     digest: digest::RawDigest,
     #[serde(default)]
     alerts: alerts::RawAlerts,
+    #[serde(default)]
+    servqual: servqual::RawServqual,
 }
 
 // ---------------------------------------------------------- validated types
@@ -116,6 +120,8 @@ pub struct Settings {
     pub schedule: ScheduleSettings,
     pub digest: DigestSettings,
     pub alerts: AlertSettings,
+    /// `[servqual] weights`: each dimension's share of the weighted score.
+    pub servqual: ServqualWeights,
 }
 
 impl Default for Settings {
@@ -131,6 +137,7 @@ impl Default for Settings {
             schedule: ScheduleSettings::default(),
             digest: DigestSettings::default(),
             alerts: AlertSettings::default(),
+            servqual: ServqualWeights::default(),
         }
     }
 }
@@ -340,6 +347,7 @@ fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
     settings.labels = labels::validate(raw.labels, &mut problems);
     settings.digest = digest::validate(raw.digest, &mut problems);
     settings.alerts = alerts::validate(raw.alerts, &mut problems);
+    settings.servqual = servqual::validate(raw.servqual, &mut problems);
 
     if problems.is_empty() {
         Ok(settings)
@@ -382,6 +390,44 @@ mod tests {
             Err(ConfigError::Invalid { problems, .. }) => problems,
             other => panic!("expected invalid config, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn servqual_weights_are_five_percentages_summing_to_100() {
+        assert_eq!(
+            load("").expect("valid").servqual,
+            ServqualWeights([20.0; 5])
+        );
+        let s = load(
+            "[servqual.weights]\ntangibles = 10\nreliability = 32.5\nresponsiveness = 22.5\n\
+             assurance = 19\nempathy = 16\n",
+        )
+        .expect("valid");
+        assert_eq!(s.servqual, ServqualWeights([10.0, 32.5, 22.5, 19.0, 16.0]));
+        assert_eq!(
+            problems(
+                "[servqual.weights]\ntangibles = 20\nreliability = 20\nresponsiveness = 20\n\
+                 assurance = 20\nempathy = 30\n"
+            ),
+            vec!["servqual.weights: the five weights sum to 110, not 100 (they are percentages)"]
+        );
+        let p = problems(
+            "[servqual.weights]\ntangible = 20\nreliability = -5\nresponsiveness = 20\n\
+             assurance = 20\n",
+        );
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(
+            p[0].starts_with("servqual.weights.reliability: -5 is not a percentage"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].starts_with("servqual.weights.tangible: not a SERVQUAL dimension"),
+            "{p:?}"
+        );
+        assert!(
+            p[2].starts_with("servqual.weights: no weight for tangibles, empathy"),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -204,6 +204,18 @@ pub const ENGAGEMENT: Family = counter(
     "Employee engagement answers by team, question (enps or an item code) and score.",
     &["team", "question", "score"],
 );
+pub const SERVQUAL: Family = counter(
+    "support_servqual_responses_total",
+    "SERVQUAL answers (1-7) by dimension, kind (expectation or perception) and score.",
+    &["dimension", "kind", "score"],
+);
+/// PromQL cannot average a label's values: the scores' sum, so that
+/// `increase(points) / increase(responses)` is a dimension's mean.
+pub const SERVQUAL_POINTS: Family = counter(
+    "support_servqual_points_total",
+    "Sum of the SERVQUAL scores by dimension and kind; divided by support_servqual_responses_total it is the mean, and perception minus expectation the gap.",
+    &["dimension", "kind"],
+);
 pub const ROWS_REJECTED: Family = counter(
     "support_rows_rejected_total",
     "Source rows skipped because they break the source contract, by relation and reason.",
@@ -352,6 +364,8 @@ pub const ALL: &[Family] = &[
     NPS,
     CES,
     ENGAGEMENT,
+    SERVQUAL,
+    SERVQUAL_POINTS,
     ROWS_REJECTED,
     BACKLOG,
     AWAITING,

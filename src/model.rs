@@ -254,20 +254,130 @@ pub enum SurveyScore {
     /// 1–7, normalised so that 1 is the lowest effort whatever the source's
     /// direction (see `config::CesDirection`).
     Ces(u8),
+    /// A SERVQUAL item (1–7): what the customer expected of a dimension of
+    /// service, or what they perceived (DESIGN.md §3 "SERVQUAL").
+    Servqual {
+        side: ServqualSide,
+        dimension: ServqualDimension,
+        /// `n` of a `<dimension>.<n>` item code, if the answer names one.
+        item: Option<u16>,
+        score: u8,
+    },
 }
 
 impl SurveyScore {
+    /// The source's `kind`.
     pub fn kind_str(self) -> &'static str {
         match self {
             SurveyScore::Csat(_) => "csat",
             SurveyScore::Nps(_) => "nps",
             SurveyScore::Ces(_) => "ces",
+            SurveyScore::Servqual { side, .. } => side.kind(),
         }
     }
 
     pub fn value(self) -> u8 {
         match self {
             SurveyScore::Csat(v) | SurveyScore::Nps(v) | SurveyScore::Ces(v) => v,
+            SurveyScore::Servqual { score, .. } => score,
+        }
+    }
+
+    /// The `question` column: a SERVQUAL answer's dimension or item code.
+    pub fn question(self) -> Option<String> {
+        match self {
+            SurveyScore::Servqual {
+                dimension, item, ..
+            } => Some(match item {
+                Some(n) => format!("{}.{n}", dimension.as_str()),
+                None => dimension.as_str().to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The five dimensions of service quality SERVQUAL asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServqualDimension {
+    /// Facilities, equipment, the look of what the customer sees.
+    Tangibles,
+    /// Doing what was promised, dependably and accurately.
+    Reliability,
+    /// Willingness to help, and help given promptly.
+    Responsiveness,
+    /// Knowledge and courtesy that inspire trust.
+    Assurance,
+    /// Caring, individual attention.
+    Empathy,
+}
+
+impl ServqualDimension {
+    pub const ALL: [ServqualDimension; 5] = [
+        ServqualDimension::Tangibles,
+        ServqualDimension::Reliability,
+        ServqualDimension::Responsiveness,
+        ServqualDimension::Assurance,
+        ServqualDimension::Empathy,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServqualDimension::Tangibles => "tangibles",
+            ServqualDimension::Reliability => "reliability",
+            ServqualDimension::Responsiveness => "responsiveness",
+            ServqualDimension::Assurance => "assurance",
+            ServqualDimension::Empathy => "empathy",
+        }
+    }
+
+    /// Position in [`ServqualDimension::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// A dimension's name, any case.
+    pub fn parse(name: &str) -> Option<ServqualDimension> {
+        ServqualDimension::ALL
+            .into_iter()
+            .find(|d| d.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The dimension (and item number) a `question` code names:
+    /// `<dimension>` or `<dimension>.<n>` (an item of the 22-item form).
+    pub fn of_question(question: &str) -> Option<(ServqualDimension, Option<u16>)> {
+        let question = question.trim();
+        let (dimension, item) = match question.split_once('.') {
+            Some((d, n)) => (d, Some(n.parse::<u16>().ok()?)),
+            None => (question, None),
+        };
+        Some((ServqualDimension::parse(dimension)?, item))
+    }
+}
+
+/// Which half of a SERVQUAL pair an answer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServqualSide {
+    /// E: what excellent service would do.
+    Expectation,
+    /// P: what this service did.
+    Perception,
+}
+
+impl ServqualSide {
+    /// The `kind` label of `support_servqual_responses_total`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServqualSide::Expectation => "expectation",
+            ServqualSide::Perception => "perception",
+        }
+    }
+
+    /// The source's `kind`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            ServqualSide::Expectation => "servqual_expectation",
+            ServqualSide::Perception => "servqual_perception",
         }
     }
 }

@@ -131,7 +131,7 @@ pub async fn run(
     live: &mut Live,
     now: Instant,
 ) -> Result<Outcome, CollectError> {
-    source.set_now(now);
+    source.begin_job(now).await;
     let mut phases = Phases::start();
     let buckets = Buckets::for_slos(&settings.slos);
     let layout = stored_layout(&buckets, settings);
@@ -788,6 +788,27 @@ impl Run<'_> {
                 let mut labels = vec![("team", self.team_label(team)), ("score", v.to_string())];
                 self.push_agent_or(&mut labels, agent, no_agent);
                 (&metrics::CES, labels)
+            }
+            SurveyScore::Servqual {
+                side,
+                dimension,
+                score,
+                ..
+            } => {
+                let (dimension, kind) = (dimension.as_str().to_string(), side.as_str().to_string());
+                self.cumulative.inc(
+                    &metrics::SERVQUAL_POINTS,
+                    &[("dimension", dimension.clone()), ("kind", kind.clone())],
+                    f64::from(score),
+                );
+                (
+                    &metrics::SERVQUAL,
+                    vec![
+                        ("dimension", dimension),
+                        ("kind", kind),
+                        ("score", score.to_string()),
+                    ],
+                )
             }
         };
         self.cumulative.inc(family, &labels, 1.0);

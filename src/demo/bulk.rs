@@ -169,11 +169,12 @@ async fn copy_week(pool: &PgPool, d: &Dataset) -> Result<(), sqlx::Error> {
         csv.text(s.score.kind_str());
         csv.raw(&s.score.value().to_string());
         csv.opt(s.comment.as_deref());
+        csv.opt(s.score.question().as_deref());
         csv.end_row();
     }
     csv.copy(
         &mut tx,
-        "support_survey_responses (id, ticket_id, responded_at, kind, score, comment)",
+        "support_survey_responses (id, ticket_id, responded_at, kind, score, comment, question)",
     )
     .await?;
     for e in &d.engagement {

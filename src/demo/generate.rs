@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::engine::calendar::{Calendar, Calendars};
 use crate::model::{
     Actor, Creator, EngagementAnswer, EngagementResponse, Event, EventKind, Instant, Priority,
-    Status, SurveyResponse, SurveyScore, Ticket,
+    ServqualDimension, ServqualSide, Status, SurveyResponse, SurveyScore, Ticket,
 };
 
 /// What to generate.
@@ -115,6 +115,72 @@ fn pick_index(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
 fn weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> &'a T {
     let weights: Vec<u32> = items.iter().map(|(_, w)| *w).collect();
     &items[pick_index(rng, &weights)].0
+}
+
+/// Weeks between two waves of the SERVQUAL survey (about a quarter).
+const SERVQUAL_EVERY_WEEKS: u32 = 12;
+
+/// The 22 items of the SERVQUAL form (Parasuraman, Zeithaml & Berry 1988)
+/// by dimension: items 1–4 tangibles, 5–9 reliability, 10–13
+/// responsiveness, 14–17 assurance, 18–22 empathy.
+pub const SERVQUAL_ITEMS: [(ServqualDimension, std::ops::RangeInclusive<u16>); 5] = [
+    (ServqualDimension::Tangibles, 1..=4),
+    (ServqualDimension::Reliability, 5..=9),
+    (ServqualDimension::Responsiveness, 10..=13),
+    (ServqualDimension::Assurance, 14..=17),
+    (ServqualDimension::Empathy, 18..=22),
+];
+
+/// One wave of the SERVQUAL survey, a relationship survey (no ticket):
+/// 30 customers answer the 22 items twice, what they expect of excellent
+/// support (E) and what they got (P), over the week's working days.
+/// Expectations sit around 6 of 7; perceptions a little lower, and, in the
+/// week with the injected problem, responsiveness clearly lower (a refunds
+/// queue that answers late).
+fn servqual_wave(
+    rng: &mut ChaCha8Rng,
+    week: u32,
+    week_start: Instant,
+    degraded: bool,
+) -> Vec<SurveyResponse> {
+    const HIGH: &[(u8, u32)] = &[(7, 40), (6, 35), (5, 15), (4, 7), (3, 3)];
+    const GOOD: &[(u8, u32)] = &[(7, 20), (6, 35), (5, 25), (4, 12), (3, 5), (2, 3)];
+    const POOR: &[(u8, u32)] = &[(7, 5), (6, 12), (5, 20), (4, 28), (3, 20), (2, 10), (1, 5)];
+    let mut out = Vec::new();
+    for customer in 1..=30 {
+        let at = week_start
+            + Duration::days(rng.random_range(0..5))
+            + Duration::hours(rng.random_range(8..19))
+            + Duration::minutes(rng.random_range(0..60));
+        for (dimension, items) in SERVQUAL_ITEMS {
+            for item in items {
+                for side in [ServqualSide::Expectation, ServqualSide::Perception] {
+                    let scale = match side {
+                        ServqualSide::Expectation => HIGH,
+                        ServqualSide::Perception
+                            if degraded && dimension == ServqualDimension::Responsiveness =>
+                        {
+                            POOR
+                        }
+                        ServqualSide::Perception => GOOD,
+                    };
+                    out.push(SurveyResponse {
+                        id: format!("sq-{week}-{customer}-{}-{item}", side.as_str()),
+                        ticket_id: None,
+                        responded_at: at,
+                        score: SurveyScore::Servqual {
+                            side,
+                            dimension,
+                            item: Some(item),
+                            score: *weighted(rng, scale),
+                        },
+                        comment: None,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A log-normal-ish positive duration around `median` seconds.
@@ -343,6 +409,16 @@ pub fn generate_weekly(shape: &Shape, calendars: &Calendars, mut part: impl FnMu
                     }
                 }
             }
+        }
+
+        // The quarterly SERVQUAL survey: the last week and every twelve
+        // weeks before it. Its own generator, so that adding it left the
+        // rest of the helpdesk as it was.
+        if (shape.weeks - 1 - week).is_multiple_of(SERVQUAL_EVERY_WEEKS) {
+            let mut sq_rng =
+                ChaCha8Rng::seed_from_u64(shape.seed ^ (u64::from(week) << 32) ^ 0x5e5);
+            data.surveys
+                .extend(servqual_wave(&mut sq_rng, week, week_start, injected_week));
         }
 
         // Every later ticket is created after this week: the events before

@@ -54,7 +54,7 @@ macro_rules! insert_all {
         }
         for chunk in data.surveys.chunks(CHUNK) {
             let mut q = QueryBuilder::<$db>::new(
-                "INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment) ",
+                "INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment, question) ",
             );
             q.push_values(chunk, |mut b, s| {
                 b.push_bind(s.id.clone())
@@ -62,7 +62,8 @@ macro_rules! insert_all {
                     .push_bind($time(s.responded_at))
                     .push_bind(s.score.kind_str())
                     .push_bind(i32::from(s.score.value()))
-                    .push_bind(s.comment.clone());
+                    .push_bind(s.comment.clone())
+                    .push_bind(s.score.question());
             });
             q.build().execute(&mut *tx).await?;
         }

@@ -1103,6 +1103,7 @@ fn severity(c: &Comment) -> u32 {
         Csat(v) => u32::from(v.saturating_sub(1)) * 250,
         Nps(v) => u32::from(v) * 100,
         Ces(v) => u32::from(7u8.saturating_sub(v)) * 166,
+        Servqual { score, .. } => u32::from(score.saturating_sub(1)) * 166,
     }
 }
 

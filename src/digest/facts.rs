@@ -304,12 +304,14 @@ pub fn creation_horizon(created_at: Instant, until: Instant) -> Instant {
 }
 
 /// Low enough that the comment explains a problem: CSAT 1–2, an NPS
-/// detractor, or CES 5–7 (high effort).
+/// detractor, or CES 5–7 (high effort); never a SERVQUAL answer.
 fn is_low(score: SurveyScore) -> bool {
     match score {
         SurveyScore::Csat(v) => v <= 2,
         SurveyScore::Nps(v) => NpsClass::of(v) == NpsClass::Detractor,
         SurveyScore::Ces(v) => v >= 5,
+        // A form about the service as a whole, not about one ticket.
+        SurveyScore::Servqual { .. } => false,
     }
 }
 

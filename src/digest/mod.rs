@@ -95,7 +95,7 @@ pub async fn analyse(
     week: IsoWeek,
     now: Instant,
 ) -> Result<Analysis, SourceError> {
-    source.set_now(now);
+    source.begin_job(now).await;
     let thresholds = &settings.digest.thresholds;
     let tz = settings.timezone;
     let weeks = Weeks {
@@ -121,6 +121,7 @@ pub async fn analyse(
             &settings.slos,
         )
         .by_teams_reached(window.to)
+        .servqual_weights(settings.servqual)
     };
     let mut c = Collector {
         facts: facts::Facts::new(window, as_of, &settings.slos),

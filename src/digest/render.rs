@@ -916,6 +916,7 @@ fn comment_line(c: &crate::digest::facts::Comment, l: Locale) -> String {
         Csat(v) => format!("CSAT {v}/5"),
         Nps(v) => format!("NPS {v}/10"),
         Ces(v) => format!("{} {v}/7", l.pick("effort", "effort", "sforzo")),
+        Servqual { score, .. } => format!("SERVQUAL {score}/7"),
     };
     format!("{} ({score})", quoted(&c.text, l))
 }

@@ -12,6 +12,7 @@ pub mod interactions;
 pub mod replies;
 pub mod resolution;
 pub mod routing;
+pub mod servqual;
 pub mod slo;
 pub mod stats;
 pub mod surveys;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::engine::backlog;
 use crate::engine::calendar::Calendars;
 use crate::engine::engagement::EngagementTally;
+use crate::engine::servqual::{Servqual, ServqualTally, ServqualWeights};
 use crate::engine::slo::Slo;
 use crate::engine::stats::{Summary, ratio};
 use crate::engine::surveys::{CesTally, CsatTally, NpsTally};
@@ -154,6 +155,9 @@ pub struct Metrics {
     pub ces: Ces,
     pub enps: Enps,
     pub engagement: Engagement,
+    /// Expectations against perceptions per dimension (DESIGN §3
+    /// "SERVQUAL"); `null` without a SERVQUAL answer in the period.
+    pub servqual: Option<Servqual>,
     pub backlog: Backlog,
     pub slo: Vec<SloResult>,
 }
@@ -199,6 +203,7 @@ struct Acc {
     nps: NpsTally,
     ces: CesTally,
     engagement: EngagementTally,
+    servqual: ServqualTally,
     backlog_by_status: BTreeMap<&'static str, u64>,
     awaiting: u64,
     oldest_awaiting: Option<f64>,
@@ -206,7 +211,7 @@ struct Acc {
 }
 
 impl Acc {
-    fn finish(mut self, slos: &[Slo]) -> Metrics {
+    fn finish(mut self, slos: &[Slo], weights: &ServqualWeights) -> Metrics {
         let solved = self.solved;
         let rate = |tickets: u64| ratio(tickets, solved);
         Metrics {
@@ -279,6 +284,7 @@ impl Acc {
                 responses: self.engagement.responses,
                 index: self.engagement.index(),
             },
+            servqual: self.servqual.result(weights),
             backlog: Backlog {
                 tickets: self.backlog_by_status.values().sum(),
                 by_status: self.backlog_by_status,
@@ -317,6 +323,8 @@ pub struct Aggregator<'a> {
     reached: Option<Instant>,
     /// Where `--by hour` reads a creation's weekday and hour.
     timezone: chrono_tz::Tz,
+    /// `[servqual] weights`, for the weighted score.
+    weights: ServqualWeights,
     overall: Acc,
     groups: BTreeMap<String, Acc>,
 }
@@ -344,6 +352,7 @@ impl<'a> Aggregator<'a> {
             slos,
             reached: None,
             timezone: chrono_tz::UTC,
+            weights: ServqualWeights::default(),
             overall: Acc::default(),
             groups: BTreeMap::new(),
         }
@@ -352,6 +361,13 @@ impl<'a> Aggregator<'a> {
     /// `--by hour` in `tz` (`schedule.timezone`; UTC by default).
     pub fn in_timezone(mut self, tz: chrono_tz::Tz) -> Self {
         self.timezone = tz;
+        self
+    }
+
+    /// The weighted SERVQUAL score with `weights` (`[servqual]`; equal
+    /// weights by default).
+    pub fn servqual_weights(mut self, weights: ServqualWeights) -> Self {
+        self.weights = weights;
         self
     }
 
@@ -542,6 +558,12 @@ impl<'a> Aggregator<'a> {
             SurveyScore::Csat(v) => self.add(keys, |a| a.csat.add(v)),
             SurveyScore::Nps(v) => self.add(keys, |a| a.nps.add(v)),
             SurveyScore::Ces(v) => self.add(keys, |a| a.ces.add(v)),
+            SurveyScore::Servqual {
+                side,
+                dimension,
+                score,
+                ..
+            } => self.add(keys, |a| a.servqual.add(side, dimension, score)),
         }
     }
 
@@ -558,14 +580,14 @@ impl<'a> Aggregator<'a> {
     }
 
     pub fn finish(self) -> (Metrics, Option<BTreeMap<String, Metrics>>) {
-        let slos = self.slos;
+        let (slos, weights) = (self.slos, self.weights);
         let groups = self.by.map(|_| {
             self.groups
                 .into_iter()
-                .map(|(k, a)| (k, a.finish(slos)))
+                .map(|(k, a)| (k, a.finish(slos, &weights)))
                 .collect()
         });
-        (self.overall.finish(slos), groups)
+        (self.overall.finish(slos, &weights), groups)
     }
 }
 

@@ -42,11 +42,12 @@ pub async fn build(
     by: Option<Dimension>,
     now: Instant,
 ) -> Result<Report, SourceError> {
-    source.set_now(now);
+    source.begin_job(now).await;
     let as_of = period.to.min(now);
     let mut agg =
         aggregate::Aggregator::new(period, by, as_of, &settings.calendars, &settings.slos)
-            .in_timezone(settings.timezone);
+            .in_timezone(settings.timezone)
+            .servqual_weights(settings.servqual);
     let rejected = scan::scan(source, settings, Some(period.from), period.to, &mut agg).await?;
     let (overall, groups) = agg.finish();
     Ok(Report {

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::Report;
 use super::aggregate::Metrics;
 use crate::engine::stats::Summary;
+use crate::model::ServqualDimension;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -53,6 +54,25 @@ fn pct(r: Option<f64>) -> String {
 
 fn num(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "—".into(), |v| format!("{v:.decimals$}"))
+}
+
+/// A SERVQUAL gap on the 1–7 scale, signed: `-0.85`.
+fn gap(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".into(), |v| format!("{v:+.2}"))
+}
+
+/// `-1.00 (6.50 → 5.50)`: the gap, then mean E and mean P.
+fn servqual_gap(m: &Metrics, d: ServqualDimension) -> String {
+    let Some(s) = &m.servqual else {
+        return "—".into();
+    };
+    let r = s.dimensions.get(d);
+    format!(
+        "{} ({} → {})",
+        gap(r.gap),
+        num(r.expectation, 2),
+        num(r.perception, 2)
+    )
 }
 
 fn signed(v: Option<f64>) -> String {
@@ -170,6 +190,33 @@ fn rows() -> Vec<Row> {
                 num(m.engagement.index, 1),
                 m.engagement.responses
             )
+        }),
+        ("SERVQUAL score, weighted (answers)".into(), |m| {
+            m.servqual.as_ref().map_or_else(
+                || "—".into(),
+                |s| {
+                    let answers: u64 = ServqualDimension::ALL
+                        .iter()
+                        .map(|d| s.dimensions.get(*d).responses)
+                        .sum();
+                    format!("{}, {} ({answers})", gap(s.score), gap(s.weighted_score))
+                },
+            )
+        }),
+        ("  tangibles gap (E → P)".into(), |m| {
+            servqual_gap(m, ServqualDimension::Tangibles)
+        }),
+        ("  reliability gap (E → P)".into(), |m| {
+            servqual_gap(m, ServqualDimension::Reliability)
+        }),
+        ("  responsiveness gap (E → P)".into(), |m| {
+            servqual_gap(m, ServqualDimension::Responsiveness)
+        }),
+        ("  assurance gap (E → P)".into(), |m| {
+            servqual_gap(m, ServqualDimension::Assurance)
+        }),
+        ("  empathy gap (E → P)".into(), |m| {
+            servqual_gap(m, ServqualDimension::Empathy)
         }),
         ("Backlog (open tickets)".into(), |m| {
             m.backlog.tickets.to_string()
@@ -327,13 +374,31 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
+/// The CSV's columns do not depend on the data: a group without SERVQUAL
+/// answers has the same servqual columns as one with, empty.
+fn with_servqual_columns(mut metrics: Value) -> Value {
+    if let Some(sq) = metrics.get_mut("servqual").filter(|v| v.is_null()) {
+        let dimension = serde_json::json!({
+            "expectation": null, "perception": null, "gap": null, "responses": null
+        });
+        let dimensions: serde_json::Map<String, Value> = ServqualDimension::ALL
+            .iter()
+            .map(|d| (d.as_str().to_string(), dimension.clone()))
+            .collect();
+        *sq = serde_json::json!({
+            "dimensions": dimensions, "score": null, "weighted_score": null
+        });
+    }
+    metrics
+}
+
 fn csv(report: &Report) -> String {
     let mut rows: Vec<(String, Vec<(String, String)>)> = Vec::new();
     let mut push = |group: &str, m: &Metrics| {
         let mut cells = Vec::new();
         flatten(
             "",
-            &serde_json::to_value(m).unwrap_or(Value::Null),
+            &with_servqual_columns(serde_json::to_value(m).unwrap_or(Value::Null)),
             &mut cells,
         );
         rows.push((group.to_string(), cells));

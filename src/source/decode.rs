@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use crate::config::CesDirection;
 use crate::model::{
     Actor, Creator, EngagementAnswer, EngagementResponse, Event, EventKind, Instant, Priority,
-    Relation, Status, SurveyResponse, SurveyScore, Ticket,
+    Relation, ServqualDimension, ServqualSide, Status, SurveyResponse, SurveyScore, Ticket,
 };
 
 /// A timestamp column as the backend stored it.
@@ -441,16 +441,32 @@ fn survey_fields(
         Csat,
         Nps,
         Ces,
+        Servqual(ServqualSide),
     }
     let kind_text = required(row, "kind", "unknown_kind")?;
     let kind = one_of(
         kind_text,
-        &[("csat", Kind::Csat), ("nps", Kind::Nps), ("ces", Kind::Ces)],
+        &[
+            ("csat", Kind::Csat),
+            ("nps", Kind::Nps),
+            ("ces", Kind::Ces),
+            (
+                "servqual_expectation",
+                Kind::Servqual(ServqualSide::Expectation),
+            ),
+            (
+                "servqual_perception",
+                Kind::Servqual(ServqualSide::Perception),
+            ),
+        ],
     )
     .ok_or_else(|| {
         reject(
             "unknown_kind",
-            format!("kind = `{kind_text}`; expected csat, nps or ces"),
+            format!(
+                "kind = `{kind_text}`; expected csat, nps, ces, \
+                 servqual_expectation or servqual_perception"
+            ),
         )
     })?;
     let score = match kind {
@@ -463,6 +479,15 @@ fn survey_fields(
                 CesDirection::SevenIsLowEffort => 8 - s,
             })
         }
+        Kind::Servqual(side) => {
+            let (dimension, item) = servqual_question(row)?;
+            SurveyScore::Servqual {
+                side,
+                dimension,
+                item,
+                score: score_in(row, 1..=7, side.kind())?,
+            }
+        }
     };
     Ok(SurveyResponse {
         id: required(row, "id", "null_id")?.to_string(),
@@ -470,6 +495,29 @@ fn survey_fields(
         responded_at: instant(row, "responded_at", horizon)?,
         score,
         comment: owned(row, "comment")?,
+    })
+}
+
+/// A SERVQUAL answer's dimension and item, from the optional `question`
+/// column.
+fn servqual_question(row: &dyn RowAccess) -> Result<(ServqualDimension, Option<u16>), Rejection> {
+    let question = text(row, "question")?.ok_or_else(|| {
+        reject(
+            "null_question",
+            "a servqual answer needs `question` to name its dimension (tangibles, \
+             reliability, responsiveness, assurance or empathy); the surveys relation \
+             has no `question` column or it is null"
+                .to_string(),
+        )
+    })?;
+    ServqualDimension::of_question(question).ok_or_else(|| {
+        reject(
+            "unknown_servqual_dimension",
+            format!(
+                "question = `{question}`; expected <dimension> or <dimension>.<n> with \
+                 dimension tangibles, reliability, responsiveness, assurance or empathy"
+            ),
+        )
     })
 }
 
@@ -528,6 +576,78 @@ mod tests {
 
     fn event_at(row: &Cells) -> Result<Event, Rejection> {
         event(row, now())
+    }
+
+    fn servqual_row(
+        kind: &'static str,
+        question: Option<&'static str>,
+        score: &'static str,
+    ) -> Cells {
+        let mut row = survey_row(kind, score);
+        row.0.insert("question", question);
+        row
+    }
+
+    #[test]
+    fn servqual_answers_name_their_dimension_in_question() {
+        let d = CesDirection::OneIsLowEffort;
+        let e = survey(
+            &servqual_row("servqual_expectation", Some("reliability.3"), "7"),
+            d,
+            now(),
+        )
+        .expect("ok");
+        assert_eq!(
+            e.score,
+            SurveyScore::Servqual {
+                side: ServqualSide::Expectation,
+                dimension: ServqualDimension::Reliability,
+                item: Some(3),
+                score: 7
+            }
+        );
+        let p = survey(
+            &servqual_row("SERVQUAL_PERCEPTION", Some("Empathy"), "1"),
+            d,
+            now(),
+        )
+        .expect("ok");
+        assert_eq!(p.score.kind_str(), "servqual_perception");
+        assert_eq!(p.score.value(), 1);
+        let reason = |row: &Cells| survey(row, d, now()).map(|_| ()).map_err(|r| r.reason);
+        assert_eq!(
+            reason(&servqual_row("servqual_perception", None, "4")),
+            Err("null_question")
+        );
+        for bad in [
+            "courtesy",
+            "reliability.",
+            "reliability.x",
+            "tangibles.1.2",
+            "empathy.-1",
+        ] {
+            assert_eq!(
+                reason(&servqual_row("servqual_perception", Some(bad), "4")),
+                Err("unknown_servqual_dimension"),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            reason(&servqual_row(
+                "servqual_expectation",
+                Some("assurance"),
+                "8"
+            )),
+            Err("score_out_of_range")
+        );
+        assert_eq!(
+            reason(&servqual_row(
+                "servqual_expectation",
+                Some("assurance"),
+                "0"
+            )),
+            Err("score_out_of_range")
+        );
     }
 
     fn survey_row(kind: &'static str, score: &'static str) -> Cells {

@@ -76,7 +76,14 @@ pub struct Source {
     /// The reading job's clock (unix microseconds; `i64::MIN` until a job
     /// sets it: no bound on timestamps).
     horizon: std::sync::atomic::AtomicI64,
+    /// Whether the surveys relation has the optional `question` column:
+    /// [`QUESTION_UNKNOWN`] until a probe could tell.
+    survey_question: std::sync::atomic::AtomicU8,
 }
+
+const QUESTION_UNKNOWN: u8 = 0;
+const QUESTION_PRESENT: u8 = 1;
+const QUESTION_ABSENT: u8 = 2;
 
 const TICKET_COLUMNS: &[(&str, Col)] = &[
     ("id", Col::Text),
@@ -107,6 +114,9 @@ const SURVEY_COLUMNS: &[(&str, Col)] = &[
     ("kind", Col::Text),
     ("score", Col::Raw),
     ("comment", Col::Text),
+    // Optional (DESIGN.md §2): `NULL` when the relation has none, see
+    // `Source::probe_optional_columns`.
+    ("question", Col::Text),
 ];
 const ENGAGEMENT_COLUMNS: &[(&str, Col)] = &[
     ("id", Col::Text),
@@ -150,14 +160,54 @@ impl Source {
             pool,
             settings: settings.clone(),
             horizon: std::sync::atomic::AtomicI64::new(i64::MIN),
+            survey_question: std::sync::atomic::AtomicU8::new(QUESTION_UNKNOWN),
         })
+    }
+
+    /// Sets the job's clock ([`Source::set_now`]) and finds out, once,
+    /// which optional columns the source has.
+    pub async fn begin_job(&self, now: Instant) {
+        self.set_now(now);
+        self.probe_optional_columns().await;
+    }
+
+    /// Finds out whether the surveys relation has the optional `question`
+    /// column (the item code SERVQUAL answers need; DESIGN.md §2). Only a
+    /// definite answer is kept: the column read, or the relation read
+    /// without it. A source that cannot be read now is asked again by the
+    /// next job, and its reads report why.
+    async fn probe_optional_columns(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.survey_question.load(Relaxed) != QUESTION_UNKNOWN {
+            return;
+        }
+        let probe = |question: bool| {
+            let sql = format!(
+                "{} WHERE 1 = 0",
+                self.select_with(Relation::Surveys, question)
+            );
+            async move { for_each_row(&self.pool, sql, |_| {}).await }
+        };
+        let found = if probe(true).await.is_ok() {
+            QUESTION_PRESENT
+        } else if probe(false).await.is_ok() {
+            tracing::info!(
+                relation = %self.describe(Relation::Surveys),
+                "the surveys have no `question` column: SERVQUAL answers need one \
+                 to name their dimension; the other kinds are read without it"
+            );
+            QUESTION_ABSENT
+        } else {
+            QUESTION_UNKNOWN
+        };
+        self.survey_question.store(found, Relaxed);
     }
 
     /// Sets the clock of the job about to read: rows later than a day
     /// after `now` are rejected as `timestamp_in_future`. Every job that
     /// reads calls it with its own `now` (time is an input, never read
     /// here), so a `serve` running for months judges each run by its time.
-    pub fn set_now(&self, now: Instant) {
+    fn set_now(&self, now: Instant) {
         self.horizon
             .store(now.timestamp_micros(), std::sync::atomic::Ordering::Relaxed);
     }
@@ -212,10 +262,22 @@ impl Source {
 
     /// The SELECT of relation `r`, with the contract's column names.
     fn select(&self, r: Relation) -> String {
+        let question = self
+            .survey_question
+            .load(std::sync::atomic::Ordering::Relaxed);
+        self.select_with(r, question != QUESTION_ABSENT)
+    }
+
+    /// The SELECT of relation `r`, reading the surveys' optional
+    /// `question` column or `NULL` in its place.
+    fn select_with(&self, r: Relation, question: bool) -> String {
         let text = text_type(self.dialect());
         let list: Vec<String> = columns(r)
             .iter()
             .map(|(name, col)| match col {
+                Col::Text if *name == "question" && r == Relation::Surveys && !question => {
+                    format!("CAST(NULL AS {text}) AS {name}")
+                }
                 Col::Text => format!("CAST({name} AS {text}) AS {name}"),
                 Col::Time | Col::Raw => name.to_string(),
             })
@@ -236,6 +298,7 @@ impl Source {
     /// Checks that every relation exists and has the contract's columns:
     /// one clear error naming the first that does not.
     pub async fn check(&self) -> Result<(), SourceError> {
+        self.probe_optional_columns().await;
         for r in Relation::ALL {
             let sql = format!("{} WHERE 1 = 0", self.select(r));
             for_each_row(&self.pool, sql, |_| {})

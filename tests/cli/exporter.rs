@@ -161,6 +161,47 @@ pub fn check_against_report(m: &Scrape, r: &Value, prefix: &str, filter: &[(&str
         m.sum("support_ces_responses_total", filter),
         num(r, &p("ces/responses")),
     );
+    // SERVQUAL carries no team (DESIGN §4): its series match the overall
+    // numbers only.
+    if filter.is_empty() {
+        check_servqual(m, r, prefix);
+    }
+}
+
+/// Each dimension's answers and E and P means on /metrics (points ÷
+/// responses) against the report's.
+fn check_servqual(m: &Scrape, r: &Value, prefix: &str) {
+    let sq = r
+        .pointer(&format!("{prefix}/servqual"))
+        .unwrap_or(&Value::Null);
+    for d in [
+        "tangibles",
+        "reliability",
+        "responsiveness",
+        "assurance",
+        "empathy",
+    ] {
+        let of = |name: &str, kind: &str| m.sum(name, &[("dimension", d), ("kind", kind)]);
+        let answers = of("support_servqual_responses_total", "expectation")
+            + of("support_servqual_responses_total", "perception");
+        let reported = sq
+            .pointer(&format!("/dimensions/{d}/responses"))
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
+        same(&format!("servqual {d} answers"), answers, reported);
+        for kind in ["expectation", "perception"] {
+            let n = of("support_servqual_responses_total", kind);
+            let mean = (n > 0.0).then(|| of("support_servqual_points_total", kind) / n);
+            let want = sq
+                .pointer(&format!("/dimensions/{d}/{kind}"))
+                .and_then(Value::as_f64);
+            match (mean, want) {
+                (Some(a), Some(b)) => same(&format!("servqual {d} {kind} mean"), a, b),
+                (None, None) => {}
+                other => panic!("servqual {d} {kind}: /metrics and report disagree: {other:?}"),
+            }
+        }
+    }
 }
 
 async fn collect_matches_report(db: TestDb, state_url: String) {

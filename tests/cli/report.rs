@@ -118,6 +118,27 @@ fn check_overall(v: &Value) {
     assert_num(v, &format!("{o}/slo/0/measured"), 3.0);
     assert_num(v, &format!("{o}/slo/0/breached"), 1.0);
     assert_num(v, &format!("{o}/slo/0/active_breaches"), 1.0);
+    // SERVQUAL, E → P per dimension: tangibles (6 + 7) / 2 = 6.5 → 5, gap
+    // −1.5; reliability 7 → (4 + 5 + 6) / 3 = 5, −2; responsiveness 5 → 6,
+    // +1; assurance 6 → 6, 0; empathy 6 → 4, −2 (q14 has no question, q15
+    // no dimension: rejected; q16 is after the period).
+    let sq = format!("{o}/servqual");
+    for (d, e, p, gap, n) in [
+        ("tangibles", 6.5, 5.0, -1.5, 3.0),
+        ("reliability", 7.0, 5.0, -2.0, 4.0),
+        ("responsiveness", 5.0, 6.0, 1.0, 2.0),
+        ("assurance", 6.0, 6.0, 0.0, 2.0),
+        ("empathy", 6.0, 4.0, -2.0, 2.0),
+    ] {
+        assert_num(v, &format!("{sq}/dimensions/{d}/expectation"), e);
+        assert_num(v, &format!("{sq}/dimensions/{d}/perception"), p);
+        assert_num(v, &format!("{sq}/dimensions/{d}/gap"), gap);
+        assert_num(v, &format!("{sq}/dimensions/{d}/responses"), n);
+    }
+    // (−1.5 − 2 + 1 + 0 − 2) / 5 = −0.9; weighted 10/30/30/20/10 %:
+    // −0.15 − 0.6 + 0.3 + 0 − 0.2 = −0.65.
+    assert_num(v, &format!("{sq}/score"), -0.9);
+    assert_num(v, &format!("{sq}/weighted_score"), -0.65);
     // Rejected rows are counted by relation and reason.
     let rejected = v["rejected"].as_array().expect("rejected list");
     let mut got: Vec<(String, String, u64)> = rejected
@@ -136,7 +157,9 @@ fn check_overall(v: &Value) {
         vec![
             ("events".into(), "event_before_creation".into(), 1),
             ("events".into(), "unknown_kind".into(), 1),
+            ("surveys".into(), "null_question".into(), 1),
             ("surveys".into(), "score_out_of_range".into(), 1),
+            ("surveys".into(), "unknown_servqual_dimension".into(), 1),
         ]
     );
 }
@@ -238,7 +261,26 @@ async fn table_and_csv_formats_show_the_same_numbers() {
     );
     assert!(table.stdout.contains("66.7% (2/3)"), "{}", table.stdout);
     assert!(
-        table.stdout.contains("Skipped 3 row(s)"),
+        table.stdout.contains("Skipped 5 row(s)"),
+        "{}",
+        table.stdout
+    );
+    // SERVQUAL: score and weighted score (13 answers), a gap with E → P.
+    let line = |label: &str| {
+        table
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} row in {}", table.stdout))
+            .to_string()
+    };
+    assert!(
+        line("SERVQUAL score, weighted").contains("-0.90, -0.65 (13)"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        line("  reliability gap (E → P)").contains("-2.00 (7.00 → 5.00)"),
         "{}",
         table.stdout
     );
@@ -277,6 +319,11 @@ async fn table_and_csv_formats_show_the_same_numbers() {
         .split(',')
         .collect();
     assert_eq!(phone[col("first_response_seconds_mean")], "");
+    // SERVQUAL's columns are there for every group, empty without answers.
+    assert_eq!(overall[col("servqual_dimensions_reliability_gap")], "-2.0");
+    assert_eq!(overall[col("servqual_weighted_score")], "-0.65");
+    assert_eq!(phone[col("servqual_dimensions_reliability_gap")], "");
+    assert_eq!(phone[col("servqual_score")], "");
 }
 
 /// A period starting after ticket 1 was solved (13:00) and last changed:

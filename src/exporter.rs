@@ -476,8 +476,14 @@ impl Exporter {
             }
             Job::Kpi => {
                 let run = async {
-                    let gauges =
-                        kpi::run(&self.store, now, self.settings.timezone, &live.labels).await?;
+                    let gauges = kpi::run(
+                        &self.store,
+                        now,
+                        self.settings.timezone,
+                        &live.labels,
+                        &self.settings.servqual,
+                    )
+                    .await?;
                     let n = gauges.len();
                     live.kpis = gauges;
                     Ok(JobOutcome::Kpi { gauges: n })

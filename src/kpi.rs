@@ -1,6 +1,7 @@
 //! The `kpi` job: windowed KPI gauges (DESIGN.md §4) over the last 7 and 28
 //! days — CSAT ratio, NPS, CES average, eNPS, engagement index and exact
-//! first-response quantiles.
+//! first-response quantiles — and the SERVQUAL gaps and scores over the
+//! last quarter.
 //!
 //! Computed from the state store only (the answers and first responses the
 //! collections remembered), so it never loads the source.
@@ -8,16 +9,21 @@
 use chrono::TimeDelta;
 
 use crate::engine::engagement::EngagementTally;
+use crate::engine::servqual::{ServqualTally, ServqualWeights};
 use crate::engine::stats::quantile_sorted;
 use crate::engine::surveys::{CesTally, CsatTally, NpsTally};
 use crate::metrics;
-use crate::model::{EngagementAnswer, Instant};
+use crate::model::{EngagementAnswer, Instant, ServqualDimension};
 use crate::state::series::SeriesKey;
 use crate::state::{AnswerRow, StateError, StateStore};
 
 /// The windows and their `window` label values.
 pub const WINDOWS: [(&str, TimeDelta); 2] =
     [("7d", TimeDelta::days(7)), ("28d", TimeDelta::days(28))];
+pub use crate::engine::servqual::WINDOW as SERVQUAL_WINDOW;
+/// The `window` label of the SERVQUAL gauges.
+pub const SERVQUAL_WINDOW_LABEL: &str = "13w";
+
 /// First-response quantiles exposed.
 pub const QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
 
@@ -32,9 +38,12 @@ pub async fn run(
     now: Instant,
     tz: chrono_tz::Tz,
     labels: &crate::collect::labels::LabelFolder,
+    weights: &ServqualWeights,
 ) -> Result<Vec<(SeriesKey, f64)>, StateError> {
     let longest = WINDOWS.iter().map(|(_, d)| *d).max().unwrap_or_default();
-    let answers = store.answers_since(now - longest).await?;
+    let answers = store
+        .answers_since(now - longest.max(SERVQUAL_WINDOW))
+        .await?;
     let responses = store.first_responses_since(now - longest).await?;
     let mut out = Vec::new();
     for (label, span) in WINDOWS {
@@ -51,6 +60,11 @@ pub async fn run(
             .collect();
         out.extend(window_gauges(label, &in_window, &first_responses));
     }
+    let servqual: Vec<&AnswerRow> = answers
+        .iter()
+        .filter(|a| a.responded_at >= now - SERVQUAL_WINDOW && a.responded_at < now)
+        .collect();
+    out.extend(servqual_gauges(&servqual, weights));
     let arrivals = store
         .arrivals_since(now - TimeDelta::weeks(ARRIVAL_WEEKS))
         .await?;
@@ -106,6 +120,43 @@ pub fn arrival_gauges(
                     *n as f64 / ARRIVAL_WEEKS as f64,
                 ));
             }
+        }
+    }
+    out
+}
+
+/// The SERVQUAL gauges of the quarter: each dimension's gap, and the two
+/// scores when every dimension has one (as in `report`). Absent data gives
+/// no series.
+pub fn servqual_gauges(answers: &[&AnswerRow], weights: &ServqualWeights) -> Vec<(SeriesKey, f64)> {
+    let mut tally = ServqualTally::default();
+    for a in answers.iter().filter(|a| a.relation == "surveys") {
+        if let (Some((side, dimension)), Ok(score)) = (
+            crate::state::parse_servqual_question(&a.question),
+            u8::try_from(a.score),
+        ) {
+            tally.add(side, dimension, score);
+        }
+    }
+    let Some(result) = tally.result(weights) else {
+        return Vec::new();
+    };
+    let window = || ("window", SERVQUAL_WINDOW_LABEL.to_string());
+    let mut out: Vec<(SeriesKey, f64)> = ServqualDimension::ALL
+        .into_iter()
+        .filter_map(|d| {
+            let gap = result.dimensions.get(d).gap?;
+            let labels = vec![("dimension", d.as_str().to_string()), window()];
+            Some((SeriesKey::new(&metrics::KPI_SERVQUAL_GAP, labels), gap))
+        })
+        .collect();
+    for (weighting, v) in [
+        ("unweighted", result.score),
+        ("weighted", result.weighted_score),
+    ] {
+        if let Some(v) = v {
+            let labels = vec![("weighting", weighting.to_string()), window()];
+            out.push((SeriesKey::new(&metrics::KPI_SERVQUAL_SCORE, labels), v));
         }
     }
     out
@@ -200,6 +251,54 @@ mod tests {
                 k.name == name && extra.is_none_or(|q| k.labels.iter().any(|(_, v)| v == q))
             })
             .map(|(_, v)| *v)
+    }
+
+    #[test]
+    fn servqual_gauges_are_hand_computed() {
+        let q = |side, d| crate::state::servqual_question(side, d);
+        use crate::model::ServqualSide::*;
+        use ServqualDimension::*;
+        let mut a = Vec::new();
+        // Gaps: tangibles (5 + 6) / 2 − 6 = −0.5, reliability 4 − 7 = −3,
+        // responsiveness 6 − 6 = 0, assurance 7 − 5 = +2, empathy 6 − 6 = 0.
+        for (d, e, ps) in [
+            (Tangibles, 6, &[5, 6][..]),
+            (Reliability, 7, &[4][..]),
+            (Responsiveness, 6, &[6][..]),
+            (Assurance, 5, &[7][..]),
+            (Empathy, 6, &[6][..]),
+        ] {
+            a.push(answer("surveys", &q(Expectation, d), e));
+            for p in ps {
+                a.push(answer("surveys", &q(Perception, d), *p));
+            }
+        }
+        // Not SERVQUAL: ignored here.
+        a.push(answer("surveys", "csat", 1));
+        a.push(answer("engagement", "servqual_perception/empathy", 1));
+        let refs: Vec<&AnswerRow> = a.iter().collect();
+        let w = ServqualWeights([20.0, 40.0, 20.0, 10.0, 10.0]);
+        let g = servqual_gauges(&refs, &w);
+        let gap = |d: &str| value(&g, "support_servqual_gap", Some(d));
+        assert_eq!(gap("tangibles"), Some(-0.5));
+        assert_eq!(gap("reliability"), Some(-3.0));
+        assert_eq!(gap("assurance"), Some(2.0));
+        // (−0.5 − 3 + 0 + 2 + 0) / 5 = −0.3;
+        // 0.2·(−0.5) + 0.4·(−3) + 0 + 0.1·2 + 0 = −1.1.
+        let score = |w: &str| value(&g, "support_servqual_score", Some(w)).expect(w);
+        assert!((score("unweighted") + 0.3).abs() < 1e-12);
+        assert!((score("weighted") + 1.1).abs() < 1e-12);
+        // A dimension without answers: its gap and both scores are absent.
+        let no_empathy: Vec<&AnswerRow> = refs
+            .iter()
+            .copied()
+            .filter(|r| !r.question.ends_with("empathy"))
+            .collect();
+        let g = servqual_gauges(&no_empathy, &w);
+        assert_eq!(value(&g, "support_servqual_gap", Some("empathy")), None);
+        assert_eq!(value(&g, "support_servqual_score", None), None);
+        assert_eq!(g.len(), 4);
+        assert!(servqual_gauges(&[], &w).is_empty());
     }
 
     #[test]

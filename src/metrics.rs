@@ -209,13 +209,6 @@ pub const SERVQUAL: Family = counter(
     "SERVQUAL answers (1-7) by dimension, kind (expectation or perception) and score.",
     &["dimension", "kind", "score"],
 );
-/// PromQL cannot average a label's values: the scores' sum, so that
-/// `increase(points) / increase(responses)` is a dimension's mean.
-pub const SERVQUAL_POINTS: Family = counter(
-    "support_servqual_points_total",
-    "Sum of the SERVQUAL scores by dimension and kind; divided by support_servqual_responses_total it is the mean, and perception minus expectation the gap.",
-    &["dimension", "kind"],
-);
 pub const ROWS_REJECTED: Family = counter(
     "support_rows_rejected_total",
     "Source rows skipped because they break the source contract, by relation and reason.",
@@ -284,6 +277,16 @@ pub const KPI_ENGAGEMENT: Family = gauge(
     "support_engagement_index",
     "Mean engagement Likert item rescaled to 0-100 over the window (cached by the kpi job).",
     &["window"],
+);
+pub const KPI_SERVQUAL_GAP: Family = gauge(
+    "support_servqual_gap",
+    "SERVQUAL gap (mean perception minus mean expectation, 1-7 scale) of each dimension over the window (cached by the kpi job); below 0 the service falls short of expectations.",
+    &["dimension", "window"],
+);
+pub const KPI_SERVQUAL_SCORE: Family = gauge(
+    "support_servqual_score",
+    "SERVQUAL score over the window: the mean of the five dimension gaps (weighting unweighted) or the gaps weighted by [servqual] weights (weighted); cached by the kpi job.",
+    &["weighting", "window"],
 );
 /// A summary, not a gauge: a `quantile` label on a gauge is refused by
 /// `promtool check metrics` (and misread by clients).
@@ -365,7 +368,6 @@ pub const ALL: &[Family] = &[
     CES,
     ENGAGEMENT,
     SERVQUAL,
-    SERVQUAL_POINTS,
     ROWS_REJECTED,
     BACKLOG,
     AWAITING,
@@ -379,6 +381,8 @@ pub const ALL: &[Family] = &[
     KPI_CES,
     KPI_ENPS,
     KPI_ENGAGEMENT,
+    KPI_SERVQUAL_GAP,
+    KPI_SERVQUAL_SCORE,
     KPI_FIRST_RESPONSE_QUANTILE,
     JOB_RUNS,
     JOB_DURATION,

@@ -7,17 +7,17 @@
 //! the final watermark commits.
 
 use super::{CollectError, EventWindow, Run, orphan_survey, relationship_survey};
-use crate::model::{Instant, Relation, SurveyResponse};
+use crate::model::{Relation, SurveyResponse};
 use crate::source::merge::{ByTicket, Reads};
 use crate::source::{Rows, Source};
-use crate::state::{AnswerRow, Pending, TicketRow, Writer, pending};
+use crate::state::{AnswerHorizon, AnswerRow, Pending, TicketRow, Writer, pending};
 
 /// Ticket rows (and answers) handed to the state store at a time.
 const FLUSH: usize = 5_000;
 
 /// Walks every ticket with its events up to `upto` and its survey answers,
-/// writing ticket rows and the answers to remember (those at or after
-/// `keep_answers_from`) through `writer`.
+/// writing ticket rows and the answers to remember (those `keep` keeps)
+/// through `writer`.
 ///
 /// The walk hands full batches to the writer and goes on while the state
 /// store stores them (SQLite works on a thread of its own).
@@ -26,7 +26,7 @@ pub(super) async fn walk_all(
     run: &mut Run<'_>,
     upto: Option<i64>,
     writer: &mut Writer<'_>,
-    keep_answers_from: Instant,
+    keep: AnswerHorizon,
 ) -> Result<Vec<i64>, CollectError> {
     let (batches, mut to_write) = tokio::sync::mpsc::channel::<Batch>(2);
     let write = async {
@@ -36,7 +36,7 @@ pub(super) async fn walk_all(
         }
         Ok::<(), CollectError>(())
     };
-    let walk = walk_in_order(source, run, upto, batches, keep_answers_from);
+    let walk = walk_in_order(source, run, upto, batches, keep);
     let (top, ()) = futures_util::future::try_join(walk, write).await?;
     Ok(top)
 }
@@ -53,7 +53,7 @@ async fn walk_in_order(
     run: &mut Run<'_>,
     upto: Option<i64>,
     out: tokio::sync::mpsc::Sender<Batch>,
-    keep_answers_from: Instant,
+    keep: AnswerHorizon,
 ) -> Result<Vec<i64>, CollectError> {
     let mut merged = ByTicket::open(
         source,
@@ -94,7 +94,7 @@ async fn walk_in_order(
         );
         walked += 1;
         if rows.len() >= FLUSH {
-            flush(&out, &mut rows, &mut answers, keep_answers_from).await;
+            flush(&out, &mut rows, &mut answers, keep).await;
         }
         if walked.is_multiple_of(100_000) {
             tracing::info!(
@@ -110,7 +110,7 @@ async fn walk_in_order(
     for s in unmatched {
         unmatched_survey(run, s, &mut answers);
     }
-    flush(&out, &mut rows, &mut answers, keep_answers_from).await;
+    flush(&out, &mut rows, &mut answers, keep).await;
     run.outcome.tickets_walked = walked;
     run.outcome.new_events = read.events;
     run.read(Relation::Tickets, read.tickets);
@@ -140,9 +140,9 @@ async fn flush(
     out: &tokio::sync::mpsc::Sender<Batch>,
     rows: &mut Vec<TicketRow>,
     answers: &mut Vec<AnswerRow>,
-    keep_from: Instant,
+    keep: AnswerHorizon,
 ) {
-    answers.retain(|a| a.responded_at >= keep_from);
+    answers.retain(|a| keep.keeps(a));
     let batch = Batch {
         tickets: std::mem::replace(rows, Vec::with_capacity(FLUSH)),
         answers: std::mem::take(answers),

@@ -35,7 +35,7 @@ use crate::source::{Rows, Source, SourceError};
 use crate::state::requester::RequesterKey;
 use crate::state::series::{Cumulative, Labels, SeriesKey};
 use crate::state::{
-    AnswerRow, Commit, Loaded, Pending, StateError, StateStore, TicketRow, Watermark,
+    AnswerHorizon, AnswerRow, Commit, Loaded, Pending, StateError, StateStore, TicketRow, Watermark,
 };
 use crate::walk;
 use labels::{CappedLabel, LabelFolder};
@@ -185,6 +185,10 @@ pub async fn run(
     let after = prev.as_ref().and_then(|w| w.last_event_id);
     let late = chrono::TimeDelta::from_std(settings.source.late_arrival).unwrap_or_default();
     let forget_answers_before = now - late - LONGEST_WINDOW - chrono::TimeDelta::days(1);
+    let keep_answers = AnswerHorizon {
+        answers: forget_answers_before,
+        servqual: now - late - crate::engine::servqual::WINDOW - chrono::TimeDelta::days(1),
+    };
 
     // Tickets, events and survey answers: walked and written.
     let (writer, tickets, mut answers, pending) = match &prev {
@@ -194,8 +198,7 @@ pub async fn run(
             // The holes among the highest ids the backfill read: inserts
             // whose transactions were still open.
             let mut top =
-                backfill::walk_all(source, &mut run, upto, &mut writer, forget_answers_before)
-                    .await?;
+                backfill::walk_all(source, &mut run, upto, &mut writer, keep_answers).await?;
             let pending = Pending::default().after_reads(&mut top, None, upto, now);
             (writer, Vec::new(), Vec::new(), pending)
         }
@@ -261,7 +264,7 @@ pub async fn run(
         bucket_layout: layout,
         pending,
     };
-    answers.retain(|a| a.responded_at >= forget_answers_before);
+    answers.retain(|a| keep_answers.keeps(a));
     let (counters, histograms) = run.cumulative.changed();
     let commit = Commit {
         watermark: watermark.clone(),
@@ -272,6 +275,7 @@ pub async fn run(
         label_values: run.labels.fresh().to_vec(),
         rejected_rows,
         forget_answers_before,
+        forget_servqual_before: keep_answers.servqual,
         // Pruned once a day: the retention is counted in days, and a
         // daily scan needs no index that every collection would update.
         forget_facts_before: retained_from.filter(|_| {
@@ -794,22 +798,14 @@ impl Run<'_> {
                 dimension,
                 score,
                 ..
-            } => {
-                let (dimension, kind) = (dimension.as_str().to_string(), side.as_str().to_string());
-                self.cumulative.inc(
-                    &metrics::SERVQUAL_POINTS,
-                    &[("dimension", dimension.clone()), ("kind", kind.clone())],
-                    f64::from(score),
-                );
-                (
-                    &metrics::SERVQUAL,
-                    vec![
-                        ("dimension", dimension),
-                        ("kind", kind),
-                        ("score", score.to_string()),
-                    ],
-                )
-            }
+            } => (
+                &metrics::SERVQUAL,
+                vec![
+                    ("dimension", dimension.as_str().to_string()),
+                    ("kind", side.as_str().to_string()),
+                    ("score", score.to_string()),
+                ],
+            ),
         };
         self.cumulative.inc(family, &labels, 1.0);
     }
@@ -944,7 +940,12 @@ fn answer_row(s: &SurveyResponse, team: Option<&str>) -> AnswerRow {
         id: s.id.clone(),
         responded_at: s.responded_at,
         team: team.map(str::to_string),
-        question: s.score.kind_str().to_string(),
+        question: match s.score {
+            SurveyScore::Servqual {
+                side, dimension, ..
+            } => crate::state::servqual_question(side, dimension),
+            other => other.kind_str().to_string(),
+        },
         score: i64::from(s.score.value()),
     }
 }

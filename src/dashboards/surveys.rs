@@ -1,7 +1,8 @@
 //! "Support surveys, organisation-wide": the kpi job's exact CSAT, NPS,
-//! eNPS and CES over their windows. NPS is a relationship survey (no team),
-//! and the exact figures are for everyone, so this dashboard offers no
-//! team, channel or priority filter: none would apply.
+//! eNPS and CES over their windows, and the SERVQUAL gaps. NPS and SERVQUAL
+//! are relationship surveys (no team), and the exact figures are for
+//! everyone, so this dashboard offers no team, channel or priority filter:
+//! none would apply.
 
 use super::panel::Panel;
 use super::raw;
@@ -43,5 +44,31 @@ pub(super) fn panels() -> Vec<Panel> {
         .query(raw(m::KPI_CES.name, &["window=\"7d\""]), "7 days")
         .query(raw(m::KPI_CES.name, &["window=\"28d\""]), "28 days")
         .range(1.0, 7.0),
+        Panel::row("Service quality (SERVQUAL)"),
+        Panel::timeseries(
+            "SERVQUAL gap by dimension, last 13 weeks",
+            "none",
+            "Mean perception minus mean expectation (1-7 scale) of each dimension's SERVQUAL answers over the 13 weeks before each point (a quarterly wave stays until the next; the kpi job's exact figures). Below 0 the service falls short of what customers expect: start with the dimension furthest below 0. A dimension without expectation or perception answers has no line.",
+        )
+        .query(
+            format!("max by (dimension) ({})", raw(m::KPI_SERVQUAL_GAP.name, &[])),
+            "{{dimension}}",
+        )
+        .range(-6.0, 6.0)
+        // A line at 0: expectations met.
+        .steps("red", &[(0.0, "green")])
+        .lines(),
+        Panel::timeseries(
+            "SERVQUAL score, last 13 weeks",
+            "none",
+            "The mean of the five dimension gaps (unweighted) and the gaps weighted by [servqual] weights (weighted) over the last 13 weeks, as support-metrics report computes them; shown only when every dimension has answers of both kinds.",
+        )
+        .query(
+            format!("max by (weighting) ({})", raw(m::KPI_SERVQUAL_SCORE.name, &[])),
+            "{{weighting}}",
+        )
+        .range(-6.0, 6.0)
+        .steps("red", &[(0.0, "green")])
+        .lines(),
     ]
 }

@@ -15,6 +15,11 @@ use serde::Serialize;
 
 use crate::model::{ServqualDimension, ServqualSide};
 
+/// SERVQUAL surveys come in quarterly waves: the windowed gauges (the kpi
+/// job) read the last 13 weeks, so that a wave stays on the dashboards
+/// until the next one, and the state store keeps that long of answers.
+pub const WINDOW: chrono::TimeDelta = chrono::TimeDelta::weeks(13);
+
 /// How much each dimension counts in the weighted score, in percent, in
 /// [`ServqualDimension::ALL`] order. Validated by the config to sum to 100.
 #[derive(Debug, Clone, Copy, PartialEq)]

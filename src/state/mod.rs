@@ -22,7 +22,7 @@ use crate::config::{StateSettings, redact_url};
 use crate::db::{self, DbError, Pool, Role, on_pool};
 use crate::engine::facts::{TicketFacts, join_breached};
 use crate::metrics;
-use crate::model::{Instant, Seconds};
+use crate::model::{Instant, Seconds, ServqualDimension, ServqualSide};
 use crate::rejects::RowKey;
 pub use pending::Pending;
 use series::{Cumulative, Histogram, Labels, SeriesKey};
@@ -106,9 +106,45 @@ pub struct AnswerRow {
     pub id: String,
     pub responded_at: Instant,
     pub team: Option<String>,
-    /// Survey kind (`csat`, `nps`, `ces`) or engagement question.
+    /// Survey kind (`csat`, `nps`, `ces`), a SERVQUAL answer's kind and
+    /// dimension (`servqual_perception/reliability`, see
+    /// [`servqual_question`]), or engagement question.
     pub question: String,
     pub score: i64,
+}
+
+/// How a SERVQUAL answer is remembered in [`AnswerRow::question`]: its
+/// kind and dimension, `servqual_perception/reliability`.
+pub fn servqual_question(side: ServqualSide, dimension: ServqualDimension) -> String {
+    format!("{}/{}", side.kind(), dimension.as_str())
+}
+
+/// The side and dimension of a remembered SERVQUAL answer.
+pub fn parse_servqual_question(question: &str) -> Option<(ServqualSide, ServqualDimension)> {
+    let (kind, dimension) = question.split_once('/')?;
+    let side = [ServqualSide::Expectation, ServqualSide::Perception]
+        .into_iter()
+        .find(|s| s.kind() == kind)?;
+    Some((side, ServqualDimension::parse(dimension)?))
+}
+
+/// Which answers the store remembers: those of the KPI windows, SERVQUAL's
+/// for longer.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerHorizon {
+    pub answers: Instant,
+    pub servqual: Instant,
+}
+
+impl AnswerHorizon {
+    pub fn keeps(&self, a: &AnswerRow) -> bool {
+        let from = if a.question.starts_with("servqual") {
+            self.servqual
+        } else {
+            self.answers
+        };
+        a.responded_at >= from
+    }
 }
 
 /// Everything the store holds that is loaded at start.
@@ -135,6 +171,9 @@ pub struct Commit<'a> {
     /// Answers older than this are forgotten, and rejected rows unseen
     /// since.
     pub forget_answers_before: Instant,
+    /// ... except SERVQUAL answers, kept until this for the kpi job's
+    /// quarter.
+    pub forget_servqual_before: Instant,
     /// The facts of done tickets not walked since are emptied
     /// (`state.facts_retention`); `None` keeps them.
     pub forget_facts_before: Option<Instant>,
@@ -958,8 +997,12 @@ impl Writer<'_> {
                 qb.push(s.upsert("dimension, value", &[]));
                 qb.build().execute(&mut *tx).await.map_err(s.err("save label values"))?;
             }
-            sqlx::query(s.sql("DELETE FROM recent_answer WHERE responded_at < $1"))
-                .bind(micros(c.forget_answers_before))
+            sqlx::query(s.sql(
+                "DELETE FROM recent_answer WHERE responded_at < $1 \
+                 AND (question NOT LIKE 'servqual%' OR responded_at < $2)",
+            ))
+            .bind(micros(c.forget_answers_before))
+            .bind(micros(c.forget_servqual_before))
                 .execute(&mut *tx)
                 .await
                 .map_err(s.err("forget old answers"))?;

@@ -168,8 +168,8 @@ pub fn check_against_report(m: &Scrape, r: &Value, prefix: &str, filter: &[(&str
     }
 }
 
-/// Each dimension's answers and E and P means on /metrics (points ÷
-/// responses) against the report's.
+/// Each dimension's answers of each kind, and their scores' sum, on
+/// /metrics (by the score label) against the report's means.
 fn check_servqual(m: &Scrape, r: &Value, prefix: &str) {
     let sq = r
         .pointer(&format!("{prefix}/servqual"))
@@ -181,26 +181,32 @@ fn check_servqual(m: &Scrape, r: &Value, prefix: &str) {
         "assurance",
         "empathy",
     ] {
-        let of = |name: &str, kind: &str| m.sum(name, &[("dimension", d), ("kind", kind)]);
-        let answers = of("support_servqual_responses_total", "expectation")
-            + of("support_servqual_responses_total", "perception");
-        let reported = sq
-            .pointer(&format!("/dimensions/{d}/responses"))
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
-        same(&format!("servqual {d} answers"), answers, reported);
+        let mut answers = 0.0;
         for kind in ["expectation", "perception"] {
-            let n = of("support_servqual_responses_total", kind);
-            let mean = (n > 0.0).then(|| of("support_servqual_points_total", kind) / n);
+            let of = |score: u8| {
+                let score = score.to_string();
+                m.sum(
+                    "support_servqual_responses_total",
+                    &[("dimension", d), ("kind", kind), ("score", score.as_str())],
+                )
+            };
+            let n: f64 = (1..=7).map(of).sum();
+            let points: f64 = (1..=7).map(|s| f64::from(s) * of(s)).sum();
+            answers += n;
             let want = sq
                 .pointer(&format!("/dimensions/{d}/{kind}"))
                 .and_then(Value::as_f64);
-            match (mean, want) {
+            match ((n > 0.0).then(|| points / n), want) {
                 (Some(a), Some(b)) => same(&format!("servqual {d} {kind} mean"), a, b),
                 (None, None) => {}
                 other => panic!("servqual {d} {kind}: /metrics and report disagree: {other:?}"),
             }
         }
+        let reported = sq
+            .pointer(&format!("/dimensions/{d}/responses"))
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
+        same(&format!("servqual {d} answers"), answers, reported);
     }
 }
 

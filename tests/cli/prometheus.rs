@@ -132,8 +132,8 @@ fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
 /// 10-minute target — business time, and the test's calendar is open around
 /// the clock — within the urgent SLO's hour), 4 CSAT
 /// answers on them (2 satisfied), five high/normal/low tickets answered and
-/// solved with a CES answer each, two eNPS answers, and 5 urgent web
-/// tickets waiting 3 hours without an answer.
+/// solved with a CES answer each, a SERVQUAL pair per dimension, two eNPS
+/// answers, and 5 urgent web tickets waiting 3 hours without an answer.
 fn new_traffic(now: chrono::DateTime<chrono::Utc>) -> String {
     let created = iso(now - chrono::Duration::minutes(13));
     let answered = iso(now - chrono::Duration::minutes(1));
@@ -175,6 +175,25 @@ INSERT INTO support_ticket_events (ticket_id, occurred_at, kind, actor, actor_id
 INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment) VALUES ('pn-s{i}', 'pn-{i}', '{answered}', 'ces', {ces}, NULL);
 ",
             ces = i + 1
+        ));
+    }
+    // A SERVQUAL wave: one E and one P answer per dimension, so that every
+    // gap of the SERVQUAL row has data. E = 2 is a score the demo never
+    // gives an expectation: series Prometheus has not seen before.
+    for (i, d) in [
+        "tangibles",
+        "reliability",
+        "responsiveness",
+        "assurance",
+        "empathy",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sql.push_str(&format!(
+            "INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score, comment, question) VALUES ('pq-e{i}', NULL, '{answered}', 'servqual_expectation', 2, NULL, '{d}'), ('pq-p{i}', NULL, '{answered}', 'servqual_perception', {p}, NULL, '{d}.{n}');\n",
+            p = 3 + i,
+            n = i + 1
         ));
     }
     // And an engagement pulse answered while Prometheus watches.
@@ -251,6 +270,8 @@ INSERT INTO support_engagement_responses (id, employee_id, team, responded_at, q
         .collect();
     owned.push(("SUPPORT_METRICS__CALENDARS__DEFAULT__HOLIDAYS".into(), "[]"));
     owned.push(("SUPPORT_METRICS__SCHEDULE__COLLECT".into(), "* * * * * *"));
+    // The kpi job too, so that the SERVQUAL gauges follow the new traffic.
+    owned.push(("SUPPORT_METRICS__SCHEDULE__KPI".into(), "* * * * * *"));
     let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     let served = Served::start(dir.path(), &config, &env);
     served.wait_ready();
@@ -304,6 +325,95 @@ INSERT INTO support_engagement_responses (id, employee_id, team, responded_at, q
         .len()
             == 1
     });
+
+    // Hand-computed: the SERVQUAL wave answered while Prometheus watched
+    // has E = 2 and P = 3, 4, 5, 6, 7 in the five dimensions, beside the
+    // demo's wave of this week: the shipped panels (the kpi job's exact
+    // gauges) must show what `report` says of the same 13 weeks.
+    let surveys = prometheus_dashboards()
+        .into_iter()
+        .find(|(p, _)| p.ends_with("support-surveys.json"))
+        .expect("the surveys dashboard")
+        .1;
+    let exprs = dashboard_exprs(&surveys);
+    let by_dimension = exprs
+        .iter()
+        .find(|e| e.contains("servqual") && e.contains("by (dimension)"))
+        .expect("the SERVQUAL gap panel");
+    let now = chrono::Utc::now();
+    let report = run(
+        dir.path(),
+        &[
+            "--config",
+            config.to_str().expect("utf-8"),
+            "report",
+            "--from",
+            &iso(now - chrono::Duration::weeks(13)),
+            "--to",
+            &iso(now + chrono::Duration::minutes(1)),
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert!(report.ok, "{}", report.stderr);
+    let report: Value = serde_json::from_str(&report.stdout).expect("report JSON");
+    let sq = report["overall"]["servqual"].clone();
+    let want: std::collections::BTreeMap<String, f64> = sq["dimensions"]
+        .as_object()
+        .expect("SERVQUAL dimensions")
+        .iter()
+        .map(|(d, v)| (d.clone(), v["gap"].as_f64().expect("a reported gap")))
+        .collect();
+    // The demo's wave is the week of its injected problem: customers see
+    // responsiveness furthest below what they expect.
+    let widest = want
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(d, _)| d.as_str());
+    assert_eq!(widest, Some("responsiveness"), "{want:?}");
+    let gaps = || -> std::collections::BTreeMap<String, f64> {
+        prom.vector(&as_grafana_sends(by_dimension))
+            .iter()
+            .map(|r| {
+                let d = r["metric"]["dimension"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let v = r["value"][1]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(f64::NAN);
+                (d, v)
+            })
+            .collect()
+    };
+    let same = |a: &std::collections::BTreeMap<String, f64>| {
+        a.len() == want.len() && a.iter().all(|(d, v)| (v - want[d]).abs() < 1e-9)
+    };
+    prom.wait_for("the SERVQUAL gap panel shows the report's gaps", || {
+        same(&gaps())
+    });
+    let scores = exprs
+        .iter()
+        .find(|e| e.contains("support_servqual_score"))
+        .expect("the SERVQUAL score panel");
+    let score = |w: &str| {
+        prom.vector(&as_grafana_sends(scores))
+            .iter()
+            .find(|r| r["metric"]["weighting"] == w)
+            .and_then(|r| r["value"][1].as_str())
+            .and_then(|s| s.parse::<f64>().ok())
+    };
+    for (w, field) in [("unweighted", "score"), ("weighted", "weighted_score")] {
+        let reported = sq[field].as_f64().expect("a reported score");
+        prom.wait_for(&format!("the {w} SERVQUAL score"), || {
+            score(w).is_some_and(|v| (v - reported).abs() < 1e-9)
+        });
+    }
+    // By hand: the unweighted score is the mean of the five gaps.
+    let mean = want.values().sum::<f64>() / 5.0;
+    assert!((sq["score"].as_f64().unwrap_or(f64::NAN) - mean).abs() < 1e-9);
 
     // Every rule evaluates without error.
     let (_, body) = http_get(&prom.addr, "/api/v1/rules");

@@ -87,6 +87,7 @@ async fn round_trip(url: &str) {
                 // Both signs: the key is a 64-bit hash stored as BIGINT.
                 rejected_rows: vec![RowKey(7), RowKey(-9)],
                 forget_answers_before: t0 - chrono::TimeDelta::days(1),
+                forget_servqual_before: t0 - chrono::TimeDelta::days(1),
                 forget_facts_before: None,
             })
             .await

@@ -485,3 +485,5 @@ pub const NONE: &str = "none";
 /// The uid of the ticket drill-down dashboard (`dashboards::tickets`), which
 /// the digest links each issue to.
 pub const TICKETS_DASHBOARD: &str = "support-tickets";
+/// The uid of the organisation-wide surveys dashboard (SERVQUAL's row).
+pub const SURVEYS_DASHBOARD: &str = "support-surveys";

@@ -54,6 +54,7 @@ struct RawThresholds {
     min_count: Option<u64>,
     min_responses: Option<u64>,
     min_rise: Option<f64>,
+    min_gap_widening: Option<f64>,
     max_comments: Option<usize>,
     max_issues: Option<usize>,
 }
@@ -218,6 +219,15 @@ pub(super) fn validate(raw: RawDigest, problems: &mut Vec<String>) -> DigestSett
             ));
         }
     }
+    if let Some(w) = t.min_gap_widening {
+        if w.is_finite() && w > 0.0 && w < 6.0 {
+            th.min_gap_widening = w;
+        } else {
+            problems.push(format!(
+                "digest.thresholds.min_gap_widening: {w} is not a SERVQUAL gap change; expected points of the 1-7 scale between 0 and 6, e.g. 0.5"
+            ));
+        }
+    }
     for (key, value, slot) in [
         ("min_count", t.min_count, &mut th.min_count),
         ("min_responses", t.min_responses, &mut th.min_responses),
@@ -322,6 +332,9 @@ pub struct Thresholds {
     pub min_responses: u64,
     /// A category's volume must reach this multiple of its weekly baseline.
     pub min_rise: f64,
+    /// A SERVQUAL dimension's gap must have widened by at least this many
+    /// points of the 1–7 scale to be an issue.
+    pub min_gap_widening: f64,
     /// Verbatim comments quoted under each category finding.
     pub max_comments: usize,
     /// Findings listed in one digest (the rest are counted).
@@ -335,6 +348,7 @@ impl Default for Thresholds {
             min_count: 5,
             min_responses: 5,
             min_rise: 1.5,
+            min_gap_widening: 0.5,
             max_comments: 3,
             max_issues: 8,
         }

@@ -102,9 +102,9 @@ pub fn generate(settings: &Settings, source: &str) -> Vec<Dashboard> {
             source,
         ),
         build(
-            "support-surveys",
+            crate::model::SURVEYS_DASHBOARD,
             "Support surveys, organisation-wide",
-            "The exact CSAT, NPS, eNPS and customer effort of the whole organisation over their windows.",
+            "The exact CSAT, NPS, eNPS, customer effort and SERVQUAL gaps of the whole organisation over their windows.",
             Filters::None,
             surveys::panels(),
             source,

@@ -49,10 +49,11 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::digest::facts::{Comment, Facts, Judgment, Solve};
-use crate::digest::significance::upper_tail;
+use crate::digest::significance::{normal_upper_tail, upper_tail};
+use crate::engine::servqual::ServqualTally;
 use crate::engine::slo::Slo;
-use crate::model::Period;
 use crate::model::Status;
+use crate::model::{Period, ServqualDimension};
 use crate::report::Metrics;
 
 /// Whose digest: one team's, or everything.
@@ -298,6 +299,8 @@ pub enum FacetKind {
     SloMiss,
     /// SLO breaches piled up at certain hours of the week.
     BreachHours,
+    /// A SERVQUAL dimension's gap (perception − expectation) widened.
+    ServqualGap,
 }
 
 /// What an issue is about.
@@ -315,6 +318,8 @@ pub enum Subject {
         from_hour: u32,
         to_hour: u32,
     },
+    /// A dimension of service quality, as customers rate it (SERVQUAL).
+    Servqual(ServqualDimension),
 }
 
 /// The day of the week a volume rise was largest.
@@ -356,9 +361,10 @@ pub struct Facet {
     pub route: Option<(Vec<String>, u64)>,
     /// For volume: the day with the most extra tickets.
     pub peak: Option<Peak>,
-    /// For slow replies: this week's and the usual median reply time, in
-    /// business seconds.
-    pub medians: Option<(f64, f64)>,
+    /// The two values a facet compares, in its own unit: for slow replies
+    /// this week's and the usual median reply time (business seconds); for
+    /// a SERVQUAL gap the latest wave's and the one before (points, 1–7).
+    pub compared: Option<(f64, f64)>,
 }
 
 impl Facet {
@@ -512,6 +518,7 @@ pub fn issues(
     tz: Tz,
     th: &Thresholds,
     slos: &[SloHistory],
+    servqual: Option<&ServqualWaves>,
 ) -> Findings {
     let week = weeks.week;
     let mut facets: Vec<Candidate> = Vec::new();
@@ -644,6 +651,10 @@ pub fn issues(
         .collect();
     breach_hours(&judged, tz, th, &mut tests, &mut facets);
 
+    if let Some(waves) = servqual {
+        servqual_widening(waves, th, &mut tests, &mut facets);
+    }
+
     // Keep what survives the corrected level; one issue per subject.
     let level = th.alpha / tests.max(1) as f64;
     let mut issues: Vec<Issue> = Vec::new();
@@ -664,9 +675,13 @@ pub fn issues(
     // What changed this week first, then the standing problems (a
     // standing problem on top every week is an alarm that is always on);
     // each by the people affected.
+    // SERVQUAL after the ticket issues: it rates the service as a whole,
+    // a quarter at a time, where the others say what to fix this week.
+    let quarterly = |i: &Issue| matches!(i.subject, Subject::Servqual(_));
     issues.sort_by(|a, b| {
         a.persistent()
             .cmp(&b.persistent())
+            .then(quarterly(a).cmp(&quarterly(b)))
             .then(b.affected().total_cmp(&a.affected()))
             .then(min_p(a).total_cmp(&min_p(b)))
     });
@@ -782,7 +797,7 @@ fn volume(
                 persistent: None,
                 route: None,
                 peak,
-                medians: None,
+                compared: None,
             },
         ));
     }
@@ -854,7 +869,7 @@ fn slow_replies(
                 persistent: None,
                 route: None,
                 peak: None,
-                medians: Some((m1, m0)),
+                compared: Some((m1, m0)),
             },
         ));
     }
@@ -894,7 +909,7 @@ fn rate_facets(
             persistent,
             route: None,
             peak: None,
-            medians: None,
+            compared: None,
         };
         let weeks = series.each.iter().map(|t| {
             t.get(category)
@@ -955,6 +970,88 @@ pub struct SloHistory {
     pub week: (u64, u64),
 }
 
+/// How long a SERVQUAL wave's answers take to come in: the digest compares
+/// the answers of the 4 weeks ending with its week (the latest wave)…
+pub const SERVQUAL_WAVE_WEEKS: u32 = 4;
+/// … with those of the 13 weeks before them (the wave before, a quarter
+/// earlier).
+pub const SERVQUAL_BEFORE_WEEKS: u32 = 13;
+
+/// The SERVQUAL answers a digest compares (organisation-wide: SERVQUAL is a
+/// relationship survey).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServqualWaves {
+    /// The [`SERVQUAL_WAVE_WEEKS`] ending with the digest's week.
+    pub wave: ServqualTally,
+    /// The [`SERVQUAL_BEFORE_WEEKS`] before those.
+    pub before: ServqualTally,
+    /// Answers in the digest's week itself: a wave is news in the weeks its
+    /// answers arrive, not for a month after.
+    pub this_week: u64,
+}
+
+/// A dimension whose gap widened since the wave before: by at least
+/// `min_gap_widening` points, each side with `min_responses` answers in
+/// both waves, significant on the two means' standard errors (normal
+/// approximation, one-sided).
+fn servqual_widening(
+    w: &ServqualWaves,
+    th: &Thresholds,
+    tests: &mut usize,
+    out: &mut Vec<Candidate>,
+) {
+    if w.this_week == 0 {
+        return;
+    }
+    for d in ServqualDimension::ALL {
+        let (now, before) = (w.wave.of(d), w.before.of(d));
+        let enough = [
+            now.expectation,
+            now.perception,
+            before.expectation,
+            before.perception,
+        ]
+        .iter()
+        .all(|a| a.responses >= th.min_responses);
+        let (Some(g1), Some(g0)) = (now.gap(), before.gap()) else {
+            continue;
+        };
+        let widening = g0 - g1;
+        if !enough || widening < th.min_gap_widening {
+            continue;
+        }
+        let (Some(v1), Some(v0)) = (now.gap_variance(), before.gap_variance()) else {
+            continue;
+        };
+        *tests += 1;
+        let se = (v1 + v0).sqrt();
+        let p_value = if se > 0.0 {
+            normal_upper_tail(widening / se)
+        } else {
+            0.0
+        };
+        let answers = |t: &crate::engine::servqual::DimensionTally| {
+            t.expectation.responses + t.perception.responses
+        };
+        out.push(Candidate::new(
+            Subject::Servqual(d),
+            Facet {
+                kind: FacetKind::ServqualGap,
+                count: answers(now),
+                out_of: answers(before),
+                usual: g0,
+                before: Some(g0),
+                excess: widening,
+                p_value,
+                persistent: None,
+                route: None,
+                peak: None,
+                compared: Some((g1, g0)),
+            },
+        ));
+    }
+}
+
 /// An SLO whose breaches this week exceed its error budget.
 fn slo_misses(slos: &[SloHistory], th: &Thresholds, tests: &mut usize, out: &mut Vec<Candidate>) {
     for s in slos {
@@ -981,7 +1078,7 @@ fn slo_misses(slos: &[SloHistory], th: &Thresholds, tests: &mut usize, out: &mut
             persistent,
             route: None,
             peak: None,
-            medians: None,
+            compared: None,
         };
         let subject = Subject::Slo {
             slo: s.slo,
@@ -1049,7 +1146,7 @@ fn breach_hours(
             persistent: None,
             route: None,
             peak: None,
-            medians: None,
+            compared: None,
         };
         // Merge with the block just before on the same day.
         match flagged.last_mut() {

@@ -64,6 +64,54 @@ impl Analysis {
 const TREND_WEEKS: u32 = analysis::BASELINE_WEEKS + 1;
 
 /// Feeds one scan to the facts and to an aggregator per week.
+/// The SERVQUAL answers of the latest wave and of the one before
+/// ([`analysis::ServqualWaves`]), read on their own: the scan reads only
+/// the weeks the other findings need. Their faults are the collections'
+/// and the report's to count (the scan reports those of its weeks).
+async fn servqual_waves(
+    source: &Source,
+    week: IsoWeek,
+    tz: chrono_tz::Tz,
+    this_week: Period,
+) -> Result<analysis::ServqualWaves, SourceError> {
+    use crate::model::SurveyScore;
+    let wave_from = week
+        .minus(analysis::SERVQUAL_WAVE_WEEKS - 1)
+        .period(tz)
+        .from;
+    let before_from = week
+        .minus(analysis::SERVQUAL_WAVE_WEEKS + analysis::SERVQUAL_BEFORE_WEEKS - 1)
+        .period(tz)
+        .from;
+    let mut rejects = crate::rejects::Rejects::default();
+    let answers = source
+        .surveys_matching(
+            &crate::source::Rows::ChangedSince(before_from),
+            &mut rejects,
+        )
+        .await?;
+    let mut waves = analysis::ServqualWaves::default();
+    for a in answers.iter().filter(|a| a.responded_at < this_week.to) {
+        let SurveyScore::Servqual {
+            side,
+            dimension,
+            score,
+            ..
+        } = a.score
+        else {
+            continue;
+        };
+        let tally = if a.responded_at >= wave_from {
+            &mut waves.wave
+        } else {
+            &mut waves.before
+        };
+        tally.add(side, dimension, score);
+        waves.this_week += u64::from(this_week.contains(a.responded_at));
+    }
+    Ok(waves)
+}
+
 struct Collector<'a> {
     facts: facts::Facts<'a>,
     /// `TREND_WEEKS` weekly aggregators, oldest first; the last is the week.
@@ -137,6 +185,7 @@ pub async fn analyse(
         .min()
         .unwrap_or(window.from);
     let rejected = scan(source, settings, Some(since), weeks.week.to, &mut c).await?;
+    let servqual = servqual_waves(source, week, tz, weeks.week).await?;
     c.facts.mark_repeat_contacts();
 
     let weekly: Vec<_> = c.weekly.into_iter().map(Aggregator::finish).collect();
@@ -198,7 +247,10 @@ pub async fn analyse(
                     }
                 })
                 .collect();
-            let findings = analysis::issues(facts, &scope, &weeks, tz, thresholds, &history);
+            // SERVQUAL is a relationship survey: the organisation's digest.
+            let servqual = matches!(scope, Scope::All).then_some(&servqual);
+            let findings =
+                analysis::issues(facts, &scope, &weeks, tz, thresholds, &history, servqual);
             Digest {
                 week,
                 period: weeks.week,

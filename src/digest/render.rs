@@ -16,7 +16,7 @@ use crate::digest::analysis::{
 use crate::digest::locale::Locale;
 use crate::digest::{Digest, Scope};
 use crate::engine::slo::SloMetric;
-use crate::model::{Instant, Status};
+use crate::model::{Instant, ServqualDimension, Status};
 
 const HTML: &str = include_str!("../../templates/digest.html");
 const TEXT: &str = include_str!("../../templates/digest.txt");
@@ -393,6 +393,11 @@ fn facet_name(k: FacetKind, l: Locale) -> &'static str {
             "dépassements de SLO concentrés",
             "violazioni dello SLO concentrate",
         ),
+        FacetKind::ServqualGap => l.pick(
+            "customers see it further below what they expect",
+            "les clients le jugent plus loin de leurs attentes",
+            "i clienti lo giudicano più lontano dalle loro attese",
+        ),
     }
 }
 
@@ -408,6 +413,30 @@ fn facet_label(k: FacetKind, l: Locale) -> &'static str {
         FacetKind::SlowReplies => l.pick("Replies", "Réponses", "Risposte"),
         FacetKind::SloMiss => "SLO",
         FacetKind::BreachHours => l.pick("Hours", "Créneau", "Fascia oraria"),
+        FacetKind::ServqualGap => "SERVQUAL",
+    }
+}
+
+/// A SERVQUAL dimension in the digest's language.
+fn dimension_name(d: ServqualDimension, l: Locale) -> &'static str {
+    match d {
+        ServqualDimension::Tangibles => {
+            l.pick("Tangibles", "Éléments tangibles", "Aspetti tangibili")
+        }
+        ServqualDimension::Reliability => l.pick("Reliability", "Fiabilité", "Affidabilità"),
+        ServqualDimension::Responsiveness => l.pick("Responsiveness", "Réactivité", "Reattività"),
+        ServqualDimension::Assurance => l.pick("Assurance", "Assurance", "Rassicurazione"),
+        ServqualDimension::Empathy => l.pick("Empathy", "Empathie", "Empatia"),
+    }
+}
+
+/// A SERVQUAL gap in points of the 1–7 scale, signed: `−1.98`, `+0.30`.
+fn gap_points(v: f64, l: Locale) -> String {
+    let n = l.number(v, 2);
+    if v > 0.0 && !n.starts_with('−') {
+        format!("+{n}")
+    } else {
+        n
     }
 }
 
@@ -487,6 +516,12 @@ fn title(i: &Issue, l: Locale) -> String {
             Locale::capitalise(facet_name(FacetKind::BreachHours, l)),
             colon(l),
             hours_name(*weekday, *from_hour, *to_hour, l)
+        ),
+        Subject::Servqual(d) => format!(
+            "{}{} {}",
+            dimension_name(*d, l),
+            colon(l),
+            facet_name(FacetKind::ServqualGap, l)
         ),
     }
 }
@@ -635,7 +670,7 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             }
         }
         FacetKind::SlowReplies => {
-            let (now, usual) = f.medians.unwrap_or_default();
+            let (now, usual) = f.compared.unwrap_or_default();
             let (now, usual) = (l.duration(now), l.duration(usual));
             l.pick(
                 format!("the median exchange waited {now} of business hours for an agent’s reply, against {usual} usually; {k} of {n} replies were slower than that usual median."),
@@ -692,6 +727,15 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
                 format!("{k} of {n} tickets that arrived in these hours breached their SLO ({rate}, against {rest} the rest of the week)."),
                 format!("{k} tickets sur {n} arrivés sur ce créneau ont dépassé leur SLO ({rate}, contre {rest} le reste de la semaine)."),
                 format!("{k} ticket su {n} arrivati in questa fascia oraria hanno violato lo SLO ({rate}, contro {} nel resto della settimana).", it_the(&rest)),
+            )
+        }
+        FacetKind::ServqualGap => {
+            let (now, before) = f.compared.unwrap_or_default();
+            let (now, before) = (gap_points(now, l), gap_points(before, l));
+            l.pick(
+                format!("in the SERVQUAL answers of the last 4 weeks ({k} answers), what customers got is {now} points from what they expect of excellent support (1–7 scale), against {before} in the 13 weeks before ({n} answers). Below 0, the service falls short."),
+                format!("dans les réponses SERVQUAL des 4 dernières semaines ({k} réponses), ce que les clients ont reçu est à {now} points de ce qu’ils attendent d’un excellent support (échelle de 1 à 7), contre {before} sur les 13 semaines précédentes ({n} réponses). Sous 0, le service est en dessous des attentes."),
+                format!("nelle risposte SERVQUAL delle ultime 4 settimane ({k} risposte), ciò che i clienti hanno ricevuto è a {now} punti da ciò che si aspettano da un ottimo supporto (scala 1–7), contro {before} nelle 13 settimane precedenti ({n} risposte). Sotto 0 il servizio è al di sotto delle attese."),
             )
         }
     }
@@ -764,6 +808,23 @@ fn facet_action(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             format!("{owner}, responsable de ce SLO pour ses tickets\u{202f}: traiter d’abord les tickets ouverts hors délai, puis regarder à quelles heures ils arrivent."),
             format!("{owner}, responsabile di questo SLO per i suoi ticket: gestire prima i ticket aperti oltre il termine, poi guardare a che ora arrivano."),
         ),
+        FacetKind::ServqualGap => match &i.subject {
+            Subject::Servqual(ServqualDimension::Responsiveness) => l.pick(
+                format!("{owner}: customers find help slower or less willing than they expect: look at first response and reply times, and at the queues behind them."),
+                format!("{owner}\u{202f}: les clients trouvent l’aide moins rapide ou moins disponible qu’ils ne l’attendent\u{202f}: regarder les délais de première réponse et de réponse, et les files qui les expliquent."),
+                format!("{owner}: i clienti trovano l’aiuto meno rapido o disponibile di quanto si aspettino: guardare i tempi di prima risposta e di risposta e le code che li spiegano."),
+            ),
+            Subject::Servqual(ServqualDimension::Reliability) => l.pick(
+                format!("{owner}: customers find promises kept less than they expect: look at reopens and at the solves customers did not confirm."),
+                format!("{owner}\u{202f}: les clients trouvent les engagements moins bien tenus qu’ils ne l’attendent\u{202f}: regarder les réouvertures et les résolutions non confirmées par le client."),
+                format!("{owner}: i clienti trovano le promesse mantenute meno di quanto si aspettino: guardare le riaperture e le risoluzioni non confermate dal cliente."),
+            ),
+            _ => l.pick(
+                format!("{owner}: read this dimension’s survey items with the team and agree on one change to try before the next wave."),
+                format!("{owner}\u{202f}: relire avec l’équipe les questions de cette dimension et convenir d’un changement à essayer avant la prochaine vague."),
+                format!("{owner}: rileggere con il team le domande di questa dimensione e concordare un cambiamento da provare prima della prossima ondata."),
+            ),
+        },
         FacetKind::BreachHours => l.pick(
             format!("{owner}: add cover in these hours: tickets arriving then wait longest."),
             format!("{owner}\u{202f}: renforcer l’effectif sur ce créneau, c’est là que les tickets attendent le plus longtemps."),
@@ -803,9 +864,18 @@ fn facet_bars(f: &Facet, l: Locale) -> ((u32, u32), (String, String)) {
             let (now, rest) = (f.rate().unwrap_or(0.0), f.before.unwrap_or(f.usual));
             (now, rest, (l.percent(now), l.percent(rest)))
         }
+        // How far below expectations, in points: a bar for a shortfall.
+        FacetKind::ServqualGap => {
+            let (now, before) = f.compared.unwrap_or_default();
+            (
+                (-now).max(0.0),
+                (-before).max(0.0),
+                (gap_points(now, l), gap_points(before, l)),
+            )
+        }
         // The two medians, in time.
         FacetKind::SlowReplies => {
-            let (now, usual) = f.medians.unwrap_or_default();
+            let (now, usual) = f.compared.unwrap_or_default();
             (now, usual, (l.duration(now), l.duration(usual)))
         }
         _ => {
@@ -815,19 +885,22 @@ fn facet_bars(f: &Facet, l: Locale) -> ((u32, u32), (String, String)) {
     };
     let max = now.max(usual).max(f64::EPSILON);
     let width = |v: f64| (100.0 * v / max).round().clamp(0.0, 100.0) as u32;
+    // A SERVQUAL wave against the one before, not a week against usual.
+    let (this, other) = match f.kind {
+        FacetKind::ServqualGap => (
+            l.pick("Last 4 weeks", "4 dernières semaines", "Ultime 4 settimane"),
+            l.pick("13 weeks before", "13 semaines avant", "13 settimane prima"),
+        ),
+        _ => (
+            l.pick("This week", "Cette semaine", "Questa settimana"),
+            l.pick("Usual", "D’habitude", "Di solito"),
+        ),
+    };
     (
         (width(now), width(usual)),
         (
-            format!(
-                "{} {}",
-                l.pick("This week", "Cette semaine", "Questa settimana"),
-                labels.0
-            ),
-            format!(
-                "{} {}",
-                l.pick("Usual", "D’habitude", "Di solito"),
-                labels.1
-            ),
+            format!("{this} {}", labels.0),
+            format!("{other} {}", labels.1),
         ),
     )
 }
@@ -886,7 +959,7 @@ fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
             )
         }
         FacetKind::SlowReplies => {
-            let usual = l.duration(f.medians.map_or(0.0, |(_, u)| u));
+            let usual = l.duration(f.compared.map_or(0.0, |(_, u)| u));
             l.pick(
                 format!("{k} of {m} replies slower than the usual median of {usual}, {e} expected"),
                 format!("{k} réponses sur {m} plus lentes que la médiane habituelle de {usual}, attendu\u{202f}: {e}"),
@@ -906,6 +979,15 @@ fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
             format!("{k} tickets sur {m} hors délai, attendu\u{202f}: {e}"),
             format!("{k} ticket su {m} oltre il termine, atteso {}", it_the(&e)),
         ),
+        FacetKind::ServqualGap => {
+            let (now, before) = f.compared.unwrap_or_default();
+            let (now, before) = (gap_points(now, l), gap_points(before, l));
+            l.pick(
+                format!("SERVQUAL gap {now} in {k} answers against {before} in {m}, one-sided normal test on the difference of the two gaps (the means’ standard errors)"),
+                format!("écart SERVQUAL {now} sur {k} réponses contre {before} sur {m}, test normal unilatéral sur la différence des deux écarts (erreurs types des moyennes)"),
+                format!("divario SERVQUAL {now} su {k} risposte contro {before} su {m}, test normale unilaterale sulla differenza dei due divari (errori standard delle medie)"),
+            )
+        }
     };
     format!("[{n}] {against}{} {p}", l.pick(";", "\u{202f};", ";"))
 }
@@ -1206,6 +1288,24 @@ pub fn tickets_link(base: &str, d: &Digest, issue: &analysis::Issue) -> Option<S
         Subject::Category(c) => ("category", c.as_str()),
         Subject::Slo { name, .. } => ("slo", name.as_str()),
         Subject::Hours { .. } => return Some(url),
+        // Not about tickets: the surveys dashboard, over the two waves.
+        Subject::Servqual(_) => {
+            let surveys = format!(
+                "{}/d/{}{query}",
+                &base[..at],
+                crate::model::SURVEYS_DASHBOARD
+            );
+            let sep = if surveys.contains('?') { '&' } else { '?' };
+            let from = d.period.to
+                - chrono::Duration::weeks(i64::from(
+                    analysis::SERVQUAL_WAVE_WEEKS + analysis::SERVQUAL_BEFORE_WEEKS,
+                ));
+            return Some(format!(
+                "{surveys}{sep}from={}&to={}",
+                from.timestamp_millis(),
+                d.period.to.timestamp_millis()
+            ));
+        }
     };
     url.push_str(&format!(
         "&var-{var}={}",

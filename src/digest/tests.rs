@@ -131,6 +131,7 @@ fn a_quiet_week_with_normal_noise_raises_nothing() {
         chrono_tz::UTC,
         &Thresholds::default(),
         &[],
+        None,
     );
     assert!(found.issues.is_empty(), "{:#?}", found.issues);
     assert!(found.tests > 0, "the quiet week was tested, not skipped");
@@ -175,6 +176,7 @@ fn planted_spike_misrouting_and_low_csat_are_found_with_their_numbers() {
         chrono_tz::UTC,
         &th,
         &[],
+        None,
     );
     let kinds: Vec<(&Subject, Vec<FacetKind>)> = found
         .issues
@@ -269,6 +271,7 @@ fn small_numbers_raise_nothing() {
         chrono_tz::UTC,
         &Thresholds::default(),
         &[],
+        None,
     );
     assert!(found.issues.is_empty(), "{:#?}", found.issues);
 }
@@ -308,6 +311,7 @@ fn slo_breaches_concentrated_in_friday_evening_are_a_staffing_gap() {
         chrono_tz::UTC,
         &Thresholds::default(),
         &[],
+        None,
     );
     assert_eq!(found.issues.len(), 1, "{:#?}", found.issues);
     assert_eq!(found.issues[0].owner.as_deref(), Some("t"));
@@ -512,6 +516,7 @@ fn team_t(weeks: &Weeks, f: &Facts, slos: &[SloHistory]) -> Findings {
         chrono_tz::UTC,
         &th,
         slos,
+        None,
     )
 }
 
@@ -883,7 +888,7 @@ fn replies_that_took_longer_are_found_by_a_sign_test_on_the_usual_median() {
     assert_eq!(found.issues[0].subject, Subject::Category("how-to".into()));
     assert_eq!(facet.kind, FacetKind::SlowReplies);
     assert_eq!((facet.count, facet.out_of), (20, 20));
-    assert_eq!(facet.medians, Some((1800.0, 630.0)));
+    assert_eq!(facet.compared, Some((1800.0, 630.0)));
     assert_eq!(facet.usual, 0.5);
     assert_eq!(facet.before, Some(0.5));
     assert!((facet.p_value - 0.5f64.powi(20)).abs() < 1e-15);
@@ -971,4 +976,117 @@ fn a_drop_in_customer_confirmed_solves_is_an_issue() {
     never.confirmations.clear();
     fill(&mut never, weeks.week, "billing", 0, 20, 0, 0, 0);
     assert_eq!(team_t(&weeks, &never, &[]).tests, 0);
+}
+
+/// SERVQUAL waves by hand. Responsiveness before: E = 6 (10 answers), P =
+/// 5 and 6 alternately (mean 5.5): gap −0.5. The latest wave: E = 6, P = 4
+/// and 5 (mean 4.5): gap −1.5, widened by 1 point. Each P side has sample
+/// variance 10 · 0.25 / 9 = 0.2778 over 10 answers (the mean's: 0.02778),
+/// E none: z = 1 / √(2 · 0.02778) = 4.243, p = 1.1e−5. The other
+/// dimensions keep E 6, P 5.
+fn servqual_waves(this_week: u64) -> super::analysis::ServqualWaves {
+    use crate::model::{ServqualDimension, ServqualSide};
+    let mut w = super::analysis::ServqualWaves {
+        this_week,
+        ..Default::default()
+    };
+    for d in ServqualDimension::ALL {
+        for i in 0..10u8 {
+            for (tally, p) in [(&mut w.before, 5), (&mut w.wave, 4)] {
+                tally.add(ServqualSide::Expectation, d, 6);
+                let p = if d == ServqualDimension::Responsiveness {
+                    p + i % 2
+                } else {
+                    5
+                };
+                tally.add(ServqualSide::Perception, d, p);
+            }
+        }
+    }
+    w
+}
+
+#[test]
+fn a_widened_servqual_gap_is_an_issue_of_its_dimension_after_the_ticket_issues() {
+    let (weeks, f) = with_baseline();
+    let waves = servqual_waves(40);
+    let found = issues(
+        &f,
+        &Scope::All,
+        &weeks,
+        chrono_tz::UTC,
+        &Thresholds::default(),
+        &[],
+        Some(&waves),
+    );
+    let i = found
+        .issues
+        .iter()
+        .find(|i| i.subject == Subject::Servqual(crate::model::ServqualDimension::Responsiveness))
+        .expect("responsiveness widened");
+    let facet = &i.facets[0];
+    assert_eq!(facet.kind, FacetKind::ServqualGap);
+    let (now, before) = facet.compared.expect("gaps");
+    assert!((now + 1.5).abs() < 1e-12 && (before + 0.5).abs() < 1e-12);
+    assert_eq!((facet.count, facet.out_of), (20, 20));
+    let z = 1.0 / (2.0 * (10.0 * 0.25 / 9.0) / 10.0_f64).sqrt();
+    assert!((z - 4.2426).abs() < 1e-3, "{z}");
+    assert!(
+        (facet.p_value - super::significance::normal_upper_tail(z)).abs() < 1e-12
+            && facet.p_value < 2e-5,
+        "{}",
+        facet.p_value
+    );
+    // Only responsiveness changed; and it ranks after what the tickets say.
+    assert_eq!(
+        found
+            .issues
+            .iter()
+            .filter(|i| matches!(i.subject, Subject::Servqual(_)))
+            .count(),
+        1
+    );
+    assert!(matches!(
+        found.issues.last().map(|i| &i.subject),
+        Some(Subject::Servqual(_))
+    ));
+}
+
+#[test]
+fn a_servqual_wave_is_news_only_in_weeks_with_answers_and_past_the_minimum_widening() {
+    let (weeks, f) = with_baseline();
+    let run = |waves: &super::analysis::ServqualWaves, th: &Thresholds| {
+        issues(
+            &f,
+            &Scope::All,
+            &weeks,
+            chrono_tz::UTC,
+            th,
+            &[],
+            Some(waves),
+        )
+    };
+    let servqual = |found: &Findings| {
+        found
+            .issues
+            .iter()
+            .filter(|i| matches!(i.subject, Subject::Servqual(_)))
+            .count()
+    };
+    let base = run(&servqual_waves(0), &Thresholds::default());
+    assert_eq!(servqual(&base), 0, "no answers this week: not news");
+    // A widening of 1 point under a 1.5-point minimum is not tested.
+    let strict = Thresholds {
+        min_gap_widening: 1.5,
+        ..Thresholds::default()
+    };
+    let found = run(&servqual_waves(40), &strict);
+    assert_eq!(servqual(&found), 0);
+    assert_eq!(found.tests, base.tests, "nothing was tested for SERVQUAL");
+    // Too few answers: each side needs min_responses in both waves.
+    let few = Thresholds {
+        min_responses: 11,
+        ..Thresholds::default()
+    };
+    assert_eq!(servqual(&run(&servqual_waves(40), &few)), 0);
 }

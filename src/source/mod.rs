@@ -531,7 +531,6 @@ impl Source {
         )
     }
 
-    /// The highest event id, `None` when there are no events.
     /// Whether the database answers now (`SELECT 1` on a pooled
     /// connection, or a new one if the pool's were cut).
     pub async fn ping(&self) -> Result<(), SourceError> {
@@ -543,6 +542,7 @@ impl Source {
             })
     }
 
+    /// The highest event id, `None` when there are no events.
     pub async fn max_event_id(&self) -> Result<Option<i64>, SourceError> {
         // SQLite's MAX() ranks text above every number: one id stored as
         // 'abc' (or a real such as 60000.5) would become the maximum and

@@ -81,3 +81,57 @@ fn demo_serves_its_helpdesk_on_metrics_until_sigterm() {
     served.stop();
     assert!(dir.path().join("data/demo-state.sqlite").exists());
 }
+
+/// Thirteen weeks hold two SERVQUAL waves (the first week's and the last's):
+/// the report shows the gaps, and the organisation's digest preview names
+/// the dimension the injected problem hurt, responsiveness, widened from
+/// the wave before — after the ticket issues.
+#[test]
+fn the_demo_quarter_has_two_servqual_waves_and_the_digest_names_the_widened_gap() {
+    let dir = tempfile::tempdir().expect("dir");
+    let r = run(
+        dir.path(),
+        &["demo", "--weeks", "13", "--seed", "7", "--no-serve"],
+        &[],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let line = |label: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label}: {}", r.stdout))
+            .to_string()
+    };
+    // 30 customers × 22 items × (E, P) in the report's week.
+    assert!(
+        line("SERVQUAL score, weighted").contains("(1320)"),
+        "{}",
+        r.stdout
+    );
+    let responsiveness = line("  responsiveness gap");
+    // "  responsiveness gap (E → P)   -1.93 (6.01 → 4.08) …": the overall column.
+    let gap: f64 = responsiveness
+        .split("P)")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|g| g.parse().ok())
+        .unwrap_or_else(|| panic!("{responsiveness}"));
+    assert!(gap < -1.0, "{responsiveness}");
+    let preview = dir.path().join("data/digest-preview");
+    let all = std::fs::read_dir(&preview)
+        .expect("digest preview")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with("-all.txt"))
+        .expect("the organisation's digest");
+    let text = std::fs::read_to_string(all).expect("digest text");
+    let title = "Responsiveness: customers see it further below what they expect";
+    let at = text.find(title).unwrap_or_else(|| panic!("{text}"));
+    // Ranked after the ticket issue of the injected category.
+    let refunds = text.find("“refunds”").unwrap_or_else(|| panic!("{text}"));
+    assert!(refunds < at, "{text}");
+    assert!(
+        text.contains("in the 13 weeks before (240 answers)"),
+        "{text}"
+    );
+}

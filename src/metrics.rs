@@ -241,6 +241,16 @@ pub const TEAM_OPEN: Family = gauge(
     "1 while the team's business calendar is open, 0 while it is closed (always 1 without a calendar), as of the last collection.",
     &["team"],
 );
+pub const AGENTS: Family = gauge(
+    "support_agents",
+    "Support agents employed today (support_agents: started_on on or before today, no left_on before it), by home team, as of the last collection.",
+    &["team"],
+);
+pub const AGENTS_LEFT: Family = gauge(
+    "support_agents_left_total",
+    "Support agents who have left (left_on before today), by home team, as of the last collection: its increase over a range is the range's leavers.",
+    &["team"],
+);
 pub const SLO_ACTIVE: Family = gauge(
     "support_slo_active_breaches",
     "Open tickets whose running clock has passed their SLO target, by SLO and the ticket's team, as of the last collection.",
@@ -374,6 +384,8 @@ pub const ALL: &[Family] = &[
     OLDEST_AWAITING,
     OLDEST_AWAITING_BUSINESS,
     TEAM_OPEN,
+    AGENTS,
+    AGENTS_LEFT,
     SLO_ACTIVE,
     ARRIVALS_HOUR_OF_WEEK,
     KPI_CSAT,

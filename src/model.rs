@@ -382,6 +382,20 @@ impl ServqualSide {
     }
 }
 
+/// One row of the optional `support_agents` relation: a member of the
+/// support staff (DESIGN.md §2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    /// The `agent_id` / `actor_id` the events use.
+    pub id: String,
+    /// Home team.
+    pub team: String,
+    /// First working day.
+    pub started_on: chrono::NaiveDate,
+    /// Last working day; `None` while employed.
+    pub left_on: Option<chrono::NaiveDate>,
+}
+
 /// One row of `support_survey_responses`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SurveyResponse {
@@ -428,6 +442,8 @@ pub enum Relation {
     Events,
     Surveys,
     Engagement,
+    /// The support staff: optional (DESIGN.md §2), not in [`Relation::ALL`].
+    Agents,
 }
 
 impl Relation {
@@ -438,6 +454,15 @@ impl Relation {
         Relation::Engagement,
     ];
 
+    /// Every relation a source may have: the four it must, and the optional.
+    pub const ANY: [Relation; 5] = [
+        Relation::Tickets,
+        Relation::Events,
+        Relation::Surveys,
+        Relation::Engagement,
+        Relation::Agents,
+    ];
+
     /// The key naming the relation in `[source.relations]` and `[source.queries]`.
     pub fn short_name(self) -> &'static str {
         match self {
@@ -445,6 +470,7 @@ impl Relation {
             Relation::Events => "events",
             Relation::Surveys => "surveys",
             Relation::Engagement => "engagement",
+            Relation::Agents => "agents",
         }
     }
 
@@ -455,6 +481,7 @@ impl Relation {
             Relation::Events => "support_ticket_events",
             Relation::Surveys => "support_survey_responses",
             Relation::Engagement => "support_engagement_responses",
+            Relation::Agents => "support_agents",
         }
     }
 }

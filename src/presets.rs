@@ -54,7 +54,8 @@ impl Preset {
             Relation::Tickets => self.tickets,
             Relation::Events => self.events,
             Relation::Surveys => self.surveys,
-            Relation::Engagement => self.engagement,
+            // No preset reads the staff yet: their SQL gives none.
+            Relation::Engagement | Relation::Agents => self.engagement,
         };
         match sql {
             Sql::One(f) => f,

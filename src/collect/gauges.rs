@@ -10,10 +10,11 @@ use crate::config::Settings;
 use crate::engine::backlog;
 use crate::engine::calendar::Calendar;
 use crate::engine::facts::{join_breached, with_breaches};
+use crate::engine::people;
 use crate::engine::time_in_status::{ByStatus, TimeInStatus};
 use crate::engine::timeline::TicketState;
 use crate::metrics;
-use crate::model::{Creator, Instant, Priority, Status, Ticket, UNASSIGNED};
+use crate::model::{Agent, Creator, Instant, Priority, Status, Ticket, UNASSIGNED};
 use crate::state::TicketRow;
 use crate::state::series::SeriesKey;
 
@@ -92,6 +93,41 @@ fn engine_view(row: &TicketRow) -> Option<(Ticket, TicketState)> {
         clocks,
     };
     Some((ticket, state))
+}
+
+/// Headcount and leavers so far per home team (folded as the other team
+/// labels), today in `tz`; never per agent. Every team with staff has
+/// both series, zeros included.
+pub fn people_gauges(
+    agents: &[Agent],
+    now: Instant,
+    tz: chrono_tz::Tz,
+    labels: &mut LabelFolder,
+) -> Vec<(SeriesKey, f64)> {
+    let today = now.with_timezone(&tz).date_naive();
+    let mut by_team: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for a in agents {
+        let t = by_team
+            .entry(labels.fold(CappedLabel::Team, &a.team))
+            .or_default();
+        t.0 += f64::from(u8::from(people::employed(a, today)));
+        t.1 += f64::from(u8::from(a.left_on.is_some_and(|l| l < today)));
+    }
+    by_team
+        .into_iter()
+        .flat_map(|(team, (employed, left))| {
+            [
+                (
+                    SeriesKey::new(&metrics::AGENTS, vec![("team", team.clone())]),
+                    employed,
+                ),
+                (
+                    SeriesKey::new(&metrics::AGENTS_LEFT, vec![("team", team)]),
+                    left,
+                ),
+            ]
+        })
+        .collect()
 }
 
 /// The state gauges at `now`; `breaches` receives (ticket id, new

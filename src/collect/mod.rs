@@ -217,6 +217,9 @@ pub async fn run(
         .engagement_matching(&answers_since, &mut run.rejects)
         .await?;
     run.read(Relation::Engagement, engagement.len() as u64);
+    // The staff (optional, small): read whole for the people gauges.
+    let agents = source.agents(&mut run.rejects).await?;
+    run.read(Relation::Agents, agents.as_ref().map_or(0, Vec::len) as u64);
     let counted = match &prev {
         // A backfill starts from an empty store: nothing is counted yet.
         None => HashSet::new(),
@@ -328,6 +331,14 @@ pub async fn run(
         now,
         &mut breaches,
     );
+    if let Some(agents) = &agents {
+        live.gauges.extend(gauges::people_gauges(
+            agents,
+            now,
+            settings.timezone,
+            &mut live.labels,
+        ));
+    }
     phases.done("state gauges");
     // Running clocks that passed their target since the tickets were last
     // walked: their facts say so now (a ticket's breach is not a counter,

@@ -82,6 +82,12 @@ impl SourceSettings {
         self.preset_files.get(&r).copied()
     }
 
+    /// Whether `[source.relations]`, `[source.queries]` or the preset
+    /// name relation `r` (an optional relation must then be readable).
+    pub fn configured(&self, r: Relation) -> bool {
+        self.relations.contains_key(&r)
+    }
+
     pub fn relation(&self, r: Relation) -> RelationSource {
         self.relations
             .get(&r)
@@ -271,7 +277,7 @@ fn use_preset(
 }
 
 fn relation_key(key: &str) -> Option<Relation> {
-    Relation::ALL.into_iter().find(|r| r.short_name() == key)
+    Relation::ANY.into_iter().find(|r| r.short_name() == key)
 }
 
 /// A table name, optionally schema-qualified; safe to put in SQL unquoted.

@@ -9,6 +9,7 @@ pub mod engagement;
 pub mod facts;
 pub mod first_response;
 pub mod interactions;
+pub mod people;
 pub mod replies;
 pub mod resolution;
 pub mod routing;

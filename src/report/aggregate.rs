@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::engine::backlog;
 use crate::engine::calendar::Calendars;
 use crate::engine::engagement::EngagementTally;
+use crate::engine::people::{Directory, People};
 use crate::engine::servqual::{Servqual, ServqualTally, ServqualWeights};
 use crate::engine::slo::Slo;
 use crate::engine::stats::{Summary, ratio};
@@ -34,6 +35,9 @@ pub enum Dimension {
     Agent,
     /// The creation's weekday and hour in `schedule.timezone` (`mon 09`).
     Hour,
+    /// The assignee's tenure at the event: `new` in their first 90 days,
+    /// `established` after (needs the `support_agents` relation).
+    Tenure,
 }
 
 /// `mon 00` … `sun 23`, in week order.
@@ -158,6 +162,10 @@ pub struct Metrics {
     /// Expectations against perceptions per dimension (DESIGN §3
     /// "SERVQUAL"); `null` without a SERVQUAL answer in the period.
     pub servqual: Option<Servqual>,
+    /// Headcount, leavers, turnover and tenure (DESIGN §3 "People"), of
+    /// everyone or a home team; `null` without `support_agents` (and for
+    /// groups that are not teams).
+    pub people: Option<People>,
     pub backlog: Backlog,
     pub slo: Vec<SloResult>,
 }
@@ -285,6 +293,8 @@ impl Acc {
                 index: self.engagement.index(),
             },
             servqual: self.servqual.result(weights),
+            // Not a sum of measurements: `report` sets it from the staff.
+            people: None,
             backlog: Backlog {
                 tickets: self.backlog_by_status.values().sum(),
                 by_status: self.backlog_by_status,
@@ -325,6 +335,8 @@ pub struct Aggregator<'a> {
     timezone: chrono_tz::Tz,
     /// `[servqual] weights`, for the weighted score.
     weights: ServqualWeights,
+    /// The staff, for `--by tenure`.
+    agents: Option<&'a Directory>,
     overall: Acc,
     groups: BTreeMap<String, Acc>,
 }
@@ -353,6 +365,7 @@ impl<'a> Aggregator<'a> {
             reached: None,
             timezone: chrono_tz::UTC,
             weights: ServqualWeights::default(),
+            agents: None,
             overall: Acc::default(),
             groups: BTreeMap::new(),
         }
@@ -361,6 +374,12 @@ impl<'a> Aggregator<'a> {
     /// `--by hour` in `tz` (`schedule.timezone`; UTC by default).
     pub fn in_timezone(mut self, tz: chrono_tz::Tz) -> Self {
         self.timezone = tz;
+        self
+    }
+
+    /// The staff whose tenure `--by tenure` reads.
+    pub fn with_agents(mut self, agents: &'a Directory) -> Self {
+        self.agents = Some(agents);
         self
     }
 
@@ -397,7 +416,7 @@ impl<'a> Aggregator<'a> {
     ) -> Vec<&'t str> {
         match (self.reached, timeline) {
             (Some(_), Some(timeline)) => crate::digest::facts::reached(timeline, at),
-            _ => self.key(ticket, holder).into_iter().collect(),
+            _ => self.key(ticket, holder, at).into_iter().collect(),
         }
     }
 
@@ -413,10 +432,20 @@ impl<'a> Aggregator<'a> {
         }
     }
 
-    fn key<'t>(&self, ticket: Option<&'t Ticket>, holder: Holder<'t>) -> Option<&'t str> {
+    fn key<'t>(
+        &self,
+        ticket: Option<&'t Ticket>,
+        holder: Holder<'t>,
+        at: Instant,
+    ) -> Option<&'t str> {
         let value = match (self.by?, ticket) {
             (Dimension::Team, _) => holder.team.unwrap_or(UNASSIGNED),
             (Dimension::Agent, Some(_)) => holder.agent.unwrap_or(UNASSIGNED),
+            (Dimension::Tenure, Some(_)) => match (holder.agent, self.agents) {
+                (Some(agent), Some(dir)) => dir.tenure_group(agent, at),
+                (Some(_), None) => crate::engine::people::UNKNOWN,
+                (None, _) => UNASSIGNED,
+            },
             (_, None) => NONE,
             (Dimension::Hour, Some(t)) => hour_of_week(t.created_at, self.timezone),
             (Dimension::Channel, Some(t)) => t.channel.as_str(),

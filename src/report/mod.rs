@@ -13,8 +13,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::Settings;
+use crate::engine::people::{self, Directory};
 use crate::model::Instant;
+use crate::model::Relation;
 use crate::rejects::RejectCount;
+use crate::rejects::Rejects;
 use crate::source::{Source, SourceError};
 pub use aggregate::{Dimension, Metrics, Period};
 
@@ -44,12 +47,42 @@ pub async fn build(
 ) -> Result<Report, SourceError> {
     source.begin_job(now).await;
     let as_of = period.to.min(now);
+    // The staff first: a small relation, and `--by tenure` needs it.
+    let mut agent_rejects = Rejects::default();
+    let directory = source
+        .agents(&mut agent_rejects)
+        .await?
+        .map(|agents| Directory::new(&agents, settings.timezone));
+    if by == Some(Dimension::Tenure) && directory.is_none() {
+        return Err(SourceError::Relation {
+            relation: Relation::Agents,
+            from: source.describe(Relation::Agents),
+            message: "the source has no such relation; report --by tenure groups by the \
+                      assignee's tenure, which it lists (agent_id, team, started_on, left_on)"
+                .to_string(),
+        });
+    }
     let mut agg =
         aggregate::Aggregator::new(period, by, as_of, &settings.calendars, &settings.slos)
             .in_timezone(settings.timezone)
             .servqual_weights(settings.servqual);
-    let rejected = scan::scan(source, settings, Some(period.from), period.to, &mut agg).await?;
-    let (overall, groups) = agg.finish();
+    if let Some(d) = &directory {
+        agg = agg.with_agents(d);
+    }
+    let mut rejected = scan::scan(source, settings, Some(period.from), period.to, &mut agg).await?;
+    agent_rejects.log();
+    rejected.extend(agent_rejects.summary());
+    let (mut overall, mut groups) = agg.finish();
+    if let Some(d) = &directory {
+        let days = people::days(period, settings.timezone);
+        overall.people = people::people(d.agents(), &days);
+        if by == Some(Dimension::Team) {
+            let by_team = d.by_team(&days);
+            for (team, m) in groups.iter_mut().flatten() {
+                m.people = by_team.get(team).cloned();
+            }
+        }
+    }
     Ok(Report {
         period,
         as_of,

@@ -8,8 +8,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::config::CesDirection;
 use crate::model::{
-    Actor, Creator, EngagementAnswer, EngagementResponse, Event, EventKind, Instant, Priority,
-    Relation, ServqualDimension, ServqualSide, Status, SurveyResponse, SurveyScore, Ticket,
+    Actor, Agent, Creator, EngagementAnswer, EngagementResponse, Event, EventKind, Instant,
+    Priority, Relation, ServqualDimension, ServqualSide, Status, SurveyResponse, SurveyScore,
+    Ticket,
 };
 
 /// A timestamp column as the backend stored it.
@@ -519,6 +520,53 @@ fn servqual_question(row: &dyn RowAccess) -> Result<(ServqualDimension, Option<u
             ),
         )
     })
+}
+
+/// A row of the optional `support_agents` relation.
+pub fn agent(row: &dyn RowAccess) -> Result<Agent, Rejection> {
+    agent_fields(row).map_err(|r| r.of_row(row, Relation::Agents))
+}
+
+fn agent_fields(row: &dyn RowAccess) -> Result<Agent, Rejection> {
+    let id = required(row, "agent_id", "null_agent_id")?.to_string();
+    let team = required(row, "team", "null_team")?.to_string();
+    let started_on = date(row, "started_on")?
+        .ok_or_else(|| reject("null_started_on", format!("agent {id}: started_on is null")))?;
+    let left_on = date(row, "left_on")?;
+    if let Some(left) = left_on.filter(|l| *l < started_on) {
+        return Err(reject(
+            "left_before_start",
+            format!("agent {id}: left_on {left} is before started_on {started_on}"),
+        ));
+    }
+    Ok(Agent {
+        id,
+        team,
+        started_on,
+        left_on,
+    })
+}
+
+/// A calendar date: `YYYY-MM-DD`, or a timestamp's date part (a DATETIME
+/// column read as text).
+fn date(row: &dyn RowAccess, col: &str) -> Result<Option<chrono::NaiveDate>, Rejection> {
+    let Some(text) = text(row, col)? else {
+        return Ok(None);
+    };
+    let t = text.trim();
+    t.get(..10)
+        .filter(|_| {
+            t.get(10..)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', 'T', 't']))
+        })
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(Some)
+        .ok_or_else(|| {
+            reject(
+                "bad_date",
+                format!("{col} = `{t}`; expected a date, YYYY-MM-DD"),
+            )
+        })
 }
 
 pub fn engagement(row: &dyn RowAccess, horizon: Horizon) -> Result<EngagementResponse, Rejection> {

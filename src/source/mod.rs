@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use crate::config::{RelationSource, SourceSettings};
 use crate::db::{self, DbError, Role, redact_url};
 pub use crate::db::{Access, Dialect, Pool};
-use crate::model::{EngagementResponse, Event, Instant, Relation, SurveyResponse, Ticket};
+use crate::model::{Agent, EngagementResponse, Event, Instant, Relation, SurveyResponse, Ticket};
 use crate::rejects::Rejects;
 use backends::{for_each_row, map_rows};
 use decode::RowAccess;
@@ -118,6 +118,13 @@ const SURVEY_COLUMNS: &[(&str, Col)] = &[
     // `Source::probe_optional_columns`.
     ("question", Col::Text),
 ];
+const AGENT_COLUMNS: &[(&str, Col)] = &[
+    ("agent_id", Col::Text),
+    ("team", Col::Text),
+    // Dates as text: every backend prints a DATE as YYYY-MM-DD.
+    ("started_on", Col::Text),
+    ("left_on", Col::Text),
+];
 const ENGAGEMENT_COLUMNS: &[(&str, Col)] = &[
     ("id", Col::Text),
     ("employee_id", Col::Text),
@@ -142,6 +149,7 @@ fn columns(r: Relation) -> &'static [(&'static str, Col)] {
         Relation::Events => EVENT_COLUMNS,
         Relation::Surveys => SURVEY_COLUMNS,
         Relation::Engagement => ENGAGEMENT_COLUMNS,
+        Relation::Agents => AGENT_COLUMNS,
     }
 }
 
@@ -248,7 +256,7 @@ impl Source {
     }
 
     /// Where a relation is read from, for messages.
-    fn describe(&self, r: Relation) -> String {
+    pub fn describe(&self, r: Relation) -> String {
         match self.settings.relation(r) {
             RelationSource::Table(t) => format!("table `{t}`"),
             RelationSource::Query(_) => {
@@ -615,6 +623,30 @@ impl Source {
         Ok(first_ids::FirstIds::new(Relation::Engagement).keep(out, |e| &e.id, rejects))
     }
 
+    /// The support staff (the optional `support_agents` relation); `None`
+    /// when the source has none, or an empty one. A relation named in `[source.relations]`
+    /// or `[source.queries]` must be readable; the default table may be
+    /// absent.
+    pub async fn agents(&self, rejects: &mut Rejects) -> Result<Option<Vec<Agent>>, SourceError> {
+        let sql = self.select(Relation::Agents);
+        if !self.settings.configured(Relation::Agents) {
+            match for_each_row(&self.pool, format!("{sql} WHERE 1 = 0"), |_| {}).await {
+                Ok(()) => {}
+                // The database answered: no such relation.
+                Err(sqlx::Error::Database(_)) => return Ok(None),
+                Err(e) => return Err(self.relation_error(Relation::Agents, e)),
+            }
+        }
+        let mut out = Vec::new();
+        self.read_all(Relation::Agents, sql, rejects, decode::agent, |a| {
+            out.push(a)
+        })
+        .await?;
+        // An empty relation says nothing about the staff: as none.
+        let agents = first_ids::FirstIds::new(Relation::Agents).keep(out, |a| &a.id, rejects);
+        Ok((!agents.is_empty()).then_some(agents))
+    }
+
     /// The SELECTs that read `rows` of relation `r` (several when a list of
     /// ids is split into chunks; none for an empty list).
     fn selects(&self, r: Relation, rows: &Rows<'_>) -> Vec<String> {
@@ -627,6 +659,8 @@ impl Source {
                     Relation::Tickets => "updated_at",
                     Relation::Events => "occurred_at",
                     Relation::Surveys | Relation::Engagement => "responded_at",
+                    // Read whole (a small relation): no change column.
+                    Relation::Agents => return vec![base],
                 };
                 vec![format!("{base} WHERE {}", at_or_after(dialect, column, *t))]
             }
@@ -679,6 +713,7 @@ impl Source {
                     };
                     vec![listed, unlisted]
                 }
+                Relation::Agents => vec![base],
                 Relation::Surveys | Relation::Engagement => vec![format!(
                     "{base} WHERE {}",
                     at_or_after(dialect, "responded_at", *from)

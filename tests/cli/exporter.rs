@@ -168,6 +168,64 @@ pub fn check_against_report(m: &Scrape, r: &Value, prefix: &str, filter: &[(&str
     }
 }
 
+/// The people gauges against `report`: headcount today is the headcount
+/// on the last day of a period ending tonight; leavers so far are the
+/// leavers of everything before today. By hand: billing 1 employed, 1
+/// left; tech 1 employed (a9 has not started), none left.
+fn check_people(db: &TestDb, config: &std::path::Path, m: &Scrape) {
+    let today = chrono::Utc::now().date_naive();
+    let day = |d: chrono::NaiveDate| format!("{d}T00:00:00Z");
+    let tomorrow = today.succ_opt().expect("a tomorrow");
+    let now = report_of(
+        db,
+        config,
+        &["--from", "2000-01-01T00:00:00Z", "--to", &day(tomorrow)],
+        Some("team"),
+    );
+    let before = report_of(
+        db,
+        config,
+        &["--from", "2000-01-01T00:00:00Z", "--to", &day(today)],
+        Some("team"),
+    );
+    for (team, employed, left) in [("billing", 1.0, 1.0), ("tech", 1.0, 0.0)] {
+        let t = [("team", team)];
+        same(
+            &format!("{team} agents, by hand"),
+            m.sum("support_agents", &t),
+            employed,
+        );
+        same(
+            &format!("{team} left, by hand"),
+            m.sum("support_agents_left_total", &t),
+            left,
+        );
+        same(
+            &format!("{team} agents"),
+            m.sum("support_agents", &t),
+            num(&now, &format!("/groups/{team}/people/agents")),
+        );
+        same(
+            &format!("{team} leavers"),
+            m.sum("support_agents_left_total", &t),
+            num(&before, &format!("/groups/{team}/people/leavers")),
+        );
+    }
+    same(
+        "agents",
+        m.sum("support_agents", &[]),
+        num(&now, "/overall/people/agents"),
+    );
+    // Never per agent.
+    for s in m
+        .samples
+        .iter()
+        .filter(|s| s.name.starts_with("support_agents"))
+    {
+        assert_eq!(s.labels.keys().collect::<Vec<_>>(), ["team"], "{s:?}");
+    }
+}
+
 /// Each dimension's answers of each kind, and their scores' sum, on
 /// /metrics (by the score label) against the report's means.
 fn check_servqual(m: &Scrape, r: &Value, prefix: &str) {
@@ -210,8 +268,17 @@ fn check_servqual(m: &Scrape, r: &Value, prefix: &str) {
     }
 }
 
+/// Staff for the people gauges: billing has a1 and a leaver (a3), tech a2
+/// and one who starts in 2099 (not employed yet).
+const AGENTS: &str = "INSERT INTO support_agents (agent_id, team, started_on, left_on) VALUES
+ ('a1', 'billing', '2025-10-01', NULL),
+ ('a3', 'billing', '2024-05-01', '2026-01-07'),
+ ('a2', 'tech',    '2025-12-01', NULL),
+ ('a9', 'tech',    '2099-01-01', NULL);";
+
 async fn collect_matches_report(db: TestDb, state_url: String) {
     db.load_fixture("small_helpdesk.sql").await;
+    db.execute(AGENTS).await;
     let config = config(&db, &state_url);
     let served = Served::start(db.dir.path(), &config, &[]);
     assert_eq!(http_get(&served.addr, "/healthz").0, 200);
@@ -300,6 +367,7 @@ async fn collect_matches_report(db: TestDb, state_url: String) {
         "the fixture has bad rows"
     );
 
+    check_people(&db, &config, &m);
     let by_team = report(&db, &config, Some("team"));
     let groups = by_team["groups"].as_object().expect("groups");
     assert!(groups.len() >= 3, "{groups:?}");

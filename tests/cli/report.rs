@@ -480,3 +480,115 @@ async fn report_by_agent_and_by_hour_of_week() {
     assert_eq!(hours, ["mon 10", "sun 21", "thu 10", "tue 11", "wed 09"]);
     db.cleanup().await;
 }
+
+/// The staff of the fixture's week [2026-01-05, 2026-01-12), UTC:
+/// a1 (billing, since 2025-10-01: 96 days on the 5th, established), a2
+/// (tech, since 2025-12-01: 36 days on the 6th, new), a3 (billing, left on
+/// the 7th), a4 (tech, joined on the 9th), a5 (frontline, left in
+/// December); a6 and a7 break the contract. Headcount-days: a1 7, a2 7,
+/// a3 3 (5th–7th), a4 3 (9th–11th): 20, mean 20/7; one leaver: turnover
+/// 7/20 = 0.35. On the 11th: a1 102 days, a2 41, a4 2: median 41.
+const AGENTS: &str = "
+INSERT INTO support_agents (agent_id, team, started_on, left_on) VALUES
+ ('a1', 'billing',   '2025-10-01', NULL),
+ ('a2', 'tech',      '2025-12-01', NULL),
+ ('a3', 'billing',   '2024-05-01', '2026-01-07'),
+ ('a4', 'tech',      '2026-01-09', NULL),
+ ('a5', 'frontline', '2020-01-01', '2025-12-31'),
+ ('a6', 'tech',      '2026-01-10', '2026-01-02'),
+ ('a7', 'tech',      'someday',    NULL);
+UPDATE support_ticket_events SET agent_id = 'a1' WHERE id = 2;
+UPDATE support_ticket_events SET agent_id = 'a2' WHERE id = 12;
+";
+
+#[tokio::test]
+async fn report_people_turnover_tenure_and_by_tenure() {
+    let db = TestDb::sqlite();
+    load_fixture(&db).await;
+    // Without staff: people is null, and --by tenure says what it needs.
+    let v = report(&db, &[]);
+    assert_null(&v, "/overall/people");
+    let config = fixture("small_helpdesk.toml");
+    let env = [("SUPPORT_METRICS__SOURCE__URL", db.url.as_str())];
+    let args = [
+        "--config",
+        config.to_str().expect("utf-8"),
+        "report",
+        "--from",
+        FROM,
+        "--to",
+        TO,
+        "--by",
+        "tenure",
+    ];
+    let r = run(db.dir.path(), &args, &env);
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains("support_agents") && r.stderr.contains("--by tenure"),
+        "{}",
+        r.stderr
+    );
+
+    db.execute(AGENTS).await;
+    let v = report(&db, &["--by", "team"]);
+    let o = "/overall/people";
+    assert_num(&v, &format!("{o}/agents"), 3.0);
+    assert_num(&v, &format!("{o}/leavers"), 1.0);
+    assert_num(&v, &format!("{o}/turnover"), 0.35);
+    assert_num(&v, &format!("{o}/median_tenure_days"), 41.0);
+    // billing: a1 7 days + a3 3, a3 left: 7/10; a1 102 days on the 11th.
+    assert_num(&v, "/groups/billing/people/turnover", 0.7);
+    assert_num(&v, "/groups/billing/people/agents", 1.0);
+    assert_num(&v, "/groups/billing/people/median_tenure_days", 102.0);
+    // tech: a2 and a4 (41 and 2 days), nobody left.
+    assert_num(&v, "/groups/tech/people/turnover", 0.0);
+    assert_num(&v, "/groups/tech/people/median_tenure_days", 21.5);
+    // frontline: a5 left before the week: nobody to divide by.
+    assert_num(&v, "/groups/frontline/people/agents", 0.0);
+    assert_null(&v, "/groups/frontline/people/turnover");
+    assert_null(&v, "/groups/frontline/people/median_tenure_days");
+    let rejected: Vec<(String, String)> = v["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .filter(|r| r["relation"] == "agents")
+        .map(|r| {
+            (
+                r["reason"].as_str().unwrap_or_default().to_string(),
+                r["count"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            ("bad_date".to_string(), "1".to_string()),
+            ("left_before_start".to_string(), "1".to_string())
+        ]
+    );
+
+    // By tenure: a1's tickets (established) and a2's (new), as --by agent
+    // counts them per agent.
+    let v = report(&db, &["--by", "tenure"]);
+    let g = "/groups";
+    assert_num(&v, &format!("{g}/established/tickets_solved"), 2.0);
+    assert_num(
+        &v,
+        &format!("{g}/established/first_response_seconds/mean"),
+        1800.0,
+    );
+    assert_num(&v, &format!("{g}/established/csat/satisfied"), 1.0);
+    assert_num(&v, &format!("{g}/new/first_response_seconds/mean"), 3000.0);
+    assert_num(&v, &format!("{g}/new/tickets_solved"), 1.0);
+    assert_num(&v, &format!("{g}/new/csat/responses"), 1.0);
+    assert_num(&v, &format!("{g}/new/csat/satisfied"), 0.0);
+    assert_num(&v, &format!("{g}/unassigned/tickets_created"), 3.0);
+    let groups: Vec<&String> = v["groups"].as_object().expect("groups").keys().collect();
+    assert!(
+        groups
+            .iter()
+            .all(|k| ["established", "new", "unassigned", "none"].contains(&k.as_str())),
+        "{groups:?}"
+    );
+    db.cleanup().await;
+}

@@ -246,9 +246,12 @@ pub const AGENTS: Family = gauge(
     "Support agents employed today (support_agents: started_on on or before today, no left_on before it), by home team, as of the last collection.",
     &["team"],
 );
-pub const AGENTS_LEFT: Family = gauge(
+/// A counter read whole from the source at each collection (not kept in
+/// the state store): leavers only accumulate, so `increase()` over a range
+/// is the range's leavers.
+pub const AGENTS_LEFT: Family = counter(
     "support_agents_left_total",
-    "Support agents who have left (left_on before today), by home team, as of the last collection: its increase over a range is the range's leavers.",
+    "Support agents who have left (left_on before today), by home team, as of the last collection.",
     &["team"],
 );
 pub const SLO_ACTIVE: Family = gauge(

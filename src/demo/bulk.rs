@@ -192,6 +192,18 @@ async fn copy_week(pool: &PgPool, d: &Dataset) -> Result<(), sqlx::Error> {
         "support_engagement_responses (id, employee_id, team, responded_at, question, score)",
     )
     .await?;
+    for a in &d.agents {
+        csv.text(&a.id);
+        csv.text(&a.team);
+        csv.raw(&a.started_on.to_string());
+        csv.opt(a.left_on.map(|d| d.to_string()).as_deref());
+        csv.end_row();
+    }
+    csv.copy(
+        &mut tx,
+        "support_agents (agent_id, team, started_on, left_on)",
+    )
+    .await?;
     tx.commit().await
 }
 

@@ -15,8 +15,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::engine::calendar::{Calendar, Calendars};
 use crate::model::{
-    Actor, Creator, EngagementAnswer, EngagementResponse, Event, EventKind, Instant, Priority,
-    ServqualDimension, ServqualSide, Status, SurveyResponse, SurveyScore, Ticket,
+    Actor, Agent, Creator, EngagementAnswer, EngagementResponse, Event, EventKind, Instant,
+    Priority, ServqualDimension, ServqualSide, Status, SurveyResponse, SurveyScore, Ticket,
 };
 
 /// What to generate.
@@ -39,6 +39,8 @@ pub struct Dataset {
     pub events: Vec<Event>,
     pub surveys: Vec<SurveyResponse>,
     pub engagement: Vec<EngagementResponse>,
+    /// The support staff (`support_agents`), in the last part.
+    pub agents: Vec<Agent>,
 }
 
 pub const TEAMS: [&str; 4] = ["frontline", "billing", "tech-support", "us-support"];
@@ -115,6 +117,98 @@ fn pick_index(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
 fn weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> &'a T {
     let weights: Vec<u32> = items.iter().map(|(_, w)| *w).collect();
     &items[pick_index(rng, &weights)].0
+}
+
+/// The demo's support staff: eight agents per team, hired one to six years
+/// before the history starts; with at least four weeks of history, each
+/// team's agent 6 leaves three weeks before its end and agent 9 takes over
+/// their work from the next day (new: in their first 90 days at the end),
+/// and billing loses agent 8 two weeks earlier (a quiet leaver).
+struct Staff {
+    end: Instant,
+    /// The handover: the first day of agent 9, when agent 6 has gone.
+    handover: Option<Instant>,
+}
+
+impl Staff {
+    fn new(shape: &Shape, start: Instant) -> Staff {
+        Staff {
+            end: shape.end,
+            handover: (shape.weeks >= 4).then(|| shape.end - Duration::weeks(3)),
+        }
+        .checked(start)
+    }
+
+    /// A handover before the history starts would be no story.
+    fn checked(self, start: Instant) -> Staff {
+        Staff {
+            handover: self.handover.filter(|h| *h > start),
+            ..self
+        }
+    }
+
+    /// Agent 6's events and pulse answers from the handover on are agent 9's.
+    fn hand_over(&self, data: &mut Dataset) {
+        let Some(handover) = self.handover else {
+            return;
+        };
+        let renamed = |id: &mut Option<String>| {
+            if let Some(v) = id.as_mut()
+                && let Some(team) = v.strip_suffix("-agent-6")
+            {
+                *v = format!("{team}-agent-9");
+            }
+        };
+        for e in data.events.iter_mut().filter(|e| e.occurred_at >= handover) {
+            renamed(&mut e.actor_id);
+            renamed(&mut e.agent_id);
+        }
+        for e in data
+            .engagement
+            .iter_mut()
+            .filter(|e| e.responded_at >= handover)
+        {
+            let mut id = Some(std::mem::take(&mut e.employee_id));
+            renamed(&mut id);
+            e.employee_id = id.unwrap_or_default();
+        }
+        // The quiet leaver answers no pulse after leaving.
+        let quiet = format!("{INJECTED_TEAM}-agent-8");
+        data.engagement
+            .retain(|e| e.employee_id != quiet || e.responded_at < handover - Duration::weeks(2));
+    }
+
+    fn agents(&self) -> Vec<Agent> {
+        let day = |t: Instant| t.date_naive();
+        let mut out = Vec::new();
+        for (ti, team) in TEAMS.iter().enumerate() {
+            for n in 1..=8u32 {
+                // Hired 1–6 years before the end, by team and number.
+                let years = 1 + (ti as u32 * 8 + n) % 6;
+                let started = self.end - Duration::weeks(i64::from(52 * years + n));
+                let left = match (n, self.handover) {
+                    (6, Some(h)) => Some(day(h - Duration::days(1))),
+                    (8, Some(h)) if *team == INJECTED_TEAM => Some(day(h - Duration::weeks(2))),
+                    _ => None,
+                };
+                out.push(Agent {
+                    id: format!("{team}-agent-{n}"),
+                    team: team.to_string(),
+                    started_on: day(started),
+                    left_on: left,
+                });
+            }
+            if let Some(h) = self.handover {
+                out.push(Agent {
+                    id: format!("{team}-agent-9"),
+                    team: team.to_string(),
+                    started_on: day(h),
+                    left_on: None,
+                });
+            }
+        }
+        out
+    }
 }
 
 /// Weeks between two waves of the SERVQUAL survey (about a quarter).
@@ -261,6 +355,7 @@ pub fn generate(shape: &Shape, calendars: &Calendars) -> Dataset {
         data.events.extend(week.events);
         data.surveys.extend(week.surveys);
         data.engagement.extend(week.engagement);
+        data.agents.extend(week.agents);
     });
     data
 }
@@ -301,6 +396,7 @@ pub fn generate_weekly(shape: &Shape, calendars: &Calendars, mut part: impl FnMu
     // Events generated but not yet due: they happen after the current week.
     let mut pending: Vec<Event> = Vec::new();
 
+    let staff = Staff::new(shape, start);
     for week in 0..shape.weeks {
         let mut data = Dataset::default();
         let week_start = start + Duration::weeks(i64::from(week));
@@ -440,6 +536,10 @@ pub fn generate_weekly(shape: &Shape, calendars: &Calendars, mut part: impl FnMu
         for e in &mut data.events {
             e.id = next_event;
             next_event += 1;
+        }
+        staff.hand_over(&mut data);
+        if last {
+            data.agents = staff.agents();
         }
         part(data);
     }

@@ -73,6 +73,7 @@ pub async fn run(source: Source, seed: u64, mut stop: watch::Receiver<bool>) {
             events: Vec::new(),
             surveys: Vec::new(),
             engagement: Vec::new(),
+            agents: Vec::new(),
         };
         let mut solved_ids = Vec::new();
         let now = Utc::now();

@@ -98,13 +98,14 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
             .await
             .context("cannot write the demo helpdesk")?;
         println!(
-            "Created {} with {} tickets, {} ticket events, {} survey answers and {} engagement answers \
-             from {} to {} in {:.1}s.",
+            "Created {} with {} tickets, {} ticket events, {} survey answers, {} engagement answers \
+             and {} agents from {} to {} in {:.1}s.",
             path.display(),
             data.tickets.len(),
             data.events.len(),
             data.surveys.len(),
             data.engagement.len(),
+            data.agents.len(),
             (end - Duration::weeks(i64::from(opts.weeks))).format("%Y-%m-%d"),
             end.format("%Y-%m-%d"),
             started.elapsed().as_secs_f64(),

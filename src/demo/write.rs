@@ -82,6 +82,18 @@ macro_rules! insert_all {
             });
             q.build().execute(&mut *tx).await?;
         }
+        for chunk in data.agents.chunks(CHUNK) {
+            let mut q = QueryBuilder::<$db>::new(
+                "INSERT INTO support_agents (agent_id, team, started_on, left_on) ",
+            );
+            q.push_values(chunk, |mut b, a| {
+                b.push_bind(a.id.clone())
+                    .push_bind(a.team.clone())
+                    .push_bind(a.started_on)
+                    .push_bind(a.left_on);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
         tx.commit().await?;
     }};
 }
@@ -100,11 +112,12 @@ pub async fn insert(source: &Source, data: &Dataset) -> Result<(), sqlx::Error> 
 /// Empties the canonical tables (TRUNCATE where the backend has it: a
 /// million rows go at once).
 pub async fn clear(source: &Source) -> Result<(), sqlx::Error> {
-    const TABLES: [&str; 4] = [
+    const TABLES: [&str; 5] = [
         "support_tickets",
         "support_ticket_events",
         "support_survey_responses",
         "support_engagement_responses",
+        "support_agents",
     ];
     for table in TABLES {
         match source.pool() {

@@ -218,6 +218,18 @@ fn rows() -> Vec<Row> {
         ("  empathy gap (E → P)".into(), |m| {
             servqual_gap(m, ServqualDimension::Empathy)
         }),
+        ("Agents at the end (leavers, turnover)".into(), |m| {
+            m.people.as_ref().map_or_else(
+                || "—".into(),
+                |p| format!("{} ({}, {})", p.agents, p.leavers, pct(p.turnover)),
+            )
+        }),
+        ("  median tenure".into(), |m| {
+            m.people
+                .as_ref()
+                .and_then(|p| p.median_tenure_days)
+                .map_or_else(|| "—".into(), |d| format!("{d:.0} days"))
+        }),
         ("Backlog (open tickets)".into(), |m| {
             m.backlog.tickets.to_string()
         }),
@@ -375,8 +387,14 @@ fn csv_cell(s: &str) -> String {
 }
 
 /// The CSV's columns do not depend on the data: a group without SERVQUAL
-/// answers has the same servqual columns as one with, empty.
-fn with_servqual_columns(mut metrics: Value) -> Value {
+/// answers (or staff) has the same servqual (people) columns as one with,
+/// empty.
+fn with_stable_columns(mut metrics: Value) -> Value {
+    if let Some(people) = metrics.get_mut("people").filter(|v| v.is_null()) {
+        *people = serde_json::json!({
+            "agents": null, "leavers": null, "turnover": null, "median_tenure_days": null
+        });
+    }
     if let Some(sq) = metrics.get_mut("servqual").filter(|v| v.is_null()) {
         let dimension = serde_json::json!({
             "expectation": null, "perception": null, "gap": null, "responses": null
@@ -398,7 +416,7 @@ fn csv(report: &Report) -> String {
         let mut cells = Vec::new();
         flatten(
             "",
-            &with_servqual_columns(serde_json::to_value(m).unwrap_or(Value::Null)),
+            &with_stable_columns(serde_json::to_value(m).unwrap_or(Value::Null)),
             &mut cells,
         );
         rows.push((group.to_string(), cells));

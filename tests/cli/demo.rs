@@ -134,4 +134,50 @@ fn the_demo_quarter_has_two_servqual_waves_and_the_digest_names_the_widened_gap(
         text.contains("in the 13 weeks before (240 answers)"),
         "{text}"
     );
+
+    // The staff: 8 agents a team; three weeks before the end each team's
+    // agent 6 leaves and agent 9 starts, and billing's agent 8 left two
+    // weeks before that. Over the last six weeks: 5 leavers; at the end 31
+    // agents; agent 9's tickets are a new agent's.
+    let end = r
+        .stdout
+        .split(" to ")
+        .nth(1)
+        .and_then(|rest| rest.get(..10))
+        .unwrap_or_else(|| panic!("the history's end in {}", r.stdout))
+        .to_string();
+    let end_day = chrono::NaiveDate::parse_from_str(&end, "%Y-%m-%d").expect("a date");
+    let from = (end_day - chrono::Duration::weeks(6)).to_string();
+    let source = format!(
+        "sqlite://{}",
+        dir.path().join("data/demo-helpdesk.sqlite").display()
+    );
+    let report = |by: &str| {
+        let out = run(
+            dir.path(),
+            &[
+                "report", "--from", &from, "--to", &end, "--by", by, "--format", "json",
+            ],
+            &[("SUPPORT_METRICS__SOURCE__URL", source.as_str())],
+        );
+        assert!(out.ok, "{}", out.stderr);
+        serde_json::from_str::<serde_json::Value>(&out.stdout).expect("JSON")
+    };
+    let by_team = report("team");
+    let people = &by_team["overall"]["people"];
+    assert_eq!(people["agents"], 31, "{people}");
+    assert_eq!(people["leavers"], 5, "{people}");
+    assert_eq!(by_team["groups"]["billing"]["people"]["leavers"], 2);
+    assert_eq!(by_team["groups"]["frontline"]["people"]["leavers"], 1);
+    let by_tenure = report("tenure");
+    for group in ["new", "established"] {
+        let solved = by_tenure["groups"][group]["tickets_solved"]
+            .as_u64()
+            .unwrap_or(0);
+        assert!(solved > 0, "{group}: {}", by_tenure["groups"]);
+    }
+    assert!(
+        by_tenure["groups"].get("unknown").is_none(),
+        "every demo agent is listed"
+    );
 }

@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod facts;
+pub mod health;
 pub mod locale;
 pub mod render;
 pub mod send;
@@ -19,6 +20,7 @@ pub mod week;
 use std::collections::BTreeSet;
 
 use crate::config::Settings;
+use crate::engine::people::Directory;
 use crate::engine::timeline::Timeline;
 use crate::model::Period;
 use crate::model::UNASSIGNED;
@@ -45,6 +47,9 @@ pub struct Digest {
     pub slos: Vec<SloRow>,
     pub findings: Findings,
     pub monday: Monday,
+    /// The team-health section, after everything about customers; `None`
+    /// without engagement answers or staff.
+    pub health: Option<health::TeamHealth>,
 }
 
 /// Every scope's digest for a week.
@@ -63,7 +68,6 @@ impl Analysis {
 /// Weeks shown in the trend: the baseline's four and the week itself.
 const TREND_WEEKS: u32 = analysis::BASELINE_WEEKS + 1;
 
-/// Feeds one scan to the facts and to an aggregator per week.
 /// The SERVQUAL answers of the latest wave and of the one before
 /// ([`analysis::ServqualWaves`]), read on their own: the scan reads only
 /// the weeks the other findings need. Their faults are the collections'
@@ -112,8 +116,11 @@ async fn servqual_waves(
     Ok(waves)
 }
 
+/// Feeds one scan to the facts, to an aggregator per week and to the
+/// new agents' numbers.
 struct Collector<'a> {
     facts: facts::Facts<'a>,
+    newcomers: Option<health::Newcomers<'a>>,
     /// `TREND_WEEKS` weekly aggregators, oldest first; the last is the week.
     weekly: Vec<Aggregator<'a>>,
     baseline: Aggregator<'a>,
@@ -122,6 +129,9 @@ struct Collector<'a> {
 impl Visitor for Collector<'_> {
     fn ticket(&mut self, ticket: &Ticket, timeline: &Timeline, surveys: &[SurveyResponse]) {
         self.facts.ticket(ticket, timeline, surveys);
+        if let Some(n) = &mut self.newcomers {
+            n.ticket(timeline, surveys);
+        }
         for a in self.weekly.iter_mut().chain([&mut self.baseline]) {
             a.ticket(ticket, timeline, surveys);
         }
@@ -171,8 +181,25 @@ pub async fn analyse(
         .by_teams_reached(window.to)
         .servqual_weights(settings.servqual)
     };
+    // The staff and the engagement pulses, for the team-health section.
+    let mut people_rejects = crate::rejects::Rejects::default();
+    let agents = source.agents(&mut people_rejects).await?;
+    let directory = agents.as_deref().map(|a| Directory::new(a, tz));
+    let pulses_from = weeks.week.to - chrono::Duration::weeks(2 * health::PULSE_WEEKS);
+    let engagement: Vec<EngagementResponse> = source
+        .engagement_matching(
+            &crate::source::Rows::ChangedSince(pulses_from),
+            &mut people_rejects,
+        )
+        .await?
+        .into_iter()
+        .filter(|e| e.responded_at < weeks.week.to)
+        .collect();
     let mut c = Collector {
         facts: facts::Facts::new(window, as_of, &settings.slos),
+        newcomers: directory
+            .as_ref()
+            .map(|d| health::Newcomers::new(weeks.week, d)),
         weekly: (0..TREND_WEEKS)
             .rev()
             .map(|n| aggregator(week.minus(n).period(tz)))
@@ -256,6 +283,15 @@ pub async fn analyse(
                 period: weeks.week,
                 slos: analysis::slo_rows(&settings.slos, &per_week[n - 1], &baseline_metrics),
                 monday: analysis::monday(facts, &scope, weeks.week, as_of, tz),
+                health: Some(health::section(
+                    scope.team(),
+                    weeks.week,
+                    tz,
+                    &engagement,
+                    agents.as_deref(),
+                    c.newcomers.as_ref(),
+                ))
+                .filter(|h| !h.is_empty()),
                 scope,
                 headline,
                 trend,

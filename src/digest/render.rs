@@ -97,6 +97,7 @@ struct Labels {
     objective: String,
     active: String,
     monday: String,
+    health: String,
     notes: String,
     comments: String,
     owner: String,
@@ -125,6 +126,8 @@ struct View {
     issues: Vec<IssueView>,
     more: Option<String>,
     monday: Vec<String>,
+    /// The team-health section's lines; empty: no section.
+    health: Vec<String>,
     notes: Vec<String>,
     dashboard: Option<(String, String)>,
     method: String,
@@ -1020,6 +1023,87 @@ fn slo_view(r: &SloRow, l: Locale) -> SloView {
 }
 
 /// The Monday view's lines.
+/// The team-health section: the pulse, leavers, new agents — numbers of
+/// groups only (see `health::MIN_PEOPLE`).
+fn health_lines(h: &crate::digest::health::TeamHealth, l: Locale) -> Vec<String> {
+    use crate::digest::health::MIN_PEOPLE;
+    let c = colon(l);
+    let signed = |v: Option<f64>| {
+        v.map(|v| {
+            let n = l.number(v, 0);
+            if v >= 0.5 { format!("+{n}") } else { n }
+        })
+        .unwrap_or_else(|| "–".into())
+    };
+    let index = |v: Option<f64>| v.map(|v| l.number(v, 0)).unwrap_or_else(|| "–".into());
+    let mut out = Vec::new();
+    if let Some((now, before)) = &h.pulse {
+        let (enps, idx, n) = (
+            signed(now.enps),
+            index(now.index),
+            l.count(now.people as u64),
+        );
+        let before = before.map_or_else(
+            || {
+                l.pick(
+                    "no pulse in the 4 weeks before",
+                    "pas de baromètre les 4 semaines précédentes",
+                    "nessun sondaggio nelle 4 settimane precedenti",
+                )
+                .to_string()
+            },
+            |b| {
+                let (e, i) = (signed(b.enps), index(b.index));
+                l.pick(
+                    format!("the 4 weeks before: eNPS {e}, engagement {i}"),
+                    format!("4 semaines précédentes\u{202f}: eNPS {e}, engagement {i}"),
+                    format!("4 settimane precedenti: eNPS {e}, coinvolgimento {i}"),
+                )
+            },
+        );
+        out.push(l.pick(
+            format!("Engagement pulse, last 4 weeks ({n} people){c} eNPS {enps}, engagement index {idx} of 100 ({before})."),
+            format!("Baromètre d’engagement des 4 dernières semaines ({n} personnes){c} eNPS {enps}, indice d’engagement {idx} sur 100 ({before})."),
+            format!("Sondaggio di coinvolgimento, ultime 4 settimane ({n} persone){c} eNPS {enps}, indice di coinvolgimento {idx} su 100 ({before})."),
+        ));
+    }
+    if let Some((left, employed)) = h.leavers {
+        let (left, employed) = (l.count(left), l.count(employed));
+        out.push(l.pick(
+            format!("Left this month{c} {left}; {employed} agents at the week’s end."),
+            format!("Départs ce mois-ci{c} {left}\u{202f}; {employed} agents en fin de semaine."),
+            format!("Uscite questo mese{c} {left}; {employed} operatori a fine settimana."),
+        ));
+    }
+    match &h.newcomers {
+        Some(Ok((new, others))) => {
+            let median = |s: &crate::engine::stats::Summary| {
+                s.p50.map(|v| l.duration(v)).unwrap_or_else(|| "–".into())
+            };
+            let csat = |v: Option<f64>| v.map(|v| l.percent(v)).unwrap_or_else(|| "–".into());
+            let n = l.count(new.agents as u64);
+            let (fr1, fr0) = (median(&new.first_response), median(&others.first_response));
+            let (r1, r0) = (median(&new.reply), median(&others.reply));
+            let (c1, c0) = (csat(new.csat), csat(others.csat));
+            out.push(l.pick(
+                format!("New agents (first 90 days, {n} with tickets) this week{c} median first response {fr1} against {fr0} for the others, median reply {r1} against {r0} (business hours), CSAT {c1} against {c0}."),
+                format!("Nouveaux agents (90 premiers jours, {n} avec des tickets) cette semaine{c} première réponse médiane {fr1} contre {fr0} pour les autres, réponse médiane {r1} contre {r0} (heures ouvrées), CSAT {c1} contre {c0}."),
+                format!("Nuovi operatori (primi 90 giorni, {n} con ticket) questa settimana{c} prima risposta mediana {fr1} contro {fr0} per gli altri, risposta mediana {r1} contro {r0} (ore lavorative), CSAT {c1} contro {c0}."),
+            ));
+        }
+        Some(Err(n)) => {
+            let (n, min) = (l.count(*n as u64), l.count(MIN_PEOPLE as u64));
+            out.push(l.pick(
+                format!("New agents (first 90 days){c} {n} had tickets this week; new agents’ numbers are shown once {min} have tickets, so that no one’s own numbers are."),
+                format!("Nouveaux agents (90 premiers jours){c} {n} avec des tickets cette semaine\u{202f}; leurs chiffres ne s’affichent qu’à partir de {min}, pour ne jamais montrer ceux d’une seule personne."),
+                format!("Nuovi operatori (primi 90 giorni){c} {n} con ticket questa settimana; i loro numeri si mostrano solo da {min} in su, per non mostrare mai quelli di una sola persona."),
+            ));
+        }
+        None => {}
+    }
+    out
+}
+
 fn monday_lines(m: &Monday, l: Locale) -> Vec<String> {
     let c = colon(l);
     let mut out = Vec::new();
@@ -1231,6 +1315,7 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
             objective: l.pick("Objective", "Objectif", "Obiettivo").to_string(),
             active: l.pick("Open past target", "Ouverts hors délai", "Aperti oltre il termine").to_string(),
             monday: l.pick("At the week’s end", "En fin de semaine", "A fine settimana").to_string(),
+            health: l.pick("Team health", "Santé de l’équipe", "Salute del team").to_string(),
             notes: l.pick("Notes", "Notes", "Note").to_string(),
             comments: l.pick("In customers’ words", "Verbatims clients", "Le parole dei clienti").to_string(),
             owner: l.pick("Who can act", "Qui peut agir", "Chi può intervenire").to_string(),
@@ -1254,6 +1339,7 @@ fn view(d: &Digest, l: Locale, dashboard_url: Option<&str>) -> View {
             }
         }),
         monday: monday_lines(&d.monday, l),
+        health: d.health.as_ref().map(|h| health_lines(h, l)).unwrap_or_default(),
         notes,
         dashboard: dashboard_url.map(|u| {
             (

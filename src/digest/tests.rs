@@ -485,6 +485,7 @@ fn week_47(weeks: &Weeks, scope: Scope, findings: super::analysis::Findings) -> 
             oldest_waiting: None,
             busiest: Vec::new(),
         },
+        health: None,
     }
 }
 

@@ -108,6 +108,11 @@ impl Directory {
         }
     }
 
+    /// The home team of agent `id`, if listed.
+    pub fn team_of(&self, id: &str) -> Option<&str> {
+        self.by_id.get(id).map(|a| a.team.as_str())
+    }
+
     pub fn agents(&self) -> impl Iterator<Item = &Agent> + Clone {
         self.by_id.values()
     }

@@ -1,0 +1,313 @@
+//! The digest's team-health section (DESIGN.md §3 "People"): the team's
+//! engagement pulse against the one before, who left this month, and how
+//! new agents' tickets went against the others' — after the
+//! customer-facing issues, only with the data for it, and never one
+//! person's numbers.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::engine::engagement::EngagementTally;
+use crate::engine::people::{self, Directory};
+use crate::engine::stats::Summary;
+use crate::engine::surveys::CsatTally;
+use crate::engine::timeline::{Measure, Timeline};
+use crate::model::{Agent, EngagementResponse, Instant, Period, SurveyResponse, SurveyScore};
+
+/// Weeks of one engagement pulse: the digest compares the answers of the 4
+/// weeks ending with its week with those of the 4 weeks before.
+pub const PULSE_WEEKS: i64 = 4;
+
+/// Fewest people behind a team-health number: a pulse answered by fewer,
+/// or new agents fewer than this, would show someone's own scores.
+pub const MIN_PEOPLE: usize = 3;
+
+/// One pulse's eNPS and engagement index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pulse {
+    pub enps: Option<f64>,
+    pub index: Option<f64>,
+    /// People who answered.
+    pub people: usize,
+}
+
+/// How one group of agents' tickets went in the week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Agents with a measurement in the week.
+    pub agents: usize,
+    /// First response and reply time, business seconds.
+    pub first_response: Summary,
+    pub reply: Summary,
+    pub csat: Option<f64>,
+}
+
+/// The section of one scope; each part `None` without its data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamHealth {
+    /// The latest pulse and the one before it.
+    pub pulse: Option<(Pulse, Option<Pulse>)>,
+    /// Agents whose last day fell in the month so far, and the agents
+    /// employed at the week's end (both of the scope's home team).
+    pub leavers: Option<(u64, u64)>,
+    /// New agents (first 90 days) against the others, when at least
+    /// [`MIN_PEOPLE`] new agents had tickets; `Err(n)`: only `n` did.
+    pub newcomers: Option<Result<(Group, Group), usize>>,
+}
+
+impl TeamHealth {
+    pub fn is_empty(&self) -> bool {
+        self.pulse.is_none() && self.leavers.is_none() && self.newcomers.is_none()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    agents: HashSet<String>,
+    first_response: Vec<f64>,
+    reply: Vec<f64>,
+    csat: CsatTally,
+}
+
+impl Tally {
+    fn group(&self) -> Group {
+        Group {
+            agents: self.agents.len(),
+            first_response: Summary::of(&mut self.first_response.clone()),
+            reply: Summary::of(&mut self.reply.clone()),
+            csat: self.csat.ratio(),
+        }
+    }
+
+    fn merge(&mut self, other: &Tally) {
+        self.agents.extend(other.agents.iter().cloned());
+        self.first_response.extend(&other.first_response);
+        self.reply.extend(&other.reply);
+        self.csat.responses += other.csat.responses;
+        self.csat.satisfied += other.csat.satisfied;
+    }
+}
+
+/// Collects the week's measurements by the assignee's home team and
+/// tenure (a digest [`crate::report::scan::Visitor`] feeds it).
+#[derive(Debug)]
+pub struct Newcomers<'a> {
+    week: Period,
+    directory: &'a Directory,
+    /// (home team, new?) → the group's measurements.
+    by: BTreeMap<(String, bool), Tally>,
+}
+
+impl<'a> Newcomers<'a> {
+    pub fn new(week: Period, directory: &'a Directory) -> Newcomers<'a> {
+        Newcomers {
+            week,
+            directory,
+            by: BTreeMap::new(),
+        }
+    }
+
+    fn tally(&mut self, agent: Option<&str>, at: Instant) -> Option<&mut Tally> {
+        let agent = agent?;
+        let team = self.directory.team_of(agent)?.to_string();
+        let new = self.directory.tenure_group(agent, at) == people::NEW;
+        let t = self.by.entry((team, new)).or_default();
+        t.agents.insert(agent.to_string());
+        Some(t)
+    }
+
+    pub fn ticket(&mut self, timeline: &Timeline, surveys: &[SurveyResponse]) {
+        let week = self.week;
+        for obs in timeline.observations.iter().filter(|o| week.contains(o.at)) {
+            let value = match obs.measure {
+                Measure::FirstResponse(e, _) => (true, e.business.0),
+                Measure::Reply(e) => (false, e.business.0),
+                _ => continue,
+            };
+            if let Some(t) = self.tally(obs.agent.as_deref(), obs.at) {
+                match value {
+                    (true, v) => t.first_response.push(v),
+                    (false, v) => t.reply.push(v),
+                }
+            }
+        }
+        for s in surveys.iter().filter(|s| week.contains(s.responded_at)) {
+            if let SurveyScore::Csat(v) = s.score
+                && let Some(t) = self.tally(timeline.agent_at(s.responded_at), s.responded_at)
+            {
+                t.csat.add(v);
+            }
+        }
+    }
+
+    /// New against established agents of `team` (every team with `None`).
+    fn groups(&self, team: Option<&str>) -> Option<Result<(Group, Group), usize>> {
+        let mut new = Tally::default();
+        let mut established = Tally::default();
+        for ((t, is_new), tally) in &self.by {
+            if team.is_some_and(|team| team != t) {
+                continue;
+            }
+            if *is_new {
+                new.merge(tally);
+            } else {
+                established.merge(tally);
+            }
+        }
+        match new.agents.len() {
+            0 => None,
+            n if n < MIN_PEOPLE => Some(Err(n)),
+            _ => Some(Ok((new.group(), established.group()))),
+        }
+    }
+}
+
+/// The team-health section of `team` (`None`: every team) for the week
+/// `week`: `engagement` the answers since two pulses before its end,
+/// `agents` the staff if the source lists them.
+pub fn section(
+    team: Option<&str>,
+    week: Period,
+    tz: chrono_tz::Tz,
+    engagement: &[EngagementResponse],
+    agents: Option<&[Agent]>,
+    newcomers: Option<&Newcomers>,
+) -> TeamHealth {
+    let pulse_from = week.to - chrono::Duration::weeks(PULSE_WEEKS);
+    let before_from = pulse_from - chrono::Duration::weeks(PULSE_WEEKS);
+    let pulse = |from: Instant, to: Instant| {
+        let mut tally = EngagementTally::default();
+        let mut people = HashSet::new();
+        for e in engagement.iter().filter(|e| {
+            e.responded_at >= from && e.responded_at < to && team.is_none_or(|t| e.team == t)
+        }) {
+            tally.add(&e.answer);
+            people.insert(e.employee_id.as_str());
+        }
+        (people.len() >= MIN_PEOPLE).then(|| Pulse {
+            enps: tally.enps.score(),
+            index: tally.index(),
+            people: people.len(),
+        })
+    };
+    let leavers = agents.map(|agents| {
+        let of_team: Vec<&Agent> = agents
+            .iter()
+            .filter(|a| team.is_none_or(|t| a.team == t))
+            .collect();
+        let last = (week.to - chrono::Duration::microseconds(1))
+            .with_timezone(&tz)
+            .date_naive();
+        let month_start = last.with_day0(0).unwrap_or(last);
+        let left = of_team
+            .iter()
+            .filter(|a| a.left_on.is_some_and(|l| l >= month_start && l <= last))
+            .count() as u64;
+        let employed = of_team.iter().filter(|a| people::employed(a, last)).count() as u64;
+        (left, employed)
+    });
+    TeamHealth {
+        pulse: pulse(pulse_from, week.to).map(|now| (now, pulse(before_from, pulse_from))),
+        leavers: leavers.filter(|(_, employed)| *employed > 0),
+        newcomers: newcomers.and_then(|n| n.groups(team)),
+    }
+}
+
+use chrono::Datelike as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::calendar::tests::t;
+    use crate::model::EngagementAnswer;
+
+    fn answer(team: &str, who: &str, at: &str, answer: EngagementAnswer) -> EngagementResponse {
+        EngagementResponse {
+            id: format!("{who}-{at}"),
+            employee_id: who.into(),
+            team: team.into(),
+            responded_at: t(at),
+            answer,
+        }
+    }
+
+    /// Week 2026-W48 (Nov 23–30). The pulse of the last 4 weeks: three
+    /// billing people answer eNPS 10, 9 and 3 (2 promoters, 1 detractor of
+    /// 3: +33.3) and one Likert 4 (75); the 4 weeks before: 10, 6, 6 (−33.3).
+    /// Two tech people only: too few to show.
+    #[test]
+    fn the_pulse_against_the_one_before_from_three_people() {
+        let week = Period {
+            from: t("2026-11-23T00:00:00Z"),
+            to: t("2026-11-30T00:00:00Z"),
+        };
+        let e = EngagementAnswer::Enps;
+        let mut answers = vec![
+            answer("billing", "b1", "2026-11-25T09:00:00Z", e(10)),
+            answer("billing", "b2", "2026-11-25T09:00:00Z", e(9)),
+            answer("billing", "b3", "2026-11-25T09:00:00Z", e(3)),
+            answer(
+                "billing",
+                "b3",
+                "2026-11-25T09:00:00Z",
+                EngagementAnswer::Likert {
+                    item: "tools".into(),
+                    score: 4,
+                },
+            ),
+            answer("billing", "b1", "2026-10-28T09:00:00Z", e(10)),
+            answer("billing", "b2", "2026-10-28T09:00:00Z", e(6)),
+            answer("billing", "b3", "2026-10-28T09:00:00Z", e(6)),
+            answer("tech", "t1", "2026-11-25T09:00:00Z", e(10)),
+            answer("tech", "t2", "2026-11-25T09:00:00Z", e(10)),
+        ];
+        let h = section(Some("billing"), week, chrono_tz::UTC, &answers, None, None);
+        let (now, before) = h.pulse.expect("a pulse");
+        assert!((now.enps.expect("eNPS") - 100.0 / 3.0).abs() < 1e-9);
+        assert_eq!((now.index, now.people), (Some(75.0), 3));
+        assert!((before.expect("the pulse before").enps.expect("eNPS") + 100.0 / 3.0).abs() < 1e-9);
+        assert_eq!((h.leavers, &h.newcomers), (None, &None));
+        assert!(section(Some("tech"), week, chrono_tz::UTC, &answers, None, None).is_empty());
+        // Everyone: 5 people this pulse.
+        answers.truncate(3);
+        let all = section(None, week, chrono_tz::UTC, &answers, None, None);
+        assert_eq!(
+            all.pulse.map(|(p, before)| (p.people, before)),
+            Some((3, None))
+        );
+    }
+
+    #[test]
+    fn leavers_this_month_of_the_team() {
+        let week = Period {
+            from: t("2026-11-23T00:00:00Z"),
+            to: t("2026-11-30T00:00:00Z"),
+        };
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let agent = |id: &str, team: &str, left: Option<&str>| Agent {
+            id: id.into(),
+            team: team.into(),
+            started_on: d("2024-01-01").unwrap_or_default(),
+            left_on: left.and_then(d),
+        };
+        // b2 left on Nov 8 (this month), b3 on Oct 31 (last month), b4 on
+        // Dec 5 (still employed on the 29th).
+        let agents = [
+            agent("b1", "billing", None),
+            agent("b2", "billing", Some("2026-11-08")),
+            agent("b3", "billing", Some("2026-10-31")),
+            agent("b4", "billing", Some("2026-12-05")),
+            agent("t1", "tech", Some("2026-11-20")),
+        ];
+        let h = section(
+            Some("billing"),
+            week,
+            chrono_tz::UTC,
+            &[],
+            Some(&agents),
+            None,
+        );
+        assert_eq!(h.leavers, Some((1, 2)));
+        let all = section(None, week, chrono_tz::UTC, &[], Some(&agents), None);
+        assert_eq!(all.leavers, Some((2, 2)));
+    }
+}

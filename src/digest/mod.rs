@@ -90,7 +90,7 @@ async fn servqual_waves(
     let mut rejects = crate::rejects::Rejects::default();
     let answers = source
         .surveys_matching(
-            &crate::source::Rows::ChangedSince(before_from),
+            &crate::source::Rows::ServqualSince(before_from),
             &mut rejects,
         )
         .await?;

@@ -433,6 +433,13 @@ fn dimension_name(d: ServqualDimension, l: Locale) -> &'static str {
     }
 }
 
+/// A SERVQUAL facet's two gaps, the latest wave's and the one before, as
+/// said.
+fn compared_gaps(f: &Facet, l: Locale) -> (String, String) {
+    let (now, before) = f.compared.unwrap_or_default();
+    (gap_points(now, l), gap_points(before, l))
+}
+
 /// A SERVQUAL gap in points of the 1–7 scale, signed: `−1.98`, `+0.30`.
 fn gap_points(v: f64, l: Locale) -> String {
     let n = l.number(v, 2);
@@ -733,8 +740,7 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             )
         }
         FacetKind::ServqualGap => {
-            let (now, before) = f.compared.unwrap_or_default();
-            let (now, before) = (gap_points(now, l), gap_points(before, l));
+            let (now, before) = compared_gaps(f, l);
             l.pick(
                 format!("in the SERVQUAL answers of the last 4 weeks ({k} answers), what customers got is {now} points from what they expect of excellent support (1–7 scale), against {before} in the 13 weeks before ({n} answers). Below 0, the service falls short."),
                 format!("dans les réponses SERVQUAL des 4 dernières semaines ({k} réponses), ce que les clients ont reçu est à {now} points de ce qu’ils attendent d’un excellent support (échelle de 1 à 7), contre {before} sur les 13 semaines précédentes ({n} réponses). Sous 0, le service est en dessous des attentes."),
@@ -983,8 +989,7 @@ fn facet_note(n: usize, f: &Facet, l: Locale) -> String {
             format!("{k} ticket su {m} oltre il termine, atteso {}", it_the(&e)),
         ),
         FacetKind::ServqualGap => {
-            let (now, before) = f.compared.unwrap_or_default();
-            let (now, before) = (gap_points(now, l), gap_points(before, l));
+            let (now, before) = compared_gaps(f, l);
             l.pick(
                 format!("SERVQUAL gap {now} in {k} answers against {before} in {m}, one-sided normal test on the difference of the two gaps (the means’ standard errors)"),
                 format!("écart SERVQUAL {now} sur {k} réponses contre {before} sur {m}, test normal unilatéral sur la différence des deux écarts (erreurs types des moyennes)"),

@@ -303,11 +303,17 @@ impl Source {
         }
     }
 
-    /// Checks that every relation exists and has the contract's columns:
-    /// one clear error naming the first that does not.
+    /// Checks that every relation exists and has the contract's columns
+    /// (the staff too when configured): one clear error naming the first
+    /// that does not.
     pub async fn check(&self) -> Result<(), SourceError> {
         self.probe_optional_columns().await;
-        for r in Relation::ALL {
+        // The staff only when named: the default table is optional.
+        let agents = self
+            .settings
+            .configured(Relation::Agents)
+            .then_some(Relation::Agents);
+        for r in Relation::ALL.into_iter().chain(agents) {
             let sql = format!("{} WHERE 1 = 0", self.select(r));
             for_each_row(&self.pool, sql, |_| {})
                 .await
@@ -664,6 +670,10 @@ impl Source {
                 };
                 vec![format!("{base} WHERE {}", at_or_after(dialect, column, *t))]
             }
+            Rows::ServqualSince(t) => vec![format!(
+                "{base} WHERE {} AND LOWER(TRIM(kind)) LIKE 'servqual%'",
+                at_or_after(dialect, "responded_at", *t)
+            )],
             Rows::OfTickets(ids) => {
                 let column = key_column(r);
                 ids.chunks(ID_CHUNK)
@@ -803,6 +813,9 @@ pub enum Rows<'a> {
         from: Instant,
         to: Instant,
     },
+    /// SERVQUAL answers given since the instant (any kind spelled
+    /// `servqual…`, for the decoder to judge).
+    ServqualSince(Instant),
 }
 
 /// The tickets of [`Rows::Active`]. A ticket done before `from` and not

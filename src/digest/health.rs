@@ -207,7 +207,8 @@ pub fn section(
     });
     TeamHealth {
         pulse: pulse(pulse_from, week.to).map(|now| (now, pulse(before_from, pulse_from))),
-        leavers: leavers.filter(|(_, employed)| *employed > 0),
+        // A team the staff list does not know has no line.
+        leavers: leavers.filter(|(left, employed)| *left + *employed > 0),
         newcomers: newcomers.and_then(|n| n.groups(team)),
     }
 }

@@ -74,7 +74,13 @@ pub async fn build(
     rejected.extend(agent_rejects.summary());
     let (mut overall, mut groups) = agg.finish();
     if let Some(d) = &directory {
-        let days = people::days(period, settings.timezone);
+        // Up to the moment the backlog is taken: a period ending in the
+        // future has its end now.
+        let until_now = Period {
+            from: period.from,
+            to: as_of.max(period.from),
+        };
+        let days = people::days(until_now, settings.timezone);
         overall.people = people::people(d.agents(), &days);
         if by == Some(Dimension::Team) {
             let by_team = d.by_team(&days);

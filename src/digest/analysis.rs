@@ -679,9 +679,9 @@ pub fn issues(
     // a quarter at a time, where the others say what to fix this week.
     let quarterly = |i: &Issue| matches!(i.subject, Subject::Servqual(_));
     issues.sort_by(|a, b| {
-        a.persistent()
-            .cmp(&b.persistent())
-            .then(quarterly(a).cmp(&quarterly(b)))
+        quarterly(a)
+            .cmp(&quarterly(b))
+            .then(a.persistent().cmp(&b.persistent()))
             .then(b.affected().total_cmp(&a.affected()))
             .then(min_p(a).total_cmp(&min_p(b)))
     });
@@ -990,10 +990,10 @@ pub struct ServqualWaves {
     pub this_week: u64,
 }
 
-/// A dimension whose gap widened since the wave before: by at least
-/// `min_gap_widening` points, each side with `min_responses` answers in
-/// both waves, significant on the two means' standard errors (normal
-/// approximation, one-sided).
+/// A dimension whose gap widened since the wave before and now falls short
+/// of expectations (below 0): by at least `min_gap_widening` points, each
+/// side with `min_responses` answers in both waves, significant on the two
+/// means' standard errors (normal approximation, one-sided).
 fn servqual_widening(
     w: &ServqualWaves,
     th: &Thresholds,
@@ -1017,7 +1017,9 @@ fn servqual_widening(
             continue;
         };
         let widening = g0 - g1;
-        if !enough || widening < th.min_gap_widening {
+        // A service still above what customers expect is not a shortfall,
+        // however much its lead shrank.
+        if !enough || widening < th.min_gap_widening || g1 >= 0.0 {
             continue;
         }
         let (Some(v1), Some(v0)) = (now.gap_variance(), before.gap_variance()) else {

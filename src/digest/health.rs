@@ -11,7 +11,9 @@ use crate::engine::people::{self, Directory};
 use crate::engine::stats::Summary;
 use crate::engine::surveys::CsatTally;
 use crate::engine::timeline::{Measure, Timeline};
-use crate::model::{Agent, EngagementResponse, Instant, Period, SurveyResponse, SurveyScore};
+use crate::model::{
+    Agent, EngagementAnswer, EngagementResponse, Instant, Period, SurveyResponse, SurveyScore,
+};
 
 /// Weeks of one engagement pulse: the digest compares the answers of the 4
 /// weeks ending with its week with those of the 4 weeks before.
@@ -21,7 +23,8 @@ pub const PULSE_WEEKS: i64 = 4;
 /// or new agents fewer than this, would show someone's own scores.
 pub const MIN_PEOPLE: usize = 3;
 
-/// One pulse's eNPS and engagement index.
+/// One pulse's eNPS and engagement index, each only when at least
+/// [`MIN_PEOPLE`] people gave it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pulse {
     pub enps: Option<f64>,
@@ -30,14 +33,15 @@ pub struct Pulse {
     pub people: usize,
 }
 
-/// How one group of agents' tickets went in the week.
+/// How one group of agents' tickets went in the week. Each number rests on
+/// at least [`MIN_PEOPLE`] agents, or is `None`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     /// Agents with a measurement in the week.
     pub agents: usize,
-    /// First response and reply time, business seconds.
-    pub first_response: Summary,
-    pub reply: Summary,
+    /// Median first response and reply time, business seconds.
+    pub first_response: Option<f64>,
+    pub reply: Option<f64>,
     pub csat: Option<f64>,
 }
 
@@ -60,30 +64,74 @@ impl TeamHealth {
     }
 }
 
+/// A group's values of one measure and the agents behind them.
+#[derive(Debug, Default, Clone)]
+struct Values {
+    agents: HashSet<String>,
+    values: Vec<f64>,
+}
+
+impl Values {
+    fn add(&mut self, agent: &str, v: f64) {
+        self.agents.insert(agent.to_string());
+        self.values.push(v);
+    }
+
+    fn merge(&mut self, other: &Values) {
+        self.agents.extend(other.agents.iter().cloned());
+        self.values.extend(&other.values);
+    }
+
+    /// Enough agents that the number is no one's own.
+    fn shown(&self) -> bool {
+        self.agents.len() >= MIN_PEOPLE
+    }
+
+    fn median(&self) -> Option<f64> {
+        self.shown()
+            .then(|| Summary::of(&mut self.values.clone()).p50)
+            .flatten()
+    }
+}
+
 #[derive(Debug, Default)]
 struct Tally {
-    agents: HashSet<String>,
-    first_response: Vec<f64>,
-    reply: Vec<f64>,
-    csat: CsatTally,
+    first_response: Values,
+    reply: Values,
+    /// CSAT answers as 1 (satisfied) or 0.
+    csat: Values,
 }
 
 impl Tally {
+    fn agents(&self) -> usize {
+        let mut all: HashSet<&String> = self.first_response.agents.iter().collect();
+        all.extend(&self.reply.agents);
+        all.extend(&self.csat.agents);
+        all.len()
+    }
+
     fn group(&self) -> Group {
+        let csat = &self.csat;
         Group {
-            agents: self.agents.len(),
-            first_response: Summary::of(&mut self.first_response.clone()),
-            reply: Summary::of(&mut self.reply.clone()),
-            csat: self.csat.ratio(),
+            agents: self.agents(),
+            first_response: self.first_response.median(),
+            reply: self.reply.median(),
+            csat: csat
+                .shown()
+                .then(|| {
+                    let mut t = CsatTally::default();
+                    t.responses = csat.values.len() as u64;
+                    t.satisfied = csat.values.iter().filter(|v| **v > 0.5).count() as u64;
+                    t.ratio()
+                })
+                .flatten(),
         }
     }
 
     fn merge(&mut self, other: &Tally) {
-        self.agents.extend(other.agents.iter().cloned());
-        self.first_response.extend(&other.first_response);
-        self.reply.extend(&other.reply);
-        self.csat.responses += other.csat.responses;
-        self.csat.satisfied += other.csat.satisfied;
+        self.first_response.merge(&other.first_response);
+        self.reply.merge(&other.reply);
+        self.csat.merge(&other.csat);
     }
 }
 
@@ -106,13 +154,10 @@ impl<'a> Newcomers<'a> {
         }
     }
 
-    fn tally(&mut self, agent: Option<&str>, at: Instant) -> Option<&mut Tally> {
-        let agent = agent?;
+    fn tally(&mut self, agent: &str, at: Instant) -> Option<&mut Tally> {
         let team = self.directory.team_of(agent)?.to_string();
         let new = self.directory.tenure_group(agent, at) == people::NEW;
-        let t = self.by.entry((team, new)).or_default();
-        t.agents.insert(agent.to_string());
-        Some(t)
+        Some(self.by.entry((team, new)).or_default())
     }
 
     pub fn ticket(&mut self, timeline: &Timeline, surveys: &[SurveyResponse]) {
@@ -123,23 +168,30 @@ impl<'a> Newcomers<'a> {
                 Measure::Reply(e) => (false, e.business.0),
                 _ => continue,
             };
-            if let Some(t) = self.tally(obs.agent.as_deref(), obs.at) {
+            let Some(agent) = obs.agent.as_deref() else {
+                continue;
+            };
+            if let Some(t) = self.tally(agent, obs.at) {
                 match value {
-                    (true, v) => t.first_response.push(v),
-                    (false, v) => t.reply.push(v),
+                    (true, v) => t.first_response.add(agent, v),
+                    (false, v) => t.reply.add(agent, v),
                 }
             }
         }
         for s in surveys.iter().filter(|s| week.contains(s.responded_at)) {
             if let SurveyScore::Csat(v) = s.score
-                && let Some(t) = self.tally(timeline.agent_at(s.responded_at), s.responded_at)
+                && let Some(agent) = timeline.agent_at(s.responded_at)
+                && let Some(t) = self.tally(agent, s.responded_at)
             {
-                t.csat.add(v);
+                let satisfied = crate::engine::surveys::is_satisfied(v);
+                t.csat.add(agent, f64::from(u8::from(satisfied)));
             }
         }
     }
 
-    /// New against established agents of `team` (every team with `None`).
+    /// New against established agents of `team` (every team with `None`):
+    /// only when both groups have at least [`MIN_PEOPLE`] agents with
+    /// tickets, and each number of a group only from that many.
     fn groups(&self, team: Option<&str>) -> Option<Result<(Group, Group), usize>> {
         let mut new = Tally::default();
         let mut established = Tally::default();
@@ -153,9 +205,9 @@ impl<'a> Newcomers<'a> {
                 established.merge(tally);
             }
         }
-        match new.agents.len() {
-            0 => None,
-            n if n < MIN_PEOPLE => Some(Err(n)),
+        match (new.agents(), established.agents()) {
+            (0, _) => None,
+            (n, others) if n < MIN_PEOPLE || others < MIN_PEOPLE => Some(Err(n)),
             _ => Some(Ok((new.group(), established.group()))),
         }
     }
@@ -176,17 +228,22 @@ pub fn section(
     let before_from = pulse_from - chrono::Duration::weeks(PULSE_WEEKS);
     let pulse = |from: Instant, to: Instant| {
         let mut tally = EngagementTally::default();
-        let mut people = HashSet::new();
+        // Who gave each number: the eNPS question, the other items.
+        let (mut enps, mut items) = (HashSet::new(), HashSet::new());
         for e in engagement.iter().filter(|e| {
             e.responded_at >= from && e.responded_at < to && team.is_none_or(|t| e.team == t)
         }) {
             tally.add(&e.answer);
-            people.insert(e.employee_id.as_str());
+            match e.answer {
+                EngagementAnswer::Enps(_) => enps.insert(e.employee_id.as_str()),
+                EngagementAnswer::Likert { .. } => items.insert(e.employee_id.as_str()),
+            };
         }
-        (people.len() >= MIN_PEOPLE).then(|| Pulse {
-            enps: tally.enps.score(),
-            index: tally.index(),
-            people: people.len(),
+        let people = enps.union(&items).count();
+        (people >= MIN_PEOPLE).then(|| Pulse {
+            enps: tally.enps.score().filter(|_| enps.len() >= MIN_PEOPLE),
+            index: tally.index().filter(|_| items.len() >= MIN_PEOPLE),
+            people,
         })
     };
     let leavers = agents.map(|agents| {
@@ -233,7 +290,8 @@ mod tests {
 
     /// Week 2026-W48 (Nov 23–30). The pulse of the last 4 weeks: three
     /// billing people answer eNPS 10, 9 and 3 (2 promoters, 1 detractor of
-    /// 3: +33.3) and one Likert 4 (75); the 4 weeks before: 10, 6, 6 (−33.3).
+    /// 3: +33.3) and one Likert 4 (b3's alone: not shown); the 4 weeks
+    /// before: 10, 6, 6 (−33.3).
     /// Two tech people only: too few to show.
     #[test]
     fn the_pulse_against_the_one_before_from_three_people() {
@@ -264,17 +322,95 @@ mod tests {
         let h = section(Some("billing"), week, chrono_tz::UTC, &answers, None, None);
         let (now, before) = h.pulse.expect("a pulse");
         assert!((now.enps.expect("eNPS") - 100.0 / 3.0).abs() < 1e-9);
-        assert_eq!((now.index, now.people), (Some(75.0), 3));
+        // The one Likert answer is b3's own: no index.
+        assert_eq!((now.index, now.people), (None, 3));
         assert!((before.expect("the pulse before").enps.expect("eNPS") + 100.0 / 3.0).abs() < 1e-9);
         assert_eq!((h.leavers, &h.newcomers), (None, &None));
         assert!(section(Some("tech"), week, chrono_tz::UTC, &answers, None, None).is_empty());
-        // Everyone: 5 people this pulse.
+        // Everyone, with only the first three answers: 3 people.
         answers.truncate(3);
         let all = section(None, week, chrono_tz::UTC, &answers, None, None);
         assert_eq!(
             all.pulse.map(|(p, before)| (p.people, before)),
             Some((3, None))
         );
+    }
+
+    /// Three new agents against two others: not compared (two people's
+    /// numbers). With a third: compared, but the new agents' CSAT rests on
+    /// one agent's answers and is not shown.
+    #[test]
+    fn no_number_rests_on_fewer_than_three_agents() {
+        let week = Period {
+            from: t("2026-11-23T00:00:00Z"),
+            to: t("2026-11-30T00:00:00Z"),
+        };
+        let dir = Directory::new(&[], chrono_tz::UTC);
+        let mut n = Newcomers::new(week, &dir);
+        let mut new = Tally::default();
+        for (a, v) in [("n1", 600.0), ("n2", 1200.0), ("n3", 60.0)] {
+            new.first_response.add(a, v);
+        }
+        new.csat.add("n1", 1.0);
+        new.csat.add("n1", 0.0);
+        let mut others = Tally::default();
+        for a in ["e1", "e2"] {
+            others.first_response.add(a, 300.0);
+            others.csat.add(a, 1.0);
+        }
+        n.by.insert(("t".into(), true), new);
+        n.by.insert(("t".into(), false), others);
+        assert_eq!(n.groups(Some("t")), Some(Err(3)));
+        if let Some(t) = n.by.get_mut(&("t".to_string(), false)) {
+            t.first_response.add("e3", 900.0);
+            t.csat.add("e3", 0.0);
+        }
+        let Some(Ok((new, others))) = n.groups(Some("t")) else {
+            panic!("compared: {:?}", n.groups(Some("t")));
+        };
+        assert_eq!(
+            (new.agents, new.first_response, new.csat),
+            (3, Some(600.0), None)
+        );
+        // 300, 300, 900: median 300; CSAT 2 of 3.
+        assert_eq!(others.first_response, Some(300.0));
+        assert!((others.csat.unwrap_or(0.0) - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(n.groups(Some("elsewhere")), None);
+    }
+
+    /// A pulse's eNPS needs three people who answered it, its index three
+    /// who answered the items.
+    #[test]
+    fn a_pulse_number_needs_three_people_behind_it() {
+        let week = Period {
+            from: t("2026-11-23T00:00:00Z"),
+            to: t("2026-11-30T00:00:00Z"),
+        };
+        let likert = |score| EngagementAnswer::Likert {
+            item: "tools".into(),
+            score,
+        };
+        let answers = [
+            answer(
+                "b",
+                "b1",
+                "2026-11-25T09:00:00Z",
+                EngagementAnswer::Enps(10),
+            ),
+            answer(
+                "b",
+                "b2",
+                "2026-11-25T09:00:00Z",
+                EngagementAnswer::Enps(10),
+            ),
+            answer("b", "b3", "2026-11-25T09:00:00Z", EngagementAnswer::Enps(0)),
+            answer("b", "b1", "2026-11-25T09:00:00Z", likert(5)),
+        ];
+        let (p, _) = section(Some("b"), week, chrono_tz::UTC, &answers, None, None)
+            .pulse
+            .expect("three people answered");
+        assert!(p.enps.is_some());
+        assert_eq!(p.index, None, "one person's items");
     }
 
     #[test]

@@ -397,9 +397,9 @@ fn facet_name(k: FacetKind, l: Locale) -> &'static str {
             "violazioni dello SLO concentrate",
         ),
         FacetKind::ServqualGap => l.pick(
-            "customers see it further below what they expect",
-            "les clients le jugent plus loin de leurs attentes",
-            "i clienti lo giudicano più lontano dalle loro attese",
+            "the gap to what customers expect widened",
+            "l’écart avec les attentes des clients s’est creusé",
+            "il divario rispetto alle attese dei clienti si è allargato",
         ),
     }
 }
@@ -1082,9 +1082,7 @@ fn health_lines(h: &crate::digest::health::TeamHealth, l: Locale) -> Vec<String>
     }
     match &h.newcomers {
         Some(Ok((new, others))) => {
-            let median = |s: &crate::engine::stats::Summary| {
-                s.p50.map(|v| l.duration(v)).unwrap_or_else(|| "–".into())
-            };
+            let median = |v: &Option<f64>| v.map(|v| l.duration(v)).unwrap_or_else(|| "–".into());
             let csat = |v: Option<f64>| v.map(|v| l.percent(v)).unwrap_or_else(|| "–".into());
             let n = l.count(new.agents as u64);
             let (fr1, fr0) = (median(&new.first_response), median(&others.first_response));
@@ -1099,9 +1097,9 @@ fn health_lines(h: &crate::digest::health::TeamHealth, l: Locale) -> Vec<String>
         Some(Err(n)) => {
             let (n, min) = (l.count(*n as u64), l.count(MIN_PEOPLE as u64));
             out.push(l.pick(
-                format!("New agents (first 90 days){c} {n} had tickets this week; new agents’ numbers are shown once {min} have tickets, so that no one’s own numbers are."),
-                format!("Nouveaux agents (90 premiers jours){c} {n} avec des tickets cette semaine\u{202f}; leurs chiffres ne s’affichent qu’à partir de {min}, pour ne jamais montrer ceux d’une seule personne."),
-                format!("Nuovi operatori (primi 90 giorni){c} {n} con ticket questa settimana; i loro numeri si mostrano solo da {min} in su, per non mostrare mai quelli di una sola persona."),
+                format!("New agents (first 90 days){c} {n} had tickets this week; the comparison needs at least {min} agents on each side, so that no one’s own numbers are shown."),
+                format!("Nouveaux agents (90 premiers jours){c} {n} avec des tickets cette semaine\u{202f}; la comparaison demande au moins {min} agents de chaque côté, pour ne jamais montrer les chiffres d’une seule personne."),
+                format!("Nuovi operatori (primi 90 giorni){c} {n} con ticket questa settimana; il confronto richiede almeno {min} operatori per parte, per non mostrare mai i numeri di una sola persona."),
             ));
         }
         None => {}

@@ -1091,3 +1091,39 @@ fn a_servqual_wave_is_news_only_in_weeks_with_answers_and_past_the_minimum_widen
     };
     assert_eq!(servqual(&run(&servqual_waves(40), &few)), 0);
 }
+
+/// A lead that shrank from +1.5 to +0.5 points is not a shortfall: no issue.
+#[test]
+fn a_servqual_gap_still_above_expectations_is_no_issue() {
+    use crate::model::{ServqualDimension, ServqualSide};
+    let (weeks, f) = with_baseline();
+    let mut w = super::analysis::ServqualWaves {
+        this_week: 40,
+        ..Default::default()
+    };
+    for d in ServqualDimension::ALL {
+        for i in 0..10u8 {
+            for (tally, p) in [(&mut w.before, 6), (&mut w.wave, 5)] {
+                tally.add(ServqualSide::Expectation, d, 5);
+                tally.add(ServqualSide::Perception, d, p + i % 2);
+            }
+        }
+    }
+    let found = issues(
+        &f,
+        &Scope::All,
+        &weeks,
+        chrono_tz::UTC,
+        &Thresholds::default(),
+        &[],
+        Some(&w),
+    );
+    assert!(
+        !found
+            .issues
+            .iter()
+            .any(|i| matches!(i.subject, Subject::Servqual(_))),
+        "{:#?}",
+        found.issues
+    );
+}

@@ -125,7 +125,7 @@ fn the_demo_quarter_has_two_servqual_waves_and_the_digest_names_the_widened_gap(
         .find(|p| p.to_string_lossy().ends_with("-all.txt"))
         .expect("the organisation's digest");
     let text = std::fs::read_to_string(all).expect("digest text");
-    let title = "Responsiveness: customers see it further below what they expect";
+    let title = "Responsiveness: the gap to what customers expect widened";
     let at = text.find(title).unwrap_or_else(|| panic!("{text}"));
     // Ranked after the ticket issue of the injected category.
     let refunds = text.find("“refunds”").unwrap_or_else(|| panic!("{text}"));

@@ -119,10 +119,11 @@ impl Tally {
             csat: csat
                 .shown()
                 .then(|| {
-                    let mut t = CsatTally::default();
-                    t.responses = csat.values.len() as u64;
-                    t.satisfied = csat.values.iter().filter(|v| **v > 0.5).count() as u64;
-                    t.ratio()
+                    CsatTally {
+                        responses: csat.values.len() as u64,
+                        satisfied: csat.values.iter().filter(|v| **v > 0.5).count() as u64,
+                    }
+                    .ratio()
                 })
                 .flatten(),
         }

@@ -473,10 +473,12 @@ impl Buckets {
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        // `v2`: the SLO series carry `team`. A stored state of another
-        // layout is recounted from the source by a full backfill, so that
-        // a new label never starts from zero against history.
-        format!("s:{};c:{};v2", join(&self.seconds), join(&self.count))
+        // `v2`: the SLO series carry `team`; `v3`: SERVQUAL answers are
+        // counted (an older version rejected them, and an incremental run
+        // never reads those rows again). A stored state of another layout
+        // is recounted from the source by a full backfill, so that a new
+        // series never starts from zero against history.
+        format!("s:{};c:{};v3", join(&self.seconds), join(&self.count))
     }
 }
 

@@ -246,6 +246,9 @@ pub async fn connect(
                 if access == Access::ReadOnly {
                     opts = opts.options([("default_transaction_read_only", "on")]);
                 }
+                // Dates cast to text (the staff's `started_on`) read
+                // YYYY-MM-DD whatever the server's default style.
+                opts = opts.options([("DateStyle", "ISO, YMD")]);
             }
             // Named in pg_stat_activity, unless the URL names it.
             if opts.get_application_name().is_none() {

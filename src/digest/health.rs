@@ -214,6 +214,13 @@ impl<'a> Newcomers<'a> {
     }
 }
 
+/// The same wall-clock time `n` weeks before `at`, in `tz` (a week across
+/// a clock change is 167 or 169 hours).
+pub fn weeks_before(at: Instant, n: i64, tz: chrono_tz::Tz) -> Instant {
+    let local = at.with_timezone(&tz).naive_local();
+    crate::localtime::instant(tz, local - chrono::Duration::weeks(n))
+}
+
 /// The team-health section of `team` (`None`: every team) for the week
 /// `week`: `engagement` the answers since two pulses before its end,
 /// `agents` the staff if the source lists them.
@@ -225,8 +232,8 @@ pub fn section(
     agents: Option<&[Agent]>,
     newcomers: Option<&Newcomers>,
 ) -> TeamHealth {
-    let pulse_from = week.to - chrono::Duration::weeks(PULSE_WEEKS);
-    let before_from = pulse_from - chrono::Duration::weeks(PULSE_WEEKS);
+    let pulse_from = weeks_before(week.to, PULSE_WEEKS, tz);
+    let before_from = weeks_before(week.to, 2 * PULSE_WEEKS, tz);
     let pulse = |from: Instant, to: Instant| {
         let mut tally = EngagementTally::default();
         // Who gave each number: the eNPS question, the other items.

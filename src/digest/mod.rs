@@ -185,7 +185,7 @@ pub async fn analyse(
     let mut people_rejects = crate::rejects::Rejects::default();
     let agents = source.agents(&mut people_rejects).await?;
     let directory = agents.as_deref().map(|a| Directory::new(a, tz));
-    let pulses_from = weeks.week.to - chrono::Duration::weeks(2 * health::PULSE_WEEKS);
+    let pulses_from = health::weeks_before(weeks.week.to, 2 * health::PULSE_WEEKS, tz);
     let engagement: Vec<EngagementResponse> = source
         .engagement_matching(
             &crate::source::Rows::ChangedSince(pulses_from),

@@ -76,14 +76,74 @@ pub struct Source {
     /// The reading job's clock (unix microseconds; `i64::MIN` until a job
     /// sets it: no bound on timestamps).
     horizon: std::sync::atomic::AtomicI64,
-    /// Whether the surveys relation has the optional `question` column:
-    /// [`QUESTION_UNKNOWN`] until a probe could tell.
-    survey_question: std::sync::atomic::AtomicU8,
+    /// Whether the surveys relation has the optional `question` column.
+    survey_question: Optional,
+    /// Whether the default `support_agents` table exists (when the staff
+    /// relation is not configured).
+    agents_table: Optional,
 }
 
-const QUESTION_UNKNOWN: u8 = 0;
-const QUESTION_PRESENT: u8 = 1;
-const QUESTION_ABSENT: u8 = 2;
+/// What the last probe of an optional part of the source found, and when
+/// (the job clock, unix microseconds). Asked again at every job while
+/// present or unknown (a column dropped is noticed), at most every
+/// [`RECHECK_ABSENT`] while absent (one failing statement in the
+/// database's log, not one a minute).
+#[derive(Debug, Default)]
+struct Optional {
+    state: std::sync::atomic::AtomicU8,
+    checked_at: std::sync::atomic::AtomicI64,
+}
+
+// The state: 0 (the default) until a probe could tell, then:
+const PRESENT: u8 = 1;
+const ABSENT: u8 = 2;
+/// Ten minutes, in microseconds.
+const RECHECK_ABSENT: i64 = 10 * 60 * 1_000_000;
+
+impl Optional {
+    fn get(&self) -> u8 {
+        self.state.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether a probe is due at `now` (microseconds).
+    fn due(&self, now: i64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.get() != ABSENT || now.saturating_sub(self.checked_at.load(Relaxed)) >= RECHECK_ABSENT
+    }
+
+    /// Records what a probe at `now` found; `true` when it changed.
+    fn set(&self, found: u8, now: i64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.checked_at.store(now, Relaxed);
+        self.state.swap(found, Relaxed) != found
+    }
+}
+
+/// The database answered that the relation does not exist (not that it
+/// could not be reached, or read).
+fn missing_relation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            // PostgreSQL undefined_table, MySQL ER_NO_SUCH_TABLE, SQLite.
+            matches!(d.code().as_deref(), Some("42P01" | "42S02"))
+                || d.message().contains("no such table")
+        }
+        _ => false,
+    }
+}
+
+/// The database answered that column `column` does not exist.
+fn missing_column(e: &sqlx::Error, column: &str) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            // PostgreSQL undefined_column, MySQL ER_BAD_FIELD_ERROR, SQLite.
+            (matches!(d.code().as_deref(), Some("42703" | "42S22"))
+                || d.message().contains("no such column"))
+                && d.message().contains(column)
+        }
+        _ => false,
+    }
+}
 
 const TICKET_COLUMNS: &[(&str, Col)] = &[
     ("id", Col::Text),
@@ -168,12 +228,13 @@ impl Source {
             pool,
             settings: settings.clone(),
             horizon: std::sync::atomic::AtomicI64::new(i64::MIN),
-            survey_question: std::sync::atomic::AtomicU8::new(QUESTION_UNKNOWN),
+            survey_question: Optional::default(),
+            agents_table: Optional::default(),
         })
     }
 
-    /// Sets the job's clock ([`Source::set_now`]) and finds out, once,
-    /// which optional columns the source has.
+    /// Sets the job's clock ([`Source::set_now`]) and finds out which
+    /// optional columns the source has now.
     pub async fn begin_job(&self, now: Instant) {
         self.set_now(now);
         self.probe_optional_columns().await;
@@ -181,12 +242,13 @@ impl Source {
 
     /// Finds out whether the surveys relation has the optional `question`
     /// column (the item code SERVQUAL answers need; DESIGN.md §2). Only a
-    /// definite answer is kept: the column read, or the relation read
-    /// without it. A source that cannot be read now is asked again by the
-    /// next job, and its reads report why.
+    /// definite answer changes what is read: the column read, or the
+    /// database saying it has no such column while the rest reads. A
+    /// source that cannot be read now keeps the last answer, and its reads
+    /// report why.
     async fn probe_optional_columns(&self) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if self.survey_question.load(Relaxed) != QUESTION_UNKNOWN {
+        let now = self.clock();
+        if !self.survey_question.due(now) {
             return;
         }
         let probe = |question: bool| {
@@ -196,19 +258,24 @@ impl Source {
             );
             async move { for_each_row(&self.pool, sql, |_| {}).await }
         };
-        let found = if probe(true).await.is_ok() {
-            QUESTION_PRESENT
-        } else if probe(false).await.is_ok() {
+        let found = match probe(true).await {
+            Ok(()) => PRESENT,
+            Err(e) if missing_column(&e, "question") && probe(false).await.is_ok() => ABSENT,
+            // Unreachable, or broken otherwise: as it was.
+            Err(_) => self.survey_question.get(),
+        };
+        if self.survey_question.set(found, now) && found == ABSENT {
             tracing::info!(
                 relation = %self.describe(Relation::Surveys),
                 "the surveys have no `question` column: SERVQUAL answers need one \
                  to name their dimension; the other kinds are read without it"
             );
-            QUESTION_ABSENT
-        } else {
-            QUESTION_UNKNOWN
-        };
-        self.survey_question.store(found, Relaxed);
+        }
+    }
+
+    /// The job clock in unix microseconds (`i64::MIN` before any job).
+    fn clock(&self) -> i64 {
+        self.horizon.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Sets the clock of the job about to read: rows later than a day
@@ -270,10 +337,7 @@ impl Source {
 
     /// The SELECT of relation `r`, with the contract's column names.
     fn select(&self, r: Relation) -> String {
-        let question = self
-            .survey_question
-            .load(std::sync::atomic::Ordering::Relaxed);
-        self.select_with(r, question != QUESTION_ABSENT)
+        self.select_with(r, self.survey_question.get() != ABSENT)
     }
 
     /// The SELECT of relation `r`, reading the surveys' optional
@@ -636,11 +700,29 @@ impl Source {
     pub async fn agents(&self, rejects: &mut Rejects) -> Result<Option<Vec<Agent>>, SourceError> {
         let sql = self.select(Relation::Agents);
         if !self.settings.configured(Relation::Agents) {
+            // The default table is optional: absent, or unreadable (said
+            // once in ten minutes), the numbers go without staff.
+            let now = self.clock();
+            if !self.agents_table.due(now) {
+                return Ok(None);
+            }
             match for_each_row(&self.pool, format!("{sql} WHERE 1 = 0"), |_| {}).await {
-                Ok(()) => {}
-                // The database answered: no such relation.
-                Err(sqlx::Error::Database(_)) => return Ok(None),
-                Err(e) => return Err(self.relation_error(Relation::Agents, e)),
+                Ok(()) => {
+                    self.agents_table.set(PRESENT, now);
+                }
+                Err(e) if missing_relation(&e) => {
+                    self.agents_table.set(ABSENT, now);
+                    return Ok(None);
+                }
+                Err(e) => {
+                    let e = self.relation_error(Relation::Agents, e);
+                    tracing::warn!(
+                        "the staff are left out (turnover, tenure): {}",
+                        crate::error_chain::Chain(&e)
+                    );
+                    self.agents_table.set(ABSENT, now);
+                    return Ok(None);
+                }
             }
         }
         let mut out = Vec::new();
@@ -671,8 +753,9 @@ impl Source {
                 vec![format!("{base} WHERE {}", at_or_after(dialect, column, *t))]
             }
             Rows::ServqualSince(t) => vec![format!(
-                "{base} WHERE {} AND LOWER(TRIM(kind)) LIKE 'servqual%'",
-                at_or_after(dialect, "responded_at", *t)
+                "{base} WHERE {} AND LOWER(TRIM(CAST(kind AS {}))) LIKE 'servqual%'",
+                at_or_after(dialect, "responded_at", *t),
+                text_type(dialect)
             )],
             Rows::OfTickets(ids) => {
                 let column = key_column(r);

@@ -979,6 +979,16 @@ fn a_drop_in_customer_confirmed_solves_is_an_issue() {
     assert_eq!(team_t(&weeks, &never, &[]).tests, 0);
 }
 
+/// The all-teams findings of `weeks` with SERVQUAL `waves`.
+fn all_teams(
+    f: &Facts,
+    weeks: &Weeks,
+    th: &Thresholds,
+    waves: &super::analysis::ServqualWaves,
+) -> Findings {
+    issues(f, &Scope::All, weeks, chrono_tz::UTC, th, &[], Some(waves))
+}
+
 /// SERVQUAL waves by hand. Responsiveness before: E = 6 (10 answers), P =
 /// 5 and 6 alternately (mean 5.5): gap −0.5. The latest wave: E = 6, P = 4
 /// and 5 (mean 4.5): gap −1.5, widened by 1 point. Each P side has sample
@@ -1011,15 +1021,7 @@ fn servqual_waves(this_week: u64) -> super::analysis::ServqualWaves {
 fn a_widened_servqual_gap_is_an_issue_of_its_dimension_after_the_ticket_issues() {
     let (weeks, f) = with_baseline();
     let waves = servqual_waves(40);
-    let found = issues(
-        &f,
-        &Scope::All,
-        &weeks,
-        chrono_tz::UTC,
-        &Thresholds::default(),
-        &[],
-        Some(&waves),
-    );
+    let found = all_teams(&f, &weeks, &Thresholds::default(), &waves);
     let i = found
         .issues
         .iter()
@@ -1056,17 +1058,8 @@ fn a_widened_servqual_gap_is_an_issue_of_its_dimension_after_the_ticket_issues()
 #[test]
 fn a_servqual_wave_is_news_only_in_weeks_with_answers_and_past_the_minimum_widening() {
     let (weeks, f) = with_baseline();
-    let run = |waves: &super::analysis::ServqualWaves, th: &Thresholds| {
-        issues(
-            &f,
-            &Scope::All,
-            &weeks,
-            chrono_tz::UTC,
-            th,
-            &[],
-            Some(waves),
-        )
-    };
+    let run =
+        |waves: &super::analysis::ServqualWaves, th: &Thresholds| all_teams(&f, &weeks, th, waves);
     let servqual = |found: &Findings| {
         found
             .issues
@@ -1109,15 +1102,7 @@ fn a_servqual_gap_still_above_expectations_is_no_issue() {
             }
         }
     }
-    let found = issues(
-        &f,
-        &Scope::All,
-        &weeks,
-        chrono_tz::UTC,
-        &Thresholds::default(),
-        &[],
-        Some(&w),
-    );
+    let found = all_teams(&f, &weeks, &Thresholds::default(), &w);
     assert!(
         !found
             .issues

@@ -82,8 +82,16 @@ impl SourceSettings {
         self.preset_files.get(&r).copied()
     }
 
+    /// Whether `[source.relations]` or `[source.queries]` name relation `r`
+    /// themselves (an optional relation must then be readable; one a
+    /// preset reads, like the default table, may be missing or closed to
+    /// the reading user).
+    pub fn named(&self, r: Relation) -> bool {
+        self.configured(r) && self.preset_file(r).is_none()
+    }
+
     /// Whether `[source.relations]`, `[source.queries]` or the preset
-    /// name relation `r` (an optional relation must then be readable).
+    /// name relation `r`.
     pub fn configured(&self, r: Relation) -> bool {
         self.relations.contains_key(&r)
     }
@@ -264,14 +272,14 @@ fn use_preset(
         }
     };
     settings.preset = Some(preset);
-    for r in Relation::ALL {
-        if let std::collections::hash_map::Entry::Vacant(e) = settings.relations.entry(r) {
-            e.insert(RelationSource::Query(preset.query(
-                r,
-                dialect,
-                prefix.as_deref(),
-            )));
-            settings.preset_files.insert(r, preset.file(r, dialect).0);
+    for r in Relation::ANY {
+        if let (std::collections::hash_map::Entry::Vacant(e), Some(query), Some(file)) = (
+            settings.relations.entry(r),
+            preset.query(r, dialect, prefix.as_deref()),
+            preset.file(r, dialect),
+        ) {
+            e.insert(RelationSource::Query(query));
+            settings.preset_files.insert(r, file.0);
         }
     }
 }

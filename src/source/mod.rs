@@ -375,7 +375,7 @@ impl Source {
         // The staff only when named: the default table is optional.
         let agents = self
             .settings
-            .configured(Relation::Agents)
+            .named(Relation::Agents)
             .then_some(Relation::Agents);
         for r in Relation::ALL.into_iter().chain(agents) {
             let sql = format!("{} WHERE 1 = 0", self.select(r));
@@ -699,9 +699,10 @@ impl Source {
     /// absent.
     pub async fn agents(&self, rejects: &mut Rejects) -> Result<Option<Vec<Agent>>, SourceError> {
         let sql = self.select(Relation::Agents);
-        if !self.settings.configured(Relation::Agents) {
-            // The default table is optional: absent, or unreadable (said
-            // once in ten minutes), the numbers go without staff.
+        if !self.settings.named(Relation::Agents) {
+            // The default table (or a preset's staff) is optional: absent,
+            // or unreadable (said once in ten minutes), the numbers go
+            // without staff.
             let now = self.clock();
             if !self.agents_table.due(now) {
                 return Ok(None);

@@ -409,6 +409,23 @@ async fn osticket_week(db: TestDb, prefix: &str) {
     assert_num(&t, "/groups/Maintenance/tickets_created", 1.0);
     assert_num(&t, "/groups/Sales/tickets_solved", 2.0);
     assert_num(&t, "/groups/Sales/reroutes/total", 1.0);
+    // The staff (agents.sql): Alice and Bob all week, Carol (deactivated,
+    // last changed Friday the 9th) Monday to Friday: 19 headcount-days,
+    // one leaver: turnover 7/19. On Sunday: Alice 1047 days, Bob 27.
+    let p = "/overall/people";
+    assert_num(&v, &format!("{p}/agents"), 2.0);
+    assert_num(&v, &format!("{p}/leavers"), 1.0);
+    assert_num(&v, &format!("{p}/turnover"), 7.0 / 19.0);
+    assert_num(&v, &format!("{p}/median_tenure_days"), 537.0);
+    assert_num(&t, "/groups/Sales/people/leavers", 1.0);
+    assert_num(&t, "/groups/Support/people/agents", 2.0);
+    // Bob (since 2025-12-15) is new; T2's solve was his.
+    let by_tenure = report(&db, &cfg, &WEEK, Some("tenure"));
+    assert!(
+        by_tenure["groups"]["new"].is_object(),
+        "{}",
+        by_tenure["groups"]
+    );
     let added = incremental_equals_fresh_with(&db, "osticket", &extra, "").await;
     assert_eq!(added, 0.0);
     db.cleanup().await;

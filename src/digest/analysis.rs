@@ -1032,15 +1032,12 @@ fn servqual_widening(
         } else {
             0.0
         };
-        let answers = |t: &crate::engine::servqual::DimensionTally| {
-            t.expectation.responses + t.perception.responses
-        };
         out.push(Candidate::new(
             Subject::Servqual(d),
             Facet {
                 kind: FacetKind::ServqualGap,
-                count: answers(now),
-                out_of: answers(before),
+                count: now.responses(),
+                out_of: before.responses(),
                 usual: g0,
                 before: Some(g0),
                 excess: widening,

@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use chrono::Datelike as _;
+
 use crate::engine::engagement::EngagementTally;
 use crate::engine::people::{self, Directory};
 use crate::engine::stats::Summary;
@@ -254,21 +256,19 @@ pub fn section(
             people,
         })
     };
-    let leavers = agents.map(|agents| {
-        let of_team: Vec<&Agent> = agents
-            .iter()
-            .filter(|a| team.is_none_or(|t| a.team == t))
-            .collect();
+    // The month so far: from the 1st of the month of the week's last day.
+    let leavers = agents.and_then(|agents| {
         let last = (week.to - chrono::Duration::microseconds(1))
             .with_timezone(&tz)
             .date_naive();
         let month_start = last.with_day0(0).unwrap_or(last);
-        let left = of_team
-            .iter()
-            .filter(|a| a.left_on.is_some_and(|l| l >= month_start && l <= last))
-            .count() as u64;
-        let employed = of_team.iter().filter(|a| people::employed(a, last)).count() as u64;
-        (left, employed)
+        let month = Period {
+            from: crate::localtime::instant(tz, month_start.and_time(chrono::NaiveTime::MIN)),
+            to: week.to,
+        };
+        let of_team = agents.iter().filter(|a| team.is_none_or(|t| a.team == t));
+        let p = people::people(of_team, &people::days(month, tz))?;
+        Some((p.leavers, p.agents))
     });
     TeamHealth {
         pulse: pulse(pulse_from, week.to).map(|now| (now, pulse(before_from, pulse_from))),
@@ -277,8 +277,6 @@ pub fn section(
         newcomers: newcomers.and_then(|n| n.groups(team)),
     }
 }
-
-use chrono::Datelike as _;
 
 #[cfg(test)]
 mod tests {

@@ -442,8 +442,14 @@ fn compared_gaps(f: &Facet, l: Locale) -> (String, String) {
 
 /// A SERVQUAL gap in points of the 1–7 scale, signed: `−1.98`, `+0.30`.
 fn gap_points(v: f64, l: Locale) -> String {
-    let n = l.number(v, 2);
-    if v > 0.0 && !n.starts_with('−') {
+    signed_level(v, 2, l)
+}
+
+/// A level that can be below or above zero (a gap, an eNPS) with its sign:
+/// `+43`, `−12`, `0` (a number that shows as zero has none).
+fn signed_level(v: f64, decimals: usize, l: Locale) -> String {
+    let n = l.number(v, decimals);
+    if v > 0.0 && n.chars().any(|c| c.is_ascii_digit() && c != '0') {
         format!("+{n}")
     } else {
         n
@@ -1027,19 +1033,12 @@ fn slo_view(r: &SloRow, l: Locale) -> SloView {
     }
 }
 
-/// The Monday view's lines.
 /// The team-health section: the pulse, leavers, new agents — numbers of
 /// groups only (see `health::MIN_PEOPLE`).
 fn health_lines(h: &crate::digest::health::TeamHealth, l: Locale) -> Vec<String> {
     use crate::digest::health::MIN_PEOPLE;
     let c = colon(l);
-    let signed = |v: Option<f64>| {
-        v.map(|v| {
-            let n = l.number(v, 0);
-            if v >= 0.5 { format!("+{n}") } else { n }
-        })
-        .unwrap_or_else(|| "–".into())
-    };
+    let signed = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| signed_level(v, 0, l));
     let index = |v: Option<f64>| v.map(|v| l.number(v, 0)).unwrap_or_else(|| "–".into());
     let mut out = Vec::new();
     if let Some((now, before)) = &h.pulse {
@@ -1107,6 +1106,7 @@ fn health_lines(h: &crate::digest::health::TeamHealth, l: Locale) -> Vec<String>
     out
 }
 
+/// The Monday view's lines.
 fn monday_lines(m: &Monday, l: Locale) -> Vec<String> {
     let c = colon(l);
     let mut out = Vec::new();

@@ -94,17 +94,18 @@ pub fn people<'a>(
 }
 
 /// The agents by id, for the tenure of whoever held a ticket.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Directory {
     by_id: HashMap<String, Agent>,
-    tz: Option<chrono_tz::Tz>,
+    /// Where an instant's day is taken.
+    tz: chrono_tz::Tz,
 }
 
 impl Directory {
     pub fn new(agents: &[Agent], tz: chrono_tz::Tz) -> Directory {
         Directory {
             by_id: agents.iter().map(|a| (a.id.clone(), a.clone())).collect(),
-            tz: Some(tz),
+            tz,
         }
     }
 
@@ -123,9 +124,7 @@ impl Directory {
         let Some(a) = self.by_id.get(id) else {
             return UNKNOWN;
         };
-        let day = at
-            .with_timezone(&self.tz.unwrap_or(chrono_tz::UTC))
-            .date_naive();
+        let day = at.with_timezone(&self.tz).date_naive();
         if (day - a.started_on).num_days() < NEW_AGENT_DAYS {
             NEW
         } else {

@@ -79,6 +79,11 @@ pub struct DimensionTally {
 }
 
 impl DimensionTally {
+    /// Answers of both sides.
+    pub fn responses(&self) -> u64 {
+        self.expectation.responses + self.perception.responses
+    }
+
     pub fn gap(&self) -> Option<f64> {
         Some(self.perception.mean()? - self.expectation.mean()?)
     }
@@ -110,10 +115,7 @@ impl ServqualTally {
     }
 
     pub fn responses(&self) -> u64 {
-        self.dimensions
-            .iter()
-            .map(|d| d.expectation.responses + d.perception.responses)
-            .sum()
+        self.dimensions.iter().map(DimensionTally::responses).sum()
     }
 
     /// The period's SERVQUAL; `None` without a single answer.
@@ -127,7 +129,7 @@ impl ServqualTally {
                 expectation: t.expectation.mean(),
                 perception: t.perception.mean(),
                 gap: t.gap(),
-                responses: t.expectation.responses + t.perception.responses,
+                responses: t.responses(),
             }
         };
         let gaps: Option<Vec<(ServqualDimension, f64)>> = ServqualDimension::ALL

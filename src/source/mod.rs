@@ -78,8 +78,8 @@ pub struct Source {
     horizon: std::sync::atomic::AtomicI64,
     /// Whether the surveys relation has the optional `question` column.
     survey_question: Optional,
-    /// Whether the default `support_agents` table exists (when the staff
-    /// relation is not configured).
+    /// Whether the staff relation can be read, when it is optional (the
+    /// default table, or a preset's).
     agents_table: Optional,
 }
 
@@ -395,9 +395,24 @@ impl Source {
         r: Relation,
         sql: String,
         rejects: &mut Rejects,
+        decode: impl FnMut(&dyn RowAccess) -> Result<T, decode::Rejection>,
+        sink: impl FnMut(T),
+    ) -> Result<u64, SourceError> {
+        self.read_rows(r, sql, rejects, decode, sink)
+            .await
+            .map_err(|e| self.relation_error(r, e))
+    }
+
+    /// [`Source::read_all`] with the database's own error, for a caller
+    /// that tells a missing relation from a broken one.
+    async fn read_rows<T>(
+        &self,
+        r: Relation,
+        sql: String,
+        rejects: &mut Rejects,
         mut decode: impl FnMut(&dyn RowAccess) -> Result<T, decode::Rejection>,
         mut sink: impl FnMut(T),
-    ) -> Result<u64, SourceError> {
+    ) -> Result<u64, sqlx::Error> {
         let mut rows = 0u64;
         for_each_row(&self.pool, sql, |row| {
             rows += 1;
@@ -406,8 +421,7 @@ impl Source {
                 Err(rej) => rejects.add(r, rej.reason, &rej.row, &rej.detail),
             }
         })
-        .await
-        .map_err(|e| self.relation_error(r, e))?;
+        .await?;
         Ok(rows)
     }
 
@@ -694,43 +708,41 @@ impl Source {
     }
 
     /// The support staff (the optional `support_agents` relation); `None`
-    /// when the source has none, or an empty one. A relation named in `[source.relations]`
-    /// or `[source.queries]` must be readable; the default table may be
-    /// absent.
+    /// when the source has none, or an empty one. A relation named in
+    /// `[source.relations]` or `[source.queries]` must be readable; the
+    /// default table (or a preset's staff) may be absent, or closed to the
+    /// reading user: the numbers then go without staff, said once in ten
+    /// minutes, and the relation is asked again after that.
     pub async fn agents(&self, rejects: &mut Rejects) -> Result<Option<Vec<Agent>>, SourceError> {
-        let sql = self.select(Relation::Agents);
-        if !self.settings.named(Relation::Agents) {
-            // The default table (or a preset's staff) is optional: absent,
-            // or unreadable (said once in ten minutes), the numbers go
-            // without staff.
-            let now = self.clock();
-            if !self.agents_table.due(now) {
-                return Ok(None);
-            }
-            match for_each_row(&self.pool, format!("{sql} WHERE 1 = 0"), |_| {}).await {
-                Ok(()) => {
-                    self.agents_table.set(PRESENT, now);
-                }
-                Err(e) if missing_relation(&e) => {
-                    self.agents_table.set(ABSENT, now);
-                    return Ok(None);
-                }
-                Err(e) => {
-                    let e = self.relation_error(Relation::Agents, e);
-                    tracing::warn!(
-                        "the staff are left out (turnover, tenure): {}",
-                        crate::error_chain::Chain(&e)
-                    );
-                    self.agents_table.set(ABSENT, now);
-                    return Ok(None);
-                }
-            }
+        let optional = !self.settings.named(Relation::Agents);
+        let now = self.clock();
+        if optional && !self.agents_table.due(now) {
+            return Ok(None);
         }
         let mut out = Vec::new();
-        self.read_all(Relation::Agents, sql, rejects, decode::agent, |a| {
-            out.push(a)
-        })
-        .await?;
+        let sql = self.select(Relation::Agents);
+        match self
+            .read_rows(Relation::Agents, sql, rejects, decode::agent, |a| {
+                out.push(a)
+            })
+            .await
+        {
+            Ok(_) if optional => {
+                self.agents_table.set(PRESENT, now);
+            }
+            Ok(_) => {}
+            Err(e) if optional => {
+                if !missing_relation(&e) {
+                    tracing::warn!(
+                        "the staff are left out (turnover, tenure): {}",
+                        crate::error_chain::Chain(&self.relation_error(Relation::Agents, e))
+                    );
+                }
+                self.agents_table.set(ABSENT, now);
+                return Ok(None);
+            }
+            Err(e) => return Err(self.relation_error(Relation::Agents, e)),
+        }
         // An empty relation says nothing about the staff: as none.
         let agents = first_ids::FirstIds::new(Relation::Agents).keep(out, |a| &a.id, rejects);
         Ok((!agents.is_empty()).then_some(agents))

@@ -612,10 +612,16 @@ impl Cell {
 /// cell decoded as the first type that fits.
 async fn query_cells(url: &str, sql: &str) -> Vec<Vec<(String, Cell)>> {
     use sqlx::Column;
+    // Connects with pool type `$pool`, runs the query, decodes each cell.
     macro_rules! cells {
-        ($rows:expr) => {
-            $rows
-                .iter()
+        ($pool:ty) => {{
+            let pool = <$pool>::connect(url).await.expect("state store");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_all(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            pool.close().await;
+            rows.iter()
                 .map(|r| {
                     r.columns()
                         .iter()
@@ -637,25 +643,12 @@ async fn query_cells(url: &str, sql: &str) -> Vec<Vec<(String, Cell)>> {
                         .collect()
                 })
                 .collect()
-        };
+        }};
     }
-    let q = sqlx::AssertSqlSafe(sql.to_string());
     if url.starts_with("mysql:") {
-        let pool = sqlx::MySqlPool::connect(url).await.expect("mysql");
-        let rows = sqlx::query(q)
-            .fetch_all(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        pool.close().await;
-        cells!(rows)
+        cells!(sqlx::MySqlPool)
     } else {
-        let pool = sqlx::PgPool::connect(url).await.expect("pg");
-        let rows = sqlx::query(q)
-            .fetch_all(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        pool.close().await;
-        cells!(rows)
+        cells!(sqlx::PgPool)
     }
 }
 

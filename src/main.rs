@@ -439,6 +439,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let analysis = digest::analyse(&source, &settings, week, now)
                 .await?
                 .only(team.as_deref(), week)?;
+            if let Some(skipped) = support_metrics::rejects::skipped(&analysis.rejected) {
+                eprintln!("note: {skipped} (the warnings above show one of each)");
+            }
             if let Some(dir) = preview {
                 for f in digest::preview(&analysis, &settings.digest, &dir, now)? {
                     println!(

@@ -52,12 +52,23 @@ pub struct Group {
 pub struct TeamHealth {
     /// The latest pulse and the one before it.
     pub pulse: Option<(Pulse, Option<Pulse>)>,
-    /// Agents whose last day fell in the month so far, and the agents
-    /// employed at the week's end (both of the scope's home team).
-    pub leavers: Option<(u64, u64)>,
+    /// Who left lately, and the agents employed at the week's end (both of
+    /// the scope's home team).
+    pub leavers: Option<Leavers>,
     /// New agents (first 90 days) against the others, when at least
     /// [`MIN_PEOPLE`] new agents had tickets; `Err(n)`: only `n` did.
     pub newcomers: Option<Result<(Group, Group), usize>>,
+}
+
+/// Agents whose last day fell in the month so far or, when the week began
+/// in the month before, in the week: each leaver is named by one weekly
+/// digest (the last days of a month are in the next month's first week).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Leavers {
+    pub left: u64,
+    pub employed: u64,
+    /// The span counted is the week (it began in the month before).
+    pub this_week: bool,
 }
 
 impl TeamHealth {
@@ -256,24 +267,30 @@ pub fn section(
             people,
         })
     };
-    // The month so far: from the 1st of the month of the week's last day.
+    // The month so far: from the 1st of the month of the week's last day,
+    // or the week's first day when that is earlier.
     let leavers = agents.and_then(|agents| {
         let last = (week.to - chrono::Duration::microseconds(1))
             .with_timezone(&tz)
             .date_naive();
         let month_start = last.with_day0(0).unwrap_or(last);
-        let month = Period {
-            from: crate::localtime::instant(tz, month_start.and_time(chrono::NaiveTime::MIN)),
+        let from = crate::localtime::instant(tz, month_start.and_time(chrono::NaiveTime::MIN));
+        let span = Period {
+            from: from.min(week.from),
             to: week.to,
         };
         let of_team = agents.iter().filter(|a| team.is_none_or(|t| a.team == t));
-        let p = people::people(of_team, &people::days(month, tz))?;
-        Some((p.leavers, p.agents))
+        let p = people::people(of_team, &people::days(span, tz))?;
+        Some(Leavers {
+            left: p.leavers,
+            employed: p.agents,
+            this_week: week.from < from,
+        })
     });
     TeamHealth {
         pulse: pulse(pulse_from, week.to).map(|now| (now, pulse(before_from, pulse_from))),
         // A team the staff list does not know has no line.
-        leavers: leavers.filter(|(left, employed)| *left + *employed > 0),
+        leavers: leavers.filter(|l| l.left + l.employed > 0),
         newcomers: newcomers.and_then(|n| n.groups(team)),
     }
 }
@@ -449,8 +466,28 @@ mod tests {
             Some(&agents),
             None,
         );
-        assert_eq!(h.leavers, Some((1, 2)));
+        let counts = |h: &TeamHealth| h.leavers.map(|l| (l.left, l.employed, l.this_week));
+        assert_eq!(counts(&h), Some((1, 2, false)));
         let all = section(None, week, chrono_tz::UTC, &[], Some(&agents), None);
-        assert_eq!(all.leavers, Some((2, 2)));
+        assert_eq!(counts(&all), Some((2, 2, false)));
+        // The week of Nov 30 – Dec 6: its Monday is November's last day.
+        // b5 left on it (named by no November digest), b4 on Dec 5; b2 is
+        // no longer this span's.
+        let week = Period {
+            from: t("2026-11-30T00:00:00Z"),
+            to: t("2026-12-07T00:00:00Z"),
+        };
+        let mut agents = agents.to_vec();
+        agents.push(agent("b5", "billing", Some("2026-11-30")));
+        let h = section(
+            Some("billing"),
+            week,
+            chrono_tz::UTC,
+            &[],
+            Some(&agents),
+            None,
+        );
+        // b1 alone is employed on Dec 6.
+        assert_eq!(counts(&h), Some((2, 1, true)));
     }
 }

@@ -211,7 +211,10 @@ pub async fn analyse(
         .into_iter()
         .min()
         .unwrap_or(window.from);
-    let rejected = scan(source, settings, Some(since), weeks.week.to, &mut c).await?;
+    let mut rejected = scan(source, settings, Some(since), weeks.week.to, &mut c).await?;
+    // The staff's and the pulses' faults are reported with the scan's.
+    people_rejects.log();
+    rejected.extend(people_rejects.summary());
     let servqual = servqual_waves(source, week, tz, weeks.week).await?;
     c.facts.mark_repeat_contacts();
 

@@ -1071,12 +1071,25 @@ fn health_lines(h: &crate::digest::health::TeamHealth, l: Locale) -> Vec<String>
             format!("Sondaggio di coinvolgimento, ultime 4 settimane ({n} persone){c} eNPS {enps}, indice di coinvolgimento {idx} su 100 ({before})."),
         ));
     }
-    if let Some((left, employed)) = h.leavers {
-        let (left, employed) = (l.count(left), l.count(employed));
+    if let Some(leavers) = h.leavers {
+        let (left, employed) = (l.count(leavers.left), l.count(leavers.employed));
+        let when = if leavers.this_week {
+            l.pick(
+                "Left this week",
+                "Départs cette semaine",
+                "Uscite questa settimana",
+            )
+        } else {
+            l.pick(
+                "Left this month",
+                "Départs ce mois-ci",
+                "Uscite questo mese",
+            )
+        };
         out.push(l.pick(
-            format!("Left this month{c} {left}; {employed} agents at the week’s end."),
-            format!("Départs ce mois-ci{c} {left}\u{202f}; {employed} agents en fin de semaine."),
-            format!("Uscite questo mese{c} {left}; {employed} operatori a fine settimana."),
+            format!("{when}{c} {left}; {employed} agents at the week’s end."),
+            format!("{when}{c} {left}\u{202f}; {employed} agents en fin de semaine."),
+            format!("{when}{c} {left}; {employed} operatori a fine settimana."),
         ));
     }
     match &h.newcomers {

@@ -323,16 +323,8 @@ fn table(report: &Report) -> String {
         }
     }
     out.push_str("Durations are calendar time unless marked business hours; p50 / p90 are exact percentiles.\n");
-    let rejected: u64 = report.rejected.iter().map(|r| r.count).sum();
-    if rejected > 0 {
-        let _ = write!(
-            out,
-            "Skipped {rejected} row(s) that break the source contract:"
-        );
-        for r in &report.rejected {
-            let _ = write!(out, " {}/{} {};", r.relation, r.reason, r.count);
-        }
-        out.pop();
+    if let Some(skipped) = crate::rejects::skipped(&report.rejected) {
+        out.push_str(&skipped);
         out.push('\n');
     }
     out

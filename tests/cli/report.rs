@@ -566,6 +566,24 @@ async fn report_people_turnover_tenure_and_by_tenure() {
             ("left_before_start".to_string(), "1".to_string())
         ]
     );
+    // The digest reads the staff too, and says what it skipped.
+    let preview = db.dir.path().join("preview");
+    let week = [
+        "--config",
+        config.to_str().expect("utf-8"),
+        "digest",
+        "--week",
+        "2026-W02",
+        "--preview",
+        preview.to_str().expect("utf-8"),
+    ];
+    let d = run(db.dir.path(), &week, &env);
+    assert!(d.ok, "{}", d.stderr);
+    assert!(
+        d.stderr.contains("agents/bad_date 1") && d.stderr.contains("agents/left_before_start 1"),
+        "{}",
+        d.stderr
+    );
 
     // By tenure: a1's tickets (established) and a2's (new), as --by agent
     // counts them per agent.

@@ -154,7 +154,7 @@ pub const PRESETS: &[Preset] = &[
         events: Sql::One(sql_file!("zammad/events.sql")),
         surveys: NO_SURVEYS,
         engagement: NO_ENGAGEMENT,
-        agents: None,
+        agents: Some(Sql::One(sql_file!("zammad/agents.sql"))),
     },
     // Zendesk's tables as Fivetran's connector lands them in PostgreSQL.
     Preset {
@@ -179,7 +179,7 @@ pub const PRESETS: &[Preset] = &[
         events: Sql::One(sql_file!("znuny/events.sql")),
         surveys: NO_SURVEYS,
         engagement: NO_ENGAGEMENT,
-        agents: None,
+        agents: Some(Sql::One(sql_file!("znuny/agents.sql"))),
     },
     Preset {
         name: "osticket",
@@ -201,7 +201,7 @@ pub const PRESETS: &[Preset] = &[
         events: Sql::One(sql_file!("glpi/events.sql")),
         surveys: Sql::One(sql_file!("glpi/surveys.sql")),
         engagement: NO_ENGAGEMENT,
-        agents: None,
+        agents: Some(Sql::One(sql_file!("glpi/agents.sql"))),
     },
     // Core FreeScout stores no ratings: the Satisfaction Ratings module's
     // are read by `freescout/surveys_ratings_module.sql`.

@@ -233,6 +233,23 @@ async fn zammad_tickets_give_the_hand_computed_report() {
     assert_num(&t, "/groups/Sales/tickets_created", 1.0);
     assert_num(&t, "/groups/Sales/tickets_solved", 2.0);
     assert_num(&t, "/groups/Sales/reroutes/total", 1.0);
+    // The staff (agents.sql): anna (Sales) and ben (Users, new since
+    // 2025-12-15) all week, cleo (Users) deactivated Friday the 9th:
+    // 19 headcount-days, one leaver: 7/19. On Sunday: anna 1047 days, ben
+    // 27. Users: ben 7 days + cleo 5, cleo left: 7/12.
+    let p = "/overall/people";
+    assert_num(&v, &format!("{p}/agents"), 2.0);
+    assert_num(&v, &format!("{p}/leavers"), 1.0);
+    assert_num(&v, &format!("{p}/turnover"), 7.0 / 19.0);
+    assert_num(&v, &format!("{p}/median_tenure_days"), 537.0);
+    assert_num(&t, "/groups/Sales/people/agents", 1.0);
+    assert_num(&t, "/groups/Sales/people/leavers", 0.0);
+    assert_num(&t, "/groups/Users/people/turnover", 7.0 / 12.0);
+    // Ticket 2 was ben's: the new agents' one solve; anna's ticket 1 the
+    // established agents'.
+    let by_tenure = report(&db, &cfg, &WEEK, Some("tenure"));
+    assert_num(&by_tenure, "/groups/new/tickets_solved", 1.0);
+    assert_num(&by_tenure, "/groups/established/tickets_solved", 1.0);
     let c = report(&db, &cfg, &WEEK, Some("channel"));
     assert_num(&c, "/groups/web/tickets_created", 1.0);
     assert_num(&c, "/groups/phone/tickets_created", 1.0);
@@ -322,6 +339,26 @@ async fn znuny_week(db: TestDb) {
     assert_num(&t, "/groups/Support L1/tickets_created", 3.0);
     assert_num(&t, "/groups/Billing/tickets_created", 1.0);
     assert_num(&t, "/groups/Billing/tickets_solved", 2.0);
+    // The staff (agents.sql): alice (Support L1: rw on the group of every
+    // queue, the lowest non-installer queue) and bob (Billing, his "My
+    // Queues"; new since 2025-12-15) all week, carol (Support L1 through
+    // her role) set invalid Friday the 9th; dave, an admin without queues,
+    // is no agent. 19 headcount-days, one leaver: 7/19. On Sunday: alice
+    // 1075 days, bob 27.
+    let p = "/overall/people";
+    assert_num(&v, &format!("{p}/agents"), 2.0);
+    assert_num(&v, &format!("{p}/leavers"), 1.0);
+    assert_num(&v, &format!("{p}/turnover"), 7.0 / 19.0);
+    assert_num(&v, &format!("{p}/median_tenure_days"), 551.0);
+    assert_num(&t, "/groups/Support L1/people/agents", 1.0);
+    assert_num(&t, "/groups/Support L1/people/leavers", 1.0);
+    assert_num(&t, "/groups/Billing/people/agents", 1.0);
+    assert_num(&t, "/groups/Billing/people/median_tenure_days", 27.0);
+    // Bob (new) solved T1 the second time and T3; alice T1 the first
+    // time and carol T2 (established).
+    let by_tenure = report(&db, &cfg, &WEEK, Some("tenure"));
+    assert_num(&by_tenure, "/groups/new/tickets_solved", 2.0);
+    assert_num(&by_tenure, "/groups/established/tickets_solved", 2.0);
     let c = report(&db, &cfg, &WEEK, Some("category"));
     assert_num(&c, "/groups/Email::Outlook/tickets_created", 1.0);
     assert_num(&c, "/groups/Incident/tickets_created", 1.0);
@@ -501,6 +538,40 @@ async fn glpi_gives_the_hand_computed_report() {
     assert_num(&t, "/groups/Service Desk/tickets_solved", 2.0);
     assert_num(&t, "/groups/IT > Network/tickets_solved", 1.0);
     assert_num(&t, "/groups/IT > Network/reroutes/total", 1.0);
+    // The staff (agents.sql): Tom (Service Desk) and Ann (IT > Network,
+    // valid since 2025-12-15: new) all week, Sam (IT > Network)
+    // deactivated Friday the 9th: 19 headcount-days, one leaver: 7/19. On
+    // Sunday: Tom 1047 days, Ann 27. IT > Network: 7 + 5 days, Sam left:
+    // 7/12. The installer's `tech` has no group: rejected.
+    let p = "/overall/people";
+    assert_num(&v, &format!("{p}/agents"), 2.0);
+    assert_num(&v, &format!("{p}/leavers"), 1.0);
+    assert_num(&v, &format!("{p}/turnover"), 7.0 / 19.0);
+    assert_num(&v, &format!("{p}/median_tenure_days"), 537.0);
+    assert_num(&t, "/groups/Service Desk/people/agents", 1.0);
+    assert_num(&t, "/groups/IT > Network/people/turnover", 7.0 / 12.0);
+    let rejected: Vec<String> = v["rejected"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["relation"] == "agents")
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["reason"].as_str().unwrap_or_default(),
+                r["count"]
+            )
+        })
+        .collect();
+    assert_eq!(rejected, ["null_team 1"]);
+    // Ann answered 1002 first (2400 s) while it was hers.
+    let by_tenure = report(&db, &cfg, &WEEK, Some("tenure"));
+    assert_num(&by_tenure, "/groups/new/first_response_seconds/count", 1.0);
+    assert_num(
+        &by_tenure,
+        "/groups/new/first_response_seconds/mean",
+        2400.0,
+    );
     let added = incremental_equals_fresh(&db, "glpi", "").await;
     assert_eq!(added, 0.0);
     db.cleanup().await;

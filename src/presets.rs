@@ -217,7 +217,7 @@ pub const PRESETS: &[Preset] = &[
         },
         surveys: NO_SURVEYS,
         engagement: NO_ENGAGEMENT,
-        agents: None,
+        agents: Some(Sql::One(sql_file!("freescout/agents.sql"))),
     },
 ];
 

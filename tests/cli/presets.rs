@@ -621,6 +621,29 @@ async fn freescout_week(db: TestDb) {
     let t = report(&db, &cfg, &WEEK, Some("team"));
     assert_num(&t, "/groups/Sales/reroutes/total", 1.0);
     assert_num(&t, "/groups/Support/reroutes/total", 1.0);
+    // The staff (agents.sql): Alice (Sales) and Bob (Support, new since
+    // 2025-12-15) all week, Carol (Sales) disabled Friday the 9th; Dave
+    // left before the week. 19 headcount-days, one leaver: 7/19. On
+    // Sunday: Alice 1047 days, Bob 27. Sales: 7 + 5 days, Carol left: 7/12.
+    let p = "/overall/people";
+    assert_num(&v, &format!("{p}/agents"), 2.0);
+    assert_num(&v, &format!("{p}/leavers"), 1.0);
+    assert_num(&v, &format!("{p}/turnover"), 7.0 / 19.0);
+    assert_num(&v, &format!("{p}/median_tenure_days"), 537.0);
+    assert_num(&t, "/groups/Sales/people/turnover", 7.0 / 12.0);
+    assert_num(&t, "/groups/Support/people/agents", 1.0);
+    assert_num(&t, "/groups/Support/people/median_tenure_days", 27.0);
+    // Dave, deleted with his mailboxes, is a leaver without a team, not a
+    // rejected row.
+    assert!(
+        !v["rejected"].to_string().contains("agents"),
+        "{}",
+        v["rejected"]
+    );
+    // Bob solved conversation 1 twice; Alice and Carol the others.
+    let by_tenure = report(&db, &cfg, &WEEK, Some("tenure"));
+    assert_num(&by_tenure, "/groups/new/tickets_solved", 2.0);
+    assert_num(&by_tenure, "/groups/established/tickets_solved", 2.0);
     db.cleanup().await;
 }
 

@@ -166,7 +166,7 @@ pub const PRESETS: &[Preset] = &[
         events: Sql::One(sql_file!("zendesk_fivetran/events.sql")),
         surveys: Sql::One(sql_file!("zendesk_fivetran/surveys.sql")),
         engagement: NO_ENGAGEMENT,
-        agents: None,
+        agents: Some(Sql::One(sql_file!("zendesk_fivetran/agents.sql"))),
     },
     // Core Znuny stores no survey answers: the Survey add-on's are read by
     // `znuny/surveys_survey_addon.sql`, set in source.queries.surveys.

@@ -704,6 +704,18 @@ async fn zendesk_fivetran_gives_the_hand_computed_report() {
     assert_num(&t, "/groups/Tier 1/tickets_created", 3.0);
     assert_num(&t, "/groups/Billing/reroutes/total", 1.0);
     assert_num(&t, "/groups/Tier 2/tickets_solved", 1.0);
+    // The staff (agents.sql): Ann, Ben and Cleo all week; Dee, downgraded
+    // and suspended on Friday the 9th, Monday to Friday: 26
+    // headcount-days, one leaver: 7/26. On Sunday: Ann 740 days, Ben 710,
+    // Cleo 986. Billing: Ben 7 + Dee 5 days: 7/12.
+    let p = "/overall/people";
+    assert_num(&v, &format!("{p}/agents"), 3.0);
+    assert_num(&v, &format!("{p}/leavers"), 1.0);
+    assert_num(&v, &format!("{p}/turnover"), 7.0 / 26.0);
+    assert_num(&v, &format!("{p}/median_tenure_days"), 740.0);
+    assert_num(&t, "/groups/Billing/people/turnover", 7.0 / 12.0);
+    assert_num(&t, "/groups/Tier 1/people/agents", 1.0);
+    assert_num(&t, "/groups/Tier 2/people/median_tenure_days", 986.0);
     let added = incremental_equals_fresh(&db, "zendesk_fivetran", "").await;
     assert_eq!(added, 0.0);
 

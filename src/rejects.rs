@@ -144,6 +144,22 @@ impl Rejects {
     }
 }
 
+/// "Skipped 3 row(s) that break the source contract: agents/bad_date 1;
+/// …", for a command's output; `None` when nothing was skipped.
+pub fn skipped(rejected: &[RejectCount]) -> Option<String> {
+    let total: u64 = rejected.iter().map(|r| r.count).sum();
+    (total > 0).then(|| {
+        let each: Vec<String> = rejected
+            .iter()
+            .map(|r| format!("{}/{} {}", r.relation, r.reason, r.count))
+            .collect();
+        format!(
+            "Skipped {total} row(s) that break the source contract: {}",
+            each.join("; ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,20 +219,4 @@ mod tests {
         }
         h as i64
     }
-}
-
-/// "Skipped 3 row(s) that break the source contract: agents/bad_date 1;
-/// …", for a command's output; `None` when nothing was skipped.
-pub fn skipped(rejected: &[RejectCount]) -> Option<String> {
-    let total: u64 = rejected.iter().map(|r| r.count).sum();
-    (total > 0).then(|| {
-        let each: Vec<String> = rejected
-            .iter()
-            .map(|r| format!("{}/{} {}", r.relation, r.reason, r.count))
-            .collect();
-        format!(
-            "Skipped {total} row(s) that break the source contract: {}",
-            each.join("; ")
-        )
-    })
 }

@@ -74,18 +74,18 @@ impl Scope {
     /// A ticket counts in the volume of every team it reached.
     pub(crate) fn holds_created(&self, c: &crate::digest::facts::Created) -> bool {
         self.team()
-            .is_none_or(|t| c.team == t || c.teams.iter().any(|r| r == t))
+            .is_none_or(|t| &*c.team == t || c.teams.iter().any(|r| &**r == t))
     }
 
     /// A solve belongs to every team its ticket went through.
     fn holds_solve(&self, s: &Solve) -> bool {
         self.team()
-            .is_none_or(|t| s.team == t || s.route.iter().any(|r| r == t))
+            .is_none_or(|t| &*s.team == t || s.route.iter().any(|r| &**r == t))
     }
 
     /// A record tagged with the teams its ticket had reached.
-    fn holds_any(&self, teams: &[String]) -> bool {
-        self.team().is_none_or(|t| teams.iter().any(|r| r == t))
+    fn holds_any(&self, teams: &[crate::digest::facts::Name]) -> bool {
+        self.team().is_none_or(|t| teams.iter().any(|r| &**r == t))
     }
 
     /// The name used in file names and the digest log: the team, or `all`.
@@ -574,7 +574,7 @@ pub fn issues(
             .filter(|r| p.contains(r.at) && scope.holds_any(&r.teams))
         {
             if seen.insert(&r.ticket) {
-                t.entry(r.category.clone()).or_default().0 += 1;
+                t.entry(r.category.to_string()).or_default().0 += 1;
             }
         }
         t
@@ -598,7 +598,7 @@ pub fn issues(
             .iter()
             .filter(|c| p.contains(c.at) && scope.holds_any(&c.teams))
         {
-            if let Some(e) = t.get_mut(&c.category) {
+            if let Some(e) = t.get_mut(&*c.category) {
                 e.0 = e.0.saturating_sub(1);
             }
         }
@@ -763,10 +763,10 @@ fn volume(
         let weekday =
             |at: crate::model::Instant| at.with_timezone(&tz).weekday().num_days_from_monday();
         let mut days = [(0u64, 0u64); 7];
-        for c in created_in(weeks.week).filter(|c| &c.category == category) {
+        for c in created_in(weeks.week).filter(|c| *c.category == **category) {
             days[weekday(c.at) as usize].0 += 1;
         }
-        for c in created_in(weeks.baseline).filter(|c| &c.category == category) {
+        for c in created_in(weeks.baseline).filter(|c| *c.category == **category) {
             days[weekday(c.at) as usize].1 += 1;
         }
         let peak = (0..7u32)
@@ -1186,7 +1186,7 @@ fn comments(
     let mut found: Vec<&Comment> = facts
         .comments
         .iter()
-        .filter(|c| week.contains(c.at) && c.category == category && scope.holds_any(&c.teams))
+        .filter(|c| week.contains(c.at) && &*c.category == category && scope.holds_any(&c.teams))
         .collect();
     found.sort_by(|a, b| severity(a).cmp(&severity(b)).then(b.at.cmp(&a.at)));
     found.into_iter().take(max).cloned().collect()
@@ -1210,16 +1210,16 @@ fn commonest_route(
     week: Period,
     category: &str,
 ) -> Option<(Vec<String>, u64)> {
-    let mut routes: BTreeMap<&[String], u64> = BTreeMap::new();
+    let mut routes: BTreeMap<&[crate::digest::facts::Name], u64> = BTreeMap::new();
     for s in facts.solves.iter().filter(|s| {
-        week.contains(s.at) && s.category == category && s.rerouted() && scope.holds_solve(s)
+        week.contains(s.at) && &*s.category == category && s.rerouted() && scope.holds_solve(s)
     }) {
-        *routes.entry(s.route.as_slice()).or_default() += 1;
+        *routes.entry(&s.route[..]).or_default() += 1;
     }
     routes
         .into_iter()
         .max_by_key(|(_, n)| *n)
-        .map(|(r, n)| (r.to_vec(), n))
+        .map(|(r, n)| (r.iter().map(|t| t.to_string()).collect(), n))
 }
 
 /// The team that solved most of `category`'s tickets this week.
@@ -1228,8 +1228,8 @@ fn handled_most(facts: &Facts, week: Period, category: &str) -> Option<String> {
         facts
             .solves
             .iter()
-            .filter(|s| week.contains(s.at) && s.category == category)
-            .map(|s| s.team.as_str()),
+            .filter(|s| week.contains(s.at) && &*s.category == category)
+            .map(|s| &*s.team),
     )
 }
 
@@ -1239,7 +1239,7 @@ fn missed_most(judged: &[&Judgment], which: impl Fn(&Judgment) -> bool) -> Optio
         judged
             .iter()
             .filter(|j| j.breached && which(j))
-            .map(|j| j.team.as_str()),
+            .map(|j| &*j.team),
     )
 }
 

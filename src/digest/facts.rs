@@ -10,7 +10,7 @@
 //! category (`none` when it has none) and its time; `analysis` only counts
 //! and compares.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::engine::backlog;
@@ -24,19 +24,61 @@ use crate::model::{
 use crate::model::{NONE, UNASSIGNED};
 use crate::report::scan::Visitor;
 
+/// A team's or a category's name, shared by every record that carries it:
+/// a million records name a handful of teams and categories, and a copy of
+/// a record (into each team's facts) copies pointers, not text.
+pub type Name = Arc<str>;
+
+/// Teams in assignment order (a route) or the teams a ticket reached,
+/// shared likewise: most tickets reach the same few.
+pub type Names = Arc<[Name]>;
+
+/// `["a", "b"]` as [`Names`], for records built by hand.
+pub fn names(items: &[&str]) -> Names {
+    items.iter().map(|s| Name::from(*s)).collect()
+}
+
+/// Hands out one shared copy of each name and of each list of names.
+#[derive(Debug, Default, Clone)]
+struct Interner {
+    names: HashSet<Name>,
+    lists: HashSet<Names>,
+}
+
+impl Interner {
+    fn name(&mut self, s: &str) -> Name {
+        if let Some(n) = self.names.get(s) {
+            return Arc::clone(n);
+        }
+        let n = Name::from(s);
+        self.names.insert(Arc::clone(&n));
+        n
+    }
+
+    fn list<'s>(&mut self, items: impl IntoIterator<Item = &'s str>) -> Names {
+        let items: Vec<Name> = items.into_iter().map(|s| self.name(s)).collect();
+        if let Some(l) = self.lists.get(items.as_slice()) {
+            return Arc::clone(l);
+        }
+        let l = Names::from(items);
+        self.lists.insert(Arc::clone(&l));
+        l
+    }
+}
+
 /// A ticket opened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Created {
     pub at: Instant,
-    pub team: String,
-    pub category: String,
+    pub team: Name,
+    pub category: Name,
     pub requester: String,
     /// Opened by the customer (not an agent's outbound ticket).
     pub by_customer: bool,
     /// Every team the ticket had been assigned to within a day of its
     /// creation ([`creation_horizon`]): a team's volume includes the
     /// tickets that reached it after a misroute.
-    pub teams: Vec<String>,
+    pub teams: Names,
     /// A repeat contact: set by [`Facts::mark_repeat_contacts`].
     pub repeat: bool,
 }
@@ -46,10 +88,10 @@ pub struct Created {
 pub struct Solve {
     pub at: Instant,
     /// The team that solved it.
-    pub team: String,
-    pub category: String,
+    pub team: Name,
+    pub category: Name,
     /// Teams in assignment order up to the solve; more than one means re-routed.
-    pub route: Vec<String>,
+    pub route: Names,
 }
 
 impl Solve {
@@ -62,8 +104,8 @@ impl Solve {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reopen {
     pub at: Instant,
-    pub teams: Vec<String>,
-    pub category: String,
+    pub teams: Names,
+    pub category: Name,
     pub ticket: String,
 }
 
@@ -72,20 +114,17 @@ pub struct Reopen {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Confirmation {
     pub at: Instant,
-    pub teams: Vec<String>,
-    pub category: String,
+    pub teams: Names,
+    pub category: Name,
 }
 
 /// One exchange's reply time (DESIGN.md §3), at the reply, in the business
-/// time of the team that replied. Replies are the most numerous facts (a
-/// ticket has several), so the category and the teams are shared with the
-/// ticket's other replies rather than copied into each, and
-/// `Facts::by_team` copies pointers.
+/// time of the team that replied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub at: Instant,
-    pub teams: Arc<[String]>,
-    pub category: Arc<str>,
+    pub teams: Names,
+    pub category: Name,
     pub business: Seconds,
 }
 
@@ -93,8 +132,8 @@ pub struct Reply {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rating {
     pub at: Instant,
-    pub teams: Vec<String>,
-    pub category: String,
+    pub teams: Names,
+    pub category: Name,
     pub satisfied: bool,
 }
 
@@ -102,8 +141,8 @@ pub struct Rating {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comment {
     pub at: Instant,
-    pub teams: Vec<String>,
-    pub category: String,
+    pub teams: Names,
+    pub category: Name,
     pub score: SurveyScore,
     pub text: String,
 }
@@ -116,8 +155,8 @@ pub struct Judgment {
     /// wrote, which is the hour that was short of staff.
     pub arrived: Instant,
     /// The team at the measurement (who missed it) and every team reached.
-    pub team: String,
-    pub teams: Vec<String>,
+    pub team: Name,
+    pub teams: Names,
     /// Which SLO: an index into the configured SLOs.
     pub slo: usize,
     pub breached: bool,
@@ -129,7 +168,7 @@ pub struct Open {
     pub ticket: String,
     pub created_at: Instant,
     /// The team holding it at the week's end (one, or `unassigned`).
-    pub teams: Vec<String>,
+    pub teams: Names,
     pub status: crate::model::Status,
     /// Opened by a customer and not answered yet.
     pub awaiting_first_response: bool,
@@ -150,6 +189,7 @@ pub struct Facts<'a> {
     pub comments: Vec<Comment>,
     pub judgments: Vec<Judgment>,
     pub open: Vec<Open>,
+    interner: Interner,
 }
 
 impl<'a> Facts<'a> {
@@ -168,6 +208,7 @@ impl<'a> Facts<'a> {
             comments: Vec::new(),
             judgments: Vec::new(),
             open: Vec::new(),
+            interner: Interner::default(),
         }
     }
 }
@@ -197,38 +238,38 @@ impl<'a> Facts<'a> {
             }
         }
         for r in &self.reopens {
-            for t in &r.teams {
-                of!(t.as_str()).reopens.push(r.clone());
+            for t in r.teams.iter() {
+                of!(&**t).reopens.push(r.clone());
             }
         }
         for c in &self.confirmations {
-            for t in &c.teams {
-                of!(t.as_str()).confirmations.push(c.clone());
+            for t in c.teams.iter() {
+                of!(&**t).confirmations.push(c.clone());
             }
         }
         for r in &self.replies {
             for t in r.teams.iter() {
-                of!(t.as_str()).replies.push(r.clone());
+                of!(&**t).replies.push(r.clone());
             }
         }
         for r in &self.ratings {
-            for t in &r.teams {
-                of!(t.as_str()).ratings.push(r.clone());
+            for t in r.teams.iter() {
+                of!(&**t).ratings.push(r.clone());
             }
         }
         for c in &self.comments {
-            for t in &c.teams {
-                of!(t.as_str()).comments.push(c.clone());
+            for t in c.teams.iter() {
+                of!(&**t).comments.push(c.clone());
             }
         }
         for j in &self.judgments {
-            for t in &j.teams {
-                of!(t.as_str()).judgments.push(j.clone());
+            for t in j.teams.iter() {
+                of!(&**t).judgments.push(j.clone());
             }
         }
         for o in &self.open {
-            for t in &o.teams {
-                of!(t.as_str()).open.push(o.clone());
+            for t in o.teams.iter() {
+                of!(&**t).open.push(o.clone());
             }
         }
         out
@@ -236,9 +277,9 @@ impl<'a> Facts<'a> {
 }
 
 /// `team` and every team in `more`, each once.
-fn teams_of<'t>(team: &'t str, more: &'t [String]) -> Vec<&'t str> {
+fn teams_of<'t>(team: &'t str, more: &'t [Name]) -> Vec<&'t str> {
     let mut all: Vec<&str> = std::iter::once(team)
-        .chain(more.iter().map(String::as_str))
+        .chain(more.iter().map(|n| &**n))
         .collect();
     all.sort_unstable();
     all.dedup();
@@ -254,22 +295,22 @@ impl Facts<'_> {
             .filter(|&i| self.created[i].by_customer)
             .collect();
         order.sort_by_key(|&i| self.created[i].at);
-        let mut last: HashMap<(String, String), Instant> = HashMap::new();
+        let mut last: HashMap<(&str, &str), Instant> = HashMap::new();
+        let mut repeats = Vec::new();
         for i in order {
             let c = &self.created[i];
-            let key = (c.requester.clone(), c.category.clone());
+            let key = (c.requester.as_str(), &*c.category);
             let at = c.at;
             let repeat = last
                 .get(&key)
                 .is_some_and(|prev| at - *prev <= chrono::Duration::days(7));
             last.insert(key, at);
+            repeats.push((i, repeat));
+        }
+        for (i, repeat) in repeats {
             self.created[i].repeat = repeat;
         }
     }
-}
-
-fn team_name(team: Option<&str>) -> String {
-    team.unwrap_or(UNASSIGNED).to_string()
 }
 
 /// Every team the ticket had been assigned to by `at`, each once, sorted;
@@ -282,14 +323,6 @@ pub fn reached(timeline: &Timeline, at: Instant) -> Vec<&str> {
         teams.push(UNASSIGNED);
     }
     teams
-}
-
-/// [`reached`], owned.
-pub fn teams_until(timeline: &Timeline, at: Instant) -> Vec<String> {
-    reached(timeline, at)
-        .into_iter()
-        .map(str::to_string)
-        .collect()
 }
 
 /// How long after its creation a ticket's transfers still count toward the
@@ -317,78 +350,63 @@ fn is_low(score: SurveyScore) -> bool {
 
 impl Visitor for Facts<'_> {
     fn ticket(&mut self, ticket: &Ticket, timeline: &Timeline, surveys: &[SurveyResponse]) {
-        let category = ticket.category.as_deref().unwrap_or(NONE).to_string();
-        let mut reply_teams: Option<Arc<[String]>> = None;
-        let mut reply_category: Option<Arc<str>> = None;
+        let i = &mut self.interner;
+        let category = i.name(ticket.category.as_deref().unwrap_or(NONE));
         for obs in &timeline.observations {
             if !self.window.contains(obs.at) {
                 continue;
             }
-            let team = team_name(obs.team.as_deref());
+            let team = i.name(obs.team.as_deref().unwrap_or(UNASSIGNED));
+            let category = Arc::clone(&category);
             match obs.measure {
                 Measure::Created => self.created.push(Created {
                     at: obs.at,
-                    team: team.clone(),
-                    category: category.clone(),
+                    team: Arc::clone(&team),
+                    category,
                     requester: ticket.requester_id.clone(),
                     by_customer: ticket.created_by == Creator::Customer,
-                    teams: teams_until(
+                    teams: i.list(reached(
                         timeline,
                         creation_horizon(ticket.created_at, self.window.to),
-                    ),
+                    )),
                     repeat: false,
                 }),
                 Measure::Solve(_) => self.solves.push(Solve {
                     at: obs.at,
-                    team: team.clone(),
-                    category: category.clone(),
-                    route: timeline
-                        .route_until(obs.at)
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
+                    team: Arc::clone(&team),
+                    category,
+                    route: i.list(timeline.route_until(obs.at)),
                 }),
                 Measure::Reopen => self.reopens.push(Reopen {
                     at: obs.at,
-                    teams: teams_until(timeline, obs.at),
-                    category: category.clone(),
+                    teams: i.list(reached(timeline, obs.at)),
+                    category,
                     ticket: ticket.id.clone(),
                 }),
                 Measure::CustomerConfirmed => self.confirmations.push(Confirmation {
                     at: obs.at,
-                    teams: teams_until(timeline, obs.at),
-                    category: category.clone(),
+                    teams: i.list(reached(timeline, obs.at)),
+                    category,
                 }),
-                Measure::Reply(e) => {
-                    let teams = teams_until(timeline, obs.at);
-                    // The same teams as the ticket's previous reply: shared.
-                    let teams = match &reply_teams {
-                        Some(t) if **t == *teams => Arc::clone(t),
-                        _ => Arc::from(teams),
-                    };
-                    reply_teams = Some(Arc::clone(&teams));
-                    self.replies.push(Reply {
-                        at: obs.at,
-                        teams,
-                        category: Arc::clone(
-                            reply_category.get_or_insert_with(|| Arc::from(category.as_str())),
-                        ),
-                        business: e.business,
-                    });
-                }
+                Measure::Reply(e) => self.replies.push(Reply {
+                    at: obs.at,
+                    teams: i.list(reached(timeline, obs.at)),
+                    category,
+                    business: e.business,
+                }),
                 _ => {}
             }
             let mut teams = None;
-            for (i, slo) in self.slos.iter().enumerate() {
+            for (n, slo) in self.slos.iter().enumerate() {
                 if let Some(breached) = slo.judge(ticket, obs) {
                     self.judgments.push(Judgment {
                         at: obs.at,
                         arrived: ticket.created_at,
-                        team: team.clone(),
-                        teams: teams
-                            .get_or_insert_with(|| teams_until(timeline, obs.at))
-                            .clone(),
-                        slo: i,
+                        team: Arc::clone(&team),
+                        teams: Arc::clone(
+                            teams.get_or_insert_with(|| i.list(reached(timeline, obs.at))),
+                        ),
+                        slo: n,
                         breached,
                     });
                 }
@@ -401,7 +419,7 @@ impl Visitor for Facts<'_> {
                 ticket: ticket.id.clone(),
                 created_at: ticket.created_at,
                 // The team holding it now is the one to act on it.
-                teams: vec![team_name(timeline.state.team.as_deref())],
+                teams: i.list([timeline.state.team.as_deref().unwrap_or(UNASSIGNED)]),
                 status: entry.status,
                 awaiting_first_response: entry.awaiting_first_response.is_some(),
             });
@@ -410,12 +428,12 @@ impl Visitor for Facts<'_> {
             if !self.window.contains(s.responded_at) {
                 continue;
             }
-            let teams = teams_until(timeline, s.responded_at);
+            let teams = i.list(reached(timeline, s.responded_at));
             if let SurveyScore::Csat(v) = s.score {
                 self.ratings.push(Rating {
                     at: s.responded_at,
-                    teams: teams.clone(),
-                    category: category.clone(),
+                    teams: Arc::clone(&teams),
+                    category: Arc::clone(&category),
                     satisfied: is_satisfied(v),
                 });
             }
@@ -426,7 +444,7 @@ impl Visitor for Facts<'_> {
                 self.comments.push(Comment {
                     at: s.responded_at,
                     teams,
-                    category: category.clone(),
+                    category: Arc::clone(&category),
                     score: s.score,
                     text: excerpt(text, VERBATIM_CHARS),
                 });

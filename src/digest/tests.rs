@@ -7,7 +7,7 @@
 use chrono::Duration;
 
 use super::analysis::{FacetKind, Findings, Scope, SloHistory, Subject, Thresholds, Weeks, issues};
-use super::facts::{Comment, Confirmation, Created, Facts, Rating, Reply, Solve};
+use super::facts::{Comment, Confirmation, Created, Facts, Rating, Reply, Solve, names};
 use super::week::IsoWeek;
 use crate::model::Period;
 use crate::model::{Instant, Seconds, SurveyScore};
@@ -54,15 +54,15 @@ fn fill(
             category: category.into(),
             requester: format!("{category}-{}-{i}", week.from.timestamp()),
             by_customer: true,
-            teams: vec!["t".into()],
+            teams: names(&["t"]),
             repeat: false,
         });
     }
     for i in 0..solves {
         let route = if i < rerouted {
-            vec!["frontline".into(), "t".into()]
+            names(&["frontline", "t"])
         } else {
-            vec!["t".into()]
+            names(&["t"])
         };
         f.solves.push(Solve {
             at: at(week, i),
@@ -74,7 +74,7 @@ fn fill(
     for i in 0..ratings {
         f.ratings.push(Rating {
             at: at(week, i),
-            teams: vec!["t".into()],
+            teams: names(&["t"]),
             category: category.into(),
             satisfied: i < satisfied,
         });
@@ -158,7 +158,7 @@ fn planted_spike_misrouting_and_low_csat_are_found_with_their_numbers() {
     {
         f.comments.push(Comment {
             at: at(weeks.week, i as u64),
-            teams: vec!["t".into()],
+            teams: names(&["t"]),
             category: "login".into(),
             score: SurveyScore::Csat(score),
             text: text.into(),
@@ -287,7 +287,7 @@ fn slo_breaches_concentrated_in_friday_evening_are_a_staffing_gap() {
             at: at(weeks.week, i),
             arrived: at(weeks.week, i),
             team: "t".into(),
-            teams: vec!["t".into()],
+            teams: names(&["t"]),
             slo: 0,
             breached: i % 20 == 0,
         });
@@ -299,7 +299,7 @@ fn slo_breaches_concentrated_in_friday_evening_are_a_staffing_gap() {
             at: friday_evening + Duration::minutes(15 * i),
             arrived: friday_evening + Duration::minutes(15 * i),
             team: "t".into(),
-            teams: vec!["t".into()],
+            teams: names(&["t"]),
             slo: 0,
             breached: i < 8,
         });
@@ -354,7 +354,7 @@ fn repeat_contacts_are_the_same_customer_and_category_within_7_days() {
             category: category.into(),
             requester: who.into(),
             by_customer,
-            teams: vec!["t".into()],
+            teams: names(&["t"]),
             repeat: false,
         });
     }
@@ -404,7 +404,7 @@ fn values_from_the_data_are_escaped_and_cannot_inject_headers() {
     {
         f.comments.push(Comment {
             at: at(weeks.week, i as u64),
-            teams: vec!["t".into()],
+            teams: names(&["t"]),
             category: "refunds".into(),
             score: SurveyScore::Csat(1),
             text: text.into(),
@@ -595,7 +595,7 @@ fn one_category_is_one_issue_with_its_facets() {
     fill(&mut f, weeks.week, "shipping", 15, 20, 10, 10, 8);
     f.comments.push(Comment {
         at: at(weeks.week, 0),
-        teams: vec!["t".into()],
+        teams: names(&["t"]),
         category: "refunds".into(),
         score: SurveyScore::Csat(1),
         text: "Charged twice".into(),
@@ -697,7 +697,7 @@ fn the_monday_view_counts_backlog_oldest_and_busiest_hours() {
     let open = |id: &str, age: Duration, status: Status, team: &str| Open {
         ticket: id.into(),
         created_at: end - age,
-        teams: vec![team.into()],
+        teams: names(&[team]),
         status,
         awaiting_first_response: false,
     };
@@ -717,7 +717,7 @@ fn the_monday_view_counts_backlog_oldest_and_busiest_hours() {
                 category: "x".into(),
                 requester: format!("r{day}{i}"),
                 by_customer: true,
-                teams: vec!["t".into()],
+                teams: names(&["t"]),
                 repeat: false,
             });
         }
@@ -858,7 +858,7 @@ fn reply_weeks(category: &str, weekly: &[f64], this: &[f64]) -> (Weeks, Facts<'s
         for (i, v) in values.iter().enumerate() {
             f.replies.push(Reply {
                 at: at(p, i as u64),
-                teams: vec!["t".to_string()].into(),
+                teams: names(&["t"]),
                 category: category.into(),
                 business: Seconds(*v),
             });
@@ -939,7 +939,7 @@ fn a_drop_in_customer_confirmed_solves_is_an_issue() {
         for i in 0..confirmed {
             f.confirmations.push(Confirmation {
                 at: at(p, i),
-                teams: vec!["t".into()],
+                teams: names(&["t"]),
                 category: "billing".into(),
             });
         }

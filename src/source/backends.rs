@@ -57,6 +57,84 @@ pub(crate) fn map_rows<'a, T: Send + 'a>(
     }
 }
 
+/// A connection taken out of the pool for one read of a whole relation.
+pub(crate) enum Conn {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+    MySql(sqlx::MySqlConnection),
+}
+
+/// A connection of its own, without the statement timeout, for a read of
+/// a whole relation (the backfill's, a report of all time): one pass that
+/// takes as long as the database takes to send the table, which grows with
+/// the helpdesk, so `source.statement_timeout` would make a large helpdesk
+/// impossible to backfill. Taken out of the pool (which opens another), it
+/// is closed when dropped: no pooled connection ever runs untimed. Waiting
+/// for a lock (a migration's `ALTER TABLE`) stays bounded by `lock_wait`,
+/// so a blocked read still fails and is retried rather than hang.
+pub(crate) async fn untimed(
+    pool: &Pool,
+    lock_wait: std::time::Duration,
+) -> Result<Conn, sqlx::Error> {
+    use sqlx::Executor;
+    Ok(match pool {
+        // SQLite has no statement timeout.
+        Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?.detach()),
+        Pool::Postgres(p) => {
+            let mut c = p.acquire().await?.detach();
+            c.execute("SET statement_timeout = 0").await?;
+            let lock = format!("SET lock_timeout = {}", lock_wait.as_millis().max(1));
+            c.execute(AssertSqlSafe(lock)).await?;
+            Conn::Postgres(c)
+        }
+        Pool::MySql(p) => {
+            let mut c = p.acquire().await?.detach();
+            // MariaDB's variable, else MySQL's (as the session set them).
+            if c.execute("SET SESSION max_statement_time = 0")
+                .await
+                .is_err()
+            {
+                c.execute("SET SESSION max_execution_time = 0").await?;
+            }
+            Conn::MySql(c)
+        }
+    })
+}
+
+impl Conn {
+    /// Says goodbye to the server (a dropped connection just hangs up,
+    /// which the server logs as an unexpected end).
+    pub(crate) async fn close(self) {
+        use sqlx::Connection;
+        let _ = match self {
+            Conn::Sqlite(c) => c.close().await,
+            Conn::Postgres(c) => c.close().await,
+            Conn::MySql(c) => c.close().await,
+        };
+    }
+}
+
+/// [`map_rows`] on a connection of its own.
+pub(crate) fn map_rows_on<'a, T: Send + 'a>(
+    conn: &'a mut Conn,
+    sql: String,
+    f: impl Fn(&dyn RowAccess) -> T + Send + Sync + 'a,
+) -> BoxStream<'a, Result<T, sqlx::Error>> {
+    macro_rules! stream {
+        ($conn:expr) => {
+            sqlx::query(AssertSqlSafe(sql))
+                .fetch($conn)
+                .map_ok(move |row| f(&row))
+                .boxed()
+        };
+    }
+    match conn {
+        Conn::Sqlite(c) => stream!(c),
+        Conn::Postgres(c) => stream!(c),
+        Conn::MySql(c) => stream!(c),
+    }
+}
+
 /// Tries each `type => conversion` in turn; the first that decodes wins.
 macro_rules! first_decoding {
     ($row:expr, $col:expr, $( $ty:ty => $conv:expr ),+ $(,)?) => {{

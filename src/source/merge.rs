@@ -12,7 +12,7 @@ use futures_util::stream::BoxStream;
 
 use super::decode::{self, Rejection, RowAccess};
 use super::first_ids::FirstIds;
-use super::{Rows, Source, SourceError};
+use super::{Rows, Source, SourceError, Timeout};
 use crate::model::{Event, Relation, SurveyResponse, Ticket};
 use crate::rejects::Rejects;
 
@@ -233,8 +233,15 @@ impl ByTicket {
                         parts.tickets,
                         decode_ticket,
                         ticket_key,
+                        Timeout::Kept,
                     ),
-                    source.stream_parts(Relation::Events, parts.events, decode_event, event_key),
+                    source.stream_parts(
+                        Relation::Events,
+                        parts.events,
+                        decode_event,
+                        event_key,
+                        Timeout::Kept,
+                    ),
                     Some(Cursor::new(
                         source,
                         Relation::Events,
@@ -243,6 +250,7 @@ impl ByTicket {
                             parts.orphans,
                             decode_event,
                             event_key,
+                            Timeout::Kept,
                         ),
                         event_key,
                     )),
@@ -269,9 +277,21 @@ impl ByTicket {
                 ..Cursor::new(
                     source,
                     Relation::Surveys,
-                    source.by_ticket(Relation::Surveys, &reads.surveys, move |r| {
-                        decode::survey(r, ces, h)
-                    }),
+                    {
+                        let decode = move |r: &dyn RowAccess| decode::survey(r, ces, h);
+                        let key: fn(&SurveyResponse) -> Option<&str> = |s| s.ticket_id.as_deref();
+                        match reads.surveys {
+                            // A period's answers are read before its walk
+                            // (see `Source::by_ticket_read_first`).
+                            Rows::Active { .. } => source.by_ticket_read_first(
+                                Relation::Surveys,
+                                &reads.surveys,
+                                decode,
+                                key,
+                            ),
+                            _ => source.by_ticket(Relation::Surveys, &reads.surveys, decode),
+                        }
+                    },
                     |s: &SurveyResponse| s.ticket_id.as_deref(),
                 )
             },

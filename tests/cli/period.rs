@@ -115,3 +115,102 @@ async fn integer_ticket_ids_beside_an_empty_survey_ticket_id() {
     }
     db.cleanup().await;
 }
+
+/// Whether a statement of the exporter reading the survey answers is still
+/// running on the server.
+async fn survey_statement_running(db: &TestDb) -> bool {
+    use sqlx::Connection;
+    let mut watcher = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'support-metrics' \
+         AND state = 'active' AND query LIKE '%support_survey_responses%' \
+         AND query NOT LIKE '%period_id%' AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&mut watcher)
+    .await
+    .expect("pg_stat_activity");
+    n > 0
+}
+
+/// A period's survey answers are read before its walk: their statement
+/// ends as soon as the server has sent them, not when the walk reaches
+/// the last ticket. Streamed in step with the walk, it stayed open for
+/// the whole read — 38 s for a digest at a million tickets — and ran into
+/// `source.statement_timeout` on a slower machine. Here ticket `B` has
+/// 200,000 answers (far more than the readers hold ahead, and than the
+/// socket's buffers); after the first ticket `A` is handed over, no
+/// statement on the answers may still be running, and every answer
+/// arrives, in order, with `B`.
+#[tokio::test]
+async fn a_period_s_survey_answers_are_read_before_its_walk() {
+    use support_metrics::rejects::Rejects;
+    use support_metrics::source::Rows;
+    use support_metrics::source::merge::{ByTicket, Reads};
+    let Some(db) = TestDb::postgres("period_surveys_first").await else {
+        return;
+    };
+    db.migrate_source();
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 11, 17, 10, 0, 0)
+        .single()
+        .expect("t");
+    let at = lit(&db, t0);
+    db.execute(&format!(
+        "INSERT INTO support_tickets (id, created_at, channel, priority, category, requester_id, \
+         created_by, status, updated_at) VALUES \
+         ('A', {at}, 'email', 'normal', NULL, 'c', 'customer', 'open', {at}), \
+         ('B', {at}, 'email', 'normal', NULL, 'c', 'customer', 'open', {at});\n\
+         INSERT INTO support_survey_responses (id, ticket_id, responded_at, kind, score) \
+         SELECT 's' || i, 'B', CAST({at} AS timestamptz) + i * interval '1 millisecond', 'csat', 1 + i % 5 \
+         FROM generate_series(1, 200000) AS i"
+    ))
+    .await;
+    let settings = Settings::load(Some(&config(&db, "state.sqlite"))).expect("settings");
+    let source = Source::connect(&settings.source, Access::ReadOnly)
+        .await
+        .expect("source");
+    let from = t0 - TimeDelta::days(1);
+    let period = Rows::Active {
+        from,
+        to: from + TimeDelta::days(7),
+    };
+    let mut merged = ByTicket::open(
+        &source,
+        &Reads {
+            tickets: period,
+            events: Some(period),
+            surveys: period,
+        },
+    );
+    let (mut rejects, mut unmatched) = (Rejects::default(), Vec::new());
+    let a = merged
+        .next(&mut rejects, &mut unmatched)
+        .await
+        .expect("read")
+        .expect("ticket A");
+    assert_eq!((a.ticket.id.as_str(), a.surveys.len()), ("A", 0));
+    // The answers' statement ends while B waits to be taken.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while survey_statement_running(&db).await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the answers' statement is still running while the walk waits"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let b = merged
+        .next(&mut rejects, &mut unmatched)
+        .await
+        .expect("read")
+        .expect("ticket B");
+    assert_eq!((b.ticket.id.as_str(), b.surveys.len()), ("B", 200_000));
+    assert!(
+        merged
+            .next(&mut rejects, &mut unmatched)
+            .await
+            .expect("end")
+            .is_none()
+    );
+    assert_eq!(rejects.total(), 0);
+    db.cleanup().await;
+}

@@ -97,6 +97,74 @@ async fn mariadb_source_is_read_only_and_slow_queries_are_stopped() {
     .await;
 }
 
+/// A backfill reads each relation in one pass, as long as the database
+/// takes to send it — which grows with the helpdesk — so it is not bounded
+/// by `source.statement_timeout`: at a million tickets the backfill's
+/// events statement runs 40 s, and a larger helpdesk could never be
+/// backfilled under the default minute. Every other read keeps the bound:
+/// a report over the same slow tickets query is stopped.
+async fn backfill_outlasts_the_timeout(db: Option<TestDb>, slow_tickets: &str, timeout: &str) {
+    let Some(db) = db else {
+        return;
+    };
+    db.load_fixture("small_helpdesk.sql").await;
+    let config = db.dir.path().join("slow.toml");
+    let state = db.dir.path().join("state.sqlite");
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nurl = \"{}\"\nstatement_timeout = \"1s\"\n[source.queries]\ntickets = \"{slow_tickets}\"\n[state]\nurl = \"sqlite://{}\"\n",
+            db.url,
+            state.display()
+        ),
+    )
+    .expect("config written");
+    let config = config.to_str().expect("utf-8 path");
+    let backfill = run(
+        db.dir.path(),
+        &["--config", config, "run-once", "--job", "collect"],
+        &[],
+    );
+    assert!(backfill.ok, "{}", backfill.stderr);
+    assert!(
+        backfill.stdout.contains("tickets walked") && backfill.stdout.contains("(backfill)"),
+        "{}",
+        backfill.stdout
+    );
+    let r = report_with(
+        db.dir.path(),
+        std::path::Path::new(config),
+        &["--from", "2026-01-05", "--to", "2026-01-12"],
+    );
+    assert!(!r.ok, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("source.queries.tickets") && r.stderr.contains(timeout),
+        "{}",
+        r.stderr
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn postgres_backfill_outlasts_the_statement_timeout() {
+    backfill_outlasts_the_timeout(
+        TestDb::postgres("safety_backfill").await,
+        "SELECT t.* FROM support_tickets t CROSS JOIN (SELECT pg_sleep(2)) AS s",
+        "statement timeout",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn mariadb_backfill_outlasts_the_statement_timeout() {
+    backfill_outlasts_the_timeout(
+        TestDb::mysql("safety_backfill").await,
+        "SELECT t.* FROM support_tickets t WHERE SLEEP(0.5) = 0",
+        "max_statement_time",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn sqlite_source_is_read_only() {
     let db = TestDb::sqlite();

@@ -458,18 +458,14 @@ mod tests {
             agent("b4", "billing", Some("2026-12-05")),
             agent("t1", "tech", Some("2026-11-20")),
         ];
-        let h = section(
-            Some("billing"),
-            week,
-            chrono_tz::UTC,
-            &[],
-            Some(&agents),
-            None,
-        );
-        let counts = |h: &TeamHealth| h.leavers.map(|l| (l.left, l.employed, l.this_week));
-        assert_eq!(counts(&h), Some((1, 2, false)));
-        let all = section(None, week, chrono_tz::UTC, &[], Some(&agents), None);
-        assert_eq!(counts(&all), Some((2, 2, false)));
+        // (left, employed at the end, the span is the week) of `team`.
+        let counts = |team: Option<&str>, week: Period, agents: &[Agent]| {
+            section(team, week, chrono_tz::UTC, &[], Some(agents), None)
+                .leavers
+                .map(|l| (l.left, l.employed, l.this_week))
+        };
+        assert_eq!(counts(Some("billing"), week, &agents), Some((1, 2, false)));
+        assert_eq!(counts(None, week, &agents), Some((2, 2, false)));
         // The week of Nov 30 – Dec 6: its Monday is November's last day.
         // b5 left on it (named by no November digest), b4 on Dec 5; b2 is
         // no longer this span's.
@@ -479,15 +475,7 @@ mod tests {
         };
         let mut agents = agents.to_vec();
         agents.push(agent("b5", "billing", Some("2026-11-30")));
-        let h = section(
-            Some("billing"),
-            week,
-            chrono_tz::UTC,
-            &[],
-            Some(&agents),
-            None,
-        );
         // b1 alone is employed on Dec 6.
-        assert_eq!(counts(&h), Some((2, 1, true)));
+        assert_eq!(counts(Some("billing"), week, &agents), Some((2, 1, true)));
     }
 }

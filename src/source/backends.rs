@@ -36,6 +36,17 @@ pub(crate) async fn for_each_row(
     Ok(())
 }
 
+/// `sql` run on `$on` (a pool or a connection), `$f` of every row streamed.
+macro_rules! mapped_rows {
+    ($on:expr, $sql:expr, $f:expr) => {{
+        let f = $f;
+        sqlx::query(AssertSqlSafe($sql))
+            .fetch($on)
+            .map_ok(move |row| f(&row))
+            .boxed()
+    }};
+}
+
 /// Runs `sql` and streams `f` of every row: for merging several reads.
 pub(crate) fn map_rows<'a, T: Send + 'a>(
     pool: &'a Pool,
@@ -44,10 +55,7 @@ pub(crate) fn map_rows<'a, T: Send + 'a>(
 ) -> BoxStream<'a, Result<T, sqlx::Error>> {
     macro_rules! stream {
         ($pool:expr) => {
-            sqlx::query(AssertSqlSafe(sql))
-                .fetch($pool)
-                .map_ok(move |row| f(&row))
-                .boxed()
+            mapped_rows!($pool, sql, f)
         };
     }
     match pool {
@@ -120,18 +128,10 @@ pub(crate) fn map_rows_on<'a, T: Send + 'a>(
     sql: String,
     f: impl Fn(&dyn RowAccess) -> T + Send + Sync + 'a,
 ) -> BoxStream<'a, Result<T, sqlx::Error>> {
-    macro_rules! stream {
-        ($conn:expr) => {
-            sqlx::query(AssertSqlSafe(sql))
-                .fetch($conn)
-                .map_ok(move |row| f(&row))
-                .boxed()
-        };
-    }
     match conn {
-        Conn::Sqlite(c) => stream!(c),
-        Conn::Postgres(c) => stream!(c),
-        Conn::MySql(c) => stream!(c),
+        Conn::Sqlite(c) => mapped_rows!(c, sql, f),
+        Conn::Postgres(c) => mapped_rows!(c, sql, f),
+        Conn::MySql(c) => mapped_rows!(c, sql, f),
     }
 }
 

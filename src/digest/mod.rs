@@ -182,14 +182,16 @@ pub async fn analyse(
         .servqual_weights(settings.servqual)
     };
     // The staff and the engagement pulses, for the team-health section.
-    let mut people_rejects = crate::rejects::Rejects::default();
-    let agents = source.agents(&mut people_rejects).await?;
+    let mut staff_rejects = crate::rejects::Rejects::default();
+    let agents = source.agents(&mut staff_rejects).await?;
     let directory = agents.as_deref().map(|a| Directory::new(a, tz));
     let pulses_from = health::weeks_before(weeks.week.to, 2 * health::PULSE_WEEKS, tz);
+    // The pulses' faults are the scan's to report for its weeks (it reads
+    // the engagement answers too) and the collections' for the others.
     let engagement: Vec<EngagementResponse> = source
         .engagement_matching(
             &crate::source::Rows::ChangedSince(pulses_from),
-            &mut people_rejects,
+            &mut crate::rejects::Rejects::default(),
         )
         .await?
         .into_iter()
@@ -212,9 +214,9 @@ pub async fn analyse(
         .min()
         .unwrap_or(window.from);
     let mut rejected = scan(source, settings, Some(since), weeks.week.to, &mut c).await?;
-    // The staff's and the pulses' faults are reported with the scan's.
-    people_rejects.log();
-    rejected.extend(people_rejects.summary());
+    // The staff's faults are reported with the scan's.
+    staff_rejects.log();
+    rejected.extend(staff_rejects.summary());
     let servqual = servqual_waves(source, week, tz, weeks.week).await?;
     c.facts.mark_repeat_contacts();
 

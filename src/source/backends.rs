@@ -72,14 +72,16 @@ pub(crate) enum Conn {
     MySql(sqlx::MySqlConnection),
 }
 
-/// A connection of its own, without the statement timeout, for a read of
-/// a whole relation (the backfill's, a report of all time): one pass that
-/// takes as long as the database takes to send the table, which grows with
-/// the helpdesk, so `source.statement_timeout` would make a large helpdesk
-/// impossible to backfill. Taken out of the pool (which opens another), it
-/// is closed when dropped: no pooled connection ever runs untimed. Waiting
-/// for a lock (a migration's `ALTER TABLE`) stays bounded by `lock_wait`,
-/// so a blocked read still fails and is retried rather than hang.
+/// A connection of its own, without the statement timeout, for the
+/// backfill's read of a whole relation: one pass that takes as long as the
+/// database takes to send the table, which grows with the helpdesk, so
+/// `source.statement_timeout` would make a large helpdesk impossible to
+/// backfill. Taken out of the pool (which opens another), it is closed when
+/// dropped: no pooled connection ever runs untimed. Waiting for a lock (a
+/// migration's `ALTER TABLE`) stays bounded by `lock_wait`, so a blocked
+/// read fails and is retried rather than hang; on PostgreSQL 14 and later
+/// the server also checks every 10 s that we are still there, so a read we
+/// gave up on (the walk failed) does not run on to its end.
 pub(crate) async fn untimed(
     pool: &Pool,
     lock_wait: std::time::Duration,
@@ -91,8 +93,13 @@ pub(crate) async fn untimed(
         Pool::Postgres(p) => {
             let mut c = p.acquire().await?.detach();
             c.execute("SET statement_timeout = 0").await?;
-            let lock = format!("SET lock_timeout = {}", lock_wait.as_millis().max(1));
+            // 0, as for the statement timeout, is no bound.
+            let lock = format!("SET lock_timeout = {}", lock_wait.as_millis());
             c.execute(AssertSqlSafe(lock)).await?;
+            // An older server does not know the setting: nothing to do.
+            let _ = c
+                .execute("SET client_connection_check_interval = '10s'")
+                .await;
             Conn::Postgres(c)
         }
         Pool::MySql(p) => {
@@ -103,6 +110,11 @@ pub(crate) async fn untimed(
                 .is_err()
             {
                 c.execute("SET SESSION max_execution_time = 0").await?;
+            }
+            // Metadata locks (an `ALTER TABLE`) wait a year by default.
+            if lock_wait.as_secs() > 0 {
+                let lock = format!("SET SESSION lock_wait_timeout = {}", lock_wait.as_secs());
+                c.execute(AssertSqlSafe(lock)).await?;
             }
             Conn::MySql(c)
         }

@@ -504,8 +504,8 @@ impl Source {
             sql: ordered(self.dialect(), r, &selects),
             only: None,
         });
-        // A pass over the whole relation is not bounded by the statement
-        // timeout (see `backends::untimed`); every other read is.
+        // The backfill's pass over a whole relation is not bounded by the
+        // statement timeout (see `backends::untimed`); every other read is.
         let timed = if matches!(rows, Rows::All | Rows::EventIds { after: None, .. }) {
             Timeout::Lifted
         } else {
@@ -547,13 +547,17 @@ impl Source {
                     all.push(row.map_err(|e| relation_error(r, from.clone(), &e))?);
                 }
             }
-            all.sort_by(|a, b| {
-                let rank = |row: &Result<T, decode::Rejection>| match row {
+            // Rejected rows first (they have no key), then by ticket id.
+            fn rank<T>(
+                row: &Result<T, decode::Rejection>,
+                key: fn(&T) -> Option<&str>,
+            ) -> (bool, Option<&str>) {
+                match row {
                     Err(_) => (false, None),
-                    Ok(v) => (true, key(v).map(str::to_string)),
-                };
-                rank(a).cmp(&rank(b))
-            });
+                    Ok(v) => (true, key(v)),
+                }
+            }
+            all.sort_by(|a, b| rank(a, key).cmp(&rank(b, key)));
             Ok::<_, SourceError>(all)
         });
         let from = self.describe(r);
@@ -905,7 +909,13 @@ impl Source {
                     vec![listed, unlisted]
                 }
                 Relation::Agents => vec![base],
-                Relation::Surveys | Relation::Engagement => vec![format!(
+                // A period's answers are held in memory while it is walked
+                // (`by_ticket_read_first`): none after its end.
+                Relation::Surveys => vec![format!(
+                    "{base} WHERE {}",
+                    within(dialect, "responded_at", *from, *to)
+                )],
+                Relation::Engagement => vec![format!(
                     "{base} WHERE {}",
                     at_or_after(dialect, "responded_at", *from)
                 )],

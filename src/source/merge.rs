@@ -221,6 +221,8 @@ impl ByTicket {
         let event_key: fn(&Event) -> Option<&str> = |e| Some(e.ticket_id.as_str());
         let decode_ticket = move |r: &dyn RowAccess| decode::ticket(r, h);
         let decode_event = move |r: &dyn RowAccess| decode::event(r, h);
+        let survey_key: fn(&SurveyResponse) -> Option<&str> = |s| s.ticket_id.as_deref();
+        let decode_survey = move |r: &dyn RowAccess| decode::survey(r, ces, h);
         let (tickets, events, orphans) = match (reads.tickets, reads.events) {
             // A period's tickets and events: one list of ids, read a chunk
             // at a time by both; the events of tickets it does not have
@@ -277,22 +279,18 @@ impl ByTicket {
                 ..Cursor::new(
                     source,
                     Relation::Surveys,
-                    {
-                        let decode = move |r: &dyn RowAccess| decode::survey(r, ces, h);
-                        let key: fn(&SurveyResponse) -> Option<&str> = |s| s.ticket_id.as_deref();
-                        match reads.surveys {
-                            // A period's answers are read before its walk
-                            // (see `Source::by_ticket_read_first`).
-                            Rows::Active { .. } => source.by_ticket_read_first(
-                                Relation::Surveys,
-                                &reads.surveys,
-                                decode,
-                                key,
-                            ),
-                            _ => source.by_ticket(Relation::Surveys, &reads.surveys, decode),
-                        }
+                    match reads.surveys {
+                        // A period's answers are read before its walk
+                        // (see `Source::by_ticket_read_first`).
+                        Rows::Active { .. } => source.by_ticket_read_first(
+                            Relation::Surveys,
+                            &reads.surveys,
+                            decode_survey,
+                            survey_key,
+                        ),
+                        _ => source.by_ticket(Relation::Surveys, &reads.surveys, decode_survey),
                     },
-                    |s: &SurveyResponse| s.ticket_id.as_deref(),
+                    survey_key,
                 )
             },
         }

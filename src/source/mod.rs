@@ -564,16 +564,11 @@ impl Source {
         Box::pin(
             stream::once(async move {
                 read.await.unwrap_or_else(|e| {
-                    Err(SourceError::Relation {
-                        relation: r,
-                        from,
-                        message: format!(
-                            "reading a row failed inside the database driver: {}",
-                            e.try_into_panic()
-                                .map(|p| crate::panic::message(p.as_ref()))
-                                .unwrap_or_else(|e| e.to_string())
-                        ),
-                    })
+                    let message = e
+                        .try_into_panic()
+                        .map(|p| crate::panic::message(p.as_ref()))
+                        .unwrap_or_else(|e| e.to_string());
+                    Err(driver_panic(r, from, &message))
                 })
             })
             .flat_map(|read| match read {
@@ -691,15 +686,7 @@ impl Source {
             if let Err(payload) = std::panic::AssertUnwindSafe(reader).catch_unwind().await {
                 let message = crate::panic::message(payload.as_ref());
                 let (tx, from) = on_panic;
-                let _ = tx
-                    .send(Err(SourceError::Relation {
-                        relation: r,
-                        from,
-                        message: format!(
-                            "reading a row failed inside the database driver: {message}"
-                        ),
-                    }))
-                    .await;
+                let _ = tx.send(Err(driver_panic(r, from, &message))).await;
             }
         });
         Box::pin(
@@ -958,13 +945,7 @@ fn byte_order(dialect: Dialect, column: &str) -> String {
 /// A database error reading `relation` (from `from`: its table or query).
 fn relation_error(relation: Relation, from: String, e: &sqlx::Error) -> SourceError {
     let mut message = db::database_message(e);
-    // PostgreSQL 42P01, MySQL 1146, SQLite's own words: the table is not
-    // there.
-    let missing = e.as_database_error().is_some_and(|db| {
-        matches!(db.code().as_deref(), Some("42P01") | Some("42S02"))
-            || db.message().starts_with("no such table")
-    });
-    if missing {
+    if missing_relation(e) {
         message.push_str(
             "; create the canonical tables with `support-metrics migrate source`, or name the \
              helpdesk's own table in source.relations (or its SQL in source.queries), or use a \
@@ -975,6 +956,17 @@ fn relation_error(relation: Relation, from: String, e: &sqlx::Error) -> SourceEr
         relation,
         from,
         message,
+    }
+}
+
+/// A reader that panicked (a driver's decoding bug): its relation's read
+/// ends with this error, never quietly (a stream that just stops would be
+/// taken for the end of the rows).
+fn driver_panic(relation: Relation, from: String, message: &str) -> SourceError {
+    SourceError::Relation {
+        relation,
+        from,
+        message: format!("reading a row failed inside the database driver: {message}"),
     }
 }
 

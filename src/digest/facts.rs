@@ -34,6 +34,7 @@ pub type Name = Arc<str>;
 pub type Names = Arc<[Name]>;
 
 /// `["a", "b"]` as [`Names`], for records built by hand.
+#[cfg(test)]
 pub fn names(items: &[&str]) -> Names {
     items.iter().map(|s| Name::from(*s)).collect()
 }

@@ -248,6 +248,11 @@ fn kpi_label(k: KpiKey, scope: &Scope, l: Locale) -> String {
     s.to_string()
 }
 
+/// `show` of the value, or `–` without one.
+fn or_dash<T>(v: Option<T>, show: impl FnOnce(T) -> String) -> String {
+    v.map_or_else(|| "–".to_string(), show)
+}
+
 fn kpi_value(k: KpiKey, v: Option<f64>, l: Locale) -> String {
     let Some(v) = v else {
         return "–".to_string();
@@ -697,7 +702,7 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
         FacetKind::SloMiss => {
             let met = l.percent(1.0 - f.rate().unwrap_or(0.0));
             let objective = l.percent(1.0 - f.usual);
-            let before = f.before.map(|b| l.percent(b)).unwrap_or_else(|| "–".into());
+            let before = or_dash(f.before, |b| l.percent(b));
             let row = match &i.subject {
                 Subject::Slo { slo, .. } => d.slos.iter().find(|r| r.slo == *slo),
                 _ => None,
@@ -738,7 +743,7 @@ fn facet_text(f: &Facet, i: &Issue, d: &Digest, l: Locale) -> String {
             )
         }
         FacetKind::BreachHours => {
-            let rest = f.before.map(|b| l.percent(b)).unwrap_or_else(|| "–".into());
+            let rest = or_dash(f.before, |b| l.percent(b));
             l.pick(
                 format!("{k} of {n} tickets that arrived in these hours breached their SLO ({rate}, against {rest} the rest of the week)."),
                 format!("{k} tickets sur {n} arrivés sur ce créneau ont dépassé leur SLO ({rate}, contre {rest} le reste de la semaine)."),
@@ -1018,15 +1023,11 @@ fn comment_line(c: &crate::digest::facts::Comment, l: Locale) -> String {
 }
 
 fn slo_view(r: &SloRow, l: Locale) -> SloView {
-    let pct = |v: Option<f64>| v.map(|v| l.percent(v)).unwrap_or_else(|| "–".into());
     SloView {
         name: r.name.clone(),
         promise: promise(r, l),
-        week: r
-            .week
-            .map(|w| l.percent_against(w, r.objective))
-            .unwrap_or_else(|| "–".into()),
-        usual: pct(r.usual),
+        week: or_dash(r.week, |w| l.percent_against(w, r.objective)),
+        usual: or_dash(r.usual, |v| l.percent(v)),
         objective: l.percent(r.objective),
         active: l.count(r.active_breaches),
         missed: r.week.is_some_and(|w| w < r.objective),
@@ -1038,8 +1039,8 @@ fn slo_view(r: &SloRow, l: Locale) -> SloView {
 fn health_lines(h: &crate::digest::health::TeamHealth, l: Locale) -> Vec<String> {
     use crate::digest::health::MIN_PEOPLE;
     let c = colon(l);
-    let signed = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| signed_level(v, 0, l));
-    let index = |v: Option<f64>| v.map(|v| l.number(v, 0)).unwrap_or_else(|| "–".into());
+    let signed = |v: Option<f64>| or_dash(v, |v| signed_level(v, 0, l));
+    let index = |v: Option<f64>| or_dash(v, |v| l.number(v, 0));
     let mut out = Vec::new();
     if let Some((now, before)) = &h.pulse {
         let (enps, idx, n) = (
@@ -1094,8 +1095,8 @@ fn health_lines(h: &crate::digest::health::TeamHealth, l: Locale) -> Vec<String>
     }
     match &h.newcomers {
         Some(Ok((new, others))) => {
-            let median = |v: &Option<f64>| v.map(|v| l.duration(v)).unwrap_or_else(|| "–".into());
-            let csat = |v: Option<f64>| v.map(|v| l.percent(v)).unwrap_or_else(|| "–".into());
+            let median = |v: &Option<f64>| or_dash(*v, |v| l.duration(v));
+            let csat = |v: Option<f64>| or_dash(v, |v| l.percent(v));
             let n = l.count(new.agents as u64);
             let (fr1, fr0) = (median(&new.first_response), median(&others.first_response));
             let (r1, r0) = (median(&new.reply), median(&others.reply));
@@ -1123,10 +1124,7 @@ fn health_lines(h: &crate::digest::health::TeamHealth, l: Locale) -> Vec<String>
 fn monday_lines(m: &Monday, l: Locale) -> Vec<String> {
     let c = colon(l);
     let mut out = Vec::new();
-    let age = m
-        .median_age
-        .map(|a| l.duration(a))
-        .unwrap_or_else(|| "–".into());
+    let age = or_dash(m.median_age, |a| l.duration(a));
     let (open, old) = (l.count(m.open), m.older_than_week);
     let older = match old {
         0 => l.pick(

@@ -104,6 +104,16 @@ async fn incremental_equals_fresh_with(db: &TestDb, preset: &str, extra: &str, m
     solved(&resumed) - solved(&before)
 }
 
+/// The report's overall `people`: agents at the end, leavers, turnover and
+/// median tenure in days.
+fn assert_people(v: &serde_json::Value, agents: f64, leavers: f64, turnover: f64, tenure: f64) {
+    let p = "/overall/people";
+    assert_num(v, &format!("{p}/agents"), agents);
+    assert_num(v, &format!("{p}/leavers"), leavers);
+    assert_num(v, &format!("{p}/turnover"), turnover);
+    assert_num(v, &format!("{p}/median_tenure_days"), tenure);
+}
+
 #[tokio::test]
 async fn chatwoot_conversations_give_the_hand_computed_report() {
     let Some(db) = helpdesk("chatwoot", "chatwoot").await else {
@@ -237,11 +247,7 @@ async fn zammad_tickets_give_the_hand_computed_report() {
     // 2025-12-15) all week, cleo (Users) deactivated Friday the 9th:
     // 19 headcount-days, one leaver: 7/19. On Sunday: anna 1047 days, ben
     // 27. Users: ben 7 days + cleo 5, cleo left: 7/12.
-    let p = "/overall/people";
-    assert_num(&v, &format!("{p}/agents"), 2.0);
-    assert_num(&v, &format!("{p}/leavers"), 1.0);
-    assert_num(&v, &format!("{p}/turnover"), 7.0 / 19.0);
-    assert_num(&v, &format!("{p}/median_tenure_days"), 537.0);
+    assert_people(&v, 2.0, 1.0, 7.0 / 19.0, 537.0);
     assert_num(&t, "/groups/Sales/people/agents", 1.0);
     assert_num(&t, "/groups/Sales/people/leavers", 0.0);
     assert_num(&t, "/groups/Users/people/turnover", 7.0 / 12.0);
@@ -345,11 +351,7 @@ async fn znuny_week(db: TestDb) {
     // her role) set invalid Friday the 9th; dave, an admin without queues,
     // is no agent. 19 headcount-days, one leaver: 7/19. On Sunday: alice
     // 1075 days, bob 27.
-    let p = "/overall/people";
-    assert_num(&v, &format!("{p}/agents"), 2.0);
-    assert_num(&v, &format!("{p}/leavers"), 1.0);
-    assert_num(&v, &format!("{p}/turnover"), 7.0 / 19.0);
-    assert_num(&v, &format!("{p}/median_tenure_days"), 551.0);
+    assert_people(&v, 2.0, 1.0, 7.0 / 19.0, 551.0);
     assert_num(&t, "/groups/Support L1/people/agents", 1.0);
     assert_num(&t, "/groups/Support L1/people/leavers", 1.0);
     assert_num(&t, "/groups/Billing/people/agents", 1.0);
@@ -449,11 +451,7 @@ async fn osticket_week(db: TestDb, prefix: &str) {
     // The staff (agents.sql): Alice and Bob all week, Carol (deactivated,
     // last changed Friday the 9th) Monday to Friday: 19 headcount-days,
     // one leaver: turnover 7/19. On Sunday: Alice 1047 days, Bob 27.
-    let p = "/overall/people";
-    assert_num(&v, &format!("{p}/agents"), 2.0);
-    assert_num(&v, &format!("{p}/leavers"), 1.0);
-    assert_num(&v, &format!("{p}/turnover"), 7.0 / 19.0);
-    assert_num(&v, &format!("{p}/median_tenure_days"), 537.0);
+    assert_people(&v, 2.0, 1.0, 7.0 / 19.0, 537.0);
     assert_num(&t, "/groups/Sales/people/leavers", 1.0);
     assert_num(&t, "/groups/Support/people/agents", 2.0);
     // Bob (since 2025-12-15) is new; T2's solve was his.
@@ -543,11 +541,7 @@ async fn glpi_gives_the_hand_computed_report() {
     // deactivated Friday the 9th: 19 headcount-days, one leaver: 7/19. On
     // Sunday: Tom 1047 days, Ann 27. IT > Network: 7 + 5 days, Sam left:
     // 7/12. The installer's `tech` has no group: rejected.
-    let p = "/overall/people";
-    assert_num(&v, &format!("{p}/agents"), 2.0);
-    assert_num(&v, &format!("{p}/leavers"), 1.0);
-    assert_num(&v, &format!("{p}/turnover"), 7.0 / 19.0);
-    assert_num(&v, &format!("{p}/median_tenure_days"), 537.0);
+    assert_people(&v, 2.0, 1.0, 7.0 / 19.0, 537.0);
     assert_num(&t, "/groups/Service Desk/people/agents", 1.0);
     assert_num(&t, "/groups/IT > Network/people/turnover", 7.0 / 12.0);
     let rejected: Vec<String> = v["rejected"]
@@ -625,11 +619,7 @@ async fn freescout_week(db: TestDb) {
     // 2025-12-15) all week, Carol (Sales) disabled Friday the 9th; Dave
     // left before the week. 19 headcount-days, one leaver: 7/19. On
     // Sunday: Alice 1047 days, Bob 27. Sales: 7 + 5 days, Carol left: 7/12.
-    let p = "/overall/people";
-    assert_num(&v, &format!("{p}/agents"), 2.0);
-    assert_num(&v, &format!("{p}/leavers"), 1.0);
-    assert_num(&v, &format!("{p}/turnover"), 7.0 / 19.0);
-    assert_num(&v, &format!("{p}/median_tenure_days"), 537.0);
+    assert_people(&v, 2.0, 1.0, 7.0 / 19.0, 537.0);
     assert_num(&t, "/groups/Sales/people/turnover", 7.0 / 12.0);
     assert_num(&t, "/groups/Support/people/agents", 1.0);
     assert_num(&t, "/groups/Support/people/median_tenure_days", 27.0);
@@ -708,11 +698,7 @@ async fn zendesk_fivetran_gives_the_hand_computed_report() {
     // and suspended on Friday the 9th, Monday to Friday: 26
     // headcount-days, one leaver: 7/26. On Sunday: Ann 740 days, Ben 710,
     // Cleo 986. Billing: Ben 7 + Dee 5 days: 7/12.
-    let p = "/overall/people";
-    assert_num(&v, &format!("{p}/agents"), 3.0);
-    assert_num(&v, &format!("{p}/leavers"), 1.0);
-    assert_num(&v, &format!("{p}/turnover"), 7.0 / 26.0);
-    assert_num(&v, &format!("{p}/median_tenure_days"), 740.0);
+    assert_people(&v, 3.0, 1.0, 7.0 / 26.0, 740.0);
     assert_num(&t, "/groups/Billing/people/turnover", 7.0 / 12.0);
     assert_num(&t, "/groups/Tier 1/people/agents", 1.0);
     assert_num(&t, "/groups/Tier 2/people/median_tenure_days", 986.0);

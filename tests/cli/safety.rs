@@ -7,17 +7,26 @@ use support_metrics::source::{Access, Pool, Source};
 
 use crate::helpers::{TestDb, report_with, run, skip_outside_ci};
 
-/// A `report` whose events query outlasts a 1 s statement timeout.
-fn slow_report(db: &TestDb, slow_events: &str) -> crate::helpers::Run {
+/// A configuration reading `db` with a 1 s statement timeout, relation
+/// `relation` by the query `slow`, and its state in the test's directory.
+fn slow_config(db: &TestDb, relation: &str, slow: &str) -> std::path::PathBuf {
     let config = db.dir.path().join("slow.toml");
+    let state = db.dir.path().join("state.sqlite");
     std::fs::write(
         &config,
         format!(
-            "[source]\nurl = \"{}\"\nstatement_timeout = \"1s\"\n[source.queries]\nevents = \"{slow_events}\"\n",
-            db.url
+            "[source]\nurl = \"{}\"\nstatement_timeout = \"1s\"\n[source.queries]\n{relation} = \"{slow}\"\n[state]\nurl = \"sqlite://{}\"\n",
+            db.url,
+            state.display()
         ),
     )
     .expect("config written");
+    config
+}
+
+/// A `report` whose events query outlasts a 1 s statement timeout.
+fn slow_report(db: &TestDb, slow_events: &str) -> crate::helpers::Run {
+    let config = slow_config(db, "events", slow_events);
     let started = std::time::Instant::now();
     let r = report_with(
         db.dir.path(),
@@ -108,17 +117,7 @@ async fn backfill_outlasts_the_timeout(db: Option<TestDb>, slow_tickets: &str, t
         return;
     };
     db.load_fixture("small_helpdesk.sql").await;
-    let config = db.dir.path().join("slow.toml");
-    let state = db.dir.path().join("state.sqlite");
-    std::fs::write(
-        &config,
-        format!(
-            "[source]\nurl = \"{}\"\nstatement_timeout = \"1s\"\n[source.queries]\ntickets = \"{slow_tickets}\"\n[state]\nurl = \"sqlite://{}\"\n",
-            db.url,
-            state.display()
-        ),
-    )
-    .expect("config written");
+    let config = slow_config(&db, "tickets", slow_tickets);
     let config = config.to_str().expect("utf-8 path");
     let backfill = run(
         db.dir.path(),

@@ -83,6 +83,12 @@ enum Command {
         replace: bool,
     },
     /// Metrics for the period [--from, --to), read straight from the source
+    ///
+    /// With --from-state, each ticket's walked timeline comes from the state store
+    /// that `serve` or `run-once --job collect` keeps (state.url), and only the
+    /// period's survey and engagement answers from the source: the same numbers,
+    /// without walking every event again. The store must be current (a collection
+    /// after the period's end, under this configuration).
     Report {
         /// Start of the period (inclusive): YYYY-MM-DD, "YYYY-MM-DD HH:MM" (in schedule.timezone) or RFC 3339
         #[arg(long, value_name = "TIME")]
@@ -96,6 +102,9 @@ enum Command {
         /// Output format
         #[arg(long, value_enum, default_value = "table")]
         format: render::Format,
+        /// Read the tickets' timelines from the state store instead of the source's events
+        #[arg(long)]
+        from_state: bool,
     },
     /// Print the helpdesk's business-hour schedules and holidays as [calendars] TOML
     ///
@@ -491,6 +500,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             to,
             by,
             format,
+            from_state,
         } => {
             let settings = Settings::load(cli.config.as_deref())?;
             let from = parse_instant(&from, settings.timezone)
@@ -502,8 +512,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let source = Source::connect(&settings.source, Access::ReadOnly).await?;
             source.check().await?;
+            let store = match from_state {
+                true => Some(StateStore::open(&settings.state).await?),
+                false => None,
+            };
             let report = report::build(
                 &source,
+                store.as_ref(),
                 &settings,
                 Period { from, to },
                 by,

@@ -301,6 +301,8 @@ mod tests {
             status_seconds: None,
             facts: None,
             requester_hash: None,
+            last_event_at: None,
+            timeline: None,
         }
     }
 

@@ -102,12 +102,18 @@ pub struct Outcome {
 /// for each SLO that pauses, what it pauses on. Pausing an SLO (or pausing
 /// it on other statuses) changes what its breach counters mean and needs
 /// the open tickets' clocks, so the state is recounted from the source.
-/// With a paused business-time SLO the calendars count too: the open
-/// tickets' stored business seconds were taken in them.
+/// The calendars count too: the stored business seconds were taken in them.
 fn stored_layout(buckets: &Buckets, settings: &Settings) -> String {
     // `facts:1`: a store from before the ticket facts (issue 20) is counted
-    // again, which fills every ticket's facts.
-    let mut layout = format!("{};facts:1", buckets.fingerprint());
+    // again, which fills every ticket's facts; `timeline:1` the same for
+    // the stored timelines (`report --from-state`). Their business seconds
+    // (and the business-time histograms') are taken in the calendars: an
+    // edit of the hours counts everything again in the new ones.
+    let mut layout = format!(
+        "{};facts:1;timeline:1;calendars:{}",
+        buckets.fingerprint(),
+        settings.calendars.fingerprint()
+    );
     // The agent label adds a label to the ticket series: a new set.
     if settings.labels.agent {
         layout.push_str(";agent");
@@ -117,10 +123,13 @@ fn stored_layout(buckets: &Buckets, settings: &Settings) -> String {
         let statuses: Vec<&str> = slo.pause_on.iter().map(|s| s.as_str()).collect();
         layout.push_str(&format!(";pause:{}={}", slo.name, statuses.join("+")));
     }
-    if paused().any(|s| s.clock == crate::engine::slo::SloClock::Business) {
-        layout.push_str(&format!(";calendars:{}", settings.calendars.fingerprint()));
-    }
     layout
+}
+
+/// The layout a store counted under `settings` carries: a reader of the
+/// store (`report --from-state`) checks it before trusting the store.
+pub fn layout(settings: &Settings) -> String {
+    stored_layout(&Buckets::for_slos(&settings.slos), settings)
 }
 
 /// Runs one collection at wall-clock `now` and commits it.
@@ -139,8 +148,8 @@ pub async fn run(
         && w.bucket_layout != layout
     {
         tracing::warn!(
-            "histogram buckets or series labels changed (SLO targets or pauses edited, or an upgrade): the stored \
-             series cannot be continued; starting over with a full backfill (Prometheus sees a counter reset)"
+            "histogram buckets, series labels or calendars changed (SLO targets, pauses or business hours edited, \
+             or an upgrade): the stored series cannot be continued; starting over with a full backfill (Prometheus sees a counter reset)"
         );
         store.reset().await?;
         *live = Live::from_loaded(Loaded::default(), settings);
@@ -855,6 +864,7 @@ fn run_ticket(
 ) {
     let counts = |e: &Event| window.counts(e.id);
     let calendars = &run.settings.calendars;
+    let last_event_at = events.iter().map(|e| e.occurred_at).max();
     let Some(tl) = walk::ticket(ticket, events, calendars, counts, &mut run.rejects) else {
         // Deleted and spam tickets are ignored everywhere; one counted
         // before it was marked leaves the backlog.
@@ -879,6 +889,7 @@ fn run_ticket(
     }
     let facts = TicketFacts::of(ticket, &tl, surveys, &run.settings.slos, calendars, run.now);
     let mut row = ticket_row(ticket, &tl, facts);
+    row.last_event_at = last_event_at;
     // A recount or a backfill walks every ticket again: one solved before
     // the horizon gets no facts back (retention counts from the solve, not
     // from the last write).
@@ -889,6 +900,7 @@ fn run_ticket(
             .is_some_and(|from| settled.unwrap_or(ticket.created_at) < from)
     {
         row.facts = None;
+        (row.last_event_at, row.timeline) = (None, None);
     }
     // The requester's hash is a fact: it goes with them.
     row.requester_hash = row
@@ -919,6 +931,7 @@ fn ticket_row(ticket: &Ticket, tl: &Timeline, facts: TicketFacts) -> TicketRow {
         first_response_seconds,
         first_resolution_at: tl.state.first_resolution_at,
         facts: Some(Box::new(facts)),
+        timeline: Some(crate::state::timeline::encode(tl, ticket.created_at)),
         ..ignored_row(ticket)
     }
 }
@@ -942,6 +955,8 @@ fn ignored_row(ticket: &Ticket) -> TicketRow {
         status_seconds: None,
         facts: None,
         requester_hash: None,
+        last_event_at: None,
+        timeline: None,
     }
 }
 
@@ -981,8 +996,7 @@ mod tests {
     use crate::model::{Seconds, Status};
 
     /// Pausing an SLO changes what the stored layout is, so the state is
-    /// recounted; an SLO that does not pause leaves the layout as it was
-    /// (no recount for an upgrade that does not use the feature).
+    /// recounted; an SLO that does not pause leaves the layout as it was.
     #[test]
     fn pausing_an_slo_changes_the_stored_layout() {
         let slo = |pause_on: Vec<Status>| Slo {
@@ -1006,18 +1020,22 @@ mod tests {
         };
         let always = Calendars::default;
         let plain = layout(slo(vec![]), always());
-        // A store from before the ticket facts is counted again (it has none).
+        // A store from before the ticket facts or the stored timelines is
+        // counted again (it has none).
         let buckets = Buckets::for_slos(&[slo(vec![])]).fingerprint();
-        assert_eq!(plain, format!("{buckets};facts:1"));
+        let calendars = always().fingerprint();
+        assert_eq!(
+            plain,
+            format!("{buckets};facts:1;timeline:1;calendars:{calendars}")
+        );
         let pending = layout(slo(vec![Status::Pending]), always());
         let both = layout(slo(vec![Status::Pending, Status::OnHold]), always());
         assert_ne!(plain, pending);
         assert_ne!(pending, both);
         assert!(both.ends_with(";pause:res=pending+on_hold"), "{both}");
 
-        // A calendar edit changes a paused business-time SLO's layout (its
-        // stored business seconds were taken in the old hours), not a
-        // calendar-time one's.
+        // A calendar edit changes the layout: the stored timelines' business
+        // seconds were taken in the old hours.
         let paris = || {
             let mut days: [Vec<_>; 7] = Default::default();
             days[0] = crate::engine::calendar::parse_day_hours("09:00-17:00").expect("hours");
@@ -1041,6 +1059,7 @@ mod tests {
         };
         assert_ne!(business(always()), business(paris()));
         assert_eq!(business(paris()), business(paris()));
-        assert_eq!(layout(slo(vec![Status::Pending]), paris()), pending);
+        assert_ne!(layout(slo(vec![]), paris()), plain);
+        assert_eq!(layout(slo(vec![]), paris()), layout(slo(vec![]), paris()));
     }
 }

@@ -130,6 +130,7 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
     let reader = Source::connect(&report_settings.source, Access::ReadOnly).await?;
     let r = report::build(
         &reader,
+        None,
         &report_settings,
         period,
         Some(Dimension::Team),

@@ -411,3 +411,118 @@ fn backlog_and_awaiting_first_response() {
     assert_eq!(fresh.state.status, Status::New);
     assert_eq!(measures(&fresh.observations), vec![Measure::Created]);
 }
+
+/// Random tickets for the properties of the walk and of its stored form:
+/// messages, notes, assignments and status changes by every actor, on two
+/// teams with different calendars, some events out of time order and some
+/// ids repeated.
+pub(crate) mod arbitrary {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::{ev, ticket};
+    use crate::engine::calendar::Calendars;
+    use crate::engine::calendar::tests::hours;
+    use crate::model::{Actor, Creator, Event, EventKind, Status, Ticket};
+
+    /// Paris business hours by default, New York's for team `us`.
+    pub(crate) fn calendars() -> Calendars {
+        let by_team = HashMap::from([(
+            "us".to_string(),
+            hours(
+                chrono_tz::America::New_York,
+                &[0, 1, 2, 3, 4],
+                "09:00-17:00",
+                &[],
+            ),
+        )]);
+        Calendars::new(
+            hours(
+                chrono_tz::Europe::Paris,
+                &[0, 1, 2, 3, 4],
+                "09:00-12:30,13:30-18:00",
+                &["2026-03-30"],
+            ),
+            by_team,
+        )
+    }
+
+    fn one_event() -> impl Strategy<Value = (u32, u8, u8, u8, u8)> {
+        // Minutes after creation (up to ~3 weeks, across the DST change of
+        // 29 March 2026), kind, actor, status or team, id reuse.
+        (0u32..30_000, 0u8..4, 0u8..4, 0u8..8, 0u8..20)
+    }
+
+    /// A ticket created on 2026-03-20 and its events, in no order; one
+    /// event in twenty is the previous row again (a duplicated row).
+    pub(crate) fn ticket_and_events() -> impl Strategy<Value = (Ticket, Vec<Event>)> {
+        (any::<bool>(), proptest::collection::vec(one_event(), 0..24)).prop_map(
+            |(by_customer, raw)| {
+                let creator = if by_customer {
+                    Creator::Customer
+                } else {
+                    Creator::Agent
+                };
+                let tk = ticket("2026-03-20T08:00:00Z", creator);
+                let mut events: Vec<Event> = Vec::new();
+                for (i, &(minutes, kind, actor, pick, reuse)) in raw.iter().enumerate() {
+                    if let (0, Some(last)) = (reuse, events.last()) {
+                        events.push(last.clone());
+                        continue;
+                    }
+                    let id = i as i64 + 1;
+                    let at = tk.created_at + chrono::Duration::minutes(i64::from(minutes));
+                    let actor = [Actor::Customer, Actor::Agent, Actor::Bot, Actor::System]
+                        [usize::from(actor)];
+                    let mut e = ev(id, "2026-03-20T08:00:00Z", EventKind::Note, actor);
+                    e.occurred_at = at;
+                    match kind {
+                        0 => e.kind = EventKind::Message,
+                        1 => {}
+                        2 => {
+                            e.kind = EventKind::Assign;
+                            e.team = Some(["eu", "us", "eu", "us"][usize::from(pick % 4)].into());
+                            e.agent_id = (pick % 3 != 0).then(|| format!("a{}", pick % 3));
+                        }
+                        _ => {
+                            e.kind = EventKind::Status;
+                            e.status = Some(
+                                [
+                                    Status::Open,
+                                    Status::Pending,
+                                    Status::OnHold,
+                                    Status::Solved,
+                                    Status::Closed,
+                                    Status::Open,
+                                    Status::Solved,
+                                    Status::New,
+                                ][usize::from(pick)],
+                            );
+                        }
+                    }
+                    events.push(e);
+                }
+                (tk, events)
+            },
+        )
+    }
+}
+
+proptest::proptest! {
+    /// A timeline cut at an instant is the walk of the events before it:
+    /// what a report of a past period read from the state store relies on.
+    #[test]
+    fn a_timeline_until_an_instant_is_the_walk_of_the_events_before_it(
+        (tk, events) in arbitrary::ticket_and_events(),
+        cut_minutes in 0i64..31_000,
+    ) {
+        let calendars = arbitrary::calendars();
+        let upto = tk.created_at + chrono::Duration::minutes(cut_minutes);
+        let whole = walk(&tk, events.clone(), &calendars);
+        let before: Vec<Event> = events.into_iter().filter(|e| e.occurred_at < upto).collect();
+        let mut expected = walk(&tk, before, &calendars);
+        expected.rejected.clear();
+        proptest::prop_assert_eq!(whole.until(upto, tk.created_at), expected);
+    }
+}

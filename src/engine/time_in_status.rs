@@ -73,7 +73,8 @@ impl ByStatus {
         self.0[Self::slot(status)]
     }
 
-    fn count(&mut self, status: Status, span: Elapsed) {
+    /// Adds `span` to the time in `status`.
+    pub(crate) fn count(&mut self, status: Status, span: Elapsed) {
         add(&mut self.0[Self::slot(status)], span);
     }
 
@@ -166,6 +167,12 @@ impl TimeInStatus {
             team,
             totals,
         }
+    }
+
+    /// Everything [`TimeInStatus::resume`] takes: the running status, when
+    /// its segment started, the team holding it and the totals before.
+    pub fn parts(&self) -> (Status, Instant, Option<&str>, &ByStatus) {
+        (self.status, self.since, self.team.as_deref(), &self.totals)
     }
 
     /// When the running segment started, and the totals before it.

@@ -140,15 +140,25 @@ pub struct TicketState {
     pub clocks: Option<TimeInStatus>,
 }
 
+/// The ticket's state from an event on, until the next checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    pub at: Instant,
+    pub state: TicketState,
+}
+
 /// A ticket's walked history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timeline {
     pub observations: Vec<Observation>,
     pub state: TicketState,
     /// Team changes in time order, for attributing surveys to a team.
-    team_changes: Vec<(Instant, String)>,
+    pub(crate) team_changes: Vec<(Instant, String)>,
     /// Assignee changes in time order, the same for agents.
-    agent_changes: Vec<(Instant, String)>,
+    pub(crate) agent_changes: Vec<(Instant, String)>,
+    /// The state after each event that changed it, in time order: what
+    /// [`Timeline::until`] reads the state of a past instant from.
+    pub(crate) history: Vec<Checkpoint>,
     pub rejected: Vec<(EventRejection, i64)>,
 }
 
@@ -161,6 +171,66 @@ impl Timeline {
     /// The ticket's assignee at instant `at`.
     pub fn agent_at(&self, at: Instant) -> Option<&str> {
         holder_at(&self.agent_changes, at)
+    }
+
+    /// A timeline from its stored parts (`state::timeline`): the state is
+    /// the last checkpoint's, and nothing is rejected.
+    pub(crate) fn from_parts(
+        observations: Vec<Observation>,
+        team_changes: Vec<(Instant, String)>,
+        agent_changes: Vec<(Instant, String)>,
+        history: Vec<Checkpoint>,
+        created_at: Instant,
+    ) -> Timeline {
+        Timeline {
+            observations,
+            state: history
+                .last()
+                .map_or_else(|| initial_state(created_at), |c| c.state.clone()),
+            team_changes,
+            agent_changes,
+            history,
+            rejected: Vec::new(),
+        }
+    }
+
+    /// The timeline the walk of the events before `upto` alone gives
+    /// (without their rejections): every measurement is known at the event
+    /// that completes it, so the earlier ones are kept as they are, and the
+    /// state is the last checkpoint's before `upto`. What lets a period
+    /// ending in the past be read from a timeline walked since.
+    pub fn until(&self, upto: Instant, created_at: Instant) -> Timeline {
+        let before = |t: &Instant| *t < upto;
+        let state = self
+            .history
+            .iter()
+            .take_while(|c| before(&c.at))
+            .last()
+            .map_or_else(|| initial_state(created_at), |c| c.state.clone());
+        let changes = |c: &[(Instant, String)]| {
+            c.iter()
+                .take_while(|(t, _)| before(t))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        Timeline {
+            observations: self
+                .observations
+                .iter()
+                .filter(|o| before(&o.at))
+                .cloned()
+                .collect(),
+            state,
+            team_changes: changes(&self.team_changes),
+            agent_changes: changes(&self.agent_changes),
+            history: self
+                .history
+                .iter()
+                .take_while(|c| before(&c.at))
+                .cloned()
+                .collect(),
+            rejected: Vec::new(),
+        }
     }
 
     /// The teams the ticket went through up to `at`, in order: the first
@@ -228,8 +298,10 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
     let mut observations = Vec::new();
     let mut team_changes: Vec<(Instant, String)> = Vec::new();
     let mut agent_changes: Vec<(Instant, String)> = Vec::new();
+    let mut history: Vec<Checkpoint> = Vec::new();
     let mut created_emitted = false;
 
+    let initial = initial_state(ticket.created_at);
     let mut measures = Vec::new();
     for ev in &events {
         // The creation is attributed to the team after every event at the
@@ -265,14 +337,7 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
             agent: routing.agent().map(str::to_string),
             measure,
         }));
-    }
-    if !created_emitted {
-        observations.push(created(ticket, &routing));
-    }
-
-    Timeline {
-        observations,
-        state: TicketState {
+        let state = |clocks: &TimeInStatus| TicketState {
             status: resolution.status(),
             team: routing.team().map(str::to_string),
             agent: routing.agent().map(str::to_string),
@@ -280,12 +345,68 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
             replies: interactions.replies(),
             first_response_at: first_response.responded_at(),
             first_resolution_at: resolution.first_solved_at(),
-            clocks: Some(time_in_status),
-        },
+            clocks: Some(clocks.clone()),
+        };
+        let last = history.last().map_or(&initial, |c| &c.state);
+        if changed(
+            last,
+            &resolution,
+            &routing,
+            &interactions,
+            &first_response,
+            &time_in_status,
+        ) {
+            history.push(Checkpoint {
+                at: ev.occurred_at,
+                state: state(&time_in_status),
+            });
+        }
+    }
+    if !created_emitted {
+        observations.push(created(ticket, &routing));
+    }
+
+    Timeline {
+        observations,
+        state: history.last().map_or(initial, |c| c.state.clone()),
         team_changes,
         agent_changes,
+        history,
         rejected,
     }
+}
+
+/// A ticket before its first event: `new`, nobody's, clocks at zero.
+fn initial_state(created_at: Instant) -> TicketState {
+    TicketState {
+        status: Status::New,
+        team: None,
+        agent: None,
+        interactions: 0,
+        replies: 0,
+        first_response_at: None,
+        first_resolution_at: None,
+        clocks: Some(TimeInStatus::new(created_at)),
+    }
+}
+
+/// Whether the walkers' state differs from `last`.
+fn changed(
+    last: &TicketState,
+    resolution: &Resolution,
+    routing: &Routing,
+    interactions: &Interactions,
+    first_response: &FirstResponse,
+    clocks: &TimeInStatus,
+) -> bool {
+    last.status != resolution.status()
+        || last.team.as_deref() != routing.team()
+        || last.agent.as_deref() != routing.agent()
+        || last.interactions != interactions.interactions()
+        || last.replies != interactions.replies()
+        || last.first_response_at != first_response.responded_at()
+        || last.first_resolution_at != resolution.first_solved_at()
+        || last.clocks.as_ref() != Some(clocks)
 }
 
 fn created(ticket: &Ticket, routing: &Routing) -> Observation {

@@ -1,10 +1,12 @@
 //! `support-metrics report`: the metrics of DESIGN.md §3 for a period, read
-//! straight from the source (DESIGN.md §5).
+//! straight from the source (DESIGN.md §5), or from the state store's
+//! walked timelines (`from_state`).
 //!
 //! Scans the source (`scan`), walking every ticket through the engine, and
 //! aggregates what the period holds (`aggregate`). Rendering lives in `render`.
 
 pub mod aggregate;
+pub mod from_state;
 pub mod render;
 pub mod scan;
 
@@ -19,7 +21,20 @@ use crate::model::Relation;
 use crate::rejects::RejectCount;
 use crate::rejects::Rejects;
 use crate::source::{Source, SourceError};
+use crate::state::{StateError, StateStore};
 pub use aggregate::{Dimension, Metrics, Period};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// `--from-state` with a store that cannot give the period's numbers:
+    /// says why and what to do.
+    #[error("the state store cannot report this period: {0}")]
+    NotCurrent(String),
+}
 
 /// What `report --format json` prints.
 #[derive(Debug, Clone, Serialize)]
@@ -37,14 +52,16 @@ pub struct Report {
     pub rejected: Vec<RejectCount>,
 }
 
-/// Builds the report of `period` at wall-clock `now`.
+/// Builds the report of `period` at wall-clock `now`: from the source, or
+/// with the tickets' timelines from the state store `from_state`.
 pub async fn build(
     source: &Source,
+    from_state: Option<&StateStore>,
     settings: &Settings,
     period: Period,
     by: Option<Dimension>,
     now: Instant,
-) -> Result<Report, SourceError> {
+) -> Result<Report, ReportError> {
     source.begin_job(now).await;
     let as_of = period.to.min(now);
     // The staff first: a small relation, and `--by tenure` needs it.
@@ -54,13 +71,13 @@ pub async fn build(
         .await?
         .map(|agents| Directory::new(&agents, settings.timezone));
     if by == Some(Dimension::Tenure) && directory.is_none() {
-        return Err(SourceError::Relation {
+        return Err(ReportError::Source(SourceError::Relation {
             relation: Relation::Agents,
             from: source.describe(Relation::Agents),
             message: "the source has no such relation; report --by tenure groups by the \
                       assignee's tenure, which it lists (agent_id, team, started_on, left_on)"
                 .to_string(),
-        });
+        }));
     }
     let mut agg =
         aggregate::Aggregator::new(period, by, as_of, &settings.calendars, &settings.slos)
@@ -69,7 +86,13 @@ pub async fn build(
     if let Some(d) = &directory {
         agg = agg.with_agents(d);
     }
-    let mut rejected = scan::scan(source, settings, Some(period.from), period.to, &mut agg).await?;
+    let mut rejected = match from_state {
+        None => scan::scan(source, settings, Some(period.from), period.to, &mut agg).await?,
+        Some(store) => {
+            let span = (period.from, period.to);
+            from_state::scan(store, source, settings, span, now, &mut agg).await?
+        }
+    };
     agent_rejects.log();
     rejected.extend(agent_rejects.summary());
     let (mut overall, mut groups) = agg.finish();

@@ -215,14 +215,11 @@ pub struct Reads<'a> {
 
 impl ByTicket {
     pub fn open(source: &Source, reads: &Reads<'_>) -> ByTicket {
-        let ces = source.ces_direction();
         let h = source.horizon();
         let ticket_key: fn(&Ticket) -> Option<&str> = |t| Some(t.id.as_str());
         let event_key: fn(&Event) -> Option<&str> = |e| Some(e.ticket_id.as_str());
         let decode_ticket = move |r: &dyn RowAccess| decode::ticket(r, h);
         let decode_event = move |r: &dyn RowAccess| decode::event(r, h);
-        let survey_key: fn(&SurveyResponse) -> Option<&str> = |s| s.ticket_id.as_deref();
-        let decode_survey = move |r: &dyn RowAccess| decode::survey(r, ces, h);
         let (tickets, events, orphans) = match (reads.tickets, reads.events) {
             // A period's tickets and events: one list of ids, read a chunk
             // at a time by both; the events of tickets it does not have
@@ -271,28 +268,7 @@ impl ByTicket {
             tickets: Cursor::new(source, Relation::Tickets, tickets, ticket_key),
             events: Cursor::new(source, Relation::Events, events, event_key),
             orphans,
-            surveys: Cursor {
-                first: Some((
-                    |s: &SurveyResponse| s.id.as_str(),
-                    FirstIds::new(Relation::Surveys),
-                )),
-                ..Cursor::new(
-                    source,
-                    Relation::Surveys,
-                    match reads.surveys {
-                        // A period's answers are read before its walk
-                        // (see `Source::by_ticket_read_first`).
-                        Rows::Active { .. } => source.by_ticket_read_first(
-                            Relation::Surveys,
-                            &reads.surveys,
-                            decode_survey,
-                            survey_key,
-                        ),
-                        _ => source.by_ticket(Relation::Surveys, &reads.surveys, decode_survey),
-                    },
-                    survey_key,
-                )
-            },
+            surveys: survey_cursor(source, &reads.surveys),
         }
     }
 
@@ -419,6 +395,45 @@ impl EventsByTicket {
     /// Rows read, rejected ones included.
     pub fn read(&self) -> u64 {
         self.events.read
+    }
+}
+
+/// The survey answers `rows` selects, whole, in the order [`ByTicket`]
+/// hands them (by ticket id in byte order, answers without a ticket
+/// first), each id counted once: for a reader that has its tickets from
+/// elsewhere (`report --from-state`).
+pub async fn surveys_by_ticket(
+    source: &Source,
+    rows: &Rows<'_>,
+    rejects: &mut Rejects,
+) -> Result<Vec<SurveyResponse>, SourceError> {
+    let mut out = Vec::new();
+    survey_cursor(source, rows)
+        .until(None, rejects, |s, _| out.push(s))
+        .await?;
+    Ok(out)
+}
+
+/// The answers `rows` selects, by ticket id, each answer id counted once.
+fn survey_cursor(source: &Source, rows: &Rows<'_>) -> Cursor<SurveyResponse> {
+    let ces = source.ces_direction();
+    let h = source.horizon();
+    let survey_key: fn(&SurveyResponse) -> Option<&str> = |s| s.ticket_id.as_deref();
+    let decode_survey = move |r: &dyn RowAccess| decode::survey(r, ces, h);
+    let stream = match rows {
+        // A period's answers are read before its walk (see
+        // `Source::by_ticket_read_first`).
+        Rows::Active { .. } => {
+            source.by_ticket_read_first(Relation::Surveys, rows, decode_survey, survey_key)
+        }
+        _ => source.by_ticket(Relation::Surveys, rows, decode_survey),
+    };
+    Cursor {
+        first: Some((
+            |s: &SurveyResponse| s.id.as_str(),
+            FirstIds::new(Relation::Surveys),
+        )),
+        ..Cursor::new(source, Relation::Surveys, stream, survey_key)
     }
 }
 

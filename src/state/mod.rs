@@ -9,8 +9,10 @@
 //! module knows SQL and rows; what the values mean is `collect`'s business.
 
 pub mod pending;
+pub mod period;
 pub mod requester;
 pub mod series;
+pub mod timeline;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -96,6 +98,10 @@ pub struct TicketRow {
     /// The requester's id under the store's key (`state.requester_salt`);
     /// `None` without a key.
     pub requester_hash: Option<String>,
+    /// The time of the ticket's last event and its walked timeline
+    /// ([`timeline::encode`]); `None` with the facts.
+    pub last_event_at: Option<Instant>,
+    pub timeline: Option<Vec<u8>>,
 }
 
 /// A survey or engagement answer kept for de-duplication and the KPI windows.
@@ -180,8 +186,9 @@ pub struct Commit<'a> {
 }
 
 /// The columns of `ticket_state`, key first, in `TicketRow` order (the
-/// facts' columns last, in `TicketFacts` order).
-const TICKET_COLUMNS: [&str; 37] = [
+/// facts' columns last, in `TicketFacts` order, then the stored timeline's,
+/// pruned with them).
+const TICKET_COLUMNS: [&str; 39] = [
     "id",
     "created_at",
     "created_by",
@@ -219,6 +226,8 @@ const TICKET_COLUMNS: [&str; 37] = [
     "facts_updated_at",
     "requester_hash",
     "csat_at",
+    "last_event_at",
+    "timeline",
 ];
 
 /// Where the facts' columns start in [`TICKET_COLUMNS`].
@@ -674,6 +683,8 @@ impl StateStore {
                     status_seconds: r.12,
                     facts: None,
                     requester_hash: None,
+                    last_event_at: None,
+                    timeline: None,
                 };
                 Some((row, r.13.unwrap_or_default()))
             })
@@ -927,7 +938,9 @@ impl Writer<'_> {
                         .push_bind(f.map(|f| join_breached(&f.slo_breached)))
                         .push_bind(f.map(|f| micros(f.updated_at)))
                         .push_bind(t.requester_hash.clone())
-                        .push_bind(f.and_then(|f| f.csat_at).map(micros));
+                        .push_bind(f.and_then(|f| f.csat_at).map(micros))
+                        .push_bind(t.last_event_at.map(micros))
+                        .push_bind(t.timeline.clone());
                 });
                 qb.push(s.upsert_keeping("ticket_state", "id", &TICKET_COLUMNS[1..], &NEWEST));
                 qb.build().execute(&mut **tx).await.map_err(s.err("save tickets"))?;

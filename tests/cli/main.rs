@@ -13,6 +13,7 @@ mod exporter;
 mod facts;
 mod faults;
 mod field;
+mod from_state;
 mod generate;
 mod helpers;
 mod hostile;

@@ -29,7 +29,7 @@ async fn report(
     let period = Period { from, to };
     let report = tokio::time::timeout(
         Duration::from_secs(60),
-        support_metrics::report::build(&source, &settings, period, None, to),
+        support_metrics::report::build(&source, None, &settings, period, None, to),
     )
     .await
     .expect("the period is read within a minute")

@@ -53,6 +53,8 @@ async fn round_trip(url: &str) {
         status_seconds: Some("new=1800/1800".into()),
         facts: None,
         requester_hash: None,
+        last_event_at: None,
+        timeline: None,
     };
     let answer = AnswerRow {
         relation: "surveys",

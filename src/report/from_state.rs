@@ -1,0 +1,197 @@
+//! `report --from-state`: the same visit as [`super::scan`], with each
+//! ticket and its walked timeline read from the state store that `collect`
+//! keeps, instead of walking the source's events again.
+//!
+//! A timeline cut at the period's end ([`Timeline::until`]) is what the
+//! walk of the events before it gives, so the numbers are the source
+//! report's. Only the period's survey and engagement answers are read from
+//! the source (the store keeps a ticket's timeline, not its answers). The
+//! store must be current: counted under this configuration, by a
+//! collection that ran after the period's end (a period not over yet is
+//! read as of the last collection), and still holding the
+//! period's tickets (`state.facts_retention`). The rows the collections
+//! rejected were counted by them (`support_rejected_rows_total`); only the
+//! answers' faults are the report's.
+//!
+//! [`Timeline::until`]: crate::engine::timeline::Timeline::until
+
+use crate::config::Settings;
+use crate::model::{Instant, SurveyResponse};
+use crate::rejects::{RejectCount, Rejects};
+use crate::source::merge::{orphan_survey, surveys_by_ticket};
+use crate::source::{Rows, Source};
+use crate::state::StateStore;
+use crate::state::period::StoredTicket;
+
+use super::ReportError;
+use super::scan::Visitor;
+
+/// Visits the period `[from, upto)` from `store` at wall-clock `now`;
+/// returns the answers' rejected rows.
+pub async fn scan<V: Visitor>(
+    store: &StateStore,
+    source: &Source,
+    settings: &Settings,
+    (from, upto): (Instant, Instant),
+    now: Instant,
+    visitor: &mut V,
+) -> Result<Vec<RejectCount>, ReportError> {
+    check_current(store, settings, from, upto, now).await?;
+    let rows = Rows::Active { from, to: upto };
+    let mut rejects = Rejects::default();
+    let engagement = source.engagement_matching(&rows, &mut rejects).await?;
+    let surveys = surveys_by_ticket(source, &rows, &mut rejects).await?;
+    let mut answered: Vec<&str> = surveys
+        .iter()
+        .filter_map(|s| s.ticket_id.as_deref())
+        .collect();
+    answered.dedup();
+    let mut extra = store
+        .answered_tickets(&answered, from, upto)
+        .await?
+        .into_iter()
+        .peekable();
+
+    let mut merge = Merge {
+        surveys: &surveys,
+        next_survey: 0,
+        upto,
+        rejects: &mut rejects,
+        visitor,
+        ticketless: Vec::new(),
+    };
+    store
+        .period_tickets(from, upto, |t| {
+            while let Some(e) = extra.next_if(|e| e.ticket.id.as_bytes() < t.ticket.id.as_bytes()) {
+                merge.ticket(e);
+            }
+            merge.ticket(t);
+            Ok(())
+        })
+        .await?;
+    for e in extra {
+        merge.ticket(e);
+    }
+    merge.answers_before(None);
+    let Merge {
+        ticketless,
+        visitor,
+        ..
+    } = merge;
+    for s in ticketless {
+        visitor.ticketless_survey(s);
+    }
+    for e in &engagement {
+        visitor.engagement(e);
+    }
+    rejects.log();
+    Ok(rejects.summary())
+}
+
+/// The stored tickets and the period's answers (both in byte order of the
+/// ticket ids), handed to the visitor together.
+struct Merge<'a, V> {
+    surveys: &'a [SurveyResponse],
+    next_survey: usize,
+    upto: Instant,
+    rejects: &'a mut Rejects,
+    visitor: &'a mut V,
+    /// Relationship surveys, visited after the tickets as the source
+    /// report visits them.
+    ticketless: Vec<&'a SurveyResponse>,
+}
+
+impl<'a, V: Visitor> Merge<'a, V> {
+    fn ticket(&mut self, stored: StoredTicket) {
+        let id = stored.ticket.id.as_str();
+        self.answers_before(Some(id));
+        let start = self.next_survey;
+        while self
+            .surveys
+            .get(self.next_survey)
+            .is_some_and(|s| s.ticket_id.as_deref() == Some(id))
+        {
+            self.next_survey += 1;
+        }
+        let answers = &self.surveys[start..self.next_survey];
+        // A deleted or spam ticket is ignored with its answers.
+        let Some(timeline) = stored.timeline else {
+            return;
+        };
+        let ticket = &stored.ticket;
+        if stored.last_event_at.is_some_and(|t| t < self.upto) {
+            self.visitor.ticket(ticket, &timeline, answers);
+        } else {
+            let cut = timeline.until(self.upto, ticket.created_at);
+            self.visitor.ticket(ticket, &cut, answers);
+        }
+    }
+
+    /// The answers ordered before ticket `id` (all that are left when
+    /// `None`): without a ticket, relationship surveys; with one the store
+    /// does not have, rejected as the source report rejects them.
+    fn answers_before(&mut self, id: Option<&str>) {
+        let surveys: &'a [SurveyResponse] = self.surveys;
+        while let Some(s) = surveys.get(self.next_survey) {
+            let before = match (s.ticket_id.as_deref(), id) {
+                (_, None) | (None, Some(_)) => true,
+                (Some(t), Some(id)) => t.as_bytes() < id.as_bytes(),
+            };
+            if !before {
+                break;
+            }
+            match &s.ticket_id {
+                None => self.ticketless.push(s),
+                Some(ticket_id) => orphan_survey(s, ticket_id, self.rejects),
+            }
+            self.next_survey += 1;
+        }
+    }
+}
+
+/// `Err` unless the store can give the period's numbers.
+async fn check_current(
+    store: &StateStore,
+    settings: &Settings,
+    from: Instant,
+    upto: Instant,
+    now: Instant,
+) -> Result<(), ReportError> {
+    let not_current = |why: String| Err(ReportError::NotCurrent(why));
+    let Some((collected, layout)) = store.last_collection().await? else {
+        return not_current(
+            "no collection has run yet (run `support-metrics run-once --job collect`, or `serve`)"
+                .into(),
+        );
+    };
+    if layout != crate::collect::layout(settings) {
+        return not_current(
+            "it was counted under another configuration (SLOs, pauses, business hours or labels edited) \
+             or by an older version; the next collection counts it again"
+                .into(),
+        );
+    }
+    // A period that has not ended is read as of the last collection.
+    match collected {
+        Some(at) if at >= upto || upto > now => {}
+        other => {
+            return not_current(format!(
+                "its last collection ran at {}, before the period's end {upto}: run a collection, \
+                 or leave out --from-state to read the source",
+                other.map_or_else(|| "an unknown time".to_string(), |t| t.to_rfc3339())
+            ));
+        }
+    }
+    if let Some(keep) = settings
+        .state
+        .facts_retention
+        .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+        && from < now - keep
+    {
+        return not_current(format!(
+            "state.facts_retention keeps the tickets solved since {} only; the period starts at {from}",
+            now - keep
+        ));
+    }
+    Ok(())
+}

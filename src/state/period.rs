@@ -1,0 +1,196 @@
+//! A period's tickets as the state store keeps them: each ticket's row
+//! and its walked timeline, for `report --from-state`.
+//!
+//! The tickets a period `[from, to)` needs are those created before `to`
+//! that are open or had an event since `from` (a done ticket whose last
+//! event is older adds nothing: not created, solved, reopened or open in
+//! the period), and the tickets of the period's survey answers, which
+//! need their team at the answer. They come in byte order of their ids,
+//! the order the source's answers are merged in.
+
+use futures_util::TryStreamExt;
+use sqlx::QueryBuilder;
+
+use super::timeline::{self, CodecError};
+use super::{BATCH, StateError, StateStore, from_micros, micros};
+use crate::db::{Pool, on_pool};
+use crate::engine::timeline::Timeline;
+use crate::model::{Creator, Instant, Priority, Status, Ticket};
+
+/// A ticket and its timeline as last walked by `collect`.
+#[derive(Debug)]
+pub struct StoredTicket {
+    /// The ticket row's columns; `requester_id` is empty (the store keeps
+    /// only its keyed hash).
+    pub ticket: Ticket,
+    /// `None` for a deleted or spam ticket.
+    pub timeline: Option<Timeline>,
+    /// When its last event happened.
+    pub last_event_at: Option<Instant>,
+}
+
+type Row = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<Vec<u8>>,
+);
+
+const COLUMNS: &str = "id, created_at, created_by, priority, channel, category, status, \
+                       source_updated_at, last_event_at, timeline";
+
+/// Created before `to`, and open or with an event since `from`. (The
+/// instants are numbers written into the text: both statements use it,
+/// one of them with a list of ids bound.)
+fn needed(from: Instant, to: Instant) -> String {
+    format!(
+        "created_at < {} AND (is_open = 1 OR (last_event_at IS NOT NULL AND last_event_at >= {}))",
+        micros(to),
+        micros(from)
+    )
+}
+
+impl StateStore {
+    /// Hands `visit` every ticket the period `[from, to)` needs but those
+    /// only its answers name ([`StateStore::answered_tickets`]), in byte
+    /// order of their ids.
+    pub async fn period_tickets(
+        &self,
+        from: Instant,
+        to: Instant,
+        mut visit: impl FnMut(StoredTicket) -> Result<(), StateError>,
+    ) -> Result<(), StateError> {
+        let order = match &self.pool {
+            Pool::Postgres(_) => "id COLLATE \"C\"",
+            // SQLite's default and the MySQL store's utf8mb4_bin compare bytes.
+            _ => "id",
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM ticket_state WHERE {} ORDER BY {order}",
+            needed(from, to)
+        );
+        let mut last: Option<String> = None;
+        let mut each = |row: Row| -> Result<(), StateError> {
+            if last
+                .as_deref()
+                .is_some_and(|l| l.as_bytes() >= row.0.as_bytes())
+            {
+                return Err(self.fail(
+                    "read a period's tickets",
+                    format!(
+                        "ticket id `{}` arrived after `{}` although the query sorts by id; \
+                         the database does not sort as asked",
+                        row.0,
+                        last.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
+            last = Some(row.0.clone());
+            visit(self.stored(row)?)
+        };
+        on_pool!(&self.pool, p => {
+            let mut rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.clone())).fetch(p);
+            while let Some(row) = rows.try_next().await.map_err(self.err("read a period's tickets"))? {
+                each(row)?;
+            }
+        });
+        Ok(())
+    }
+
+    /// The tickets of `ids` (the period's answers' tickets) that
+    /// [`StateStore::period_tickets`] does not hand over, in byte order.
+    pub async fn answered_tickets(
+        &self,
+        ids: &[&str],
+        from: Instant,
+        to: Instant,
+    ) -> Result<Vec<StoredTicket>, StateError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(BATCH) {
+            let rows: Vec<Row> = on_pool!(&self.pool, p => {
+                let mut qb = QueryBuilder::new(format!(
+                    "SELECT {COLUMNS} FROM ticket_state WHERE NOT ({}) AND id IN (",
+                    needed(from, to)
+                ));
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id.to_string());
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await
+            })
+            .map_err(self.err("read the answered tickets"))?;
+            for row in rows {
+                out.push(self.stored(row)?);
+            }
+        }
+        out.sort_by(|a, b| a.ticket.id.as_bytes().cmp(b.ticket.id.as_bytes()));
+        Ok(out)
+    }
+
+    /// When the last committed collection ran and the layout it counted
+    /// under; `None` before any.
+    pub async fn last_collection(&self) -> Result<Option<(Option<Instant>, String)>, StateError> {
+        let row: Option<(Option<i64>, String)> = on_pool!(&self.pool, p =>
+            sqlx::query_as("SELECT tickets_since, bucket_layout FROM collect_watermark WHERE id = 1")
+                .fetch_optional(p)
+                .await
+        )
+        .map_err(self.err("read the watermark"))?;
+        Ok(row.map(|(at, layout)| (at.and_then(from_micros), layout)))
+    }
+
+    fn stored(&self, r: Row) -> Result<StoredTicket, StateError> {
+        let bad =
+            |what: String| self.fail("read a stored ticket", format!("ticket {}: {what}", r.0));
+        let created_at =
+            from_micros(r.1).ok_or_else(|| bad(format!("created_at {} out of range", r.1)))?;
+        let status: Status = r.6.parse().map_err(|_| bad(format!("status `{}`", r.6)))?;
+        let timeline = match (&r.9, status.is_ignored()) {
+            (Some(bytes), _) => Some(
+                timeline::decode(bytes, created_at).map_err(|e: CodecError| bad(e.to_string()))?,
+            ),
+            (None, true) => None,
+            (None, false) => {
+                return Err(bad(
+                    "no stored timeline: it was pruned by state.facts_retention, or the store \
+                     was counted by an older version (a collection counts it again)"
+                        .to_string(),
+                ));
+            }
+        };
+        Ok(StoredTicket {
+            ticket: Ticket {
+                created_at,
+                channel: r.4,
+                priority: r.3.parse().unwrap_or(Priority::None),
+                category: r.5,
+                requester_id: String::new(),
+                created_by: if r.2 == Creator::Agent.as_str() {
+                    Creator::Agent
+                } else {
+                    Creator::Customer
+                },
+                status,
+                updated_at: r.7.and_then(from_micros),
+                id: r.0,
+            },
+            timeline,
+            last_event_at: r.8.and_then(from_micros),
+        })
+    }
+
+    fn fail(&self, action: &'static str, message: String) -> StateError {
+        StateError::Query {
+            url: self.shown_url.clone(),
+            action,
+            message,
+        }
+    }
+}

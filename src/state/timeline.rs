@@ -1,0 +1,586 @@
+//! A ticket's walked timeline as the state store keeps it: a compact
+//! binary form in `ticket_state.timeline`, written by `collect` with the
+//! ticket's other columns and read back by `report --from-state`.
+//!
+//! Layout (version 1): the version byte; the ticket's distinct team and
+//! agent names, each once; then the observations, the team and assignee
+//! changes and the state checkpoints. Integers are LEB128 varints (signed
+//! ones zig-zagged); an instant is its offset from the ticket's creation
+//! in whole seconds and nanoseconds; a number of seconds is a varint when
+//! it is a whole number (nearly always: the sources count in seconds) and
+//! its eight bytes otherwise, so every value reads back bit for bit. A
+//! name is its place in the table plus one, 0 for none. The rejections
+//! are not kept: they were counted when the ticket was walked.
+
+use std::collections::HashMap;
+
+use crate::engine::time_in_status::{ByStatus, StatusTimes, TimeInStatus};
+use crate::engine::timeline::{
+    Checkpoint, Elapsed, Measure, Observation, SolveShape, TicketState, Timeline,
+};
+use crate::model::{Instant, Seconds, Status};
+
+const VERSION: u8 = 1;
+
+/// Why stored bytes are not a timeline this build can read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("stored timeline unreadable at byte {at}: {what}")]
+pub struct CodecError {
+    pub at: usize,
+    pub what: &'static str,
+}
+
+/// The bytes of `tl`, a ticket created at `created_at`.
+pub fn encode(tl: &Timeline, created_at: Instant) -> Vec<u8> {
+    let mut w = Writer {
+        out: Vec::with_capacity(256),
+        created_at,
+        names: HashMap::new(),
+    };
+    // The name table first: gather every name in first-use order.
+    let mut table: Vec<String> = Vec::new();
+    {
+        let mut add = |n: Option<&str>| {
+            if let Some(n) = n
+                && !w.names.contains_key(n)
+            {
+                w.names.insert(n.to_string(), table.len() + 1);
+                table.push(n.to_string());
+            }
+        };
+        for o in &tl.observations {
+            add(o.team.as_deref());
+            add(o.agent.as_deref());
+        }
+        for (_, n) in tl.team_changes.iter().chain(&tl.agent_changes) {
+            add(Some(n));
+        }
+        for c in &tl.history {
+            add(c.state.team.as_deref());
+            add(c.state.agent.as_deref());
+            if let Some(clocks) = &c.state.clocks {
+                add(clocks.parts().2);
+            }
+        }
+    }
+    w.out.push(VERSION);
+    w.uint(table.len() as u64);
+    for n in &table {
+        w.uint(n.len() as u64);
+        w.out.extend_from_slice(n.as_bytes());
+    }
+    w.uint(tl.observations.len() as u64);
+    for o in &tl.observations {
+        w.instant(o.at);
+        match o.event_id {
+            None => w.uint(0),
+            Some(id) => {
+                w.uint(1);
+                w.int(id);
+            }
+        }
+        w.name(o.team.as_deref());
+        w.name(o.agent.as_deref());
+        w.measure(&o.measure);
+    }
+    for changes in [&tl.team_changes, &tl.agent_changes] {
+        w.uint(changes.len() as u64);
+        for (at, n) in changes {
+            w.instant(*at);
+            w.name(Some(n));
+        }
+    }
+    w.uint(tl.history.len() as u64);
+    let mut last_clocks: Option<&TimeInStatus> = None;
+    for c in &tl.history {
+        w.instant(c.at);
+        let s = &c.state;
+        w.status(s.status);
+        w.name(s.team.as_deref());
+        w.name(s.agent.as_deref());
+        w.uint(u64::from(s.interactions));
+        w.uint(u64::from(s.replies));
+        w.opt_instant(s.first_response_at);
+        w.opt_instant(s.first_resolution_at);
+        // Most checkpoints (a message) leave the clocks as they were.
+        match &s.clocks {
+            None => w.uint(0),
+            Some(clocks) if Some(clocks) == last_clocks => w.uint(1),
+            Some(clocks) => {
+                w.uint(2);
+                let (status, since, team, totals) = clocks.parts();
+                w.status(status);
+                w.instant(since);
+                w.name(team);
+                w.by_status(totals);
+            }
+        }
+        last_clocks = s.clocks.as_ref();
+    }
+    w.out
+}
+
+/// The timeline `bytes` hold, of a ticket created at `created_at`.
+pub fn decode(bytes: &[u8], created_at: Instant) -> Result<Timeline, CodecError> {
+    let mut r = Reader {
+        bytes,
+        at: 0,
+        created_at,
+        names: Vec::new(),
+    };
+    if r.byte()? != VERSION {
+        return Err(r.fail("a version this build does not know"));
+    }
+    let n = r.len()?;
+    for _ in 0..n {
+        let len = r.len()?;
+        let raw = r.take(len)?;
+        let name = std::str::from_utf8(raw).map_err(|_| r.fail("a name that is not UTF-8"))?;
+        r.names.push(name.to_string());
+    }
+    let n = r.len()?;
+    let mut observations = Vec::with_capacity(n);
+    for _ in 0..n {
+        let at = r.instant()?;
+        let event_id = match r.uint()? {
+            0 => None,
+            _ => Some(r.int()?),
+        };
+        observations.push(Observation {
+            at,
+            event_id,
+            team: r.name()?,
+            agent: r.name()?,
+            measure: r.measure()?,
+        });
+    }
+    let mut changes = || -> Result<Vec<(Instant, String)>, CodecError> {
+        let n = r.len()?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let at = r.instant()?;
+            let name = r.name()?.ok_or_else(|| r.fail("a change to no name"))?;
+            out.push((at, name));
+        }
+        Ok(out)
+    };
+    let team_changes = changes()?;
+    let agent_changes = changes()?;
+    let n = r.len()?;
+    let mut history: Vec<Checkpoint> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let at = r.instant()?;
+        let status = r.status()?;
+        let team = r.name()?;
+        let agent = r.name()?;
+        let interactions = r.count()?;
+        let replies = r.count()?;
+        let first_response_at = r.opt_instant()?;
+        let first_resolution_at = r.opt_instant()?;
+        let clocks = match r.uint()? {
+            0 => None,
+            1 => Some(
+                history
+                    .last()
+                    .and_then(|c| c.state.clocks.clone())
+                    .ok_or_else(|| r.fail("clocks kept from no earlier checkpoint"))?,
+            ),
+            _ => {
+                let status = r.status()?;
+                let since = r.instant()?;
+                let team = r.name()?;
+                Some(TimeInStatus::resume(status, since, team, r.by_status()?))
+            }
+        };
+        history.push(Checkpoint {
+            at,
+            state: TicketState {
+                status,
+                team,
+                agent,
+                interactions,
+                replies,
+                first_response_at,
+                first_resolution_at,
+                clocks,
+            },
+        });
+    }
+    if r.at != bytes.len() {
+        return Err(r.fail("bytes after the end"));
+    }
+    Ok(Timeline::from_parts(
+        observations,
+        team_changes,
+        agent_changes,
+        history,
+        created_at,
+    ))
+}
+
+struct Writer {
+    out: Vec<u8>,
+    created_at: Instant,
+    names: HashMap<String, usize>,
+}
+
+impl Writer {
+    fn uint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.out.push(v as u8);
+    }
+
+    fn int(&mut self, v: i64) {
+        self.uint(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    fn instant(&mut self, t: Instant) {
+        let d = t.signed_duration_since(self.created_at);
+        // Whole seconds towards minus infinity, so the nanoseconds are
+        // never negative.
+        let secs = d.num_seconds() - i64::from(d.subsec_nanos() < 0);
+        let nanos = (d.subsec_nanos()
+            + if d.subsec_nanos() < 0 {
+                1_000_000_000
+            } else {
+                0
+            }) as u64;
+        self.int(secs);
+        self.uint(nanos);
+    }
+
+    fn opt_instant(&mut self, t: Option<Instant>) {
+        match t {
+            None => self.uint(0),
+            Some(t) => {
+                self.uint(1);
+                self.instant(t);
+            }
+        }
+    }
+
+    fn seconds(&mut self, s: Seconds) {
+        let v = s.0;
+        let whole = v as i64;
+        // Whole and exactly representable: tag bit 0. (-0.0 is kept raw.)
+        if whole as f64 == v && (v != 0.0 || v.is_sign_positive()) && whole.abs() < (1 << 53) {
+            self.uint(((whole << 1) ^ (whole >> 63)) as u64 * 2);
+        } else {
+            self.uint(1);
+            self.out.extend_from_slice(&v.to_bits().to_le_bytes());
+        }
+    }
+
+    fn elapsed(&mut self, e: Elapsed) {
+        self.seconds(e.calendar);
+        self.seconds(e.business);
+    }
+
+    fn status(&mut self, s: Status) {
+        let slot = Status::ALL.iter().position(|x| *x == s).unwrap_or(0);
+        self.out.push(slot as u8);
+    }
+
+    fn name(&mut self, n: Option<&str>) {
+        let i = n.and_then(|n| self.names.get(n).copied()).unwrap_or(0);
+        self.uint(i as u64);
+    }
+
+    fn by_status(&mut self, by: &ByStatus) {
+        let zero = |e: Elapsed| e.calendar.0.to_bits() == 0 && e.business.0.to_bits() == 0;
+        let mut mask = 0u8;
+        for (i, s) in Status::ALL.iter().enumerate() {
+            if !zero(by.get(*s)) {
+                mask |= 1 << i;
+            }
+        }
+        self.out.push(mask);
+        for s in Status::ALL.iter().filter(|s| !zero(by.get(**s))) {
+            self.elapsed(by.get(*s));
+        }
+    }
+
+    fn status_times(&mut self, t: &StatusTimes) {
+        self.elapsed(t.requester_wait);
+        self.elapsed(t.agent_wait);
+        self.elapsed(t.on_hold);
+        self.elapsed(t.agent_work);
+    }
+
+    fn measure(&mut self, m: &Measure) {
+        match m {
+            Measure::Created => self.out.push(0),
+            Measure::FirstAcknowledgement(e) => {
+                self.out.push(1);
+                self.elapsed(*e);
+            }
+            Measure::FirstResponse(e, by) => {
+                self.out.push(2);
+                self.elapsed(*e);
+                self.by_status(by);
+            }
+            Measure::FirstResolution(e, by) => {
+                self.out.push(3);
+                self.elapsed(*e);
+                self.by_status(by);
+            }
+            Measure::Solve(s) => {
+                self.out.push(4);
+                self.elapsed(s.full_resolution);
+                self.uint(u64::from(s.interactions));
+                self.uint(u64::from(s.replies));
+                self.uint(u64::from(s.reroutes));
+                self.uint(u64::from(s.reassignments));
+                self.status_times(&s.status_times);
+            }
+            Measure::Reopen => self.out.push(5),
+            Measure::Reroute => self.out.push(6),
+            Measure::Reassignment => self.out.push(7),
+            Measure::CustomerConfirmed => self.out.push(8),
+            Measure::Reply(e) => {
+                self.out.push(9);
+                self.elapsed(*e);
+            }
+        }
+    }
+}
+
+struct Reader<'b> {
+    bytes: &'b [u8],
+    at: usize,
+    created_at: Instant,
+    names: Vec<String>,
+}
+
+impl<'b> Reader<'b> {
+    fn fail(&self, what: &'static str) -> CodecError {
+        CodecError { at: self.at, what }
+    }
+
+    fn byte(&mut self) -> Result<u8, CodecError> {
+        let b = *self
+            .bytes
+            .get(self.at)
+            .ok_or_else(|| self.fail("the end came early"))?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'b [u8], CodecError> {
+        let bytes: &'b [u8] = self.bytes;
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|e| *e <= bytes.len())
+            .ok_or_else(|| self.fail("the end came early"))?;
+        let out = &bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+
+    fn uint(&mut self) -> Result<u64, CodecError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(self.fail("a number longer than 64 bits"))
+    }
+
+    fn len(&mut self) -> Result<usize, CodecError> {
+        let v = self.uint()?;
+        // No list is longer than the bytes left: a count read from broken
+        // bytes must not make us reserve gigabytes.
+        usize::try_from(v)
+            .ok()
+            .filter(|n| *n <= self.bytes.len())
+            .ok_or_else(|| self.fail("a count larger than the timeline"))
+    }
+
+    fn count(&mut self) -> Result<u32, CodecError> {
+        let v = self.uint()?;
+        u32::try_from(v).map_err(|_| self.fail("a count beyond 32 bits"))
+    }
+
+    fn int(&mut self) -> Result<i64, CodecError> {
+        let v = self.uint()?;
+        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+
+    fn instant(&mut self) -> Result<Instant, CodecError> {
+        let secs = self.int()?;
+        let nanos = self.uint()?;
+        let nanos = i64::try_from(nanos)
+            .ok()
+            .filter(|n| *n < 1_000_000_000)
+            .ok_or_else(|| self.fail("nanoseconds beyond a second"))?;
+        chrono::Duration::try_seconds(secs)
+            .map(|d| d + chrono::Duration::nanoseconds(nanos))
+            .and_then(|d| self.created_at.checked_add_signed(d))
+            .ok_or_else(|| self.fail("an instant out of range"))
+    }
+
+    fn opt_instant(&mut self) -> Result<Option<Instant>, CodecError> {
+        match self.uint()? {
+            0 => Ok(None),
+            _ => self.instant().map(Some),
+        }
+    }
+
+    fn seconds(&mut self) -> Result<Seconds, CodecError> {
+        let v = self.uint()?;
+        if v & 1 == 0 {
+            let z = v >> 1;
+            let whole = ((z >> 1) as i64) ^ -((z & 1) as i64);
+            Ok(Seconds(whole as f64))
+        } else {
+            let raw = self.take(8)?;
+            let mut b = [0u8; 8];
+            b.copy_from_slice(raw);
+            Ok(Seconds(f64::from_bits(u64::from_le_bytes(b))))
+        }
+    }
+
+    fn elapsed(&mut self) -> Result<Elapsed, CodecError> {
+        Ok(Elapsed {
+            calendar: self.seconds()?,
+            business: self.seconds()?,
+        })
+    }
+
+    fn status(&mut self) -> Result<Status, CodecError> {
+        let b = self.byte()?;
+        Status::ALL
+            .get(usize::from(b))
+            .copied()
+            .ok_or_else(|| self.fail("an unknown status"))
+    }
+
+    fn name(&mut self) -> Result<Option<String>, CodecError> {
+        match self.uint()? {
+            0 => Ok(None),
+            i => usize::try_from(i - 1)
+                .ok()
+                .and_then(|i| self.names.get(i))
+                .cloned()
+                .map(Some)
+                .ok_or_else(|| self.fail("a name not in the table")),
+        }
+    }
+
+    fn by_status(&mut self) -> Result<ByStatus, CodecError> {
+        let mask = self.byte()?;
+        let mut by = ByStatus::default();
+        for (i, s) in Status::ALL.iter().enumerate() {
+            if mask & (1 << i) != 0 {
+                by.count(*s, self.elapsed()?);
+            }
+        }
+        Ok(by)
+    }
+
+    fn status_times(&mut self) -> Result<StatusTimes, CodecError> {
+        Ok(StatusTimes {
+            requester_wait: self.elapsed()?,
+            agent_wait: self.elapsed()?,
+            on_hold: self.elapsed()?,
+            agent_work: self.elapsed()?,
+        })
+    }
+
+    fn measure(&mut self) -> Result<Measure, CodecError> {
+        Ok(match self.byte()? {
+            0 => Measure::Created,
+            1 => Measure::FirstAcknowledgement(self.elapsed()?),
+            2 => Measure::FirstResponse(self.elapsed()?, self.by_status()?),
+            3 => Measure::FirstResolution(self.elapsed()?, self.by_status()?),
+            4 => Measure::Solve(SolveShape {
+                full_resolution: self.elapsed()?,
+                interactions: self.count()?,
+                replies: self.count()?,
+                reroutes: self.count()?,
+                reassignments: self.count()?,
+                status_times: self.status_times()?,
+            }),
+            5 => Measure::Reopen,
+            6 => Measure::Reroute,
+            7 => Measure::Reassignment,
+            8 => Measure::CustomerConfirmed,
+            9 => Measure::Reply(self.elapsed()?),
+            _ => return Err(self.fail("an unknown measurement")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::tests::arbitrary;
+    use crate::engine::timeline::walk;
+
+    proptest::proptest! {
+        /// Every walked timeline reads back equal, bit for bit.
+        #[test]
+        fn a_stored_timeline_reads_back_as_it_was_walked(
+            (tk, events) in arbitrary::ticket_and_events(),
+        ) {
+            let mut tl = walk(&tk, events, &arbitrary::calendars());
+            tl.rejected.clear();
+            let bytes = encode(&tl, tk.created_at);
+            proptest::prop_assert_eq!(decode(&bytes, tk.created_at), Ok(tl));
+        }
+
+        /// Broken bytes are an error, never a panic or a huge allocation.
+        #[test]
+        fn broken_bytes_are_an_error(
+            (tk, events) in arbitrary::ticket_and_events(),
+            cut in 0usize..400,
+            flip in proptest::prelude::any::<(usize, u8)>(),
+        ) {
+            let tl = walk(&tk, events, &arbitrary::calendars());
+            let mut bytes = encode(&tl, tk.created_at);
+            let cut = cut.min(bytes.len().saturating_sub(1));
+            bytes.truncate(cut);
+            proptest::prop_assert!(decode(&bytes, tk.created_at).is_err());
+            let mut whole = encode(&tl, tk.created_at);
+            let i = flip.0 % whole.len();
+            whole[i] ^= flip.1.max(1);
+            // Flipped bytes may still decode to something: only no panic.
+            let _ = decode(&whole, tk.created_at);
+        }
+    }
+
+    #[test]
+    fn seconds_with_fractions_or_signs_read_back_exactly() {
+        for v in [
+            0.0,
+            -0.0,
+            1.5,
+            -3.0,
+            1e300,
+            f64::MIN_POSITIVE,
+            86_400.0,
+            -1.0e-9,
+        ] {
+            let mut w = Writer {
+                out: Vec::new(),
+                created_at: Instant::default(),
+                names: HashMap::new(),
+            };
+            w.seconds(Seconds(v));
+            let mut r = Reader {
+                bytes: &w.out,
+                at: 0,
+                created_at: Instant::default(),
+                names: Vec::new(),
+            };
+            assert_eq!(r.seconds().map(|s| s.0.to_bits()), Ok(v.to_bits()), "{v}");
+        }
+    }
+}

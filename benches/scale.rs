@@ -237,13 +237,17 @@ fn backfill(dir: &Path, url: &str, label: &str, events: i64) -> String {
         "sqlite://{}",
         dir.join(format!("state-{label}.sqlite")).display()
     );
+    let file = dir.join(format!("state-{label}.sqlite"));
     let m = measure(support_metrics(dir, url, &state).args(["run-once", "--job", "collect"]));
+    let mib = |p: &Path| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1048576.0);
     println!(
-        "backfill {label}: {:.1} s wall ({:.0} ms job), {:.0} events/s, peak RSS {:.0} MiB — {}",
+        "backfill {label}: {:.1} s wall ({:.0} ms job), {:.0} events/s, peak RSS {:.0} MiB, \
+         state file {:.0} MiB — {}",
         m.wall.as_secs_f64(),
         job_ms(&m.stdout),
         events as f64 / m.wall.as_secs_f64(),
         m.peak_rss_mib,
+        mib(&file),
         m.stdout.trim()
     );
     state
@@ -395,23 +399,28 @@ fn value(body: &str, series: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn report(dir: &Path, url: &str, weeks: i64) {
+/// `report --by team` of the last `weeks` full weeks, from the source or,
+/// with `from_state`, from the store the backfill left.
+fn report(dir: &Path, url: &str, weeks: i64, from_state: Option<&str>) {
     let to = demo::week_start(Utc::now());
     let from = to - chrono::Duration::weeks(weeks);
     let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let m = measure(support_metrics(dir, url, "sqlite::memory:").args([
-        "report",
-        "--from",
-        &fmt(from),
-        "--to",
-        &fmt(to),
-        "--by",
-        "team",
-        "--format",
-        "json",
-    ]));
+    let (from_text, to_text) = (fmt(from), fmt(to));
+    let mut args = vec![
+        "report", "--from", &from_text, "--to", &to_text, "--by", "team", "--format", "json",
+    ];
+    if from_state.is_some() {
+        args.push("--from-state");
+    }
+    let state = from_state.unwrap_or("sqlite::memory:");
+    let m = measure(support_metrics(dir, url, state).args(&args));
     println!(
-        "report, {weeks} week(s) by team: {:.1} s, peak RSS {:.0} MiB",
+        "report, {weeks} week(s) by team{}: {:.1} s, peak RSS {:.0} MiB",
+        if from_state.is_some() {
+            ", --from-state"
+        } else {
+            ""
+        },
         m.wall.as_secs_f64(),
         m.peak_rss_mib
     );
@@ -681,8 +690,10 @@ fn main() {
             incremental_in_serve(dir.path(), &small_url, &small_state, "the small helpdesk").await;
         }
         if wants("report") {
-            report(dir.path(), &big_url, 1);
-            report(dir.path(), &big_url, 12);
+            for weeks in [1, 12] {
+                report(dir.path(), &big_url, weeks, None);
+                report(dir.path(), &big_url, weeks, Some(&state));
+            }
         }
         if wants("digest") {
             digest(dir.path(), &big_url);

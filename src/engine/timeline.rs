@@ -377,7 +377,7 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
 }
 
 /// A ticket before its first event: `new`, nobody's, clocks at zero.
-fn initial_state(created_at: Instant) -> TicketState {
+pub(crate) fn initial_state(created_at: Instant) -> TicketState {
     TicketState {
         status: Status::New,
         team: None,

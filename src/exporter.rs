@@ -582,7 +582,17 @@ impl Exporter {
             });
         }
         let source = Source::connect(&settings.source, Access::ReadOnly).await?;
-        let analysis = crate::digest::analyse(&source, settings, week, now).await?;
+        // The store's timelines when it can give the weeks (it is kept
+        // current by the collections), the source's events otherwise.
+        let analysis =
+            match crate::digest::analyse(&source, Some(&self.store), settings, week, now).await {
+                Err(crate::report::ReportError::NotCurrent(why)) => {
+                    tracing::info!("digest: reading the source's events: the state store {why}");
+                    crate::digest::analyse(&source, None, settings, week, now).await
+                }
+                other => other,
+            }
+            .map_err(crate::digest::DigestError::from)?;
         let deliveries =
             crate::digest::send_all(&analysis, &settings.digest, &self.store, &self.owner, now)
                 .await?;

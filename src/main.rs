@@ -145,6 +145,10 @@ enum Command {
         /// Send now over digest.smtp to digest.teams and digest.recipients (each message once: see the digest log)
         #[arg(long)]
         send: bool,
+        /// Read the tickets' timelines from the state store instead of the source's events
+        /// (as `serve` does when the store is current; needs state.requester_salt)
+        #[arg(long)]
+        from_state: bool,
     },
     /// Print the Prometheus recording and alert rules for the configured SLOs (burn-rate pages and tickets, queue, exporter health)
     Rules {
@@ -429,6 +433,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             team,
             preview,
             send,
+            from_state,
         } => {
             let settings = Settings::load(cli.config.as_deref())?;
             let now = chrono::Utc::now();
@@ -445,7 +450,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let source = Source::connect(&settings.source, Access::ReadOnly).await?;
             source.check().await?;
-            let analysis = digest::analyse(&source, &settings, week, now)
+            let store = match from_state {
+                true => Some(StateStore::open(&settings.state).await?),
+                false => None,
+            };
+            let analysis = digest::analyse(&source, store.as_ref(), &settings, week, now)
                 .await?
                 .only(team.as_deref(), week)?;
             if let Some(skipped) = support_metrics::rejects::skipped(&analysis.rejected) {

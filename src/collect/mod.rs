@@ -118,6 +118,12 @@ fn stored_layout(buckets: &Buckets, settings: &Settings) -> String {
     if settings.labels.agent {
         layout.push_str(";agent");
     }
+    // A requester salt set (or removed) gives every stored ticket its
+    // requester hash (or takes it away): the digest from the store
+    // compares them.
+    if settings.state.requester_salt.is_some() {
+        layout.push_str(";requester");
+    }
     let paused = || settings.slos.iter().filter(|s| !s.pause_on.is_empty());
     for slo in paused() {
         let statuses: Vec<&str> = slo.pause_on.iter().map(|s| s.as_str()).collect();

@@ -144,7 +144,7 @@ pub async fn run(settings: &Settings, opts: DemoOptions, now: Instant) -> anyhow
     // The digest team leads would get for that week, written, not sent.
     let week = crate::digest::IsoWeek::of((end - Duration::hours(1)).date_naive());
     let preview_dir = opts.data_dir.join("digest-preview");
-    let analysis = crate::digest::analyse(&reader, &report_settings, week, now).await?;
+    let analysis = crate::digest::analyse(&reader, None, &report_settings, week, now).await?;
     let files = crate::digest::preview(&analysis, &report_settings.digest, &preview_dir, now)?;
     println!("Weekly digest of {week}, as each team lead would receive it (not sent):");
     for f in &files {

@@ -26,10 +26,11 @@ use crate::model::Period;
 use crate::model::UNASSIGNED;
 use crate::model::{EngagementResponse, Instant, SurveyResponse, Ticket};
 use crate::rejects::RejectCount;
-use crate::report::Metrics;
 use crate::report::aggregate::{Aggregator, Dimension};
 use crate::report::scan::{Visitor, scan};
+use crate::report::{Metrics, ReportError};
 use crate::source::{Source, SourceError};
+use crate::state::StateStore;
 pub use analysis::{ALL, Findings, Kpi, Monday, Scope, SloRow, Thresholds, Weeks};
 pub use week::IsoWeek;
 
@@ -147,12 +148,25 @@ impl Visitor for Collector<'_> {
 /// Analyses `week` for all teams, every team with data in the five weeks
 /// and every team in `digest.teams` (whose leads expect their Monday email
 /// even after a week without tickets).
+///
+/// With `from_state`, the tickets' walked timelines come from the state
+/// store (`report --from-state`): refused, saying why, when the store is
+/// not current, or keeps no requester hashes (the repeat contacts compare
+/// requesters: `state.requester_salt`).
 pub async fn analyse(
     source: &Source,
+    from_state: Option<&StateStore>,
     settings: &Settings,
     week: IsoWeek,
     now: Instant,
-) -> Result<Analysis, SourceError> {
+) -> Result<Analysis, ReportError> {
+    if from_state.is_some() && settings.state.requester_salt.is_none() {
+        return Err(ReportError::NotCurrent(
+            "it keeps no requesters without state.requester_salt, and the digest's repeat \
+             contacts compare them"
+                .into(),
+        ));
+    }
     source.begin_job(now).await;
     let thresholds = &settings.digest.thresholds;
     let tz = settings.timezone;
@@ -213,7 +227,13 @@ pub async fn analyse(
         .into_iter()
         .min()
         .unwrap_or(window.from);
-    let mut rejected = scan(source, settings, Some(since), weeks.week.to, &mut c).await?;
+    let mut rejected = match from_state {
+        None => scan(source, settings, Some(since), weeks.week.to, &mut c).await?,
+        Some(store) => {
+            let span = (since, weeks.week.to);
+            crate::report::from_state::scan(store, source, settings, span, now, &mut c).await?
+        }
+    };
     // The staff's faults are reported with the scan's.
     staff_rejects.log();
     rejected.extend(staff_rejects.summary());
@@ -311,6 +331,8 @@ pub async fn analyse(
 pub enum DigestError {
     #[error(transparent)]
     Source(#[from] SourceError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
     #[error(transparent)]

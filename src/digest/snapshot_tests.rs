@@ -37,7 +37,7 @@ async fn the_demo_billing_digest_reads_as_reviewed() {
     write::insert(&source, &data).await.expect("demo rows");
     let week: IsoWeek = "2026-W48".parse().expect("week");
     let now = end + chrono::Duration::days(1) + chrono::Duration::hours(9);
-    let analysis = analyse(&source, &settings, week, now)
+    let analysis = analyse(&source, None, &settings, week, now)
         .await
         .expect("analysis");
     let billing = analysis.scope("billing").expect("billing's digest");

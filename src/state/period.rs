@@ -20,8 +20,9 @@ use crate::model::{Creator, Instant, Priority, Status, Ticket};
 /// A ticket and its timeline as last walked by `collect`.
 #[derive(Debug)]
 pub struct StoredTicket {
-    /// The ticket row's columns; `requester_id` is empty (the store keeps
-    /// only its keyed hash).
+    /// The ticket row's columns; `requester_id` is the requester's keyed
+    /// hash (`state.requester_salt`), or the ticket's own id without one
+    /// (no two tickets then share a requester).
     pub ticket: Ticket,
     /// `None` for a deleted or spam ticket.
     pub timeline: Option<Timeline>,
@@ -40,10 +41,11 @@ type Row = (
     Option<i64>,
     Option<i64>,
     Option<Vec<u8>>,
+    Option<String>,
 );
 
 const COLUMNS: &str = "id, created_at, created_by, priority, channel, category, status, \
-                       source_updated_at, last_event_at, timeline";
+                       source_updated_at, last_event_at, timeline, requester_hash";
 
 /// Created before `to`, and open or with an event since `from`. (The
 /// instants are numbers written into the text: both statements use it,
@@ -171,7 +173,7 @@ impl StateStore {
                 channel: r.4,
                 priority: r.3.parse().unwrap_or(Priority::None),
                 category: r.5,
-                requester_id: String::new(),
+                requester_id: r.10.unwrap_or_else(|| format!("ticket:{}", r.0)),
                 created_by: if r.2 == Creator::Agent.as_str() {
                     Creator::Agent
                 } else {

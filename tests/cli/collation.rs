@@ -152,9 +152,10 @@ async fn ids_equal_in_the_collation_stay_apart_in_every_reader() {
             .await
             .expect("source");
         let week = IsoWeek::of(t0.date_naive());
-        let analysis = support_metrics::digest::analyse(&source, &settings, week, clock.now())
-            .await
-            .expect("digest");
+        let analysis =
+            support_metrics::digest::analyse(&source, None, &settings, week, clock.now())
+                .await
+                .expect("digest");
         let all = analysis.scope("all").expect("the digest of all teams");
         let kpi = |key: KpiKey| {
             all.headline

@@ -118,11 +118,18 @@ fn stored_layout(buckets: &Buckets, settings: &Settings) -> String {
     if settings.labels.agent {
         layout.push_str(";agent");
     }
-    // A requester salt set (or removed) gives every stored ticket its
-    // requester hash (or takes it away): the digest from the store
-    // compares them.
-    if settings.state.requester_salt.is_some() {
-        layout.push_str(";requester");
+    // A requester salt set, changed or removed gives every stored ticket
+    // its requester hash under the new key (or takes it away): the digest
+    // from the store compares them. The key shows as the hash of a fixed
+    // text under it, which says nothing of the key.
+    if let Some(key) = settings
+        .state
+        .requester_salt
+        .as_ref()
+        .and_then(crate::state::requester::RequesterKey::new)
+    {
+        let mark = key.hash("support-metrics stored layout");
+        layout.push_str(&format!(";requester:{}", &mark[..8]));
     }
     let paused = || settings.slos.iter().filter(|s| !s.pause_on.is_empty());
     for slo in paused() {
@@ -300,6 +307,7 @@ pub async fn run(
             live.facts_pruned_at
                 .is_none_or(|at| now - at >= chrono::TimeDelta::days(1))
         }),
+        timelines_from: run.facts_from,
     };
     writer.finish(&commit).await?;
     if commit.forget_facts_before.is_some() {
@@ -896,10 +904,11 @@ fn run_ticket(
     let facts = TicketFacts::of(ticket, &tl, surveys, &run.settings.slos, calendars, run.now);
     let mut row = ticket_row(ticket, &tl, facts);
     row.last_event_at = last_event_at;
-    // A recount or a backfill walks every ticket again: one solved before
-    // the horizon gets no facts back (retention counts from the solve, not
-    // from the last write).
-    let settled = row.facts.as_ref().and_then(|f| f.solved_at);
+    // A recount or a backfill walks every ticket again: one done before
+    // the horizon gets no facts back (retention counts from its last event
+    // or solve, not from the last write: a period that reads the store
+    // needs every ticket with an event in it).
+    let settled = last_event_at.or(row.facts.as_ref().and_then(|f| f.solved_at));
     if !row.is_open
         && run
             .facts_from

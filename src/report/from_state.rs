@@ -9,7 +9,8 @@
 //! store must be current: counted under this configuration, by a
 //! collection that ran after the period's end (a period not over yet is
 //! read as of the last collection), and still holding the
-//! period's tickets (`state.facts_retention`). The rows the collections
+//! period's tickets (`state.facts_retention`, `source.backfill_days`: the
+//! store remembers the horizon it applied). The rows the collections
 //! rejected were counted by them (`support_rejected_rows_total`); only the
 //! answers' faults are the report's.
 //!
@@ -18,7 +19,7 @@
 use crate::config::Settings;
 use crate::model::{Instant, SurveyResponse};
 use crate::rejects::{RejectCount, Rejects};
-use crate::source::merge::{orphan_survey, surveys_by_ticket};
+use crate::source::merge::surveys_by_ticket;
 use crate::source::{Rows, Source};
 use crate::state::StateStore;
 use crate::state::period::StoredTicket;
@@ -56,14 +57,19 @@ pub async fn scan<V: Visitor>(
         surveys: &surveys,
         next_survey: 0,
         upto,
-        rejects: &mut rejects,
         visitor,
         ticketless: Vec::new(),
+        pruned: None,
     };
     store
         .period_tickets(from, upto, |t| {
-            while let Some(e) = extra.next_if(|e| e.ticket.id.as_bytes() < t.ticket.id.as_bytes()) {
-                merge.ticket(e);
+            while let Some(e) = extra.next_if(|e| e.ticket.id.as_bytes() <= t.ticket.id.as_bytes())
+            {
+                // A collection that committed between the two reads can
+                // move a ticket from one to the other: visited once.
+                if e.ticket.id != t.ticket.id {
+                    merge.ticket(e);
+                }
             }
             merge.ticket(t);
             Ok(())
@@ -73,6 +79,12 @@ pub async fn scan<V: Visitor>(
         merge.ticket(e);
     }
     merge.answers_before(None);
+    if let Some(id) = merge.pruned.take() {
+        return Err(ReportError::NotCurrent(format!(
+            "ticket {id} has an answer in the period but its timeline was pruned \
+             (state.facts_retention or source.backfill_days)"
+        )));
+    }
     let Merge {
         ticketless,
         visitor,
@@ -94,11 +106,12 @@ struct Merge<'a, V> {
     surveys: &'a [SurveyResponse],
     next_survey: usize,
     upto: Instant,
-    rejects: &'a mut Rejects,
     visitor: &'a mut V,
     /// Relationship surveys, visited after the tickets as the source
     /// report visits them.
     ticketless: Vec<&'a SurveyResponse>,
+    /// A ticket the period needs whose timeline is gone.
+    pruned: Option<String>,
 }
 
 impl<'a, V: Visitor> Merge<'a, V> {
@@ -114,6 +127,9 @@ impl<'a, V: Visitor> Merge<'a, V> {
             self.next_survey += 1;
         }
         let answers = &self.surveys[start..self.next_survey];
+        if stored.pruned && self.pruned.is_none() {
+            self.pruned = Some(stored.ticket.id.clone());
+        }
         // A deleted or spam ticket is ignored with its answers.
         let Some(timeline) = stored.timeline else {
             return;
@@ -129,7 +145,9 @@ impl<'a, V: Visitor> Merge<'a, V> {
 
     /// The answers ordered before ticket `id` (all that are left when
     /// `None`): without a ticket, relationship surveys; with one the store
-    /// does not have, rejected as the source report rejects them.
+    /// does not have, left out: a ticket deleted before it was first
+    /// collected, or one the source does not have, which the collections
+    /// count as rejected.
     fn answers_before(&mut self, id: Option<&str>) {
         let surveys: &'a [SurveyResponse] = self.surveys;
         while let Some(s) = surveys.get(self.next_survey) {
@@ -140,9 +158,8 @@ impl<'a, V: Visitor> Merge<'a, V> {
             if !before {
                 break;
             }
-            match &s.ticket_id {
-                None => self.ticketless.push(s),
-                Some(ticket_id) => orphan_survey(s, ticket_id, self.rejects),
+            if s.ticket_id.is_none() {
+                self.ticketless.push(s);
             }
             self.next_survey += 1;
         }
@@ -158,39 +175,41 @@ async fn check_current(
     now: Instant,
 ) -> Result<(), ReportError> {
     let not_current = |why: String| Err(ReportError::NotCurrent(why));
-    let Some((collected, layout)) = store.last_collection().await? else {
+    let Some(last) = store.last_collection().await? else {
         return not_current(
             "no collection has run yet (run `support-metrics run-once --job collect`, or `serve`)"
                 .into(),
         );
     };
-    if layout != crate::collect::layout(settings) {
+    if last.layout != crate::collect::layout(settings) {
         return not_current(
-            "it was counted under another configuration (SLOs, pauses, business hours or labels edited) \
-             or by an older version; the next collection counts it again"
+            "it was counted under another configuration (SLOs, pauses, business hours, labels or \
+             the requester salt edited) or by an older version; the next collection counts it again"
                 .into(),
         );
     }
-    // A period that has not ended is read as of the last collection.
-    match collected {
-        Some(at) if at >= upto || upto > now => {}
+    // Events may reach the source up to `late_arrival` after their time:
+    // an ended period needs a collection that late after its end; one not
+    // over yet, a collection that recent.
+    let late = chrono::TimeDelta::from_std(settings.source.late_arrival)
+        .unwrap_or(chrono::TimeDelta::zero());
+    let needed = if upto > now { now - late } else { upto + late };
+    match last.at {
+        Some(at) if at >= needed => {}
         other => {
             return not_current(format!(
-                "its last collection ran at {}, before the period's end {upto}: run a collection, \
-                 or leave out --from-state to read the source",
+                "its last collection ran at {}, before {needed} (the period's end plus \
+                 source.late_arrival, or that long ago for a period not over): run a collection first",
                 other.map_or_else(|| "an unknown time".to_string(), |t| t.to_rfc3339())
             ));
         }
     }
-    if let Some(keep) = settings
-        .state
-        .facts_retention
-        .and_then(|d| chrono::TimeDelta::from_std(d).ok())
-        && from < now - keep
+    if let Some(horizon) = last.timelines_from
+        && from < horizon
     {
         return not_current(format!(
-            "state.facts_retention keeps the tickets solved since {} only; the period starts at {from}",
-            now - keep
+            "it keeps the timelines of the tickets done since {horizon} only (source.backfill_days \
+             at its backfill, state.facts_retention since); the period starts at {from}"
         ));
     }
     Ok(())

@@ -183,6 +183,10 @@ pub struct Commit<'a> {
     /// The facts of done tickets not walked since are emptied
     /// (`state.facts_retention`); `None` keeps them.
     pub forget_facts_before: Option<Instant>,
+    /// Done tickets whose last event is older were left without facts or
+    /// timeline by this collection (backfill horizon or retention);
+    /// remembered as the latest such horizon (`timelines_from`).
+    pub timelines_from: Option<Instant>,
 }
 
 /// The columns of `ticket_state`, key first, in `TicketRow` order (the
@@ -1036,7 +1040,7 @@ impl Writer<'_> {
                     TICKET_COLUMNS[FACTS_FROM..].iter().map(|c| format!("{c} = NULL")).collect();
                 sqlx::query(s.sql(&format!(
                     "UPDATE ticket_state SET {} WHERE is_open = 0 \
-                     AND COALESCE(solved_at, facts_updated_at) < $1",
+                     AND COALESCE(last_event_at, solved_at, facts_updated_at) < $1",
                     set.join(", ")
                 )))
                 .bind(micros(before))
@@ -1075,6 +1079,19 @@ impl Writer<'_> {
             .execute(&mut *tx)
             .await
             .map_err(s.err("save the watermark"))?;
+            // The latest horizon wins: a store pruned once stays pruned.
+            let horizon = c.timelines_from.into_iter().chain(c.forget_facts_before).max();
+            if let Some(h) = horizon {
+                sqlx::query(s.sql(
+                    "UPDATE collect_watermark SET timelines_from = $1 \
+                     WHERE id = 1 AND (timelines_from IS NULL OR timelines_from < $2)",
+                ))
+                .bind(micros(h))
+                .bind(micros(h))
+                .execute(&mut *tx)
+                .await
+                .map_err(s.err("save the timelines' horizon"))?;
+            }
             tx.commit().await.map_err(s.err("commit"))?;
         });
         Ok(())

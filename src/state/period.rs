@@ -24,10 +24,22 @@ pub struct StoredTicket {
     /// hash (`state.requester_salt`), or the ticket's own id without one
     /// (no two tickets then share a requester).
     pub ticket: Ticket,
-    /// `None` for a deleted or spam ticket.
+    /// `None` for a deleted or spam ticket, or one whose timeline was
+    /// pruned (`pruned`).
     pub timeline: Option<Timeline>,
+    /// Done before the store's horizon (`state.facts_retention`,
+    /// `source.backfill_days`): its timeline is gone.
+    pub pruned: bool,
     /// When its last event happened.
     pub last_event_at: Option<Instant>,
+}
+
+/// What [`StateStore::last_collection`] reads.
+#[derive(Debug, Clone)]
+pub struct LastCollection {
+    pub at: Option<Instant>,
+    pub layout: String,
+    pub timelines_from: Option<Instant>,
 }
 
 type Row = (
@@ -68,10 +80,12 @@ impl StateStore {
         to: Instant,
         mut visit: impl FnMut(StoredTicket) -> Result<(), StateError>,
     ) -> Result<(), StateError> {
+        // Byte order: SQLite's default; MySQL's utf8mb4_bin pads with
+        // spaces, so its bytes are compared as binary.
         let order = match &self.pool {
             Pool::Postgres(_) => "id COLLATE \"C\"",
-            // SQLite's default and the MySQL store's utf8mb4_bin compare bytes.
-            _ => "id",
+            Pool::MySql(_) => "CAST(id AS BINARY)",
+            Pool::Sqlite(_) => "id",
         };
         let sql = format!(
             "SELECT {COLUMNS} FROM ticket_state WHERE {} ORDER BY {order}",
@@ -136,16 +150,23 @@ impl StateStore {
         Ok(out)
     }
 
-    /// When the last committed collection ran and the layout it counted
-    /// under; `None` before any.
-    pub async fn last_collection(&self) -> Result<Option<(Option<Instant>, String)>, StateError> {
-        let row: Option<(Option<i64>, String)> = on_pool!(&self.pool, p =>
-            sqlx::query_as("SELECT tickets_since, bucket_layout FROM collect_watermark WHERE id = 1")
-                .fetch_optional(p)
-                .await
+    /// When the last committed collection ran, the layout it counted
+    /// under and the horizon before which done tickets keep no timeline;
+    /// `None` before any collection.
+    pub async fn last_collection(&self) -> Result<Option<LastCollection>, StateError> {
+        let row: Option<(Option<i64>, String, Option<i64>)> = on_pool!(&self.pool, p =>
+            sqlx::query_as(
+                "SELECT tickets_since, bucket_layout, timelines_from FROM collect_watermark WHERE id = 1",
+            )
+            .fetch_optional(p)
+            .await
         )
         .map_err(self.err("read the watermark"))?;
-        Ok(row.map(|(at, layout)| (at.and_then(from_micros), layout)))
+        Ok(row.map(|(at, layout, from)| LastCollection {
+            at: at.and_then(from_micros),
+            layout,
+            timelines_from: from.and_then(from_micros),
+        }))
     }
 
     fn stored(&self, r: Row) -> Result<StoredTicket, StateError> {
@@ -154,19 +175,13 @@ impl StateStore {
         let created_at =
             from_micros(r.1).ok_or_else(|| bad(format!("created_at {} out of range", r.1)))?;
         let status: Status = r.6.parse().map_err(|_| bad(format!("status `{}`", r.6)))?;
-        let timeline = match (&r.9, status.is_ignored()) {
-            (Some(bytes), _) => Some(
+        let timeline = match &r.9 {
+            Some(bytes) => Some(
                 timeline::decode(bytes, created_at).map_err(|e: CodecError| bad(e.to_string()))?,
             ),
-            (None, true) => None,
-            (None, false) => {
-                return Err(bad(
-                    "no stored timeline: it was pruned by state.facts_retention, or the store \
-                     was counted by an older version (a collection counts it again)"
-                        .to_string(),
-                ));
-            }
+            None => None,
         };
+        let pruned = timeline.is_none() && !status.is_ignored();
         Ok(StoredTicket {
             ticket: Ticket {
                 created_at,
@@ -184,6 +199,7 @@ impl StateStore {
                 id: r.0,
             },
             timeline,
+            pruned,
             last_event_at: r.8.and_then(from_micros),
         })
     }

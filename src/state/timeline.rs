@@ -143,7 +143,7 @@ pub fn decode(bytes: &[u8], created_at: Instant) -> Result<Timeline, CodecError>
         r.names.push(name.to_string());
     }
     let n = r.len()?;
-    let mut observations = Vec::with_capacity(n);
+    let mut observations = Vec::with_capacity(n.min(64));
     let mut last_id = 0i64;
     for _ in 0..n {
         let at = r.instant()?;
@@ -164,7 +164,7 @@ pub fn decode(bytes: &[u8], created_at: Instant) -> Result<Timeline, CodecError>
     }
     let mut changes = || -> Result<Vec<(Instant, String)>, CodecError> {
         let n = r.len()?;
-        let mut out = Vec::with_capacity(n);
+        let mut out = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             let at = r.instant()?;
             let name = r.name()?.ok_or_else(|| r.fail("a change to no name"))?;
@@ -175,7 +175,7 @@ pub fn decode(bytes: &[u8], created_at: Instant) -> Result<Timeline, CodecError>
     let team_changes = changes()?;
     let agent_changes = changes()?;
     let n = r.len()?;
-    let mut history: Vec<Checkpoint> = Vec::with_capacity(n);
+    let mut history: Vec<Checkpoint> = Vec::with_capacity(n.min(64));
     let mut last = initial_state(created_at);
     for _ in 0..n {
         let c = r.checkpoint(&last)?;
@@ -268,9 +268,10 @@ impl Writer {
 
     fn seconds(&mut self, s: Seconds) {
         let v = s.0;
-        let whole = v as i64;
         // Whole and exactly representable: tag bit 0. (-0.0 is kept raw.)
-        if whole as f64 == v && (v != 0.0 || v.is_sign_positive()) && whole.abs() < (1 << 53) {
+        let exact = v.abs() < 9.0e15 && v.fract() == 0.0 && (v != 0.0 || v.is_sign_positive());
+        let whole = v as i64;
+        if exact {
             self.uint(((whole << 1) ^ (whole >> 63)) as u64 * 2);
         } else {
             self.uint(1);
@@ -503,7 +504,7 @@ impl<'b> Reader<'b> {
         // bytes must not make us reserve gigabytes.
         usize::try_from(v)
             .ok()
-            .filter(|n| *n <= self.bytes.len())
+            .filter(|n| *n <= self.bytes.len() - self.at)
             .ok_or_else(|| self.fail("a count larger than the timeline"))
     }
 
@@ -525,7 +526,7 @@ impl<'b> Reader<'b> {
             .filter(|n| *n < 1_000_000_000)
             .ok_or_else(|| self.fail("nanoseconds beyond a second"))?;
         let t = chrono::Duration::try_seconds(secs)
-            .map(|d| d + chrono::Duration::nanoseconds(nanos))
+            .and_then(|d| d.checked_add(&chrono::Duration::nanoseconds(nanos)))
             .and_then(|d| self.prev.checked_add_signed(d))
             .ok_or_else(|| self.fail("an instant out of range"))?;
         self.prev = t;
@@ -780,6 +781,47 @@ mod tests {
         ));
         let bytes = encode(&tl, tk.created_at);
         assert_eq!(decode(&bytes, tk.created_at), Ok(tl));
+    }
+
+    /// Offsets beyond any instant, whole numbers beyond 2^53 and counts
+    /// larger than the bytes: errors or exact values, never a panic.
+    #[test]
+    fn extreme_values_are_errors_or_exact() {
+        let created = Instant::default();
+        for secs in [i64::MAX / 1000, i64::MIN / 1000, i64::MAX >> 1] {
+            let mut w = Writer {
+                out: vec![VERSION],
+                prev: created,
+                names: HashMap::new(),
+            };
+            w.uint(0);
+            w.uint(1);
+            w.int(secs);
+            w.uint(999_999_999);
+            assert!(decode(&w.out, created).is_err(), "{secs}");
+        }
+        let mut w = Writer {
+            out: vec![VERSION],
+            prev: created,
+            names: HashMap::new(),
+        };
+        w.uint(u64::MAX);
+        assert!(decode(&w.out, created).is_err());
+        for v in [-9.223372036854776e18, 9.0e15, 1.0e16, -1.0e16] {
+            let mut w = Writer {
+                out: Vec::new(),
+                prev: created,
+                names: HashMap::new(),
+            };
+            w.seconds(Seconds(v));
+            let mut r = Reader {
+                bytes: &w.out,
+                at: 0,
+                prev: created,
+                names: Vec::new(),
+            };
+            assert_eq!(r.seconds().map(|s| s.0.to_bits()), Ok(v.to_bits()), "{v}");
+        }
     }
 
     #[test]

@@ -70,6 +70,27 @@ fn assert_same_reports(
     compared
 }
 
+/// An SQLite helpdesk of `tickets` generated tickets (`seed`) and the
+/// fixture's configuration over it, with an SQLite state store.
+fn generated(tickets: u32, seed: u32, name: &str) -> (TestDb, std::path::PathBuf) {
+    let db = TestDb::sqlite();
+    let (tickets, seed) = (tickets.to_string(), seed.to_string());
+    let args = [
+        "generate",
+        "--tickets",
+        &tickets,
+        "--db",
+        &db.url,
+        "--seed",
+        &seed,
+    ];
+    let r = run(db.dir.path(), &args, &[]);
+    assert!(r.ok, "{}", r.stderr);
+    let url = format!("sqlite://{}", db.dir.path().join("state.sqlite").display());
+    let config = fixture_config(&db, &url, "0 0 * * * *", name);
+    (db, config)
+}
+
 fn periods(list: &[(&str, &str)]) -> Vec<[String; 2]> {
     list.iter()
         .map(|(f, t)| [f.to_string(), t.to_string()])
@@ -140,32 +161,18 @@ async fn the_fixture_reads_the_same_from_a_mariadb_store() {
 /// the whole span, by team and overall.
 #[tokio::test]
 async fn a_generated_helpdesk_reads_the_same_week_by_week() {
-    let db = TestDb::sqlite();
-    let r = run(
-        db.dir.path(),
-        &[
-            "generate",
-            "--tickets",
-            "1500",
-            "--db",
-            &db.url,
-            "--seed",
-            "7",
-        ],
-        &[],
-    );
-    assert!(r.ok, "{}", r.stderr);
-    let url = format!("sqlite://{}", db.dir.path().join("state.sqlite").display());
-    let config = fixture_config(&db, &url, "0 0 * * * *", "demo");
+    let (db, config) = generated(1500, 7, "demo");
     collect(&db, &config);
     let today = chrono::Utc::now().date_naive();
     let day = |back: i64| (today - chrono::Duration::days(back)).to_string();
-    let mut list: Vec<[String; 2]> = (1..=6).map(|w| [day(7 * w), day(7 * w - 7)]).collect();
-    list.push([day(7 * 14), day(0)]);
+    // Periods that ended a day ago at least: the store must have collected
+    // `source.late_arrival` after a period's end.
+    let mut list: Vec<[String; 2]> = (1..=6).map(|w| [day(7 * w + 1), day(7 * w - 6)]).collect();
+    list.push([day(7 * 14), day(1)]);
     let n = assert_same_reports(&db, &config, &list, &[None, Some("team")]);
     assert_eq!(n, 14);
     // Not vacuous: the weeks hold tickets.
-    let week = report(&db, &config, &["--from", &day(14), "--to", &day(7)], true);
+    let week = report(&db, &config, &["--from", &day(15), "--to", &day(8)], true);
     assert!(
         week["overall"]["tickets_created"].as_f64().unwrap_or(0.0) > 50.0,
         "{week}"
@@ -173,7 +180,8 @@ async fn a_generated_helpdesk_reads_the_same_week_by_week() {
 }
 
 /// A store that cannot give the numbers says why: nothing collected yet;
-/// business hours edited since it was counted.
+/// a period before `source.backfill_days`; business hours edited since it
+/// was counted.
 #[tokio::test]
 async fn a_store_that_is_not_current_is_refused_with_the_reason() {
     let db = TestDb::sqlite();
@@ -215,6 +223,29 @@ async fn a_store_that_is_not_current_is_refused_with_the_reason() {
     };
     ok(args("2026-01-12"));
     ok(args("2099-01-01"));
+    // A store whose backfill had source.backfill_days left out the tickets
+    // done before its horizon, and remembers it: a period before it is
+    // refused (whatever the configuration says now).
+    let other = format!(
+        "sqlite://{}",
+        db.dir.path().join("horizon.sqlite").display()
+    );
+    let env = [
+        ("SUPPORT_METRICS__SOURCE__BACKFILL_DAYS", "30"),
+        ("SUPPORT_METRICS__STATE__URL", other.as_str()),
+    ];
+    let cfg = config.to_str().expect("utf-8");
+    let r = run(
+        db.dir.path(),
+        &["--config", cfg, "run-once", "--job", "collect"],
+        &env,
+    );
+    assert!(r.ok, "collect: {}", r.stderr);
+    let a = args("2026-01-12");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let r = run(db.dir.path(), &a, &env[1..]);
+    assert!(!r.ok, "{}", r.stdout);
+    assert!(r.stderr.contains("source.backfill_days"), "{}", r.stderr);
     // Business hours edited: the stored business seconds are the old
     // hours'.
     let text = std::fs::read_to_string(&config).expect("config");
@@ -225,8 +256,9 @@ async fn a_store_that_is_not_current_is_refused_with_the_reason() {
 }
 
 /// A period that ended after the store's last collection (the clock
-/// injected: collected on 10 January, the period ends on the 12th) is
-/// refused; one that ended before it is read.
+/// injected: collected on 10 January, the period ends on the 12th), or
+/// less than `source.late_arrival` before it, is refused; one that ended
+/// earlier is read, with the source report's numbers.
 #[tokio::test]
 async fn a_period_ending_after_the_last_collection_is_refused() {
     use support_metrics::collect::{self, Live};
@@ -275,10 +307,24 @@ async fn a_period_ending_after_the_last_collection_is_refused() {
     .await;
     match late {
         Err(ReportError::NotCurrent(why)) => {
-            assert!(why.contains("before the period's end"), "{why}")
+            assert!(why.contains("source.late_arrival"), "{why}")
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
+    // Within `late_arrival` (10 minutes) of the end: events may still come.
+    let close = report::build(
+        &source,
+        Some(&store),
+        &settings,
+        period("2026-01-09T23:55:00Z"),
+        None,
+        now,
+    )
+    .await;
+    assert!(
+        matches!(close, Err(ReportError::NotCurrent(_))),
+        "{close:?}"
+    );
     let before = report::build(
         &source,
         Some(&store),
@@ -311,23 +357,7 @@ async fn a_period_ending_after_the_last_collection_is_refused() {
 /// HTML; without a salt the store is refused, saying why.
 #[tokio::test]
 async fn the_digest_reads_the_same_from_the_store() {
-    let db = TestDb::sqlite();
-    let r = run(
-        db.dir.path(),
-        &[
-            "generate",
-            "--tickets",
-            "3000",
-            "--db",
-            &db.url,
-            "--seed",
-            "5",
-        ],
-        &[],
-    );
-    assert!(r.ok, "{}", r.stderr);
-    let url = format!("sqlite://{}", db.dir.path().join("state.sqlite").display());
-    let config = fixture_config(&db, &url, "0 0 * * * *", "digest");
+    let (db, config) = generated(3000, 5, "digest");
     let salt = [(
         "SUPPORT_METRICS__STATE__REQUESTER_SALT",
         "a-salt-for-the-digest-test",

@@ -91,6 +91,7 @@ async fn round_trip(url: &str) {
                 forget_answers_before: t0 - chrono::TimeDelta::days(1),
                 forget_servqual_before: t0 - chrono::TimeDelta::days(1),
                 forget_facts_before: None,
+                timelines_from: None,
             })
             .await
             .unwrap_or_else(|e| panic!("commit {round}: {e}"));

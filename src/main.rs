@@ -88,7 +88,7 @@ enum Command {
     /// that `serve` or `run-once --job collect` keeps (state.url), and only the
     /// period's survey and engagement answers from the source: the same numbers,
     /// without walking every event again. The store must be current (a collection
-    /// after the period's end, under this configuration).
+    /// at least source.late_arrival after the period's end, under this configuration).
     Report {
         /// Start of the period (inclusive): YYYY-MM-DD, "YYYY-MM-DD HH:MM" (in schedule.timezone) or RFC 3339
         #[arg(long, value_name = "TIME")]

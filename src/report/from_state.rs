@@ -7,8 +7,9 @@
 //! report's. Only the period's survey and engagement answers are read from
 //! the source (the store keeps a ticket's timeline, not its answers). The
 //! store must be current: counted under this configuration, by a
-//! collection that ran after the period's end (a period not over yet is
-//! read as of the last collection), and still holding the
+//! collection that ran `source.late_arrival` after the period's end (a
+//! period not over yet is read as of a collection that recent), and still
+//! holding the
 //! period's tickets (`state.facts_retention`, `source.backfill_days`: the
 //! store remembers the horizon it applied). The rows the collections
 //! rejected were counted by them (`support_rejected_rows_total`); only the

@@ -586,8 +586,8 @@ impl Exporter {
         // current by the collections), the source's events otherwise.
         let analysis =
             match crate::digest::analyse(&source, Some(&self.store), settings, week, now).await {
-                Err(crate::report::ReportError::NotCurrent(why)) => {
-                    tracing::info!("digest: reading the source's events: the state store {why}");
+                Err(e @ crate::report::ReportError::NotCurrent(_)) => {
+                    tracing::info!("digest: reading the source's events instead ({e})");
                     crate::digest::analyse(&source, None, settings, week, now).await
                 }
                 other => other,

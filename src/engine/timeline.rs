@@ -173,8 +173,9 @@ impl Timeline {
         holder_at(&self.agent_changes, at)
     }
 
-    /// A timeline from its stored parts (`state::timeline`): the state is
-    /// the last checkpoint's, and nothing is rejected.
+    /// A timeline from its parts (the walk's, a stored one's, a cut one's):
+    /// the state is the last checkpoint's, or the initial one without any,
+    /// and nothing is rejected.
     pub(crate) fn from_parts(
         observations: Vec<Observation>,
         team_changes: Vec<(Instant, String)>,
@@ -201,36 +202,27 @@ impl Timeline {
     /// ending in the past be read from a timeline walked since.
     pub fn until(&self, upto: Instant, created_at: Instant) -> Timeline {
         let before = |t: &Instant| *t < upto;
-        let state = self
-            .history
-            .iter()
-            .take_while(|c| before(&c.at))
-            .last()
-            .map_or_else(|| initial_state(created_at), |c| c.state.clone());
         let changes = |c: &[(Instant, String)]| {
             c.iter()
                 .take_while(|(t, _)| before(t))
                 .cloned()
                 .collect::<Vec<_>>()
         };
-        Timeline {
-            observations: self
-                .observations
+        Timeline::from_parts(
+            self.observations
                 .iter()
                 .filter(|o| before(&o.at))
                 .cloned()
                 .collect(),
-            state,
-            team_changes: changes(&self.team_changes),
-            agent_changes: changes(&self.agent_changes),
-            history: self
-                .history
+            changes(&self.team_changes),
+            changes(&self.agent_changes),
+            self.history
                 .iter()
                 .take_while(|c| before(&c.at))
                 .cloned()
                 .collect(),
-            rejected: Vec::new(),
-        }
+            created_at,
+        )
     }
 
     /// The teams the ticket went through up to `at`, in order: the first
@@ -367,12 +359,14 @@ pub fn walk(ticket: &Ticket, mut events: Vec<Event>, calendars: &Calendars) -> T
     }
 
     Timeline {
-        observations,
-        state: history.last().map_or(initial, |c| c.state.clone()),
-        team_changes,
-        agent_changes,
-        history,
         rejected,
+        ..Timeline::from_parts(
+            observations,
+            team_changes,
+            agent_changes,
+            history,
+            ticket.created_at,
+        )
     }
 }
 

@@ -450,10 +450,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let source = Source::connect(&settings.source, Access::ReadOnly).await?;
             source.check().await?;
-            let store = match from_state {
-                true => Some(StateStore::open(&settings.state).await?),
-                false => None,
-            };
+            let store = state_if(from_state, &settings).await?;
             let analysis = digest::analyse(&source, store.as_ref(), &settings, week, now)
                 .await?
                 .only(team.as_deref(), week)?;
@@ -521,10 +518,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let source = Source::connect(&settings.source, Access::ReadOnly).await?;
             source.check().await?;
-            let store = match from_state {
-                true => Some(StateStore::open(&settings.state).await?),
-                false => None,
-            };
+            let store = state_if(from_state, &settings).await?;
             let report = report::build(
                 &source,
                 store.as_ref(),
@@ -585,4 +579,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+/// The state store, when `--from-state` asks to read from it.
+async fn state_if(from_state: bool, settings: &Settings) -> anyhow::Result<Option<StateStore>> {
+    Ok(match from_state {
+        true => Some(StateStore::open(&settings.state).await?),
+        false => None,
+    })
 }

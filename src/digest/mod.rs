@@ -27,7 +27,7 @@ use crate::model::UNASSIGNED;
 use crate::model::{EngagementResponse, Instant, SurveyResponse, Ticket};
 use crate::rejects::RejectCount;
 use crate::report::aggregate::{Aggregator, Dimension};
-use crate::report::scan::{Visitor, scan};
+use crate::report::scan::Visitor;
 use crate::report::{Metrics, ReportError};
 use crate::source::{Source, SourceError};
 use crate::state::StateStore;
@@ -227,13 +227,12 @@ pub async fn analyse(
         .into_iter()
         .min()
         .unwrap_or(window.from);
-    let mut rejected = match from_state {
-        None => scan(source, settings, Some(since), weeks.week.to, &mut c).await?,
-        Some(store) => {
-            let span = (since, weeks.week.to);
-            crate::report::from_state::scan(store, source, settings, span, now, &mut c).await?
-        }
+    let span = Period {
+        from: since,
+        to: weeks.week.to,
     };
+    let mut rejected =
+        crate::report::scan_period(source, from_state, settings, span, now, &mut c).await?;
     // The staff's faults are reported with the scan's.
     staff_rejects.log();
     rejected.extend(staff_rejects.summary());

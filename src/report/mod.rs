@@ -52,6 +52,26 @@ pub struct Report {
     pub rejected: Vec<RejectCount>,
 }
 
+/// Visits what `period` needs: from the source, or with the tickets'
+/// timelines from the state store `from_state` (at wall-clock `now`);
+/// returns the rows it rejected. `report` and the digest read this way.
+pub async fn scan_period<V: scan::Visitor>(
+    source: &Source,
+    from_state: Option<&StateStore>,
+    settings: &Settings,
+    period: Period,
+    now: Instant,
+    visitor: &mut V,
+) -> Result<Vec<RejectCount>, ReportError> {
+    Ok(match from_state {
+        None => scan::scan(source, settings, Some(period.from), period.to, visitor).await?,
+        Some(store) => {
+            let span = (period.from, period.to);
+            from_state::scan(store, source, settings, span, now, visitor).await?
+        }
+    })
+}
+
 /// Builds the report of `period` at wall-clock `now`: from the source, or
 /// with the tickets' timelines from the state store `from_state`.
 pub async fn build(
@@ -86,13 +106,7 @@ pub async fn build(
     if let Some(d) = &directory {
         agg = agg.with_agents(d);
     }
-    let mut rejected = match from_state {
-        None => scan::scan(source, settings, Some(period.from), period.to, &mut agg).await?,
-        Some(store) => {
-            let span = (period.from, period.to);
-            from_state::scan(store, source, settings, span, now, &mut agg).await?
-        }
-    };
+    let mut rejected = scan_period(source, from_state, settings, period, now, &mut agg).await?;
     agent_rejects.log();
     rejected.extend(agent_rejects.summary());
     let (mut overall, mut groups) = agg.finish();

@@ -170,6 +170,16 @@ impl Creator {
             Creator::Agent => "agent",
         }
     }
+
+    /// The inverse of [`Creator::as_str`] for what the state store kept:
+    /// anything but `agent` is a customer's ticket.
+    pub fn from_stored(text: &str) -> Creator {
+        if text == Creator::Agent.as_str() {
+            Creator::Agent
+        } else {
+            Creator::Customer
+        }
+    }
 }
 
 /// `support_ticket_events.kind`.

@@ -61,10 +61,7 @@ impl OpenTicket {
 fn engine_view(row: &TicketRow) -> Option<(Ticket, TicketState)> {
     let status: Status = row.status.parse().ok()?;
     let priority: Priority = row.priority.parse().ok()?;
-    let created_by = match row.created_by.as_str() {
-        "agent" => Creator::Agent,
-        _ => Creator::Customer,
-    };
+    let created_by = Creator::from_stored(&row.created_by);
     let ticket = Ticket {
         id: row.id.clone(),
         created_at: row.created_at,

@@ -55,6 +55,18 @@ impl Dialect {
         }
     }
 
+    /// `column` compared by its bytes (`str::cmp`) whatever the database's
+    /// collation, for ORDER BY and GROUP BY: PostgreSQL's "C" collation,
+    /// MySQL's binary cast (its `_bin` collations still pad with spaces),
+    /// SQLite's BINARY.
+    pub fn bytes(self, column: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("{column} COLLATE \"C\""),
+            Dialect::MySql => format!("CAST({column} AS BINARY)"),
+            Dialect::Sqlite => format!("{column} COLLATE BINARY"),
+        }
+    }
+
     /// `n` placeholders, comma-separated.
     pub fn placeholders(self, n: usize) -> String {
         let list: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();

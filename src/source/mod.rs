@@ -935,10 +935,10 @@ fn key_column(r: Relation) -> &'static str {
 /// `column` as an ORDER BY key in byte order (`str::cmp`), whatever the
 /// database's collation, NULLs first.
 fn byte_order(dialect: Dialect, column: &str) -> String {
+    // MySQL and SQLite put NULLs first already.
     match dialect {
-        Dialect::Postgres => format!("{column} COLLATE \"C\" NULLS FIRST"),
-        Dialect::MySql => format!("CAST({column} AS BINARY)"),
-        Dialect::Sqlite => format!("{column} COLLATE BINARY"),
+        Dialect::Postgres => format!("{} NULLS FIRST", dialect.bytes(column)),
+        _ => dialect.bytes(column),
     }
 }
 

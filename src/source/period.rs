@@ -17,9 +17,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::decode;
-use super::{
-    Dialect, Relation, Source, SourceError, backends, id_in, key_column, ordered, text_type,
-};
+use super::{Relation, Source, SourceError, backends, id_in, key_column, ordered, text_type};
 use crate::model::Instant;
 
 /// One statement of a read, in order.
@@ -199,11 +197,7 @@ impl Source {
     pub(super) fn period_ids(&self, from: Instant, to: Instant) -> String {
         let dialect = self.dialect();
         let text = text_type(dialect);
-        let bytes = match dialect {
-            Dialect::Postgres => "period_id COLLATE \"C\"",
-            Dialect::MySql => "CAST(period_id AS BINARY)",
-            Dialect::Sqlite => "period_id COLLATE BINARY",
-        };
+        let bytes = dialect.bytes("period_id");
         let tickets = self.read_from(Relation::Tickets);
         format!(
             "SELECT MIN(period_id) AS id FROM (\

@@ -13,7 +13,7 @@ use sqlx::QueryBuilder;
 
 use super::timeline::{self, CodecError};
 use super::{BATCH, StateError, StateStore, from_micros, micros};
-use crate::db::{Pool, on_pool};
+use crate::db::on_pool;
 use crate::engine::timeline::Timeline;
 use crate::model::{Creator, Instant, Priority, Status, Ticket};
 
@@ -80,13 +80,7 @@ impl StateStore {
         to: Instant,
         mut visit: impl FnMut(StoredTicket) -> Result<(), StateError>,
     ) -> Result<(), StateError> {
-        // Byte order: SQLite's default; MySQL's utf8mb4_bin pads with
-        // spaces, so its bytes are compared as binary.
-        let order = match &self.pool {
-            Pool::Postgres(_) => "id COLLATE \"C\"",
-            Pool::MySql(_) => "CAST(id AS BINARY)",
-            Pool::Sqlite(_) => "id",
-        };
+        let order = self.pool.dialect().bytes("id");
         let sql = format!(
             "SELECT {COLUMNS} FROM ticket_state WHERE {} ORDER BY {order}",
             needed(from, to)
@@ -189,11 +183,7 @@ impl StateStore {
                 priority: r.3.parse().unwrap_or(Priority::None),
                 category: r.5,
                 requester_id: r.10.unwrap_or_else(|| format!("ticket:{}", r.0)),
-                created_by: if r.2 == Creator::Agent.as_str() {
-                    Creator::Agent
-                } else {
-                    Creator::Customer
-                },
+                created_by: Creator::from_stored(&r.2),
                 status,
                 updated_at: r.7.and_then(from_micros),
                 id: r.0,

@@ -183,14 +183,29 @@ impl Timeline {
         history: Vec<Checkpoint>,
         created_at: Instant,
     ) -> Timeline {
+        let state = history
+            .last()
+            .map_or_else(|| initial_state(created_at), |c| c.state.clone());
+        Timeline {
+            history,
+            ..Timeline::with_state(observations, team_changes, agent_changes, state)
+        }
+    }
+
+    /// A timeline in `state` without the history of states before it
+    /// (which only [`Timeline::until`] reads), nothing rejected.
+    pub(crate) fn with_state(
+        observations: Vec<Observation>,
+        team_changes: Vec<(Instant, String)>,
+        agent_changes: Vec<(Instant, String)>,
+        state: TicketState,
+    ) -> Timeline {
         Timeline {
             observations,
-            state: history
-                .last()
-                .map_or_else(|| initial_state(created_at), |c| c.state.clone()),
+            state,
             team_changes,
             agent_changes,
-            history,
+            history: Vec::new(),
             rejected: Vec::new(),
         }
     }

@@ -2,7 +2,7 @@
 //! ticket and its walked timeline read from the state store that `collect`
 //! keeps, instead of walking the source's events again.
 //!
-//! A timeline cut at the period's end ([`Timeline::until`]) is what the
+//! A timeline cut at the period's end (as [`Timeline::until`] cuts) is what the
 //! walk of the events before it gives, so the numbers are the source
 //! report's. Only the period's survey and engagement answers are read from
 //! the source (the store keeps a ticket's timeline, not its answers). The
@@ -57,7 +57,6 @@ pub async fn scan<V: Visitor>(
     let mut merge = Merge {
         surveys: &surveys,
         next_survey: 0,
-        upto,
         visitor,
         ticketless: Vec::new(),
         pruned: None,
@@ -106,7 +105,6 @@ pub async fn scan<V: Visitor>(
 struct Merge<'a, V> {
     surveys: &'a [SurveyResponse],
     next_survey: usize,
-    upto: Instant,
     visitor: &'a mut V,
     /// Relationship surveys, visited after the tickets as the source
     /// report visits them.
@@ -135,13 +133,7 @@ impl<'a, V: Visitor> Merge<'a, V> {
         let Some(timeline) = stored.timeline else {
             return;
         };
-        let ticket = &stored.ticket;
-        if stored.last_event_at.is_some_and(|t| t < self.upto) {
-            self.visitor.ticket(ticket, &timeline, answers);
-        } else {
-            let cut = timeline.until(self.upto, ticket.created_at);
-            self.visitor.ticket(ticket, &cut, answers);
-        }
+        self.visitor.ticket(&stored.ticket, &timeline, answers);
     }
 
     /// The answers ordered before ticket `id` (all that are left when

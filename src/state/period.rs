@@ -24,14 +24,13 @@ pub struct StoredTicket {
     /// hash (`state.requester_salt`), or the ticket's own id without one
     /// (no two tickets then share a requester).
     pub ticket: Ticket,
+    /// Its timeline cut at the period's end ([`timeline::decode_until`]);
     /// `None` for a deleted or spam ticket, or one whose timeline was
     /// pruned (`pruned`).
     pub timeline: Option<Timeline>,
     /// Done before the store's horizon (`state.facts_retention`,
     /// `source.backfill_days`): its timeline is gone.
     pub pruned: bool,
-    /// When its last event happened.
-    pub last_event_at: Option<Instant>,
 }
 
 /// What [`StateStore::last_collection`] reads.
@@ -51,13 +50,12 @@ type Row = (
     Option<String>,
     String,
     Option<i64>,
-    Option<i64>,
     Option<Vec<u8>>,
     Option<String>,
 );
 
 const COLUMNS: &str = "id, created_at, created_by, priority, channel, category, status, \
-                       source_updated_at, last_event_at, timeline, requester_hash";
+                       source_updated_at, timeline, requester_hash";
 
 /// Created before `to`, and open or with an event since `from`. (The
 /// instants are numbers written into the text: both statements use it,
@@ -102,7 +100,7 @@ impl StateStore {
                 ));
             }
             last = Some(row.0.clone());
-            visit(self.stored(row)?)
+            visit(self.stored(row, to)?)
         };
         on_pool!(&self.pool, p => {
             let mut rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.clone())).fetch(p);
@@ -137,7 +135,7 @@ impl StateStore {
             })
             .map_err(self.err("read the answered tickets"))?;
             for row in rows {
-                out.push(self.stored(row)?);
+                out.push(self.stored(row, to)?);
             }
         }
         out.sort_by(|a, b| a.ticket.id.as_bytes().cmp(b.ticket.id.as_bytes()));
@@ -163,15 +161,17 @@ impl StateStore {
         }))
     }
 
-    fn stored(&self, r: Row) -> Result<StoredTicket, StateError> {
+    /// The ticket of row `r`, its timeline cut at `to`.
+    fn stored(&self, r: Row, to: Instant) -> Result<StoredTicket, StateError> {
         let bad =
             |what: String| self.fail("read a stored ticket", format!("ticket {}: {what}", r.0));
         let created_at =
             from_micros(r.1).ok_or_else(|| bad(format!("created_at {} out of range", r.1)))?;
         let status: Status = r.6.parse().map_err(|_| bad(format!("status `{}`", r.6)))?;
-        let timeline = match &r.9 {
+        let timeline = match &r.8 {
             Some(bytes) => Some(
-                timeline::decode(bytes, created_at).map_err(|e: CodecError| bad(e.to_string()))?,
+                timeline::decode_until(bytes, created_at, to)
+                    .map_err(|e: CodecError| bad(e.to_string()))?,
             ),
             None => None,
         };
@@ -182,7 +182,7 @@ impl StateStore {
                 channel: r.4,
                 priority: r.3.parse().unwrap_or(Priority::None),
                 category: r.5,
-                requester_id: r.10.unwrap_or_else(|| format!("ticket:{}", r.0)),
+                requester_id: r.9.unwrap_or_else(|| format!("ticket:{}", r.0)),
                 created_by: Creator::from_stored(&r.2),
                 status,
                 updated_at: r.7.and_then(from_micros),
@@ -190,7 +190,6 @@ impl StateStore {
             },
             timeline,
             pruned,
-            last_event_at: r.8.and_then(from_micros),
         })
     }
 

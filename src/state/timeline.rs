@@ -126,6 +126,26 @@ pub fn encode(tl: &Timeline, created_at: Instant) -> Vec<u8> {
 
 /// The timeline `bytes` hold, of a ticket created at `created_at`.
 pub fn decode(bytes: &[u8], created_at: Instant) -> Result<Timeline, CodecError> {
+    read(bytes, created_at, None)
+}
+
+/// What [`Timeline::until`] gives of the timeline `bytes` hold, but
+/// without the history of states that only a further cut reads: a
+/// period's report visits the cut timeline and nothing more, and not
+/// cloning a state per checkpoint is most of what reading one costs.
+///
+/// [`Timeline::until`]: crate::engine::timeline::Timeline::until
+pub fn decode_until(
+    bytes: &[u8],
+    created_at: Instant,
+    upto: Instant,
+) -> Result<Timeline, CodecError> {
+    read(bytes, created_at, Some(upto))
+}
+
+/// With `upto`, the cut without its history; without, the whole timeline.
+fn read(bytes: &[u8], created_at: Instant, upto: Option<Instant>) -> Result<Timeline, CodecError> {
+    let before = |t: Instant| upto.is_none_or(|u| t < u);
     let mut r = Reader {
         bytes,
         at: 0,
@@ -154,44 +174,75 @@ pub fn decode(bytes: &[u8], created_at: Instant) -> Result<Timeline, CodecError>
                 Some(last_id)
             }
         };
-        observations.push(Observation {
-            at,
-            event_id,
-            team: r.name()?,
-            agent: r.name()?,
-            measure: r.measure()?,
-        });
+        let team = r.name()?;
+        let agent = r.name()?;
+        let measure = r.measure()?;
+        if before(at) {
+            observations.push(Observation {
+                at,
+                event_id,
+                team,
+                agent,
+                measure,
+            });
+        }
     }
+    // Changes and checkpoints are in time order: a cut keeps a prefix.
     let mut changes = || -> Result<Vec<(Instant, String)>, CodecError> {
         let n = r.len()?;
         let mut out = Vec::with_capacity(n.min(64));
+        let mut cut = false;
         for _ in 0..n {
             let at = r.instant()?;
             let name = r.name()?.ok_or_else(|| r.fail("a change to no name"))?;
-            out.push((at, name));
+            cut |= !before(at);
+            if !cut {
+                out.push((at, name));
+            }
         }
         Ok(out)
     };
     let team_changes = changes()?;
     let agent_changes = changes()?;
     let n = r.len()?;
-    let mut history: Vec<Checkpoint> = Vec::with_capacity(n.min(64));
-    let mut last = initial_state(created_at);
+    let mut history: Vec<Checkpoint> = Vec::new();
+    let mut state = initial_state(created_at);
+    // The states after the cut are read (the bytes are checked to the
+    // end) into a scratch copy, made once.
+    let mut after: Option<TicketState> = None;
     for _ in 0..n {
-        let c = r.checkpoint(&last)?;
-        last = c.state.clone();
-        history.push(c);
+        let at = r.instant()?;
+        match after.as_mut() {
+            Some(scratch) => r.checkpoint(at, scratch)?,
+            None if before(at) => {
+                r.checkpoint(at, &mut state)?;
+                if upto.is_none() {
+                    history.push(Checkpoint {
+                        at,
+                        state: state.clone(),
+                    });
+                }
+            }
+            None => {
+                let mut scratch = state.clone();
+                r.checkpoint(at, &mut scratch)?;
+                after = Some(scratch);
+            }
+        }
     }
     if r.at != bytes.len() {
         return Err(r.fail("bytes after the end"));
     }
-    Ok(Timeline::from_parts(
-        observations,
-        team_changes,
-        agent_changes,
-        history,
-        created_at,
-    ))
+    Ok(match upto {
+        None => Timeline::from_parts(
+            observations,
+            team_changes,
+            agent_changes,
+            history,
+            created_at,
+        ),
+        Some(_) => Timeline::with_state(observations, team_changes, agent_changes, state),
+    })
 }
 
 /// `totals` as `before` plus an amount per status, when that reads back
@@ -592,10 +643,10 @@ impl<'b> Reader<'b> {
         Ok(by)
     }
 
-    fn checkpoint(&mut self, last: &TicketState) -> Result<Checkpoint, CodecError> {
-        let at = self.instant()?;
+    /// Reads the changes of the checkpoint at `at` (its instant read)
+    /// into `s`, the state before it.
+    fn checkpoint(&mut self, at: Instant, s: &mut TicketState) -> Result<(), CodecError> {
         let mask = self.byte()?;
-        let mut s = last.clone();
         if mask & STATUS != 0 {
             s.status = self.status()?;
         }
@@ -622,9 +673,10 @@ impl<'b> Reader<'b> {
             s.first_resolution_at = self.opt_instant()?;
         }
         if mask & CLOCKS != 0 {
-            s.clocks = self.clocks(at, &s, last.clocks.as_ref())?;
+            let before = s.clocks.take();
+            s.clocks = self.clocks(at, s, before.as_ref())?;
         }
-        Ok(Checkpoint { at, state: s })
+        Ok(())
     }
 
     fn clocks(
@@ -724,6 +776,21 @@ mod tests {
             proptest::prop_assert_eq!(decode(&bytes, tk.created_at), Ok(tl));
         }
 
+        /// A stored timeline read up to an instant is the stored one cut
+        /// there (without the history only a further cut reads).
+        #[test]
+        fn a_stored_timeline_read_until_an_instant_is_the_cut(
+            (tk, events) in arbitrary::ticket_and_events(),
+            cut_minutes in 0i64..31_000,
+        ) {
+            let upto = tk.created_at + chrono::Duration::minutes(cut_minutes);
+            let tl = walk(&tk, events, &arbitrary::calendars());
+            let bytes = encode(&tl, tk.created_at);
+            let mut expected = tl.until(upto, tk.created_at);
+            expected.history.clear();
+            proptest::prop_assert_eq!(decode_until(&bytes, tk.created_at, upto), Ok(expected));
+        }
+
         /// Broken bytes are an error, never a panic or a huge allocation.
         #[test]
         fn broken_bytes_are_an_error(
@@ -736,11 +803,13 @@ mod tests {
             let cut = cut.min(bytes.len().saturating_sub(1));
             bytes.truncate(cut);
             proptest::prop_assert!(decode(&bytes, tk.created_at).is_err());
+            proptest::prop_assert!(decode_until(&bytes, tk.created_at, tk.created_at).is_err());
             let mut whole = encode(&tl, tk.created_at);
             let i = flip.0 % whole.len();
             whole[i] ^= flip.1.max(1);
             // Flipped bytes may still decode to something: only no panic.
             let _ = decode(&whole, tk.created_at);
+            let _ = decode_until(&whole, tk.created_at, tk.created_at);
         }
     }
 

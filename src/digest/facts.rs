@@ -214,67 +214,74 @@ impl<'a> Facts<'a> {
     }
 }
 
+/// Where one team's facts are among the organisation's: the positions
+/// of the records that count for it, in each list.
+#[derive(Debug, Default)]
+pub struct TeamRows {
+    created: Vec<usize>,
+    solves: Vec<usize>,
+    reopens: Vec<usize>,
+    confirmations: Vec<usize>,
+    replies: Vec<usize>,
+    ratings: Vec<usize>,
+    comments: Vec<usize>,
+    judgments: Vec<usize>,
+    open: Vec<usize>,
+}
+
 impl<'a> Facts<'a> {
-    /// The facts of each team, in one pass: a team's digest then reads its
-    /// own (a ticket or solve under every team it went through), not every
-    /// team's — with thousands of teams, scanning all facts for each made
-    /// the digests quadratic.
-    pub fn by_team(&self) -> HashMap<&str, Facts<'a>> {
-        let mut out: HashMap<&str, Facts<'a>> = HashMap::new();
-        let (window, as_of, slos) = (self.window, self.as_of, self.slos);
-        macro_rules! of {
-            ($team:expr) => {
-                out.entry($team)
-                    .or_insert_with(|| Facts::new(window, as_of, slos))
+    /// Where each team's facts are (a ticket or solve under every team it
+    /// went through), in one pass: a team's digest then reads its own, not
+    /// every team's — with thousands of teams, scanning all facts for each
+    /// made the digests quadratic. Positions rather than copies, so that
+    /// only the team being written holds its records twice
+    /// ([`Facts::select`]).
+    pub fn rows_by_team(&self) -> HashMap<&str, TeamRows> {
+        let mut out: HashMap<&str, TeamRows> = HashMap::new();
+        macro_rules! under {
+            ($list:ident, $r:ident => $teams:expr) => {
+                for (i, $r) in self.$list.iter().enumerate() {
+                    for t in $teams {
+                        out.entry(t).or_default().$list.push(i);
+                    }
+                }
             };
         }
-        for c in &self.created {
-            for t in teams_of(&c.team, &c.teams) {
-                of!(t).created.push(c.clone());
-            }
-        }
-        for s in &self.solves {
-            for t in teams_of(&s.team, &s.route) {
-                of!(t).solves.push(s.clone());
-            }
-        }
-        for r in &self.reopens {
-            for t in r.teams.iter() {
-                of!(&**t).reopens.push(r.clone());
-            }
-        }
-        for c in &self.confirmations {
-            for t in c.teams.iter() {
-                of!(&**t).confirmations.push(c.clone());
-            }
-        }
-        for r in &self.replies {
-            for t in r.teams.iter() {
-                of!(&**t).replies.push(r.clone());
-            }
-        }
-        for r in &self.ratings {
-            for t in r.teams.iter() {
-                of!(&**t).ratings.push(r.clone());
-            }
-        }
-        for c in &self.comments {
-            for t in c.teams.iter() {
-                of!(&**t).comments.push(c.clone());
-            }
-        }
-        for j in &self.judgments {
-            for t in j.teams.iter() {
-                of!(&**t).judgments.push(j.clone());
-            }
-        }
-        for o in &self.open {
-            for t in o.teams.iter() {
-                of!(&**t).open.push(o.clone());
-            }
-        }
+        under!(created, c => teams_of(&c.team, &c.teams));
+        under!(solves, s => teams_of(&s.team, &s.route));
+        under!(reopens, r => team_names(&r.teams));
+        under!(confirmations, c => team_names(&c.teams));
+        under!(replies, r => team_names(&r.teams));
+        under!(ratings, r => team_names(&r.teams));
+        under!(comments, c => team_names(&c.teams));
+        under!(judgments, j => team_names(&j.teams));
+        under!(open, o => team_names(&o.teams));
         out
     }
+
+    /// The facts at `rows` (one team's, from [`Facts::rows_by_team`]).
+    pub fn select(&self, rows: &TeamRows) -> Facts<'a> {
+        fn pick<T: Clone>(all: &[T], at: &[usize]) -> Vec<T> {
+            at.iter().filter_map(|&i| all.get(i).cloned()).collect()
+        }
+        Facts {
+            created: pick(&self.created, &rows.created),
+            solves: pick(&self.solves, &rows.solves),
+            reopens: pick(&self.reopens, &rows.reopens),
+            confirmations: pick(&self.confirmations, &rows.confirmations),
+            replies: pick(&self.replies, &rows.replies),
+            ratings: pick(&self.ratings, &rows.ratings),
+            comments: pick(&self.comments, &rows.comments),
+            judgments: pick(&self.judgments, &rows.judgments),
+            open: pick(&self.open, &rows.open),
+            ..Facts::new(self.window, self.as_of, self.slos)
+        }
+    }
+}
+
+/// The names of a list, each as a `&str`.
+fn team_names(list: &Names) -> impl Iterator<Item = &str> {
+    list.iter().map(|n| &**n)
 }
 
 /// `team` and every team in `more`, each once.

@@ -122,9 +122,9 @@ async fn servqual_waves(
 struct Collector<'a> {
     facts: facts::Facts<'a>,
     newcomers: Option<health::Newcomers<'a>>,
-    /// `TREND_WEEKS` weekly aggregators, oldest first; the last is the week.
+    /// `TREND_WEEKS` weekly aggregators, oldest first; the last is the
+    /// week, the ones before it the baseline (taken as one at the end).
     weekly: Vec<Aggregator<'a>>,
-    baseline: Aggregator<'a>,
 }
 
 impl Visitor for Collector<'_> {
@@ -133,12 +133,12 @@ impl Visitor for Collector<'_> {
         if let Some(n) = &mut self.newcomers {
             n.ticket(timeline, surveys);
         }
-        for a in self.weekly.iter_mut().chain([&mut self.baseline]) {
+        for a in &mut self.weekly {
             a.ticket(ticket, timeline, surveys);
         }
     }
     fn ticketless_survey(&mut self, survey: &SurveyResponse) {
-        for a in self.weekly.iter_mut().chain([&mut self.baseline]) {
+        for a in &mut self.weekly {
             Visitor::ticketless_survey(a, survey);
         }
     }
@@ -220,7 +220,6 @@ pub async fn analyse(
             .rev()
             .map(|n| aggregator(week.minus(n).period(tz)))
             .collect(),
-        baseline: aggregator(weeks.baseline),
     };
     // Everything the trend, the baseline and the repeat-contact window need.
     let since = [window.from, week.minus(TREND_WEEKS - 1).period(tz).from]
@@ -239,8 +238,9 @@ pub async fn analyse(
     let servqual = servqual_waves(source, week, tz, weeks.week).await?;
     c.facts.mark_repeat_contacts();
 
-    let weekly: Vec<_> = c.weekly.into_iter().map(Aggregator::finish).collect();
-    let baseline = c.baseline.finish();
+    // The baseline's weeks are the trend's before this one.
+    let (weekly, baseline) =
+        Aggregator::finish_with_union(c.weekly, 0..analysis::BASELINE_WEEKS as usize);
     let mut teams: BTreeSet<String> = BTreeSet::new();
     for (_, groups) in weekly.iter().chain([&baseline]) {
         teams.extend(groups.iter().flat_map(|g| g.keys().cloned()));
@@ -265,13 +265,20 @@ pub async fn analyse(
                     .unwrap_or_else(|| empty.clone()),
             }
         };
-    let by_team = c.facts.by_team();
+    let by_team = c.facts.rows_by_team();
     let no_facts = facts::Facts::new(window, as_of, &settings.slos);
     let digests = scopes
         .map(|scope| {
-            let facts = match scope.team() {
-                None => &c.facts,
-                Some(t) => by_team.get(t).unwrap_or(&no_facts),
+            // A team's facts are copied out for its digest only, one team
+            // at a time.
+            let team_facts = scope
+                .team()
+                .and_then(|t| by_team.get(t))
+                .map(|rows| c.facts.select(rows));
+            let facts = match (scope.team(), &team_facts) {
+                (None, _) => &c.facts,
+                (Some(_), Some(f)) => f,
+                (Some(_), None) => &no_facts,
             };
             let per_week: Vec<Metrics> = weekly.iter().map(|w| metrics(w, &scope)).collect();
             let baseline_metrics = metrics(&baseline, &scope);

@@ -806,14 +806,14 @@ fn headline_and_issues_count_the_same_tickets() {
             a.ticket(t, &tl, &s);
         }
     }
-    let by_team = f.by_team();
+    let by_team = f.rows_by_team();
     let mut rerouted_seen = 0;
     for (p, a) in periods.iter().zip(aggs) {
         let (_, groups) = a.finish();
         let groups = groups.expect("by team");
         for team in TEAMS {
             let m = &groups[team];
-            let tf = &by_team[team];
+            let tf = &f.select(&by_team[team]);
             let scope = Scope::Team(team.into());
             let created = tf
                 .created

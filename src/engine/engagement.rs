@@ -18,6 +18,20 @@ pub struct EngagementTally {
 }
 
 impl EngagementTally {
+    /// Adds the answers `other` counted (another period's). The rescaled
+    /// sums are added as they stand, which can differ in the last bit
+    /// from summing the answers in one pass.
+    pub fn merge(&mut self, other: &EngagementTally) {
+        let EngagementTally {
+            enps,
+            responses,
+            rescaled_sum,
+        } = other;
+        self.enps.merge(enps);
+        self.responses += responses;
+        self.rescaled_sum += rescaled_sum;
+    }
+
     pub fn add(&mut self, answer: &EngagementAnswer) {
         match answer {
             EngagementAnswer::Enps(score) => self.enps.add(*score),

@@ -47,6 +47,18 @@ pub struct Answers {
 }
 
 impl Answers {
+    /// Adds the answers `other` counted (another period's).
+    pub fn merge(&mut self, other: &Answers) {
+        let Answers {
+            responses,
+            sum,
+            sum_of_squares,
+        } = other;
+        self.responses += responses;
+        self.sum += sum;
+        self.sum_of_squares += sum_of_squares;
+    }
+
     pub fn add(&mut self, score: u8) {
         let s = u64::from(score);
         self.responses += 1;
@@ -102,6 +114,14 @@ pub struct ServqualTally {
 }
 
 impl ServqualTally {
+    /// Adds the answers `other` counted (another period's).
+    pub fn merge(&mut self, other: &ServqualTally) {
+        for (d, o) in self.dimensions.iter_mut().zip(&other.dimensions) {
+            d.expectation.merge(&o.expectation);
+            d.perception.merge(&o.perception);
+        }
+    }
+
     pub fn add(&mut self, side: ServqualSide, dimension: ServqualDimension, score: u8) {
         let d = &mut self.dimensions[dimension.index()];
         match side {

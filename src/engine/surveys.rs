@@ -53,6 +53,16 @@ pub struct CsatTally {
 }
 
 impl CsatTally {
+    /// Adds the answers `other` counted (another period's).
+    pub fn merge(&mut self, other: &CsatTally) {
+        let CsatTally {
+            responses,
+            satisfied,
+        } = other;
+        self.responses += responses;
+        self.satisfied += satisfied;
+    }
+
     pub fn add(&mut self, score: u8) {
         self.responses += 1;
         self.satisfied += u64::from(is_satisfied(score));
@@ -71,6 +81,18 @@ pub struct NpsTally {
 }
 
 impl NpsTally {
+    /// Adds the answers `other` counted (another period's).
+    pub fn merge(&mut self, other: &NpsTally) {
+        let NpsTally {
+            promoters,
+            passives,
+            detractors,
+        } = other;
+        self.promoters += promoters;
+        self.passives += passives;
+        self.detractors += detractors;
+    }
+
     pub fn add(&mut self, score: u8) {
         match NpsClass::of(score) {
             NpsClass::Promoter => self.promoters += 1,
@@ -98,6 +120,18 @@ pub struct CesTally {
 }
 
 impl CesTally {
+    /// Adds the answers `other` counted (another period's).
+    pub fn merge(&mut self, other: &CesTally) {
+        let CesTally {
+            responses,
+            sum,
+            low_effort,
+        } = other;
+        self.responses += responses;
+        self.sum += sum;
+        self.low_effort += low_effort;
+    }
+
     pub fn add(&mut self, score: u8) {
         self.responses += 1;
         self.sum += u64::from(score);

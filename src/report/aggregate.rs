@@ -219,7 +219,8 @@ struct Acc {
 }
 
 impl Acc {
-    fn finish(mut self, slos: &[Slo], weights: &ServqualWeights) -> Metrics {
+    /// The group's numbers (its samples are left sorted).
+    fn metrics(&mut self, slos: &[Slo], weights: &ServqualWeights) -> Metrics {
         let solved = self.solved;
         let rate = |tickets: u64| ratio(tickets, solved);
         Metrics {
@@ -297,7 +298,7 @@ impl Acc {
             people: None,
             backlog: Backlog {
                 tickets: self.backlog_by_status.values().sum(),
-                by_status: self.backlog_by_status,
+                by_status: self.backlog_by_status.clone(),
                 awaiting_first_response: self.awaiting,
                 oldest_awaiting_first_response_seconds: self.oldest_awaiting,
             },
@@ -319,6 +320,104 @@ impl Acc {
         }
     }
 }
+
+impl Acc {
+    /// Adds `part`, the same group's totals over the next period (the
+    /// periods adjacent, counted alike): what is counted in a period —
+    /// samples, counts, tallies, distinct reopened tickets — is summed;
+    /// what is taken at a period's end (the backlog, active breaches) is
+    /// the later period's.
+    fn absorb(&mut self, part: Acc) {
+        let Acc {
+            created,
+            solved,
+            first_response,
+            first_response_business,
+            first_ack,
+            first_resolution,
+            full_resolution,
+            requester_wait,
+            requester_wait_business,
+            agent_wait,
+            agent_wait_business,
+            on_hold,
+            on_hold_business,
+            agent_work,
+            agent_work_business,
+            interactions,
+            replies,
+            reroute_events,
+            solves_rerouted,
+            reassignment_events,
+            solves_reassigned,
+            reopen_events,
+            reopened_tickets,
+            one_touch,
+            customer_confirmed,
+            reply,
+            reply_business,
+            csat,
+            nps,
+            ces,
+            engagement,
+            servqual,
+            backlog_by_status,
+            awaiting,
+            oldest_awaiting,
+            slo,
+        } = part;
+        self.created += created;
+        self.solved += solved;
+        for (into, from) in [
+            (&mut self.first_response, first_response),
+            (&mut self.first_response_business, first_response_business),
+            (&mut self.first_ack, first_ack),
+            (&mut self.first_resolution, first_resolution),
+            (&mut self.full_resolution, full_resolution),
+            (&mut self.requester_wait, requester_wait),
+            (&mut self.requester_wait_business, requester_wait_business),
+            (&mut self.agent_wait, agent_wait),
+            (&mut self.agent_wait_business, agent_wait_business),
+            (&mut self.on_hold, on_hold),
+            (&mut self.on_hold_business, on_hold_business),
+            (&mut self.agent_work, agent_work),
+            (&mut self.agent_work_business, agent_work_business),
+            (&mut self.interactions, interactions),
+            (&mut self.replies, replies),
+            (&mut self.reply, reply),
+            (&mut self.reply_business, reply_business),
+        ] {
+            into.extend(from);
+        }
+        self.reroute_events += reroute_events;
+        self.solves_rerouted += solves_rerouted;
+        self.reassignment_events += reassignment_events;
+        self.solves_reassigned += solves_reassigned;
+        self.reopen_events += reopen_events;
+        self.reopened_tickets.extend(reopened_tickets);
+        self.one_touch += one_touch;
+        self.customer_confirmed += customer_confirmed;
+        self.csat.merge(&csat);
+        self.nps.merge(&nps);
+        self.ces.merge(&ces);
+        self.engagement.merge(&engagement);
+        self.servqual.merge(&servqual);
+        self.backlog_by_status = backlog_by_status;
+        self.awaiting = awaiting;
+        self.oldest_awaiting = oldest_awaiting;
+        for (i, t) in slo.iter().enumerate() {
+            grow(&mut self.slo, i);
+            self.slo[i].measured += t.measured;
+            self.slo[i].breached += t.breached;
+        }
+        for (i, t) in self.slo.iter_mut().enumerate() {
+            t.active = slo.get(i).map_or(0, |p| p.active);
+        }
+    }
+}
+
+/// An aggregator's numbers: overall, and per group when grouped.
+pub type Finished = (Metrics, Option<BTreeMap<String, Metrics>>);
 
 /// Accumulates one period, overall and by one dimension.
 pub struct Aggregator<'a> {
@@ -608,15 +707,70 @@ impl<'a> Aggregator<'a> {
         self.add(&keys, |a| a.engagement.add(&e.answer));
     }
 
-    pub fn finish(self) -> (Metrics, Option<BTreeMap<String, Metrics>>) {
+    pub fn finish(mut self) -> Finished {
+        self.numbers()
+    }
+
+    /// The numbers so far (the samples are left sorted).
+    fn numbers(&mut self) -> Finished {
         let (slos, weights) = (self.slos, self.weights);
         let groups = self.by.map(|_| {
             self.groups
-                .into_iter()
-                .map(|(k, a)| (k, a.finish(slos, &weights)))
+                .iter_mut()
+                .map(|(k, a)| (k.clone(), a.metrics(slos, &weights)))
                 .collect()
         });
-        (self.overall.finish(slos, &weights), groups)
+        (self.overall.metrics(slos, &weights), groups)
+    }
+
+    /// The numbers of each of `parts` — aggregators of adjacent periods in
+    /// time order, built alike — and of the periods in `union` taken as
+    /// one, equal to what one aggregator over that span would give (its
+    /// backlog the last period's) without visiting its tickets twice or
+    /// holding their samples twice: the digest's baseline is its four
+    /// trend weeks before the week.
+    pub fn finish_with_union(
+        parts: Vec<Aggregator<'a>>,
+        union: std::ops::Range<usize>,
+    ) -> (Vec<Finished>, Finished) {
+        let mut each = Vec::with_capacity(parts.len());
+        let mut joined: Option<Aggregator<'a>> = None;
+        for (i, mut part) in parts.into_iter().enumerate() {
+            each.push(part.numbers());
+            if !union.contains(&i) {
+                continue;
+            }
+            match joined.as_mut() {
+                None => joined = Some(part),
+                Some(j) => {
+                    j.period.to = part.period.to;
+                    j.as_of = part.as_of;
+                    j.overall.absorb(part.overall);
+                    let mut groups = std::mem::take(&mut part.groups);
+                    for (k, g) in j.groups.iter_mut() {
+                        // A group the later period lacks has no backlog at its end.
+                        g.absorb(groups.remove(k).unwrap_or_default());
+                    }
+                    j.groups.extend(groups);
+                }
+            }
+        }
+        let Some(mut joined) = joined else {
+            return (
+                each,
+                (
+                    Acc::default().metrics(&[], &ServqualWeights::default()),
+                    None,
+                ),
+            );
+        };
+        let (slos, weights) = (joined.slos, joined.weights);
+        let empty = Acc::default().metrics(slos, &weights);
+        let (overall, groups) = joined.numbers();
+        // A group that only held an earlier period's backlog is no group
+        // of the span (one aggregator over it never made it).
+        let groups = groups.map(|g| g.into_iter().filter(|(_, m)| *m != empty).collect());
+        (each, (overall, groups))
     }
 }
 
@@ -635,5 +789,95 @@ impl Visitor for Aggregator<'_> {
 fn grow(v: &mut Vec<SloTally>, i: usize) {
     while v.len() <= i {
         v.push(SloTally::default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::slo::{Objective, SloClock, SloMetric};
+    use crate::engine::tests::arbitrary;
+    use crate::engine::timeline::walk;
+    use crate::model::{Priority, Seconds};
+
+    fn slo(name: &str, metric: SloMetric, clock: SloClock, hours: f64) -> Slo {
+        Slo {
+            name: name.into(),
+            metric,
+            clock,
+            objective: Objective::DEFAULT,
+            target: Seconds(hours * 3600.0),
+            priorities: vec![Priority::High],
+            team: None,
+            channel: None,
+            pause_on: vec![],
+        }
+    }
+
+    /// Monday `2026-03-16` plus `weeks` weeks, midnight in Paris: the
+    /// weeks the arbitrary tickets (created 2026-03-20, events up to three
+    /// weeks later, across the DST change of 29 March) fall in.
+    fn monday(weeks: i64) -> Instant {
+        crate::localtime::instant(
+            chrono_tz::Europe::Paris,
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 16)
+                .unwrap_or_default()
+                .and_hms_opt(0, 0, 0)
+                .unwrap_or_default()
+                + chrono::Duration::weeks(weeks),
+        )
+    }
+
+    proptest::proptest! {
+        /// Four adjacent weeks taken as one are what one aggregator over
+        /// the four gives: samples, counts, tallies, distinct reopened
+        /// tickets, and the backlog and active breaches at the end.
+        #[test]
+        fn weeks_taken_as_one_are_one_aggregator_over_them(
+            tickets in proptest::collection::vec(arbitrary::ticket_and_events(), 1..8),
+            scores in proptest::collection::vec((0u32..40_000, 1u8..6), 0..12),
+            grouping in 0u8..3,
+        ) {
+            let calendars = arbitrary::calendars();
+            let slos = [
+                slo("response", SloMetric::FirstResponse, SloClock::Business, 4.0),
+                slo("resolution", SloMetric::Resolution, SloClock::Calendar, 48.0),
+            ];
+            let build = |p: Period| {
+                let a = Aggregator::new(p, None, p.to, &calendars, &slos);
+                match grouping {
+                    0 => a,
+                    1 => Aggregator::new(p, Some(Dimension::Team), p.to, &calendars, &slos),
+                    _ => a.by_teams_reached(monday(5)),
+                }
+            };
+            let mut whole = build(Period { from: monday(0), to: monday(4) });
+            let mut weeks: Vec<Aggregator> = (0..5)
+                .map(|w| build(Period { from: monday(w), to: monday(w + 1) }))
+                .collect();
+            for (n, (mut tk, events)) in tickets.into_iter().enumerate() {
+                tk.id = format!("T{n}");
+                let tl = walk(&tk, events, &calendars);
+                let surveys: Vec<SurveyResponse> = scores
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % 8 == n)
+                    .map(|(i, &(minutes, score))| SurveyResponse {
+                        id: format!("S{i}"),
+                        ticket_id: Some(tk.id.clone()),
+                        responded_at: tk.created_at + chrono::Duration::minutes(i64::from(minutes)),
+                        score: SurveyScore::Csat(score),
+                        comment: None,
+                    })
+                    .collect();
+                whole.ticket(&tk, &tl, &surveys);
+                for w in &mut weeks {
+                    w.ticket(&tk, &tl, &surveys);
+                }
+            }
+            let (each, union) = Aggregator::finish_with_union(weeks, 0..4);
+            proptest::prop_assert_eq!(each.len(), 5);
+            proptest::prop_assert_eq!(union, whole.finish());
+        }
     }
 }

@@ -1,0 +1,46 @@
+-- Keys compare as their bytes, trailing spaces included. `utf8mb4_bin`
+-- is a PAD SPACE collation on MariaDB (and on MySQL before 8.0): `k` and
+-- `k ` were one key, so two tickets (or label values, answer ids, teams)
+-- that differ only by trailing spaces shared one row. MariaDB's
+-- `utf8mb4_nopad_bin` and MySQL 8's `utf8mb4_0900_bin` compare bytes
+-- without padding; a MySQL without either keeps `utf8mb4_bin`.
+SET @sm_nopad = CASE
+    WHEN VERSION() LIKE '%MariaDB%' THEN 'utf8mb4_nopad_bin'
+    WHEN CAST(SUBSTRING_INDEX(VERSION(), '.', 1) AS UNSIGNED) >= 8 THEN 'utf8mb4_0900_bin'
+    ELSE NULL
+END;
+
+SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE ticket_state CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
+PREPARE sm_stmt FROM @sm_sql;
+EXECUTE sm_stmt;
+DEALLOCATE PREPARE sm_stmt;
+
+SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE recent_answer CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
+PREPARE sm_stmt FROM @sm_sql;
+EXECUTE sm_stmt;
+DEALLOCATE PREPARE sm_stmt;
+
+SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE counter_series CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
+PREPARE sm_stmt FROM @sm_sql;
+EXECUTE sm_stmt;
+DEALLOCATE PREPARE sm_stmt;
+
+SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE histogram_series CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
+PREPARE sm_stmt FROM @sm_sql;
+EXECUTE sm_stmt;
+DEALLOCATE PREPARE sm_stmt;
+
+SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE kpi_gauge CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
+PREPARE sm_stmt FROM @sm_sql;
+EXECUTE sm_stmt;
+DEALLOCATE PREPARE sm_stmt;
+
+SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE label_value CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
+PREPARE sm_stmt FROM @sm_sql;
+EXECUTE sm_stmt;
+DEALLOCATE PREPARE sm_stmt;
+
+SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE digest_log CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
+PREPARE sm_stmt FROM @sm_sql;
+EXECUTE sm_stmt;
+DEALLOCATE PREPARE sm_stmt;

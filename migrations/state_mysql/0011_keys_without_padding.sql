@@ -7,40 +7,15 @@
 SET @sm_nopad = CASE
     WHEN VERSION() LIKE '%MariaDB%' THEN 'utf8mb4_nopad_bin'
     WHEN CAST(SUBSTRING_INDEX(VERSION(), '.', 1) AS UNSIGNED) >= 8 THEN 'utf8mb4_0900_bin'
-    ELSE NULL
+    ELSE 'utf8mb4_bin'
 END;
+SET @sm_alter = ' CONVERT TO CHARACTER SET utf8mb4 COLLATE ';
 
-SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE ticket_state CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
-PREPARE sm_stmt FROM @sm_sql;
-EXECUTE sm_stmt;
-DEALLOCATE PREPARE sm_stmt;
-
-SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE recent_answer CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
-PREPARE sm_stmt FROM @sm_sql;
-EXECUTE sm_stmt;
-DEALLOCATE PREPARE sm_stmt;
-
-SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE counter_series CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
-PREPARE sm_stmt FROM @sm_sql;
-EXECUTE sm_stmt;
-DEALLOCATE PREPARE sm_stmt;
-
-SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE histogram_series CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
-PREPARE sm_stmt FROM @sm_sql;
-EXECUTE sm_stmt;
-DEALLOCATE PREPARE sm_stmt;
-
-SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE kpi_gauge CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
-PREPARE sm_stmt FROM @sm_sql;
-EXECUTE sm_stmt;
-DEALLOCATE PREPARE sm_stmt;
-
-SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE label_value CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
-PREPARE sm_stmt FROM @sm_sql;
-EXECUTE sm_stmt;
-DEALLOCATE PREPARE sm_stmt;
-
-SET @sm_sql = IF(@sm_nopad IS NULL, 'DO 0', CONCAT('ALTER TABLE digest_log CONVERT TO CHARACTER SET utf8mb4 COLLATE ', @sm_nopad));
-PREPARE sm_stmt FROM @sm_sql;
-EXECUTE sm_stmt;
-DEALLOCATE PREPARE sm_stmt;
+SET @sm_sql = CONCAT('ALTER TABLE ticket_state', @sm_alter, @sm_nopad); PREPARE sm FROM @sm_sql; EXECUTE sm;
+SET @sm_sql = CONCAT('ALTER TABLE recent_answer', @sm_alter, @sm_nopad); PREPARE sm FROM @sm_sql; EXECUTE sm;
+SET @sm_sql = CONCAT('ALTER TABLE counter_series', @sm_alter, @sm_nopad); PREPARE sm FROM @sm_sql; EXECUTE sm;
+SET @sm_sql = CONCAT('ALTER TABLE histogram_series', @sm_alter, @sm_nopad); PREPARE sm FROM @sm_sql; EXECUTE sm;
+SET @sm_sql = CONCAT('ALTER TABLE kpi_gauge', @sm_alter, @sm_nopad); PREPARE sm FROM @sm_sql; EXECUTE sm;
+SET @sm_sql = CONCAT('ALTER TABLE label_value', @sm_alter, @sm_nopad); PREPARE sm FROM @sm_sql; EXECUTE sm;
+SET @sm_sql = CONCAT('ALTER TABLE digest_log', @sm_alter, @sm_nopad); PREPARE sm FROM @sm_sql; EXECUTE sm;
+DEALLOCATE PREPARE sm;

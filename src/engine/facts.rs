@@ -175,10 +175,10 @@ mod tests {
     use super::*;
     use crate::engine::calendar::tests::{hours, t};
     use crate::engine::calendar::{Calendar, Calendars};
-    use crate::engine::slo::{Objective, SloClock, SloMetric};
+    use crate::engine::slo::{SloClock, SloMetric};
     use crate::engine::tests::ev;
     use crate::engine::timeline::walk;
-    use crate::model::{Actor, Creator, Event, EventKind, Priority, Status};
+    use crate::model::{Actor, Creator, Event, EventKind, Status};
 
     /// A customer's high-priority email ticket about billing.
     fn ticket(created: &str) -> Ticket {
@@ -198,17 +198,7 @@ mod tests {
     }
 
     fn slo(name: &str, metric: SloMetric, hours: f64) -> Slo {
-        Slo {
-            name: name.into(),
-            metric,
-            clock: SloClock::Calendar,
-            objective: Objective::DEFAULT,
-            target: Seconds(hours * 3600.0),
-            priorities: vec![Priority::High],
-            team: None,
-            channel: None,
-            pause_on: vec![],
-        }
+        crate::engine::tests::slo(name, metric, SloClock::Calendar, hours)
     }
 
     fn csat(id: &str, at: &str, score: u8) -> SurveyResponse {

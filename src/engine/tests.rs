@@ -23,6 +23,26 @@ pub(crate) fn ticket(created: &str, created_by: Creator) -> Ticket {
     }
 }
 
+/// An SLO of `hours` on high-priority tickets, measured on `clock`.
+pub(crate) fn slo(
+    name: &str,
+    metric: crate::engine::slo::SloMetric,
+    clock: crate::engine::slo::SloClock,
+    hours: f64,
+) -> crate::engine::slo::Slo {
+    crate::engine::slo::Slo {
+        name: name.into(),
+        metric,
+        clock,
+        objective: crate::engine::slo::Objective::DEFAULT,
+        target: crate::model::Seconds(hours * 3600.0),
+        priorities: vec![Priority::High],
+        team: None,
+        channel: None,
+        pause_on: vec![],
+    }
+}
+
 pub(crate) fn ev(id: i64, at: &str, kind: EventKind, actor: Actor) -> Event {
     Event {
         id,

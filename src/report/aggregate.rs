@@ -795,24 +795,9 @@ fn grow(v: &mut Vec<SloTally>, i: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::slo::{Objective, SloClock, SloMetric};
-    use crate::engine::tests::arbitrary;
+    use crate::engine::slo::{SloClock, SloMetric};
+    use crate::engine::tests::{arbitrary, slo};
     use crate::engine::timeline::walk;
-    use crate::model::{Priority, Seconds};
-
-    fn slo(name: &str, metric: SloMetric, clock: SloClock, hours: f64) -> Slo {
-        Slo {
-            name: name.into(),
-            metric,
-            clock,
-            objective: Objective::DEFAULT,
-            target: Seconds(hours * 3600.0),
-            priorities: vec![Priority::High],
-            team: None,
-            channel: None,
-            pause_on: vec![],
-        }
-    }
 
     /// Monday `2026-03-16` plus `weeks` weeks, midnight in Paris: the
     /// weeks the arbitrary tickets (created 2026-03-20, events up to three

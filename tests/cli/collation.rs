@@ -148,6 +148,18 @@ async fn ids_equal_in_the_collation_stay_apart_in_every_reader() {
     // fall in different statements, each of which returns the rows of all
     // three.
     let text = std::fs::read_to_string(&cfg).expect("config");
+    let week_report = |cfg: &std::path::Path, more: &[&str]| {
+        let mut args = vec![
+            "--from",
+            "2026-11-16T00:00:00Z",
+            "--to",
+            "2026-11-23T00:00:00Z",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(more);
+        report_with(db.dir.path(), cfg, &args)
+    };
     for chunk in [None, Some(1), Some(2)] {
         let cfg = match chunk {
             None => cfg.clone(),
@@ -159,18 +171,7 @@ async fn ids_equal_in_the_collation_stay_apart_in_every_reader() {
                 path
             }
         };
-        let r = report_with(
-            db.dir.path(),
-            &cfg,
-            &[
-                "--from",
-                "2026-11-16T00:00:00Z",
-                "--to",
-                "2026-11-23T00:00:00Z",
-                "--format",
-                "json",
-            ],
-        );
+        let r = week_report(&cfg, &[]);
         assert!(
             r.ok,
             "report ({chunk:?} ids per statement) failed: {}",
@@ -182,19 +183,7 @@ async fn ids_equal_in_the_collation_stay_apart_in_every_reader() {
         assert_num(&v, "/overall/first_response_seconds/count", 6.0);
         assert_num(&v, "/overall/first_response_seconds/mean", 120.0);
         if chunk.is_none() {
-            let r = report_with(
-                db.dir.path(),
-                &in_mysql,
-                &[
-                    "--from",
-                    "2026-11-16T00:00:00Z",
-                    "--to",
-                    "2026-11-23T00:00:00Z",
-                    "--format",
-                    "json",
-                    "--from-state",
-                ],
-            );
+            let r = week_report(&in_mysql, &["--from-state"]);
             assert!(r.ok, "report --from-state failed: {}", r.stderr);
             let s: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
             assert_eq!(s, v, "the MySQL store's report is the source's");

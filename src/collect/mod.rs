@@ -114,6 +114,12 @@ fn stored_layout(buckets: &Buckets, settings: &Settings) -> String {
         buckets.fingerprint(),
         settings.calendars.fingerprint()
     );
+    // A MySQL store kept its keys PAD SPACE before migration 0011: two
+    // tickets (or label values) differing only by trailing spaces may
+    // share a row there, so such a store is counted again once.
+    if crate::db::Dialect::of(&settings.state.url) == Some(crate::db::Dialect::MySql) {
+        layout.push_str(";keys:nopad");
+    }
     // The agent label adds a label to the ticket series: a new set.
     if settings.labels.agent {
         layout.push_str(";agent");
@@ -1043,6 +1049,21 @@ mod tests {
             plain,
             format!("{buckets};facts:1;timeline:1;calendars:{calendars}")
         );
+        // A MySQL store (PAD SPACE keys before migration 0011) is counted
+        // again once; the others are not.
+        let in_mysql = |url: &str| {
+            let mut settings = Settings {
+                slos: vec![slo(vec![])],
+                ..Settings::default()
+            };
+            settings.state.url = url.into();
+            stored_layout(&Buckets::for_slos(&settings.slos), &settings)
+        };
+        assert_eq!(
+            in_mysql("mysql://root@localhost/state"),
+            format!("{plain};keys:nopad")
+        );
+        assert_eq!(in_mysql("postgres://localhost/state"), plain);
         let pending = layout(slo(vec![Status::Pending]), always());
         let both = layout(slo(vec![Status::Pending, Status::OnHold]), always());
         assert_ne!(plain, pending);

@@ -743,8 +743,6 @@ impl<'a> Aggregator<'a> {
             match joined.as_mut() {
                 None => joined = Some(part),
                 Some(j) => {
-                    j.period.to = part.period.to;
-                    j.as_of = part.as_of;
                     j.overall.absorb(part.overall);
                     let mut groups = std::mem::take(&mut part.groups);
                     for (k, g) in j.groups.iter_mut() {

@@ -233,16 +233,10 @@ fn read(bytes: &[u8], created_at: Instant, upto: Option<Instant>) -> Result<Time
     if r.at != bytes.len() {
         return Err(r.fail("bytes after the end"));
     }
-    Ok(match upto {
-        None => Timeline::from_parts(
-            observations,
-            team_changes,
-            agent_changes,
-            history,
-            created_at,
-        ),
-        Some(_) => Timeline::with_state(observations, team_changes, agent_changes, state),
-    })
+    // `state` is the last checkpoint's (before the cut), or the initial one.
+    let mut timeline = Timeline::with_state(observations, team_changes, agent_changes, state);
+    timeline.history = history;
+    Ok(timeline)
 }
 
 /// `totals` as `before` plus an amount per status, when that reads back

@@ -4,6 +4,8 @@
 //! statement timeout, encoding), placeholders, and the passwords that
 //! never enter a URL string.
 
+pub mod sqlite_handle;
+
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;

@@ -42,7 +42,10 @@ pub struct Summary {
 impl Summary {
     /// Summarises `values` (sorted in place).
     pub fn of(values: &mut [f64]) -> Summary {
-        values.sort_by(f64::total_cmp);
+        // Values equal under `total_cmp` are the same bits: an unstable
+        // sort gives the stable sort's order, faster (a tenth of a
+        // 12-week report's time went to the stable one).
+        values.sort_unstable_by(f64::total_cmp);
         let count = values.len() as u64;
         let mean = (count > 0).then(|| values.iter().sum::<f64>() / count as f64);
         Summary {

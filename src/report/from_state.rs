@@ -48,12 +48,6 @@ pub async fn scan<V: Visitor>(
         .filter_map(|s| s.ticket_id.as_deref())
         .collect();
     answered.dedup();
-    let mut extra = store
-        .answered_tickets(&answered, from, upto)
-        .await?
-        .into_iter()
-        .peekable();
-
     let mut merge = Merge {
         surveys: &surveys,
         next_survey: 0,
@@ -62,22 +56,11 @@ pub async fn scan<V: Visitor>(
         pruned: None,
     };
     store
-        .period_tickets(from, upto, |t| {
-            while let Some(e) = extra.next_if(|e| e.ticket.id.as_bytes() <= t.ticket.id.as_bytes())
-            {
-                // A collection that committed between the two reads can
-                // move a ticket from one to the other: visited once.
-                if e.ticket.id != t.ticket.id {
-                    merge.ticket(e);
-                }
-            }
+        .period_tickets(from, upto, &answered, |t| {
             merge.ticket(t);
             Ok(())
         })
         .await?;
-    for e in extra {
-        merge.ticket(e);
-    }
     merge.answers_before(None);
     if let Some(id) = merge.pruned.take() {
         return Err(ReportError::NotCurrent(format!(

@@ -9,11 +9,10 @@
 //! the order the source's answers are merged in.
 
 use futures_util::TryStreamExt;
-use sqlx::QueryBuilder;
 
 use super::timeline::{self, CodecError};
 use super::{BATCH, StateError, StateStore, from_micros, micros};
-use crate::db::on_pool;
+use crate::db::{Dialect, Pool, on_pool, sqlite_handle};
 use crate::engine::timeline::Timeline;
 use crate::model::{Creator, Instant, Priority, Status, Ticket};
 
@@ -57,6 +56,54 @@ type Row = (
 const COLUMNS: &str = "id, created_at, created_by, priority, channel, category, status, \
                        source_updated_at, timeline, requester_hash";
 
+/// A row of [`COLUMNS`] but its timeline.
+struct Columns {
+    id: String,
+    created_at: i64,
+    created_by: String,
+    priority: String,
+    channel: String,
+    category: Option<String>,
+    status: String,
+    source_updated_at: Option<i64>,
+    requester_hash: Option<String>,
+}
+
+impl Columns {
+    fn of_sqlx(r: Row) -> (Columns, Option<Vec<u8>>) {
+        let columns = Columns {
+            id: r.0,
+            created_at: r.1,
+            created_by: r.2,
+            priority: r.3,
+            channel: r.4,
+            category: r.5,
+            status: r.6,
+            source_updated_at: r.7,
+            requester_hash: r.9,
+        };
+        (columns, r.8)
+    }
+
+    /// The columns of `r` and its timeline, borrowed from the row.
+    fn of_sqlite<'r>(
+        r: &'r rusqlite::Row<'_>,
+    ) -> Result<(Columns, Option<&'r [u8]>), rusqlite::Error> {
+        let columns = Columns {
+            id: r.get(0)?,
+            created_at: r.get(1)?,
+            created_by: r.get(2)?,
+            priority: r.get(3)?,
+            channel: r.get(4)?,
+            category: r.get(5)?,
+            status: r.get(6)?,
+            source_updated_at: r.get(7)?,
+            requester_hash: r.get(9)?,
+        };
+        Ok((columns, r.get_ref(8)?.as_blob_or_null()?))
+    }
+}
+
 /// Created before `to`, and open or with an event since `from`. (The
 /// instants are numbers written into the text: both statements use it,
 /// one of them with a list of ids bound.)
@@ -68,78 +115,108 @@ fn needed(from: Instant, to: Instant) -> String {
     )
 }
 
+/// The needed tickets in byte order of their ids. (The period index
+/// `ticket_state_period` holds the filter's columns in that order.)
+fn needed_in_order(dialect: Dialect, from: Instant, to: Instant) -> String {
+    format!(
+        "SELECT {COLUMNS} FROM ticket_state WHERE {} ORDER BY {}",
+        needed(from, to),
+        dialect.bytes("id")
+    )
+}
+
+const ACTION: &str = "read a period's tickets";
+
 impl StateStore {
-    /// Hands `visit` every ticket the period `[from, to)` needs but those
-    /// only its answers name ([`StateStore::answered_tickets`]), in byte
-    /// order of their ids.
+    /// Hands `visit` every ticket the period `[from, to)` needs and those
+    /// of `answered` (the tickets of the period's answers, sorted), in
+    /// byte order of their ids, from one read transaction: a collection
+    /// committing meanwhile cannot hand a ticket twice or not at all.
     pub async fn period_tickets(
         &self,
         from: Instant,
         to: Instant,
-        mut visit: impl FnMut(StoredTicket) -> Result<(), StateError>,
+        answered: &[&str],
+        visit: impl FnMut(StoredTicket) -> Result<(), StateError>,
     ) -> Result<(), StateError> {
-        let order = self.pool.dialect().bytes("id");
-        let sql = format!(
-            "SELECT {COLUMNS} FROM ticket_state WHERE {} ORDER BY {order}",
-            needed(from, to)
-        );
-        let mut last: Option<String> = None;
-        let mut each = |row: Row| -> Result<(), StateError> {
-            if last
-                .as_deref()
-                .is_some_and(|l| l.as_bytes() >= row.0.as_bytes())
-            {
-                return Err(self.fail(
-                    "read a period's tickets",
-                    format!(
-                        "ticket id `{}` arrived after `{}` although the query sorts by id; \
-                         the database does not sort as asked",
-                        row.0,
-                        last.as_deref().unwrap_or_default()
-                    ),
-                ));
-            }
-            last = Some(row.0.clone());
-            visit(self.stored(row, to)?)
+        let dialect = self.pool.dialect();
+        let main = needed_in_order(dialect, from, to);
+        let needed = needed(from, to);
+        // Those not needed but answered: the answers need their team.
+        let answered_sql = |n: usize| {
+            format!(
+                "SELECT {COLUMNS} FROM ticket_state WHERE NOT ({needed}) AND id IN ({})",
+                dialect.placeholders(n)
+            )
         };
-        on_pool!(&self.pool, p => {
-            let mut rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.clone())).fetch(p);
-            while let Some(row) = rows.try_next().await.map_err(self.err("read a period's tickets"))? {
-                each(row)?;
+        let mut merge = InOrder {
+            store: self,
+            to,
+            answered: Vec::new().into_iter().peekable(),
+            last: None,
+            visit,
+        };
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let read = |conn: &rusqlite::Connection| -> Result<(), StateError> {
+                    let lite = |e: rusqlite::Error| self.fail(ACTION, e.to_string());
+                    let tx = conn.unchecked_transaction().map_err(lite)?;
+                    let mut extra = Vec::new();
+                    // Every chunk but the last has BATCH ids: one statement
+                    // for them (parsing one per chunk was a twentieth of a
+                    // 12-week read).
+                    let mut full = None;
+                    for chunk in answered.chunks(BATCH) {
+                        let mut last = None;
+                        let stmt = match chunk.len() {
+                            BATCH => &mut full,
+                            _ => &mut last,
+                        };
+                        let stmt = match stmt {
+                            Some(s) => s,
+                            None => {
+                                stmt.insert(conn.prepare(&answered_sql(chunk.len())).map_err(lite)?)
+                            }
+                        };
+                        let mut rows = stmt
+                            .query(rusqlite::params_from_iter(chunk))
+                            .map_err(lite)?;
+                        while let Some(r) = rows.next().map_err(lite)? {
+                            let (c, timeline) = Columns::of_sqlite(r).map_err(lite)?;
+                            extra.push(self.stored(c, timeline, to)?);
+                        }
+                    }
+                    merge.set_answered(extra);
+                    let mut stmt = conn.prepare(&main).map_err(lite)?;
+                    let mut rows = stmt.query([]).map_err(lite)?;
+                    while let Some(r) = rows.next().map_err(lite)? {
+                        let (c, timeline) = Columns::of_sqlite(r).map_err(lite)?;
+                        merge.needed(c, timeline)?;
+                    }
+                    drop(rows);
+                    drop(stmt);
+                    tx.commit().map_err(lite)
+                };
+                sqlite_handle::with_connection(p, read)
+                    .await
+                    .map_err(|e| self.fail(ACTION, e.to_string()))??;
             }
-        });
-        Ok(())
-    }
-
-    /// The tickets of `ids` (the period's answers' tickets) that
-    /// [`StateStore::period_tickets`] does not hand over, in byte order.
-    pub async fn answered_tickets(
-        &self,
-        ids: &[&str],
-        from: Instant,
-        to: Instant,
-    ) -> Result<Vec<StoredTicket>, StateError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(BATCH) {
-            let rows: Vec<Row> = on_pool!(&self.pool, p => {
-                let mut qb = QueryBuilder::new(format!(
-                    "SELECT {COLUMNS} FROM ticket_state WHERE NOT ({}) AND id IN (",
-                    needed(from, to)
-                ));
-                let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(id.to_string());
-                }
-                qb.push(")");
-                qb.build_query_as().fetch_all(p).await
-            })
-            .map_err(self.err("read the answered tickets"))?;
-            for row in rows {
-                out.push(self.stored(row, to)?);
+            Pool::Postgres(p) => {
+                let tx = p
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+                    .map_err(self.err(ACTION))?;
+                merge.sqlx_read(tx, answered, &answered_sql, &main).await?;
+            }
+            Pool::MySql(p) => {
+                let tx = p
+                    .begin_with("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+                    .await
+                    .map_err(self.err(ACTION))?;
+                merge.sqlx_read(tx, answered, &answered_sql, &main).await?;
             }
         }
-        out.sort_by(|a, b| a.ticket.id.as_bytes().cmp(b.ticket.id.as_bytes()));
-        Ok(out)
+        merge.finish()
     }
 
     /// When the last committed collection ran, the layout it counted
@@ -161,14 +238,22 @@ impl StateStore {
         }))
     }
 
-    /// The ticket of row `r`, its timeline cut at `to`.
-    fn stored(&self, r: Row, to: Instant) -> Result<StoredTicket, StateError> {
+    /// The ticket of columns `c`, its timeline cut at `to`.
+    fn stored(
+        &self,
+        c: Columns,
+        timeline: Option<&[u8]>,
+        to: Instant,
+    ) -> Result<StoredTicket, StateError> {
         let bad =
-            |what: String| self.fail("read a stored ticket", format!("ticket {}: {what}", r.0));
-        let created_at =
-            from_micros(r.1).ok_or_else(|| bad(format!("created_at {} out of range", r.1)))?;
-        let status: Status = r.6.parse().map_err(|_| bad(format!("status `{}`", r.6)))?;
-        let timeline = match &r.8 {
+            |what: String| self.fail("read a stored ticket", format!("ticket {}: {what}", c.id));
+        let created_at = from_micros(c.created_at)
+            .ok_or_else(|| bad(format!("created_at {} out of range", c.created_at)))?;
+        let status: Status = c
+            .status
+            .parse()
+            .map_err(|_| bad(format!("status `{}`", c.status)))?;
+        let timeline = match timeline {
             Some(bytes) => Some(
                 timeline::decode_until(bytes, created_at, to)
                     .map_err(|e: CodecError| bad(e.to_string()))?,
@@ -179,14 +264,16 @@ impl StateStore {
         Ok(StoredTicket {
             ticket: Ticket {
                 created_at,
-                channel: r.4,
-                priority: r.3.parse().unwrap_or(Priority::None),
-                category: r.5,
-                requester_id: r.9.unwrap_or_else(|| format!("ticket:{}", r.0)),
-                created_by: Creator::from_stored(&r.2),
+                channel: c.channel,
+                priority: c.priority.parse().unwrap_or(Priority::None),
+                category: c.category,
+                requester_id: c
+                    .requester_hash
+                    .unwrap_or_else(|| format!("ticket:{}", c.id)),
+                created_by: Creator::from_stored(&c.created_by),
                 status,
-                updated_at: r.7.and_then(from_micros),
-                id: r.0,
+                updated_at: c.source_updated_at.and_then(from_micros),
+                id: c.id,
             },
             timeline,
             pruned,
@@ -199,5 +286,141 @@ impl StateStore {
             action,
             message,
         }
+    }
+}
+
+/// The needed tickets (streamed, checked in byte order) and the answered
+/// ones (read first, sorted), handed to `visit` as one sequence.
+struct InOrder<'s, F> {
+    store: &'s StateStore,
+    to: Instant,
+    answered: std::iter::Peekable<std::vec::IntoIter<StoredTicket>>,
+    last: Option<String>,
+    visit: F,
+}
+
+impl<F: FnMut(StoredTicket) -> Result<(), StateError>> InOrder<'_, F> {
+    fn set_answered(&mut self, mut answered: Vec<StoredTicket>) {
+        answered.sort_by(|a, b| a.ticket.id.as_bytes().cmp(b.ticket.id.as_bytes()));
+        self.answered = answered.into_iter().peekable();
+    }
+
+    /// A needed ticket's row, after the answered ones ordered before it.
+    fn needed(&mut self, c: Columns, timeline: Option<&[u8]>) -> Result<(), StateError> {
+        if let Some(last) = self.last.as_deref()
+            && last.as_bytes() >= c.id.as_bytes()
+        {
+            return Err(self.store.fail(
+                ACTION,
+                format!(
+                    "ticket id `{}` arrived after `{last}` although the query sorts by id; \
+                     the database does not sort as asked",
+                    c.id
+                ),
+            ));
+        }
+        self.last = Some(c.id.clone());
+        let ticket = self.store.stored(c, timeline, self.to)?;
+        self.answered_before(Some(ticket.ticket.id.as_bytes()))?;
+        (self.visit)(ticket)
+    }
+
+    /// The answered tickets ordered before `id` (all that are left when
+    /// `None`).
+    fn answered_before(&mut self, id: Option<&[u8]>) -> Result<(), StateError> {
+        while let Some(t) = self
+            .answered
+            .next_if(|t| id.is_none_or(|id| t.ticket.id.as_bytes() < id))
+        {
+            (self.visit)(t)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), StateError> {
+        self.answered_before(None)
+    }
+
+    /// Both reads through sqlx, in the transaction `tx` (PostgreSQL,
+    /// MySQL).
+    async fn sqlx_read<DB>(
+        &mut self,
+        mut tx: sqlx::Transaction<'static, DB>,
+        answered: &[&str],
+        answered_sql: &(dyn Fn(usize) -> String + Sync),
+        main: &str,
+    ) -> Result<(), StateError>
+    where
+        DB: sqlx::Database,
+        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+        for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+        Row: for<'r> sqlx::FromRow<'r, DB::Row>,
+        for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    {
+        let store = self.store;
+        let mut extra = Vec::new();
+        for chunk in answered.chunks(BATCH) {
+            let mut q = sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(answered_sql(chunk.len())));
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            let rows = q.fetch_all(&mut *tx).await.map_err(store.err(ACTION))?;
+            for row in rows {
+                let (c, timeline) = Columns::of_sqlx(row);
+                extra.push(store.stored(c, timeline.as_deref(), self.to)?);
+            }
+        }
+        self.set_answered(extra);
+        let mut rows =
+            sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(main.to_string())).fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await.map_err(store.err(ACTION))? {
+            let (c, timeline) = Columns::of_sqlx(row);
+            self.needed(c, timeline.as_deref())?;
+        }
+        drop(rows);
+        tx.commit().await.map_err(store.err(ACTION))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StateSettings;
+
+    /// A week's read skips the rows it does not need through the period
+    /// index instead of reading every row: SQLite's plan must name it.
+    #[tokio::test]
+    async fn sqlite_reads_a_period_through_its_index() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("state.sqlite").display());
+        let store = StateStore::open(&StateSettings::with_url(&url))
+            .await
+            .expect("open");
+        let at = |s: &str| s.parse::<Instant>().expect("instant");
+        let sql = needed_in_order(
+            Dialect::Sqlite,
+            at("2026-11-23T00:00:00Z"),
+            at("2026-11-30T00:00:00Z"),
+        );
+        let Pool::Sqlite(p) = &store.pool else {
+            panic!("an SQLite store")
+        };
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .fetch_all(p)
+                .await
+                .expect("plan");
+        let steps: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.contains("USING INDEX ticket_state_period")),
+            "plan {steps:?}"
+        );
+        // No sort step: the index gives the order.
+        assert!(
+            !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+            "plan {steps:?}"
+        );
     }
 }

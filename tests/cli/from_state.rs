@@ -255,6 +255,63 @@ async fn a_store_that_is_not_current_is_refused_with_the_reason() {
     refused(args("2026-01-12"), "another configuration");
 }
 
+/// A stored timeline the store cannot decode (a damaged file, a
+/// hand-edited row) fails the report with the ticket it belongs to,
+/// instead of numbers without it.
+#[tokio::test]
+async fn a_damaged_timeline_fails_the_report_naming_its_ticket() {
+    let db = TestDb::sqlite();
+    db.load_fixture("small_helpdesk.sql").await;
+    let url = format!("sqlite://{}", db.dir.path().join("state.sqlite").display());
+    let config = fixture_config(&db, &url, "0 0 * * * *", "damaged");
+    collect(&db, &config);
+    let cfg = config.to_str().expect("utf-8");
+    let args = [
+        "--config",
+        cfg,
+        "report",
+        "--from",
+        "2026-01-05",
+        "--to",
+        "2026-01-12",
+        "--from-state",
+    ];
+    assert!(run(db.dir.path(), &args, &[]).ok, "the intact store reads");
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("state");
+    let id: String = sqlx::query_scalar(
+        "SELECT id FROM ticket_state WHERE timeline IS NOT NULL ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a stored timeline");
+    sqlx::query("UPDATE ticket_state SET timeline = x'ff00' WHERE id = ?")
+        .bind(&id)
+        .execute(&pool)
+        .await
+        .expect("damage");
+    pool.close().await;
+    let r = run(db.dir.path(), &args, &[]);
+    assert!(
+        !r.ok,
+        "a damaged timeline must fail the report: {}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("read a stored ticket")
+            && r.stderr.contains(&format!("ticket {id}"))
+            && r.stderr.contains("version"),
+        "{}",
+        r.stderr
+    );
+    // The failed read left nothing open: a collection still commits.
+    let r = run(
+        db.dir.path(),
+        &["--config", cfg, "run-once", "--job", "collect"],
+        &[],
+    );
+    assert!(r.ok, "collect after the failed read: {}", r.stderr);
+}
+
 /// A period that ended after the store's last collection (the clock
 /// injected: collected on 10 January, the period ends on the 12th), or
 /// less than `source.late_arrival` before it, is refused; one that ended

@@ -201,19 +201,18 @@ impl StateStore {
                     .await
                     .map_err(|e| self.fail(ACTION, e.to_string()))??;
             }
+            // Both reads see one snapshot.
             Pool::Postgres(p) => {
-                let tx = p
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await
-                    .map_err(self.err(ACTION))?;
-                merge.sqlx_read(tx, answered, &answered_sql, &main).await?;
+                let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+                merge
+                    .sqlx_read(p, begin, answered, &answered_sql, &main)
+                    .await?;
             }
             Pool::MySql(p) => {
-                let tx = p
-                    .begin_with("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
-                    .await
-                    .map_err(self.err(ACTION))?;
-                merge.sqlx_read(tx, answered, &answered_sql, &main).await?;
+                let begin = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
+                merge
+                    .sqlx_read(p, begin, answered, &answered_sql, &main)
+                    .await?;
             }
         }
         merge.finish()
@@ -341,11 +340,12 @@ impl<F: FnMut(StoredTicket) -> Result<(), StateError>> InOrder<'_, F> {
         self.answered_before(None)
     }
 
-    /// Both reads through sqlx, in the transaction `tx` (PostgreSQL,
-    /// MySQL).
+    /// Both reads through sqlx in one transaction, begun by `begin`
+    /// (PostgreSQL, MySQL).
     async fn sqlx_read<DB>(
         &mut self,
-        mut tx: sqlx::Transaction<'static, DB>,
+        pool: &sqlx::Pool<DB>,
+        begin: &'static str,
         answered: &[&str],
         answered_sql: &(dyn Fn(usize) -> String + Sync),
         main: &str,
@@ -358,6 +358,7 @@ impl<F: FnMut(StoredTicket) -> Result<(), StateError>> InOrder<'_, F> {
         for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     {
         let store = self.store;
+        let mut tx = pool.begin_with(begin).await.map_err(store.err(ACTION))?;
         let mut extra = Vec::new();
         for chunk in answered.chunks(BATCH) {
             let mut q = sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(answered_sql(chunk.len())));

@@ -56,21 +56,22 @@ type Row = (
 const COLUMNS: &str = "id, created_at, created_by, priority, channel, category, status, \
                        source_updated_at, timeline, requester_hash";
 
-/// A row of [`COLUMNS`] but its timeline.
-struct Columns {
+/// A row of [`COLUMNS`] but its timeline; the columns parsed into
+/// values (`S`) owned from sqlx, borrowed from the row in SQLite.
+struct Columns<S> {
     id: String,
     created_at: i64,
-    created_by: String,
-    priority: String,
+    created_by: S,
+    priority: S,
     channel: String,
     category: Option<String>,
-    status: String,
+    status: S,
     source_updated_at: Option<i64>,
     requester_hash: Option<String>,
 }
 
-impl Columns {
-    fn of_sqlx(r: Row) -> (Columns, Option<Vec<u8>>) {
+impl Columns<String> {
+    fn of_sqlx(r: Row) -> (Columns<String>, Option<Vec<u8>>) {
         let columns = Columns {
             id: r.0,
             created_at: r.1,
@@ -84,19 +85,30 @@ impl Columns {
         };
         (columns, r.8)
     }
+}
 
+impl<'r> Columns<&'r str> {
     /// The columns of `r` and its timeline, borrowed from the row.
-    fn of_sqlite<'r>(
+    fn of_sqlite(
         r: &'r rusqlite::Row<'_>,
-    ) -> Result<(Columns, Option<&'r [u8]>), rusqlite::Error> {
+    ) -> Result<(Columns<&'r str>, Option<&'r [u8]>), rusqlite::Error> {
+        let text = |i: usize| -> Result<&'r str, rusqlite::Error> {
+            r.get_ref(i)?.as_str().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    i,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })
+        };
         let columns = Columns {
             id: r.get(0)?,
             created_at: r.get(1)?,
-            created_by: r.get(2)?,
-            priority: r.get(3)?,
+            created_by: text(2)?,
+            priority: text(3)?,
             channel: r.get(4)?,
             category: r.get(5)?,
-            status: r.get(6)?,
+            status: text(6)?,
             source_updated_at: r.get(7)?,
             requester_hash: r.get(9)?,
         };
@@ -238,9 +250,9 @@ impl StateStore {
     }
 
     /// The ticket of columns `c`, its timeline cut at `to`.
-    fn stored(
+    fn stored<S: AsRef<str>>(
         &self,
-        c: Columns,
+        c: Columns<S>,
         timeline: Option<&[u8]>,
         to: Instant,
     ) -> Result<StoredTicket, StateError> {
@@ -250,8 +262,9 @@ impl StateStore {
             .ok_or_else(|| bad(format!("created_at {} out of range", c.created_at)))?;
         let status: Status = c
             .status
+            .as_ref()
             .parse()
-            .map_err(|_| bad(format!("status `{}`", c.status)))?;
+            .map_err(|_| bad(format!("status `{}`", c.status.as_ref())))?;
         let timeline = match timeline {
             Some(bytes) => Some(
                 timeline::decode_until(bytes, created_at, to)
@@ -264,12 +277,12 @@ impl StateStore {
             ticket: Ticket {
                 created_at,
                 channel: c.channel,
-                priority: c.priority.parse().unwrap_or(Priority::None),
+                priority: c.priority.as_ref().parse().unwrap_or(Priority::None),
                 category: c.category,
                 requester_id: c
                     .requester_hash
                     .unwrap_or_else(|| format!("ticket:{}", c.id)),
-                created_by: Creator::from_stored(&c.created_by),
+                created_by: Creator::from_stored(c.created_by.as_ref()),
                 status,
                 updated_at: c.source_updated_at.and_then(from_micros),
                 id: c.id,
@@ -305,7 +318,11 @@ impl<F: FnMut(StoredTicket) -> Result<(), StateError>> InOrder<'_, F> {
     }
 
     /// A needed ticket's row, after the answered ones ordered before it.
-    fn needed(&mut self, c: Columns, timeline: Option<&[u8]>) -> Result<(), StateError> {
+    fn needed<S: AsRef<str>>(
+        &mut self,
+        c: Columns<S>,
+        timeline: Option<&[u8]>,
+    ) -> Result<(), StateError> {
         if let Some(last) = self.last.as_deref()
             && last.as_bytes() >= c.id.as_bytes()
         {

@@ -36,11 +36,17 @@ pub async fn with_connection<T>(
     let run = || -> Result<T, LendError> {
         // SAFETY: while `locked` lives sqlx's worker makes no call on
         // this handle or its statements (`LockedSqliteHandle`'s
-        // contract), and `from_handle` borrows it: dropping `lent`
-        // (before `locked`, at the end of this closure) finalizes the
-        // statements it prepared and leaves the handle open.
+        // contract), and `from_handle` borrows it: the statements `read`
+        // prepares are finalized as they drop, inside it, and dropping
+        // `lent` (before `locked`) leaves the handle open.
         let lent = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }?;
-        Ok(read(&lent))
+        let out = read(&lent);
+        // sqlx does not know of a transaction begun here: none may go
+        // back to the pool open.
+        if !lent.is_autocommit() {
+            lent.execute_batch("ROLLBACK")?;
+        }
+        Ok(out)
     };
     let out = if Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread {
         tokio::task::block_in_place(run)

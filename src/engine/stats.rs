@@ -43,8 +43,10 @@ impl Summary {
     /// Summarises `values` (reordered).
     pub fn of(values: &mut [f64]) -> Summary {
         let count = values.len() as u64;
-        // Summed as they came, before the selections reorder them.
-        let mean = (count > 0).then(|| values.iter().sum::<f64>() / count as f64);
+        // The exact sum, rounded once: the same whatever the values'
+        // order (a week's samples taken into a union of weeks come in
+        // another order than one aggregator's over the weeks).
+        let mean = (count > 0).then(|| exact_sum(values) / count as f64);
         Summary {
             count,
             mean,
@@ -70,6 +72,63 @@ pub fn quantile_of(values: &mut [f64], q: f64) -> Option<f64> {
     // The next order statistic is the least of those above.
     let high = above.iter().copied().min_by(f64::total_cmp).unwrap_or(low);
     Some(low + frac * (high - low))
+}
+
+/// The sum of `values` correctly rounded, so independent of their order:
+/// Shewchuk's exact partial sums, rounded half-even at the end (as
+/// Python's `math.fsum`). With an infinity or NaN among them, or a sum
+/// beyond `f64::MAX`, the plain sum.
+pub fn exact_sum(values: &[f64]) -> f64 {
+    let mut partials: Vec<f64> = Vec::new();
+    for &v in values {
+        if !v.is_finite() {
+            return values.iter().sum();
+        }
+        let mut x = v;
+        let mut kept = 0;
+        for j in 0..partials.len() {
+            let mut y = partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                partials[kept] = lo;
+                kept += 1;
+            }
+            x = hi;
+        }
+        if !x.is_finite() {
+            return values.iter().sum();
+        }
+        partials.truncate(kept);
+        partials.push(x);
+    }
+    let Some(mut n) = partials.len().checked_sub(1) else {
+        return 0.0;
+    };
+    let mut hi = partials[n];
+    let mut lo = 0.0;
+    while n > 0 {
+        let x = hi;
+        n -= 1;
+        let y = partials[n];
+        hi = x + y;
+        lo = y - (hi - x);
+        if lo != 0.0 {
+            break;
+        }
+    }
+    // Half-way between two doubles: the partial below decides.
+    if n > 0 && ((lo < 0.0 && partials[n - 1] < 0.0) || (lo > 0.0 && partials[n - 1] > 0.0)) {
+        let y = lo * 2.0;
+        let x = hi + y;
+        if y == x - hi {
+            hi = x;
+        }
+    }
+    hi
 }
 
 /// `part / whole` as a ratio, `None` when `whole` is 0.
@@ -137,6 +196,29 @@ mod tests {
     }
 
     proptest! {
+        /// Multiples of 2⁻²⁰ s (about a microsecond) summed exactly as
+        /// integers, rounded once: what `exact_sum` must give, in any order.
+        #[test]
+        fn the_exact_sum_is_the_rounded_sum_in_any_order(
+            units in prop::collection::vec(-(1i64 << 50)..(1i64 << 50), 0..200),
+            seed in any::<u64>(),
+        ) {
+            let scale = (1u64 << 20) as f64;
+            let values: Vec<f64> = units.iter().map(|&u| u as f64 / scale).collect();
+            let exact: i128 = units.iter().map(|&u| i128::from(u)).sum();
+            let expected = exact as f64 / scale;
+            prop_assert_eq!(exact_sum(&values).to_bits(), expected.to_bits());
+            let mut shuffled = values.clone();
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            prop_assert_eq!(exact_sum(&shuffled).to_bits(), expected.to_bits());
+        }
+
         #[test]
         fn selected_quantiles_are_the_sorted_ones(v in prop::collection::vec(any_f64(), 0..300), q in 0.0f64..=1.0) {
             let mut sorted = v.clone();

@@ -219,7 +219,7 @@ struct Acc {
 }
 
 impl Acc {
-    /// The group's numbers (its samples are left sorted).
+    /// The group's numbers (its samples are left reordered).
     fn metrics(&mut self, slos: &[Slo], weights: &ServqualWeights) -> Metrics {
         let solved = self.solved;
         let rate = |tickets: u64| ratio(tickets, solved);
@@ -711,7 +711,7 @@ impl<'a> Aggregator<'a> {
         self.numbers()
     }
 
-    /// The numbers so far (the samples are left sorted).
+    /// The numbers so far (the samples are left reordered).
     fn numbers(&mut self) -> Finished {
         let (slos, weights) = (self.slos, self.weights);
         let groups = self.by.map(|_| {

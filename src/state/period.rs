@@ -168,52 +168,16 @@ impl StateStore {
             last: None,
             visit,
         };
+        // Both reads see one snapshot.
         match &self.pool {
             Pool::Sqlite(p) => {
-                let read = |conn: &rusqlite::Connection| -> Result<(), StateError> {
-                    let lite = |e: rusqlite::Error| self.fail(ACTION, e.to_string());
-                    let tx = conn.unchecked_transaction().map_err(lite)?;
-                    let mut extra = Vec::new();
-                    // Every chunk but the last has BATCH ids: one statement
-                    // for them (parsing one per chunk was a twentieth of a
-                    // 12-week read).
-                    let mut full = None;
-                    for chunk in answered.chunks(BATCH) {
-                        let mut last = None;
-                        let stmt = match chunk.len() {
-                            BATCH => &mut full,
-                            _ => &mut last,
-                        };
-                        let stmt = match stmt {
-                            Some(s) => s,
-                            None => {
-                                stmt.insert(conn.prepare(&answered_sql(chunk.len())).map_err(lite)?)
-                            }
-                        };
-                        let mut rows = stmt
-                            .query(rusqlite::params_from_iter(chunk))
-                            .map_err(lite)?;
-                        while let Some(r) = rows.next().map_err(lite)? {
-                            let (c, timeline) = Columns::of_sqlite(r).map_err(lite)?;
-                            extra.push(self.stored(c, timeline, to)?);
-                        }
-                    }
-                    merge.set_answered(extra);
-                    let mut stmt = conn.prepare(&main).map_err(lite)?;
-                    let mut rows = stmt.query([]).map_err(lite)?;
-                    while let Some(r) = rows.next().map_err(lite)? {
-                        let (c, timeline) = Columns::of_sqlite(r).map_err(lite)?;
-                        merge.needed(c, timeline)?;
-                    }
-                    drop(rows);
-                    drop(stmt);
-                    tx.commit().map_err(lite)
+                let read = |conn: &rusqlite::Connection| {
+                    merge.sqlite_read(conn, answered, &answered_sql, &main)
                 };
                 sqlite_handle::with_connection(p, read)
                     .await
                     .map_err(|e| self.fail(ACTION, e.to_string()))??;
             }
-            // Both reads see one snapshot.
             Pool::Postgres(p) => {
                 let tx = p
                     .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -370,6 +334,51 @@ impl<F: FnMut(StoredTicket) -> Result<(), StateError>> InOrder<'_, F> {
 
     fn finish(mut self) -> Result<(), StateError> {
         self.answered_before(None)
+    }
+
+    /// Both reads on the SQLite connection `conn`, in one transaction.
+    fn sqlite_read(
+        &mut self,
+        conn: &rusqlite::Connection,
+        answered: &[&str],
+        answered_sql: &dyn Fn(usize) -> String,
+        main: &str,
+    ) -> Result<(), StateError> {
+        let store = self.store;
+        let lite = |e: rusqlite::Error| store.fail(ACTION, e.to_string());
+        let tx = conn.unchecked_transaction().map_err(lite)?;
+        let mut extra = Vec::new();
+        // Every chunk but the last has BATCH ids: one statement for them
+        // (parsing one per chunk was a twentieth of a 12-week read).
+        let mut full = None;
+        for chunk in answered.chunks(BATCH) {
+            let mut last = None;
+            let stmt = match chunk.len() {
+                BATCH => &mut full,
+                _ => &mut last,
+            };
+            let stmt = match stmt {
+                Some(s) => s,
+                None => stmt.insert(conn.prepare(&answered_sql(chunk.len())).map_err(lite)?),
+            };
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(chunk))
+                .map_err(lite)?;
+            while let Some(r) = rows.next().map_err(lite)? {
+                let (c, timeline) = Columns::of_sqlite(r).map_err(lite)?;
+                extra.push(store.stored(c, timeline, self.to)?);
+            }
+        }
+        self.set_answered(extra);
+        let mut stmt = conn.prepare(main).map_err(lite)?;
+        let mut rows = stmt.query([]).map_err(lite)?;
+        while let Some(r) = rows.next().map_err(lite)? {
+            let (c, timeline) = Columns::of_sqlite(r).map_err(lite)?;
+            self.needed(c, timeline)?;
+        }
+        drop(rows);
+        drop(stmt);
+        tx.commit().map_err(lite)
     }
 
     /// Both reads through sqlx, in the transaction `tx` (PostgreSQL,
